@@ -28,18 +28,11 @@ export const TRANSACTIONAL_MASK = 0x10;
 export const CONTROL_MASK = 0x20;
 export const DELETE_HORIZON_MASK = 0x40;
 
-export const enum CompressionType {
-  None = 0,
-  Gzip = 1,
-  Snappy = 2,
-  Lz4 = 3,
-  Zstd = 4,
-}
+export const CompressionType = { None: 0, Gzip: 1, Snappy: 2, Lz4: 3, Zstd: 4 } as const;
+export type CompressionType = (typeof CompressionType)[keyof typeof CompressionType];
 
-export const enum TimestampType {
-  CreateTime = 0,
-  LogAppendTime = 1,
-}
+export const TimestampType = { CreateTime: 0, LogAppendTime: 1 } as const;
+export type TimestampType = (typeof TimestampType)[keyof typeof TimestampType];
 
 export const NO_PRODUCER_ID = -1n;
 export const NO_PRODUCER_EPOCH = -1;
