@@ -1,0 +1,240 @@
+// Kafka's framing on a TCP stream: every request and response is [size int32][size bytes].
+// FrameReader cuts a stream of chunks into frames (without the size prefix).
+// Invariants: bytes are never copied more than once; a frame lying inside one chunk is a
+// subarray of it (no copy), and a frame spanning chunks is assembled with a single copy once all
+// of it has arrived, so splitting a stream any way costs time linear in its length. A size above
+// maxFrameSize (socket.request.max.bytes) or below zero fails before anything is buffered for
+// it, so a hostile header cannot make the broker allocate.
+
+import { DecodeError } from './decode-error.ts';
+
+/** Kafka's default socket.request.max.bytes. */
+export const DEFAULT_MAX_FRAME_SIZE = 104857600;
+
+export const SIZE_PREFIX_LENGTH = 4;
+
+/** A size prefix the connection must not honour; the connection closes after logging it. */
+export class FrameSizeError extends Error {
+  readonly code: 'FRAME_TOO_LARGE' | 'INVALID_FRAME_SIZE';
+  /** The size the header announced. */
+  readonly size: number;
+  readonly maxFrameSize: number;
+  constructor(code: 'FRAME_TOO_LARGE' | 'INVALID_FRAME_SIZE', size: number, maxFrameSize: number, message: string) {
+    super(message);
+    this.name = 'FrameSizeError';
+    this.code = code;
+    this.size = size;
+    this.maxFrameSize = maxFrameSize;
+  }
+}
+
+export class FrameTooLargeError extends FrameSizeError {
+  constructor(size: number, maxFrameSize: number) {
+    super('FRAME_TOO_LARGE', size, maxFrameSize, `Invalid receive (size = ${size} larger than ${maxFrameSize})`);
+    this.name = 'FrameTooLargeError';
+  }
+}
+
+export class InvalidFrameSizeError extends FrameSizeError {
+  constructor(size: number, maxFrameSize: number) {
+    super('INVALID_FRAME_SIZE', size, maxFrameSize, `Invalid receive (size = ${size})`);
+    this.name = 'InvalidFrameSizeError';
+  }
+}
+
+export interface FrameReaderOptions {
+  /** socket.request.max.bytes on a broker; a client sets what it accepts. */
+  maxFrameSize?: number;
+}
+
+/** How many bytes were copied to assemble frames: tests and benchmarks check it stays linear. */
+export interface FrameReaderStats {
+  /** Frames that spanned chunks and were assembled by copying. */
+  assembled: number;
+  /** Bytes copied while assembling them (each stream byte at most once). */
+  copiedBytes: number;
+}
+
+// Placeholder for dropped chunk slots, so consumed input can be garbage collected.
+const EMPTY = Buffer.alloc(0);
+
+export class FrameReader {
+  readonly maxFrameSize: number;
+  readonly stats: FrameReaderStats = { assembled: 0, copiedBytes: 0 };
+
+  // Unconsumed input is chunks[head..] with the first `offset` bytes of chunks[head] consumed.
+  private chunks: Buffer[] = [];
+  private head = 0;
+  private offset = 0;
+  private buffered = 0;
+  // Size of the frame being received, or -1 while its prefix is still incomplete.
+  private expected = -1;
+  private failure: FrameSizeError | undefined;
+
+  constructor(options: FrameReaderOptions = {}) {
+    this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+  }
+
+  /** Bytes received and not yet returned as part of a frame (prefixes included). */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /** The announced size of the frame being received, if its prefix has arrived. */
+  get pendingFrameSize(): number | undefined {
+    return this.expected < 0 ? undefined : this.expected;
+  }
+
+  /**
+   * Feeds one chunk read from the socket and returns the frames it completes, in order.
+   * Returned buffers may share memory with the chunks pushed; the reader never writes to them.
+   * Throws FrameSizeError on a bad prefix, and again on every later push: the stream is lost.
+   */
+  push(chunk: Buffer): Buffer[] {
+    if (this.failure) throw this.failure;
+    const frames: Buffer[] = [];
+    if (chunk.length === 0) return frames;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    for (;;) {
+      if (this.expected < 0) {
+        if (this.buffered < SIZE_PREFIX_LENGTH) break;
+        const size = this.readPrefix();
+        if (size < 0) this.failure = new InvalidFrameSizeError(size, this.maxFrameSize);
+        else if (size > this.maxFrameSize) this.failure = new FrameTooLargeError(size, this.maxFrameSize);
+        if (this.failure) {
+          this.release();
+          throw this.failure;
+        }
+        this.expected = size;
+      }
+      if (this.buffered < this.expected) break;
+      frames.push(this.take(this.expected));
+      this.expected = -1;
+    }
+    this.compact();
+    return frames;
+  }
+
+  /** Reads and consumes the 4-byte prefix, which may straddle chunks. */
+  private readPrefix(): number {
+    const first = this.chunks[this.head]!;
+    if (first.length - this.offset >= SIZE_PREFIX_LENGTH) {
+      const size = first.readInt32BE(this.offset);
+      this.consume(SIZE_PREFIX_LENGTH);
+      return size;
+    }
+    let size = 0;
+    let i = this.head;
+    let at = this.offset;
+    for (let n = 0; n < SIZE_PREFIX_LENGTH; n++) {
+      while (at >= this.chunks[i]!.length) {
+        i++;
+        at = 0;
+      }
+      size = (size << 8) | this.chunks[i]![at++]!;
+    }
+    this.consume(SIZE_PREFIX_LENGTH);
+    return size; // `| ` works in int32, so a set top bit reads as a negative size, as in Java
+  }
+
+  /** Removes the next `n` buffered bytes (n <= buffered) and returns them as one buffer. */
+  private take(n: number): Buffer {
+    if (n === 0) return EMPTY; // every chunk may already be consumed
+    const first = this.chunks[this.head]!;
+    if (first.length - this.offset >= n) {
+      const frame = first.subarray(this.offset, this.offset + n);
+      this.consume(n);
+      return frame;
+    }
+    const frame = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.chunks[this.head]!;
+      const count = Math.min(chunk.length - this.offset, n - filled);
+      chunk.copy(frame, filled, this.offset, this.offset + count);
+      filled += count;
+      this.consume(count);
+    }
+    this.stats.assembled++;
+    this.stats.copiedBytes += n;
+    return frame;
+  }
+
+  /** Advances past `n` bytes, dropping exhausted chunks so the reader holds no stale memory. */
+  private consume(n: number): void {
+    this.buffered -= n;
+    while (n > 0) {
+      const chunk = this.chunks[this.head]!;
+      const left = chunk.length - this.offset;
+      if (n < left) {
+        this.offset += n;
+        return;
+      }
+      n -= left;
+      this.chunks[this.head] = EMPTY;
+      this.head++;
+      this.offset = 0;
+    }
+  }
+
+  // Dropping consumed slots in bulk keeps the list's upkeep linear even with millions of chunks.
+  private compact(): void {
+    if (this.head === this.chunks.length) {
+      this.chunks = [];
+      this.head = 0;
+    } else if (this.head > 64 && this.head * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private release(): void {
+    this.chunks = [];
+    this.head = 0;
+    this.offset = 0;
+    this.buffered = 0;
+  }
+}
+
+export interface PeekedRequestHeader {
+  apiKey: number;
+  apiVersion: number;
+  correlationId: number;
+}
+
+/** Bytes of the request header that are the same in every header version. */
+export const REQUEST_HEADER_PREFIX_LENGTH = 8;
+
+/**
+ * Reads requestApiKey, requestApiVersion and correlationId, which open every request header
+ * version. This is what a broker can know before it decides whether it can decode the rest,
+ * e.g. to answer an ApiVersions request of a version it does not serve.
+ */
+export function peekRequestHeader(frame: Buffer): PeekedRequestHeader {
+  if (frame.length < REQUEST_HEADER_PREFIX_LENGTH) {
+    throw new DecodeError(
+      'TRUNCATED',
+      `request of ${frame.length} bytes is shorter than the ${REQUEST_HEADER_PREFIX_LENGTH}-byte header prefix`,
+      0,
+    );
+  }
+  return {
+    apiKey: frame.readInt16BE(0),
+    apiVersion: frame.readInt16BE(2),
+    correlationId: frame.readInt32BE(4),
+  };
+}
+
+/**
+ * Prefixes the chunks of one message with their total size, ready for a vectored write. The
+ * chunks are not copied.
+ */
+export function frame(chunks: readonly Buffer[]): Buffer[] {
+  let size = 0;
+  for (const c of chunks) size += c.length;
+  if (size > 0x7fffffff) throw new RangeError(`frame of ${size} bytes does not fit an int32 size`);
+  const prefix = Buffer.allocUnsafe(SIZE_PREFIX_LENGTH);
+  prefix.writeInt32BE(size, 0);
+  return [prefix, ...chunks];
+}
