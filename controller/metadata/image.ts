@@ -1,0 +1,82 @@
+// The metadata image: an immutable view of the cluster (features, brokers, topics, partitions,
+// configs, producer-id blocks) as of one offset of the committed metadata log. Handlers read
+// images; only MetadataDelta makes new ones, by replaying records.
+
+export interface BrokerEndpoint {
+  name: string;
+  host: string;
+  port: number;
+  securityProtocol: number;
+}
+
+export interface BrokerRegistration {
+  id: number;
+  epoch: bigint;
+  incarnationId: string;
+  endpoints: readonly BrokerEndpoint[];
+  rack: string | null;
+  fenced: boolean;
+  inControlledShutdown: boolean;
+  logDirs: readonly string[];
+}
+
+export interface PartitionImage {
+  partition: number;
+  replicas: readonly number[];
+  isr: readonly number[];
+  removingReplicas: readonly number[];
+  addingReplicas: readonly number[];
+  leader: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+  leaderRecoveryState: number;
+  directories: readonly string[];
+}
+
+export interface TopicImage {
+  name: string;
+  id: string;
+  /** Indexed by partition id; partitions are always numbered 0..n-1. */
+  partitions: readonly PartitionImage[];
+}
+
+/** ConfigResource types, as Kafka numbers them. */
+export const ConfigResourceType = { Unknown: 0, Topic: 2, Broker: 4, BrokerLogger: 8, ClientMetrics: 16, Group: 32 } as const;
+
+export interface MetadataImage {
+  /** Offset and epoch of the last record applied (-1 for the empty image). */
+  offset: bigint;
+  epoch: number;
+  features: ReadonlyMap<string, number>;
+  brokers: ReadonlyMap<number, BrokerRegistration>;
+  topicsByName: ReadonlyMap<string, TopicImage>;
+  topicsById: ReadonlyMap<string, TopicImage>;
+  /** Keyed by `${resourceType}:${resourceName}` (an empty broker name is the cluster default). */
+  configs: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  /** The first producer id not yet handed out in a block. */
+  nextProducerId: bigint;
+}
+
+export const EMPTY_IMAGE: MetadataImage = Object.freeze({
+  offset: -1n,
+  epoch: -1,
+  features: new Map(),
+  brokers: new Map(),
+  topicsByName: new Map(),
+  topicsById: new Map(),
+  configs: new Map(),
+  nextProducerId: 0n,
+});
+
+export function configKey(resourceType: number, resourceName: string): string {
+  return `${resourceType}:${resourceName}`;
+}
+
+export function topicConfigs(image: MetadataImage, topic: string): ReadonlyMap<string, string> {
+  return image.configs.get(configKey(ConfigResourceType.Topic, topic)) ?? new Map();
+}
+
+/** The brokers that are registered and not fenced, by id. */
+export function liveBrokers(image: MetadataImage): BrokerRegistration[] {
+  return [...image.brokers.values()].filter((b) => !b.fenced).sort((a, b) => a.id - b.id);
+}
