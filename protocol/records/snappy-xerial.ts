@@ -11,6 +11,10 @@ import { DecodeError } from '../decode-error.ts';
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 const XERIAL_HEADER_SIZE = 16;
 const XERIAL_CHUNK_SIZE = 32 * 1024;
+// Copying the output into a V8-owned buffer is several times faster for 32 KiB chunks than
+// wrapping native memory as an external buffer (whose finalizers dominate).
+const UNCOMPRESS_OPTIONS = { asBuffer: true, copyOutputData: true } as const;
+const COMPRESS_OPTIONS = { copyOutputData: true } as const;
 
 function corrupt(message: string, offset = -1): DecodeError {
   return new DecodeError('CORRUPT_RECORD', `snappy: ${message}`, offset);
@@ -34,7 +38,7 @@ function declaredLength(data: Buffer, start: number, end: number): number {
 
 function uncompressBlock(block: Buffer, offset: number): Buffer {
   try {
-    return snappyUncompressBlock(block, { asBuffer: true }) as Buffer;
+    return snappyUncompressBlock(block, UNCOMPRESS_OPTIONS) as Buffer;
   } catch (err) {
     throw corrupt(`bad block: ${(err as Error).message}`, offset);
   }
@@ -45,7 +49,7 @@ function limit(n: number, maxBytes: number, offset: number): DecodeError {
 }
 
 export function snappyCompressRaw(data: Buffer): Buffer {
-  return snappyCompressBlock(data);
+  return snappyCompressBlock(data, COMPRESS_OPTIONS);
 }
 
 export function snappyCompressXerial(data: Buffer): Buffer {
@@ -57,7 +61,7 @@ export function snappyCompressXerial(data: Buffer): Buffer {
   parts.push(header);
   let total = XERIAL_HEADER_SIZE;
   for (let off = 0; off < data.length; off += XERIAL_CHUNK_SIZE) {
-    const block = snappyCompressBlock(data.subarray(off, Math.min(off + XERIAL_CHUNK_SIZE, data.length)));
+    const block = snappyCompressBlock(data.subarray(off, Math.min(off + XERIAL_CHUNK_SIZE, data.length)), COMPRESS_OPTIONS);
     const len = Buffer.allocUnsafe(4);
     len.writeInt32BE(block.length, 0);
     parts.push(len, block);
