@@ -1,0 +1,587 @@
+// One log segment: `<20-digit base offset>.log` with its sparse `.index` and `.timeindex`.
+// The `.log` file is a plain concatenation of magic-2 record batches (Kafka's FileRecords), with
+// offsets increasing and every offset in [baseOffset, baseOffset + 2^31). `size` counts only
+// bytes whose write has completed, so readers never see a half-written batch. Index entries are
+// added per batch, Kafka's rule: when more than index.interval.bytes were appended since the last
+// entry, the batch gets (lastOffset → its position) in the offset index and the segment's max
+// timestamp so far (with the offset of the batch holding it) goes to the time index if it grew.
+// The same rule rebuilds the indexes in recover(), so a rebuilt index equals the one written.
+// Small header scans use synchronous positional reads (a few KiB, almost always in the page
+// cache); record bytes are read asynchronously.
+import * as fs from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import {
+  ATTRIBUTES_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  BATCH_LENGTH_OFFSET,
+  COMPRESSION_MASK,
+  LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  RECORD_BATCH_OVERHEAD,
+  TIMESTAMP_TYPE_MASK,
+} from '../protocol/records/batch-header.ts';
+import { Reader } from '../protocol/reader.ts';
+import { checkBatch } from './batch-check.ts';
+import { CorruptRecordError } from './errors.ts';
+import { OffsetIndex } from './offset-index.ts';
+import { TimeIndex } from './time-index.ts';
+
+export const LOG_FILE_SUFFIX = '.log';
+export const INDEX_FILE_SUFFIX = '.index';
+export const TIME_INDEX_FILE_SUFFIX = '.timeindex';
+export const DELETED_FILE_SUFFIX = '.deleted';
+export const CLEANED_FILE_SUFFIX = '.cleaned';
+export const SWAP_FILE_SUFFIX = '.swap';
+
+const INT32_MAX = 2147483647;
+const SCAN_CHUNK = 16 * 1024;
+const RECOVERY_CHUNK = 4 * 1024 * 1024;
+
+export function filenamePrefixFromOffset(offset: number): string {
+  return String(offset).padStart(20, '0');
+}
+
+export function segmentFilePaths(dir: string, baseOffset: number, suffix = ''): { log: string; index: string; timeIndex: string } {
+  const prefix = path.join(dir, filenamePrefixFromOffset(baseOffset));
+  return {
+    log: prefix + LOG_FILE_SUFFIX + suffix,
+    index: prefix + INDEX_FILE_SUFFIX + suffix,
+    timeIndex: prefix + TIME_INDEX_FILE_SUFFIX + suffix,
+  };
+}
+
+/** Header fields of one batch in a segment file. */
+export interface BatchPosition {
+  position: number;
+  size: number;
+  baseOffset: number;
+  lastOffset: number;
+  maxTimestamp: number;
+  partitionLeaderEpoch: number;
+}
+
+/** Per-batch facts the log passes with an append (already read from the headers). */
+export interface AppendedBatch {
+  size: number;
+  lastOffset: number;
+  maxTimestamp: number;
+}
+
+export interface RollParams {
+  maxSegmentBytes: number;
+  maxSegmentMs: number;
+  messagesSize: number;
+  maxTimestampInMessages: number;
+  maxOffsetInMessages: number;
+  now: number;
+}
+
+export interface SegmentConfig {
+  segmentIndexBytes: number;
+  indexIntervalBytes: number;
+}
+
+export interface RecoverResult {
+  truncatedBytes: number;
+  reason: string | null;
+}
+
+export class LogSegment {
+  readonly baseOffset: number;
+  readonly dir: string;
+  private logPath: string;
+  private fh: FileHandle;
+  /** Bytes of complete, written batches. */
+  size: number;
+  readonly offsetIndex: OffsetIndex;
+  readonly timeIndex: TimeIndex;
+  private indexIntervalBytes: number;
+  private bytesSinceLastIndexEntry = 0;
+  private maxTs: number | undefined;
+  private offsetOfMaxTs = -1;
+  private rollingBasedTimestamp: number | undefined;
+  private readonly created: number;
+  readonly rollJitterMs: number;
+  private chunk = Buffer.alloc(SCAN_CHUNK);
+  private chunkStart = 0;
+  private chunkLen = 0;
+  private nextOffsetCache: number | undefined;
+
+  private constructor(
+    dir: string,
+    baseOffset: number,
+    fh: FileHandle,
+    size: number,
+    config: SegmentConfig,
+    created: number,
+    rollJitterMs: number,
+    suffix: string,
+  ) {
+    const paths = segmentFilePaths(dir, baseOffset, suffix);
+    this.dir = dir;
+    this.baseOffset = baseOffset;
+    this.fh = fh;
+    this.logPath = paths.log;
+    this.size = size;
+    this.offsetIndex = new OffsetIndex(paths.index, baseOffset, config.segmentIndexBytes);
+    this.timeIndex = new TimeIndex(paths.timeIndex, baseOffset, config.segmentIndexBytes);
+    this.indexIntervalBytes = config.indexIntervalBytes;
+    this.created = created;
+    this.rollJitterMs = rollJitterMs;
+  }
+
+  /** Creates an empty segment (files truncated if they exist). */
+  static async create(dir: string, baseOffset: number, config: SegmentConfig, now: number, rollJitterMs = 0, suffix = ''): Promise<LogSegment> {
+    const paths = segmentFilePaths(dir, baseOffset, suffix);
+    const fh = await open(paths.log, 'w+');
+    const seg = new LogSegment(dir, baseOffset, fh, 0, config, now, rollJitterMs, suffix);
+    seg.offsetIndex.reset();
+    seg.timeIndex.reset();
+    await fs.promises.rm(paths.index, { force: true });
+    await fs.promises.rm(paths.timeIndex, { force: true });
+    seg.maxTs = -1;
+    seg.nextOffsetCache = baseOffset;
+    return seg;
+  }
+
+  /** Opens an existing segment; its indexes are read lazily. */
+  static async open(dir: string, baseOffset: number, config: SegmentConfig, now: number, rollJitterMs = 0, suffix = ''): Promise<LogSegment> {
+    const paths = segmentFilePaths(dir, baseOffset, suffix);
+    const fh = await open(paths.log, 'r+');
+    const st = await fh.stat();
+    const seg = new LogSegment(dir, baseOffset, fh, st.size, config, now, rollJitterMs, suffix);
+    return seg;
+  }
+
+  get path(): string {
+    return this.logPath;
+  }
+
+  get fd(): number {
+    return this.fh.fd;
+  }
+
+  /** True when the index files exist and look sane (Kafka's sanity check plus monotonicity). */
+  indexesLookValid(): boolean {
+    if (!fs.existsSync(this.offsetIndex.path) || !fs.existsSync(this.timeIndex.path)) return false;
+    const oiSize = fs.statSync(this.offsetIndex.path).size;
+    const tiSize = fs.statSync(this.timeIndex.path).size;
+    if (oiSize % this.offsetIndex.entrySize !== 0 || tiSize % this.timeIndex.entrySize !== 0) return false;
+    if (!this.offsetIndex.isConsistent(this.size)) return false;
+    return this.timeIndex.isConsistent(this.offsetIndex.lastEntry().offset + 1 + INT32_MAX);
+  }
+
+  // ---- header scanning -------------------------------------------------------------------
+
+  private resetScan(): void {
+    this.chunkLen = 0;
+  }
+
+  /** Header of the batch at `position` (< size); throws CorruptRecordError on nonsense. */
+  headerAt(position: number): BatchPosition {
+    if (position < this.chunkStart || position + RECORD_BATCH_OVERHEAD > this.chunkStart + this.chunkLen) {
+      const want = Math.min(SCAN_CHUNK, this.size - position);
+      this.chunkLen = want > 0 ? fs.readSync(this.fh.fd, this.chunk, 0, want, position) : 0;
+      this.chunkStart = position;
+    }
+    const off = position - this.chunkStart;
+    const avail = this.chunkStart + this.chunkLen - position;
+    if (avail < RECORD_BATCH_OVERHEAD) throw new CorruptRecordError(this.logPath, position, 'batch header cut by end of file');
+    const c = this.chunk;
+    const batchLength = c.readInt32BE(off + BATCH_LENGTH_OFFSET);
+    const size = LOG_OVERHEAD + batchLength;
+    if (batchLength < RECORD_BATCH_OVERHEAD - LOG_OVERHEAD || position + size > this.size) {
+      throw new CorruptRecordError(this.logPath, position, `batch length ${batchLength} does not fit the segment`);
+    }
+    const magic = c.readInt8(off + MAGIC_OFFSET);
+    if (magic !== 2) throw new CorruptRecordError(this.logPath, position, `magic ${magic}`);
+    const baseOffset = Number(c.readBigInt64BE(off));
+    const delta = c.readInt32BE(off + LAST_OFFSET_DELTA_OFFSET);
+    if (baseOffset < this.baseOffset || delta < 0) throw new CorruptRecordError(this.logPath, position, `offsets ${baseOffset}+${delta} outside the segment`);
+    return {
+      position,
+      size,
+      baseOffset,
+      lastOffset: baseOffset + delta,
+      maxTimestamp: Number(c.readBigInt64BE(off + MAX_TIMESTAMP_OFFSET)),
+      partitionLeaderEpoch: c.readInt32BE(off + PARTITION_LEADER_EPOCH_OFFSET),
+    };
+  }
+
+  /** Calls `visit` for each batch from `position` until it returns true or the end. */
+  scanFrom(position: number, visit: (b: BatchPosition) => boolean): BatchPosition | null {
+    this.resetScan();
+    let pos = position;
+    while (pos < this.size) {
+      const b = this.headerAt(pos);
+      if (visit(b)) return b;
+      pos += b.size;
+    }
+    return null;
+  }
+
+  /** First batch whose lastOffset >= offset (scanning from the index entry), or null. */
+  translateOffset(offset: number, startingPosition = 0): BatchPosition | null {
+    const from = Math.max(this.offsetIndex.lookup(offset).position, startingPosition);
+    return this.scanFrom(from, (b) => b.lastOffset >= offset);
+  }
+
+  /** Offset after the last batch (baseOffset when empty). */
+  nextOffset(): number {
+    if (this.nextOffsetCache !== undefined) return this.nextOffsetCache;
+    let last = this.baseOffset - 1;
+    this.scanFrom(this.offsetIndex.lastEntry().position, (b) => {
+      last = b.lastOffset;
+      return false;
+    });
+    this.nextOffsetCache = last + 1;
+    return last + 1;
+  }
+
+  private loadMaxTimestamp(): void {
+    if (this.maxTs !== undefined) return;
+    // The last time index entry covers batches up to the last offset index entry; scan the rest.
+    const last = this.timeIndex.lastEntry();
+    let maxTs = last.timestamp;
+    let offsetOfMax = last.offset;
+    this.scanFrom(this.offsetIndex.lastEntry().position, (b) => {
+      if (b.maxTimestamp > maxTs) {
+        maxTs = b.maxTimestamp;
+        offsetOfMax = b.lastOffset;
+      }
+      return false;
+    });
+    this.maxTs = maxTs;
+    this.offsetOfMaxTs = offsetOfMax;
+    const lastIndexed = this.offsetIndex.lastEntry();
+    this.bytesSinceLastIndexEntry = this.offsetIndex.entries === 0 ? this.size : this.size - lastIndexed.position;
+  }
+
+  get maxTimestampSoFar(): number {
+    this.loadMaxTimestamp();
+    return this.maxTs!;
+  }
+
+  get offsetOfMaxTimestampSoFar(): number {
+    this.loadMaxTimestamp();
+    return this.offsetOfMaxTs;
+  }
+
+  /** Kafka's largestTimestamp: max batch timestamp, or the file's mtime when there is none. */
+  get largestTimestamp(): number {
+    const ts = this.maxTimestampSoFar;
+    if (ts >= 0) return ts;
+    return this.lastModified;
+  }
+
+  get lastModified(): number {
+    return fs.statSync(this.logPath).mtimeMs;
+  }
+
+  // ---- append ----------------------------------------------------------------------------
+
+  shouldRoll(p: RollParams): boolean {
+    const reachedRollMs = this.timeWaitedForRoll(p.now, p.maxTimestampInMessages) > p.maxSegmentMs - this.rollJitterMs;
+    return (
+      this.size > p.maxSegmentBytes - p.messagesSize ||
+      (this.size > 0 && reachedRollMs) ||
+      this.offsetIndex.isFull ||
+      this.timeIndex.isFull ||
+      p.maxOffsetInMessages - this.baseOffset > INT32_MAX
+    );
+  }
+
+  private timeWaitedForRoll(now: number, messageTimestamp: number): number {
+    if (this.rollingBasedTimestamp === undefined && this.size > 0) {
+      this.resetScan();
+      this.rollingBasedTimestamp = this.headerAt(0).maxTimestamp;
+    }
+    const ts = this.rollingBasedTimestamp ?? -1;
+    if (ts >= 0) return messageTimestamp - ts;
+    return now - this.created;
+  }
+
+  private indexBatch(position: number, size: number, lastOffset: number, maxTimestamp: number): void {
+    if (maxTimestamp > this.maxTs!) {
+      this.maxTs = maxTimestamp;
+      this.offsetOfMaxTs = lastOffset;
+    }
+    if (this.bytesSinceLastIndexEntry > this.indexIntervalBytes) {
+      this.offsetIndex.append(lastOffset, position);
+      this.timeIndex.maybeAppend(this.maxTs!, this.offsetOfMaxTs);
+      this.bytesSinceLastIndexEntry = 0;
+    }
+    this.bytesSinceLastIndexEntry += size;
+  }
+
+  /** Writes `chunks` (whole batches described by `batches`) at the end of the file. */
+  async append(chunks: Buffer[], batches: AppendedBatch[]): Promise<void> {
+    this.loadMaxTimestamp();
+    const start = this.size;
+    let total = 0;
+    for (const c of chunks) total += c.length;
+    let written = 0;
+    let bufs = chunks;
+    while (written < total) {
+      const { bytesWritten } = await this.fh.writev(bufs, start + written);
+      written += bytesWritten;
+      if (written < total) bufs = skipBytes(chunks, written);
+    }
+    if (start === 0 && batches.length > 0) {
+      let ts = -1;
+      for (const b of batches) ts = Math.max(ts, b.maxTimestamp);
+      this.rollingBasedTimestamp = ts;
+    }
+    let pos = start;
+    for (const b of batches) {
+      this.indexBatch(pos, b.size, b.lastOffset, b.maxTimestamp);
+      pos += b.size;
+    }
+    this.size = start + total;
+    if (batches.length > 0) this.nextOffsetCache = batches[batches.length - 1]!.lastOffset + 1;
+    await Promise.all([this.offsetIndex.writeDirty(), this.timeIndex.writeDirty()]);
+  }
+
+  // ---- reads -----------------------------------------------------------------------------
+
+  /**
+   * Whole batches from the one containing `offset`: at most `maxSize` bytes unless
+   * `minOneMessage` lets a larger first batch through, and only batches with lastOffset <
+   * `maxOffset`. Null when no batch of this segment reaches `offset`. Every returned batch has
+   * been checked (size, magic, CRC); damage raises CorruptRecordError.
+   */
+  async read(offset: number, maxSize: number, maxOffset: number, minOneMessage: boolean, verifyCrc = true): Promise<{ records: Buffer; firstOffset: number } | null> {
+    const first = this.translateOffset(offset);
+    if (first === null) return null;
+    const empty = { records: Buffer.alloc(0), firstOffset: first.baseOffset };
+    if (first.lastOffset >= maxOffset) return empty;
+    let want = Math.min(maxSize, this.size - first.position);
+    if (first.size > want) {
+      if (!minOneMessage) return empty;
+      want = first.size;
+    }
+    const buf = Buffer.allocUnsafe(want);
+    const { bytesRead } = await this.fh.read(buf, 0, want, first.position);
+    let end = 0;
+    while (end < bytesRead) {
+      const reason = checkBatch(buf, end, bytesRead - end, verifyCrc);
+      if (reason === 'TRUNCATED') {
+        // Cut by maxSize is fine; cut by the end of the segment means damaged bytes.
+        const inFile = this.size - (first.position + end);
+        const entryLen = bytesRead - end >= LOG_OVERHEAD ? LOG_OVERHEAD + buf.readInt32BE(end + BATCH_LENGTH_OFFSET) : -1;
+        if (bytesRead - end >= inFile || entryLen > inFile) {
+          throw new CorruptRecordError(this.logPath, first.position + end, 'batch runs past the end of the segment');
+        }
+        break;
+      }
+      if (reason !== null) throw new CorruptRecordError(this.logPath, first.position + end, reason);
+      const lastOffset = Number(buf.readBigInt64BE(end)) + buf.readInt32BE(end + LAST_OFFSET_DELTA_OFFSET);
+      if (lastOffset >= maxOffset) break;
+      end += LOG_OVERHEAD + buf.readInt32BE(end + BATCH_LENGTH_OFFSET);
+    }
+    return { records: buf.subarray(0, end), firstOffset: first.baseOffset };
+  }
+
+  /** Bytes [position, position + length) of the file (for the cleaner and tests). */
+  async readRaw(position: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(length);
+    const { bytesRead } = await this.fh.read(buf, 0, length, position);
+    return buf.subarray(0, bytesRead);
+  }
+
+  /**
+   * ListOffsets by time within this segment: the first record at or after `startingOffset` whose
+   * timestamp is >= `timestamp`. Records are looked at only in uncompressed batches; in a
+   * compressed batch the answer is the batch's first offset at or after `startingOffset`.
+   */
+  findOffsetByTimestamp(timestamp: number, startingOffset: number): { offset: number; timestamp: number; batch: BatchPosition } | null {
+    const tso = this.timeIndex.lookup(timestamp);
+    const from = this.offsetIndex.lookup(Math.max(tso.offset, startingOffset)).position;
+    const batch = this.scanFrom(from, (b) => b.maxTimestamp >= timestamp && b.lastOffset >= startingOffset);
+    if (batch === null) return null;
+    const rec = this.findRecord(batch, (ts, off) => ts >= timestamp && off >= startingOffset);
+    return { ...rec, batch };
+  }
+
+  /** Record offset of the max timestamp inside `batch` (Kafka's offsetOfMaxTimestamp). */
+  offsetOfMaxTimestampIn(batch: BatchPosition): number {
+    return this.findRecord(batch, (ts) => ts === batch.maxTimestamp).offset;
+  }
+
+  private findRecord(batch: BatchPosition, match: (ts: number, offset: number) => boolean): { offset: number; timestamp: number } {
+    const buf = Buffer.allocUnsafe(batch.size);
+    fs.readSync(this.fh.fd, buf, 0, batch.size, batch.position);
+    const attributes = buf.readInt16BE(ATTRIBUTES_OFFSET);
+    const fallback = { offset: batch.baseOffset, timestamp: batch.maxTimestamp };
+    if ((attributes & COMPRESSION_MASK) !== 0) return fallback;
+    const logAppendTime = (attributes & TIMESTAMP_TYPE_MASK) !== 0;
+    const baseTimestamp = Number(buf.readBigInt64BE(BASE_TIMESTAMP_OFFSET));
+    const r = new Reader(buf, RECORD_BATCH_OVERHEAD, batch.size);
+    try {
+      while (r.remaining > 0) {
+        const len = r.readVarint();
+        const next = r.pos + len;
+        r.readInt8();
+        const tsDelta = r.readVarlongNumber();
+        const offDelta = r.readVarint();
+        const ts = logAppendTime ? batch.maxTimestamp : baseTimestamp + tsDelta;
+        const off = batch.baseOffset + offDelta;
+        if (match(ts, off)) return { offset: off, timestamp: ts };
+        r.pos = next;
+      }
+    } catch {
+      // A malformed record body: answer at batch granularity; reads report the damage.
+    }
+    return fallback;
+  }
+
+  // ---- truncation and recovery -----------------------------------------------------------
+
+  /** Removes the batch containing `offset` and everything after; returns bytes removed. */
+  async truncateTo(offset: number): Promise<number> {
+    const b = this.translateOffset(offset);
+    if (b === null) return 0;
+    const removed = this.size - b.position;
+    this.offsetIndex.truncateTo(offset);
+    this.timeIndex.truncateTo(offset);
+    this.offsetIndex.truncateToPosition(b.position);
+    await this.fh.truncate(b.position);
+    this.size = b.position;
+    this.maxTs = undefined;
+    this.nextOffsetCache = undefined;
+    if (this.size === 0) this.rollingBasedTimestamp = undefined;
+    this.loadMaxTimestamp();
+    await Promise.all([this.offsetIndex.rewrite(), this.timeIndex.rewrite()]);
+    return removed;
+  }
+
+  /**
+   * Validates every batch (size, magic, CRC, increasing offsets inside the segment's range),
+   * rebuilds both indexes, and cuts the file at the first bad or incomplete batch.
+   */
+  async recover(logger?: Logger): Promise<RecoverResult> {
+    this.offsetIndex.reset();
+    this.timeIndex.reset();
+    this.maxTs = -1;
+    this.offsetOfMaxTs = -1;
+    this.bytesSinceLastIndexEntry = 0;
+    this.rollingBasedTimestamp = undefined;
+    const fileSize = (await this.fh.stat()).size;
+    let buf = Buffer.allocUnsafe(Math.min(RECOVERY_CHUNK, Math.max(fileSize, RECORD_BATCH_OVERHEAD)));
+    let bufStart = 0;
+    let bufLen = 0;
+    let pos = 0;
+    let prevLast = this.baseOffset - 1;
+    let reason: string | null = null;
+    while (pos < fileSize) {
+      let off = pos - bufStart;
+      let avail = bufLen - off;
+      let why = checkBatch(buf, off, avail);
+      if (why === 'TRUNCATED' && bufStart + bufLen < fileSize) {
+        // Refill from pos, growing the buffer if one batch is larger than it.
+        const need = avail >= LOG_OVERHEAD ? LOG_OVERHEAD + buf.readInt32BE(off + BATCH_LENGTH_OFFSET) : 0;
+        if (need > buf.length) buf = Buffer.allocUnsafe(Math.min(need, fileSize - pos));
+        bufStart = pos;
+        bufLen = (await this.fh.read(buf, 0, Math.min(buf.length, fileSize - pos), pos)).bytesRead;
+        off = 0;
+        avail = bufLen;
+        why = checkBatch(buf, off, avail);
+      }
+      if (why !== null) {
+        reason = why === 'TRUNCATED' ? 'incomplete batch at end of file' : why;
+        break;
+      }
+      const size = LOG_OVERHEAD + buf.readInt32BE(off + BATCH_LENGTH_OFFSET);
+      const baseOffset = Number(buf.readBigInt64BE(off));
+      const lastOffset = baseOffset + buf.readInt32BE(off + LAST_OFFSET_DELTA_OFFSET);
+      if (baseOffset <= prevLast || lastOffset - this.baseOffset > INT32_MAX) {
+        reason = `offset ${baseOffset} out of order or outside the segment`;
+        break;
+      }
+      const maxTimestamp = Number(buf.readBigInt64BE(off + MAX_TIMESTAMP_OFFSET));
+      if (pos === 0) this.rollingBasedTimestamp = maxTimestamp;
+      this.indexBatch(pos, size, lastOffset, maxTimestamp);
+      prevLast = lastOffset;
+      pos += size;
+    }
+    const truncatedBytes = fileSize - pos;
+    if (truncatedBytes > 0) {
+      logger?.warn({ file: this.logPath, position: pos, offset: prevLast + 1, truncatedBytes, reason }, 'truncating invalid bytes at the end of a segment');
+      await this.fh.truncate(pos);
+    }
+    this.size = pos;
+    this.nextOffsetCache = prevLast + 1;
+    await Promise.all([this.offsetIndex.rewrite(), this.timeIndex.rewrite()]);
+    return { truncatedBytes, reason };
+  }
+
+  /** Rebuilds the indexes of a segment whose data is trusted (clean shutdown, bad index file). */
+  async rebuildIndexes(logger?: Logger): Promise<void> {
+    logger?.warn({ file: this.offsetIndex.path }, 'index files missing or inconsistent; rebuilding from the log');
+    await this.recover(logger);
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  /** Prepares the indexes for appends (preallocated, write-through). */
+  async makeActive(): Promise<void> {
+    this.loadMaxTimestamp();
+    await Promise.all([this.offsetIndex.openForAppend(this.offsetIndex.maxEntries * 8), this.timeIndex.openForAppend(this.timeIndex.maxEntries * 12)]);
+  }
+
+  /** Seals: final time index entry, indexes trimmed to their entries. */
+  async onBecomeInactive(): Promise<void> {
+    if (this.maxTimestampSoFar >= 0) this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar, true);
+    await Promise.all([this.offsetIndex.trimAndClose(), this.timeIndex.trimAndClose()]);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([this.fh.datasync(), this.offsetIndex.flush(), this.timeIndex.flush()]);
+  }
+
+  async close(): Promise<void> {
+    await this.onBecomeInactive();
+    await this.fh.close();
+  }
+
+  /** Renames all three files to carry `suffix` ('' restores the plain names). */
+  async changeSuffix(suffix: string): Promise<void> {
+    const paths = segmentFilePaths(this.dir, this.baseOffset, suffix);
+    await fs.promises.rename(this.logPath, paths.log);
+    this.logPath = paths.log;
+    await this.offsetIndex.renameTo(paths.index);
+    await this.timeIndex.renameTo(paths.timeIndex);
+  }
+
+  /** Closes every handle, leaving the files. */
+  async closeFiles(): Promise<void> {
+    await Promise.all([this.offsetIndex.closeHandle(), this.timeIndex.closeHandle()]);
+    await this.fh.close().catch(() => undefined);
+  }
+
+  /** Closes the handle and removes the files. */
+  async deleteFiles(): Promise<void> {
+    await Promise.all([this.offsetIndex.closeHandle(), this.timeIndex.closeHandle()]);
+    await this.fh.close().catch(() => undefined);
+    await Promise.all([this.logPath, this.offsetIndex.path, this.timeIndex.path].map((p) => fs.promises.rm(p, { force: true })));
+  }
+}
+
+function skipBytes(chunks: Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  let skip = n;
+  for (const c of chunks) {
+    if (skip >= c.length) {
+      skip -= c.length;
+      continue;
+    }
+    out.push(skip > 0 ? c.subarray(skip) : c);
+    skip = 0;
+  }
+  return out;
+}
