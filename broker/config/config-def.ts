@@ -209,7 +209,8 @@ function editDistance(a: string, b: string): number {
 }
 
 /** The known name closest to an unknown one, if it is close enough to be a plausible typo. */
-export function closestName(unknown: string, known: Iterable<string>): string | null {
+export function closestName(unknown: string, knownNames: Iterable<string>): string | null {
+  const known = [...knownNames];
   const u = unknown.toLowerCase();
   let best: string | null = null;
   let bestDist = Infinity;
