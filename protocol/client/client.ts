@@ -194,7 +194,7 @@ export class KafkaClient {
     if (this.bootstrap.length === 0) throw new TypeError('bootstrapServers names no server');
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.retries = options.retries ?? DEFAULT_RETRIES;
-    this.log = options.logger ?? pino({ level: 'silent' });
+    this.log = (options.logger ?? pino({ level: 'silent' })).child({ module: 'kafka-client' });
   }
 
   /** Connects to a bootstrap server and learns the cluster's brokers. */

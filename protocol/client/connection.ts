@@ -11,6 +11,8 @@
 // - On connect, ApiVersions is negotiated (v3 first; on UNSUPPORTED_VERSION, the highest version
 //   the broker advertises for ApiVersions, else v0), and each later request uses the highest
 //   version both sides support unless the caller forces one.
+// - Writes are corked per event-loop turn, so requests sent together leave in one vectored write.
+//   Nothing bounds what is queued on the socket: callers bound their own pipelining depth.
 
 import net from 'node:net';
 import { pino } from 'pino';
@@ -47,7 +49,7 @@ export interface ConnectionOptions {
 export interface SendOptions {
   /** Forces a version instead of the highest both sides support. */
   version?: number;
-  /** Overrides requestTimeoutMs for this request. */
+  /** Overrides requestTimeoutMs for this request; 0 waits for ever. */
   timeoutMs?: number;
 }
 
