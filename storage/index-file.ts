@@ -119,7 +119,10 @@ export abstract class IndexFile {
 
   /** Seals: writes pending entries, trims the preallocated tail, releases the handle. */
   async trimAndClose(): Promise<void> {
-    if (this.fh === null) return;
+    if (this.fh === null) {
+      if (this.loaded && this.written < this.count) await this.rewrite();
+      return;
+    }
     await this.writeDirty();
     await this.fh.truncate(this.count * this.entrySize);
     await this.fh.sync();
@@ -145,7 +148,7 @@ export abstract class IndexFile {
 
   /** Releases the in-memory image of a sealed index; it is read again on next use. */
   unload(): void {
-    if (this.fh !== null) return;
+    if (this.fh !== null || this.written < this.count) return;
     this.loaded = false;
     this.buf = Buffer.alloc(0);
     this.count = 0;

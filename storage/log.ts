@@ -209,7 +209,10 @@ export class Log {
     for (let i = 0; i < segments.length; i++) {
       const seg = segments[i]!;
       if (!seg.indexesLookValid()) await seg.rebuildIndexes(logger);
-      if (i < segments.length - 1) seg.offsetIndex.unload();
+      if (i < segments.length - 1) {
+        seg.offsetIndex.unload();
+        seg.timeIndex.unload();
+      }
     }
     // Empty non-active segments (e.g. left by truncation) carry no data; keep them: harmless.
     if (segments.length === 0) {
