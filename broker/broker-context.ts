@@ -1,0 +1,22 @@
+// Everything a request handler may use, handed to each handler module when the broker starts.
+// Handlers read metadata only from `metadata.image` (the published image) and change it only
+// through the controller.
+import type { Logger } from 'pino';
+import type { QuorumController } from '../controller/quorum-controller.ts';
+import type { BrokerConfig } from './config/broker-config.ts';
+import type { MetadataPublisher } from './metadata/metadata-publisher.ts';
+import type { ProducerIdManager } from './producer-id-manager.ts';
+import type { ReplicaManager } from './replica/replica-manager.ts';
+
+export interface BrokerContext {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly config: BrokerConfig;
+  readonly logger: Logger;
+  readonly metadata: MetadataPublisher;
+  /** The quorum controller of this process (combined broker+controller mode). */
+  readonly controller: QuorumController;
+  readonly replicaManager: ReplicaManager;
+  readonly producerIds: ProducerIdManager;
+  now(): number;
+}

@@ -1,0 +1,233 @@
+// One client connection: cuts frames, decodes headers, dispatches to handlers, and writes
+// responses in request order (pipelining: later requests may finish first, they wait their turn).
+// Handlers are started in arrival order, so work a handler does before its first await (the
+// produce path validates and enqueues its appends there) keeps the connection's order.
+// Backpressure: past `maxInFlight` requests, or while the socket's send buffer is over its mark,
+// reading pauses. Malformed input is answered as Kafka answers it or the connection is closed,
+// with one warning line naming the client; nothing else is affected.
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { DecodeError } from '../protocol/decode-error.ts';
+import { ErrorCode, KafkaError } from '../protocol/errors.ts';
+import { FrameReader, FrameSizeError, peekRequestHeader } from '../protocol/framing.ts';
+import { ApiKey, apiSpec } from '../protocol/generated/api-table.ts';
+import { decodeRequestHeader, encodeResponseMessageFrame } from '../protocol/headers.ts';
+import { type ApiHandler, NO_RESPONSE, type RequestContext } from './handlers/api-handler.ts';
+import { Router } from './router.ts';
+
+export interface ConnectionOptions {
+  listenerName: string;
+  router: Router;
+  logger: Logger;
+  maxRequestSize: number;
+  idleTimeoutMs: number;
+  maxInFlight: number;
+  /** Bytes queued in the socket above which reading pauses. */
+  maxQueuedBytes: number;
+}
+
+interface Slot {
+  chunks: Buffer[] | null;
+  done: boolean;
+}
+
+export class Connection {
+  private readonly socket: Socket;
+  private readonly opts: ConnectionOptions;
+  private readonly frames: FrameReader;
+  private readonly pending: Slot[] = [];
+  private readonly address: string;
+  private readonly log: Logger;
+  private closed = false;
+  private paused = false;
+  private clientId: string | null = null;
+  /** Resolves when every started request has finished (for a graceful stop). */
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(socket: Socket, opts: ConnectionOptions) {
+    this.socket = socket;
+    this.opts = opts;
+    this.address = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.log = opts.logger.child({ client: this.address, listener: opts.listenerName });
+    this.frames = new FrameReader({ maxFrameSize: opts.maxRequestSize });
+    socket.setNoDelay(true);
+    if (opts.idleTimeoutMs > 0) {
+      socket.setTimeout(opts.idleTimeoutMs, () => {
+        this.log.debug({ clientId: this.clientId }, `closing connection idle for ${opts.idleTimeoutMs} ms`);
+        this.close();
+      });
+    }
+    socket.on('data', (chunk) => this.onData(chunk));
+    socket.on('drain', () => this.updateFlow());
+    socket.on('error', (err) => this.log.debug({ err }, 'connection error'));
+    socket.on('close', () => {
+      this.closed = true;
+      this.notifyIdle();
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames: Buffer[];
+    try {
+      frames = this.frames.push(chunk);
+    } catch (err) {
+      if (err instanceof FrameSizeError) {
+        this.log.warn({ size: err.size, max: this.opts.maxRequestSize, clientId: this.clientId }, `closing connection: ${err.message}`);
+        this.close();
+        return;
+      }
+      throw err;
+    }
+    for (const f of frames) {
+      if (this.closed) return;
+      this.onFrame(f);
+    }
+    this.updateFlow();
+  }
+
+  private reject(reason: string, fields: Record<string, unknown>): void {
+    this.log.warn({ ...fields, clientId: this.clientId }, `closing connection: ${reason}`);
+    this.close();
+  }
+
+  private onFrame(frame: Buffer): void {
+    let peek;
+    try {
+      peek = peekRequestHeader(frame);
+    } catch {
+      return this.reject('request too short for a header', { size: frame.length });
+    }
+    const { apiKey, apiVersion, correlationId } = peek;
+    const router = this.opts.router;
+    const spec = apiSpec(apiKey);
+    if (!spec || !router.handler(apiKey)) {
+      return this.reject(`unknown or unserved API key ${apiKey}`, { apiKey, apiVersion, correlationId });
+    }
+    let decoded;
+    try {
+      decoded = decodeRequestHeader(frame);
+    } catch (err) {
+      return this.reject(`malformed request header: ${(err as Error).message}`, { api: spec.name, apiVersion, correlationId });
+    }
+    this.clientId = decoded.header.clientId ?? null;
+    const ctx: RequestContext = {
+      apiKey,
+      apiVersion,
+      correlationId,
+      clientId: decoded.header.clientId ?? null,
+      clientAddress: this.address,
+      listenerName: this.opts.listenerName,
+      logger: this.log.child({ api: spec.name, apiVersion, correlationId, clientId: decoded.header.clientId }),
+    };
+    if (!router.supports(apiKey, apiVersion)) {
+      if (apiKey === ApiKey.ApiVersions) {
+        // KIP-511: answer in v0 with UNSUPPORTED_VERSION and our ApiVersions range so the client can retry.
+        const range = router.range(ApiKey.ApiVersions)!;
+        ctx.logger.info(`ApiVersions v${apiVersion} is not supported; answering with v0`);
+        this.enqueue(
+          Promise.resolve(
+            encodeResponseMessageFrame(ApiKey.ApiVersions, 0, correlationId, {
+              errorCode: ErrorCode.UNSUPPORTED_VERSION,
+              apiKeys: [{ apiKey: range.apiKey, minVersion: range.minVersion, maxVersion: range.maxVersion }],
+            }),
+          ),
+        );
+        return;
+      }
+      return this.reject(`unsupported version ${apiVersion} of ${spec.name}`, { api: spec.name, apiVersion, correlationId });
+    }
+    let request: unknown;
+    try {
+      request = spec.decodeRequest(decoded.reader, apiVersion);
+    } catch (err) {
+      if (err instanceof DecodeError) {
+        return this.reject(`malformed ${spec.name} v${apiVersion} request: ${err.message}`, { api: spec.name, apiVersion, correlationId, code: err.code });
+      }
+      throw err;
+    }
+    const handler = router.handler(apiKey)!;
+    this.enqueue(this.run(handler, request, ctx));
+  }
+
+  private async run(handler: ApiHandler, request: unknown, ctx: RequestContext): Promise<Buffer[] | null> {
+    let response: unknown;
+    try {
+      response = await handler.handle(request as never, ctx);
+    } catch (err) {
+      const kafkaError = err instanceof KafkaError ? err : new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, undefined, { cause: err });
+      if (!(err instanceof KafkaError)) ctx.logger.error({ err }, `unexpected error serving ${Router.apiName(ctx.apiKey)}`);
+      response = handler.errorResponse(request as never, kafkaError, ctx);
+    }
+    if (response === NO_RESPONSE) return null;
+    return encodeResponseMessageFrame(ctx.apiKey as ApiKey, ctx.apiVersion, ctx.correlationId, response as never);
+  }
+
+  private enqueue(work: Promise<Buffer[] | null>): void {
+    const slot: Slot = { chunks: null, done: false };
+    this.pending.push(slot);
+    work.then(
+      (chunks) => {
+        slot.chunks = chunks;
+        slot.done = true;
+        this.flush();
+      },
+      (err: unknown) => {
+        // Encoding a response failed: a broker fault. The client would wait forever, so close.
+        this.log.error({ err, clientId: this.clientId }, 'failed to encode a response; closing connection');
+        slot.done = true;
+        this.close();
+      },
+    );
+  }
+
+  private flush(): void {
+    let wrote = false;
+    while (this.pending.length > 0 && this.pending[0]!.done) {
+      const slot = this.pending.shift()!;
+      if (this.closed || !slot.chunks) continue;
+      if (!wrote) this.socket.cork();
+      wrote = true;
+      for (const c of slot.chunks) this.socket.write(c);
+    }
+    if (wrote) this.socket.uncork();
+    this.updateFlow();
+    if (this.pending.length === 0) this.notifyIdle();
+  }
+
+  private updateFlow(): void {
+    if (this.closed) return;
+    const busy = this.pending.length >= this.opts.maxInFlight || this.socket.writableLength > this.opts.maxQueuedBytes;
+    if (busy && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    } else if (!busy && this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Stops reading new requests; resolves once the started ones have been answered. */
+  drain(): Promise<void> {
+    this.socket.pause();
+    this.paused = true;
+    if (this.pending.length === 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroySoon();
+    this.notifyIdle();
+  }
+}

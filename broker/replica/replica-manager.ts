@@ -1,0 +1,147 @@
+// Owns the partitions this broker hosts. Follows the metadata image: opens (or creates) the log
+// of every partition placed on this node, tracks leadership, and removes the logs of deleted
+// topics. Handlers find partitions here; appends wake whoever waits on a partition (fetch
+// purgatory) through the listeners registered with `onAppend`.
+import type { Logger } from 'pino';
+import type { MetadataDelta } from '../../controller/metadata/delta.ts';
+import { type MetadataImage, topicConfigs } from '../../controller/metadata/image.ts';
+import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
+import type { Log } from '../../storage/log.ts';
+import { type LogConfig, logConfigFromProperties } from '../../storage/log-config.ts';
+import { ProducerStateManager } from '../../storage/producer-state.ts';
+import { type AppendListener, Partition } from './partition.ts';
+
+/** Where partition logs come from: the log manager, or a directory for tests. */
+export interface LogProvider {
+  getOrCreateLog(topic: string, partition: number, config: LogConfig): Promise<Log>;
+  /** Closes and schedules the removal of a partition's log. */
+  deleteLog(topic: string, partition: number): Promise<void>;
+}
+
+export interface ReplicaManagerOptions {
+  nodeId: number;
+  logs: LogProvider;
+  logger: Logger;
+  /** Topic config defaults from the broker's log.* settings. */
+  brokerLogDefaults: LogConfig;
+}
+
+export function partitionKey(topic: string, partition: number): string {
+  return `${topic}-${partition}`;
+}
+
+export class ReplicaManager {
+  private readonly opts: ReplicaManagerOptions;
+  private readonly partitions = new Map<string, Partition>();
+  private readonly appendListeners: AppendListener[] = [];
+  private brokerLogDefaults: LogConfig;
+
+  constructor(opts: ReplicaManagerOptions) {
+    this.opts = opts;
+    this.brokerLogDefaults = opts.brokerLogDefaults;
+  }
+
+  get nodeId(): number {
+    return this.opts.nodeId;
+  }
+
+  onAppend(listener: AppendListener): void {
+    this.appendListeners.push(listener);
+  }
+
+  private notifyAppend = (p: Partition): void => {
+    for (const l of this.appendListeners) l(p);
+  };
+
+  getPartition(topic: string, partition: number): Partition | undefined {
+    return this.partitions.get(partitionKey(topic, partition));
+  }
+
+  /** The partition if this broker leads it, else Kafka's error for the case. */
+  leaderPartition(image: MetadataImage, topic: string, partition: number, currentLeaderEpoch = -1): Partition {
+    const t = image.topicsByName.get(topic);
+    if (!t || partition < 0 || partition >= t.partitions.length) {
+      throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition: ${topic}-${partition}`);
+    }
+    const p = this.getPartition(topic, partition);
+    if (!p) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `This broker does not host ${topic}-${partition}`);
+    p.checkLeader(currentLeaderEpoch);
+    return p;
+  }
+
+  allPartitions(): IterableIterator<Partition> {
+    return this.partitions.values();
+  }
+
+  logConfigFor(image: MetadataImage, topic: string): LogConfig {
+    return logConfigFromProperties(Object.fromEntries(topicConfigs(image, topic)), this.brokerLogDefaults);
+  }
+
+  /** New broker-level defaults (dynamic broker configs): applies to every hosted log. */
+  setBrokerLogDefaults(defaults: LogConfig, image: MetadataImage): void {
+    this.brokerLogDefaults = defaults;
+    for (const p of this.partitions.values()) p.log.config = this.logConfigFor(image, p.topic);
+  }
+
+  /** Brings hosted partitions in line with a new image (all of it when no delta is given). */
+  async applyImage(image: MetadataImage, delta?: MetadataDelta): Promise<void> {
+    const log = this.opts.logger;
+    if (delta) {
+      for (const [, topic] of delta.removedTopics) {
+        for (const p of topic.partitions) await this.removePartition(topic.name, p.partition);
+      }
+    }
+    const topics = delta ? [...delta.changedTopics].map((id) => image.topicsById.get(id)).filter((t) => t !== undefined) : [...image.topicsByName.values()];
+    for (const topic of topics) {
+      const config = this.logConfigFor(image, topic.name);
+      for (const p of topic.partitions) {
+        const key = partitionKey(topic.name, p.partition);
+        let part = this.partitions.get(key);
+        if (!p.replicas.includes(this.opts.nodeId)) {
+          if (part) await this.removePartition(topic.name, p.partition);
+          continue;
+        }
+        if (!part) {
+          const l = await this.opts.logs.getOrCreateLog(topic.name, p.partition, config);
+          part = new Partition({
+            topic: topic.name,
+            partition: p.partition,
+            topicId: topic.id,
+            log: l,
+            producerState: new ProducerStateManager(l.dir, log.child({ topic: topic.name, partition: p.partition })),
+            nodeId: this.opts.nodeId,
+            logger: log.child({ topic: topic.name, partition: p.partition }),
+            onAppend: this.notifyAppend,
+          });
+          await part.loadProducerState();
+          this.partitions.set(key, part);
+        }
+        part.topicId = topic.id;
+        part.update(p.leader, p.leaderEpoch, p.partitionEpoch, p.replicas, p.isr);
+      }
+    }
+    // Config changes of topics (and broker defaults) apply to the open logs.
+    if (delta) {
+      for (const p of this.partitions.values()) p.log.config = this.logConfigFor(image, p.topic);
+    }
+  }
+
+  private async removePartition(topic: string, partition: number): Promise<void> {
+    const key = partitionKey(topic, partition);
+    if (!this.partitions.has(key)) return;
+    this.partitions.delete(key);
+    await this.opts.logs.deleteLog(topic, partition);
+    this.opts.logger.info({ topic, partition }, 'removed partition of a deleted topic');
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.partitions.values()) {
+      try {
+        await p.close();
+      } catch (err) {
+        this.opts.logger.error({ err, topic: p.topic, partition: p.partition }, 'failed to close partition log');
+      }
+    }
+    this.partitions.clear();
+  }
+}

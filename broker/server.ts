@@ -1,0 +1,92 @@
+// TCP listeners: one server socket per configured listener, each with its own router.
+// stop() refuses new connections, lets in-flight requests finish, then closes the rest.
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { Connection } from './connection.ts';
+import type { Router } from './router.ts';
+
+export interface ListenerSpec {
+  name: string;
+  host: string;
+  port: number;
+  router: Router;
+}
+
+export interface SocketServerOptions {
+  logger: Logger;
+  maxRequestSize: number;
+  idleTimeoutMs: number;
+  maxInFlight?: number;
+  maxQueuedBytes?: number;
+  maxConnections?: number;
+}
+
+export interface BoundListener {
+  name: string;
+  host: string;
+  port: number;
+}
+
+export class SocketServer {
+  private readonly opts: SocketServerOptions;
+  private readonly servers: { server: Server; spec: ListenerSpec }[] = [];
+  private readonly connections = new Set<Connection>();
+  private readonly bound: BoundListener[] = [];
+
+  constructor(opts: SocketServerOptions) {
+    this.opts = opts;
+  }
+
+  /** Binds every listener; port 0 picks a free port (see `listeners`). */
+  async start(listeners: ListenerSpec[]): Promise<BoundListener[]> {
+    for (const spec of listeners) {
+      const server = createServer({ noDelay: true }, (socket) => this.accept(socket, spec));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: spec.host || undefined, port: spec.port }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const addr = server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : spec.port;
+      this.servers.push({ server, spec });
+      this.bound.push({ name: spec.name, host: spec.host, port });
+      this.opts.logger.info({ listener: spec.name, host: spec.host || '0.0.0.0', port }, 'listening');
+    }
+    return this.bound;
+  }
+
+  get listeners(): readonly BoundListener[] {
+    return this.bound;
+  }
+
+  private accept(socket: Socket, spec: ListenerSpec): void {
+    const max = this.opts.maxConnections ?? Infinity;
+    if (this.connections.size >= max) {
+      this.opts.logger.warn({ client: `${socket.remoteAddress}:${socket.remotePort}`, max }, 'refusing connection: max.connections reached');
+      socket.destroy();
+      return;
+    }
+    const conn = new Connection(socket, {
+      listenerName: spec.name,
+      router: spec.router,
+      logger: this.opts.logger,
+      maxRequestSize: this.opts.maxRequestSize,
+      idleTimeoutMs: this.opts.idleTimeoutMs,
+      maxInFlight: this.opts.maxInFlight ?? 64,
+      maxQueuedBytes: this.opts.maxQueuedBytes ?? 64 * 1024 * 1024,
+    });
+    this.connections.add(conn);
+    socket.on('close', () => this.connections.delete(conn));
+  }
+
+  /** Stops accepting, waits (up to `graceMs`) for in-flight requests, then closes every connection. */
+  async stop(graceMs = 5000): Promise<void> {
+    await Promise.all(this.servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    const drained = Promise.all([...this.connections].map((c) => c.drain()));
+    await Promise.race([drained, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    for (const c of this.connections) c.close();
+    this.connections.clear();
+  }
+}
