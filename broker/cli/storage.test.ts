@@ -1,0 +1,180 @@
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseBrokerConfig } from '../config/broker-config.ts';
+import type { BrokerConfig } from '../config/broker-config.ts';
+import { uuidToBytes, randomUuid } from '../../protocol/uuid.ts';
+import { FormatterError, formatStorage, loadMetaPropertiesEnsemble, readMetaProperties, storageCommand } from './storage.ts';
+import { MetaPropertiesError, parseMetaProperties, writeMetaProperties } from '../config/meta-properties.ts';
+
+let root: string;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'samsa-storage-'));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function props(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    'process.roles': 'broker,controller',
+    'node.id': '3',
+    'controller.quorum.voters': '3@localhost:9093',
+    'listeners': 'PLAINTEXT://:9092,CONTROLLER://:9093',
+    'controller.listener.names': 'CONTROLLER',
+    'log.dirs': `${join(root, 'a')},${join(root, 'b')}`,
+    'metadata.log.dir': join(root, 'meta'),
+    ...extra,
+  };
+}
+const config = (extra: Record<string, string> = {}): BrokerConfig => parseBrokerConfig(props(extra));
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('formatStorage', () => {
+  it('writes Kafka\'s KRaft meta.properties into every log dir and the metadata dir', async () => {
+    const lines: string[] = [];
+    const clusterId = randomUuid();
+    const result = await formatStorage(config(), clusterId, { out: (l) => lines.push(l), now: new Date(Date.UTC(2024, 0, 2, 3, 4, 5)) });
+    expect(result.formatted.map((f) => f.dir)).toEqual([join(root, 'a'), join(root, 'b'), join(root, 'meta')]);
+    expect(lines).toEqual([
+      `Formatting data directory ${join(root, 'a')} with metadata.version 3.9-IV0.`,
+      `Formatting data directory ${join(root, 'b')} with metadata.version 3.9-IV0.`,
+      `Formatting metadata directory ${join(root, 'meta')} with metadata.version 3.9-IV0.`,
+    ]);
+    const text = await readFile(join(root, 'a', 'meta.properties'), 'utf8');
+    const directoryId = result.formatted[0]!.directoryId;
+    expect(text).toBe(`#\n#Tue Jan 02 03:04:05 UTC 2024\ncluster.id=${clusterId}\ndirectory.id=${directoryId}\nnode.id=3\nversion=1\n`);
+    expect(uuidToBytes(directoryId)).toHaveLength(16);
+    expect(new Set(result.formatted.map((f) => f.directoryId)).size).toBe(3);
+    expect(await readMetaProperties(join(root, 'meta'))).toEqual({ version: 1, clusterId, nodeId: 3, directoryId: result.formatted[2]!.directoryId });
+    const ensemble = await loadMetaPropertiesEnsemble(config());
+    expect(ensemble.clusterId).toBe(clusterId);
+    expect([...ensemble.dirs.values()].every((m) => m !== null)).toBe(true);
+  });
+
+  it('refuses to reformat with Kafka\'s message, and --ignore-formatted formats only the rest', async () => {
+    const clusterId = randomUuid();
+    await formatStorage(parseBrokerConfig(props({ 'log.dirs': join(root, 'a') })), clusterId);
+    const before = await readFile(join(root, 'a', 'meta.properties'), 'utf8');
+    const err = await rejection(formatStorage(config(), clusterId));
+    expect(err).toBeInstanceOf(FormatterError);
+    expect(err.message).toBe(`Log directory ${join(root, 'a')} is already formatted. Use --ignore-formatted to ignore this directory and format the others.`);
+    expect(await readMetaProperties(join(root, 'b'))).toBeNull();
+
+    const result = await formatStorage(config(), clusterId, { ignoreFormatted: true });
+    // The first run formatted the metadata dir too.
+    expect(result.skipped).toEqual([join(root, 'a'), join(root, 'meta')]);
+    expect(result.formatted.map((f) => f.dir)).toEqual([join(root, 'b')]);
+    expect(await readFile(join(root, 'a', 'meta.properties'), 'utf8')).toBe(before);
+
+    const lines: string[] = [];
+    const again = await formatStorage(config(), clusterId, { ignoreFormatted: true, out: (l) => lines.push(l) });
+    expect(again.formatted).toEqual([]);
+    expect(lines).toEqual(['All of the log directories are already formatted.']);
+  });
+
+  it('counts a damaged meta.properties as formatted', async () => {
+    await mkdir(join(root, 'a'), { recursive: true });
+    await writeFile(join(root, 'a', 'meta.properties'), 'version=7\n');
+    expect((await rejection(formatStorage(config(), randomUuid()))).message).toContain('is already formatted');
+  });
+
+  it('rejects a cluster id that is not a Kafka UUID', async () => {
+    expect((await rejection(formatStorage(config(), 'not-a-uuid'))).message).toContain('Cluster ID string not-a-uuid does not appear to be a valid UUID');
+    expect(await readMetaProperties(join(root, 'a'))).toBeNull();
+  });
+
+  it('checks --standalone and dynamic quorum flags as Kafka', async () => {
+    expect((await rejection(formatStorage(config(), randomUuid(), { standalone: true }))).message).toContain('controller.quorum.voters is set');
+    const dynamic = { 'controller.quorum.voters': '', 'controller.quorum.bootstrap.servers': 'localhost:9093' };
+    expect((await rejection(formatStorage(config(dynamic), randomUuid()))).message).toContain('you must specify one of the following: --standalone');
+    expect((await formatStorage(config(dynamic), randomUuid(), { standalone: true })).formatted).toHaveLength(3);
+  });
+});
+
+describe('meta.properties', () => {
+  it('reads version 0 and 1, and reports bad files', () => {
+    expect(parseMetaProperties('broker.id=4\ncluster.id=x\n', 'p')).toEqual({ version: 0, clusterId: 'x', nodeId: 4, directoryId: null });
+    expect(() => parseMetaProperties('version=1\nnode.id=1\n', 'p')).toThrow(MetaPropertiesError);
+    expect(() => parseMetaProperties('version=1\ncluster.id=c\nnode.id=one\n', 'p')).toThrow(/base-10/);
+    expect(() => parseMetaProperties('version=2\n', 'p')).toThrow(/Unknown version 2/);
+  });
+
+  it('refuses directories of another cluster or node at load time', async () => {
+    const c = config();
+    await writeMetaProperties(join(root, 'a'), { version: 1, clusterId: 'AAAAAAAAAAAAAAAAAAAAAw', nodeId: 3, directoryId: randomUuid() });
+    await writeMetaProperties(join(root, 'b'), { version: 1, clusterId: 'AAAAAAAAAAAAAAAAAAAABA', nodeId: 3, directoryId: randomUuid() });
+    expect((await rejection(loadMetaPropertiesEnsemble(c))).message).toContain('Invalid cluster.id in:');
+    await writeMetaProperties(join(root, 'b'), { version: 1, clusterId: 'AAAAAAAAAAAAAAAAAAAAAw', nodeId: 4, directoryId: randomUuid() });
+    expect((await rejection(loadMetaPropertiesEnsemble(c))).message).toContain("Stored node id 4 doesn't match previous node id 3");
+    const fresh = await loadMetaPropertiesEnsemble(config({ 'log.dirs': join(root, 'x'), 'metadata.log.dir': join(root, 'y') }));
+    expect(fresh.clusterId).toBeNull();
+  });
+});
+
+describe('storage command', () => {
+  function run(args: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    let failed = 0;
+    const cmd = storageCommand({ out: (l) => out.push(l), err: (l) => err.push(l), fail: (c) => (failed = c) });
+    for (const c of [cmd, ...cmd.commands]) c.exitOverride().configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => err.push(s) });
+    return { out, err, done: cmd.parseAsync(args, { from: 'user' }), failed: () => failed };
+  }
+
+  it('prints a random Kafka UUID', async () => {
+    const r = run(['random-uuid']);
+    await r.done;
+    expect(r.out).toHaveLength(1);
+    expect(r.out[0]).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(uuidToBytes(r.out[0]!)).toHaveLength(16);
+  });
+
+  it('formats from a server.properties file and fails cleanly on a second run', async () => {
+    const file = join(root, 'server.properties');
+    await writeFile(file, Object.entries(props()).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    const clusterId = randomUuid();
+    const first = run(['format', '-t', clusterId, '-c', file]);
+    await first.done;
+    expect(first.failed()).toBe(0);
+    expect(first.out).toHaveLength(3);
+    expect((await readMetaProperties(join(root, 'b')))!.clusterId).toBe(clusterId);
+
+    const second = run(['format', '--cluster-id', clusterId, '--config', file]);
+    await second.done;
+    expect(second.failed()).toBe(1);
+    expect(second.err[0]).toContain('is already formatted');
+
+    const third = run(['format', '-t', clusterId, '-c', file, '--ignore-formatted']);
+    await third.done;
+    expect(third.failed()).toBe(0);
+    expect(third.out).toEqual(['All of the log directories are already formatted.']);
+  });
+
+  it('reports a bad config file with its name and key', async () => {
+    const file = join(root, 'bad.properties');
+    await writeFile(file, Object.entries(props()).map(([k, v]) => `${k}=${v}`).join('\n') + '\nnum.partitons=2\n');
+    const r = run(['format', '-t', randomUuid(), '-c', file]);
+    await r.done;
+    expect(r.failed()).toBe(1);
+    expect(r.err[0]).toContain(`${file}:8: Unknown configuration num.partitons (did you mean num.partitions?)`);
+  });
+
+  it('requires --cluster-id and --config, and has help', async () => {
+    const r = run(['format', '-c', 'x']);
+    await expect(r.done).rejects.toMatchObject({ code: 'commander.missingMandatoryOptionValue' });
+    const h = run(['format', '--help']);
+    await expect(h.done).rejects.toMatchObject({ code: 'commander.helpDisplayed' });
+    expect(h.out.join('')).toContain('--ignore-formatted');
+    expect(h.out.join('')).toContain('--standalone');
+  });
+});
