@@ -76,6 +76,12 @@ describe('formatStorage', () => {
     expect(result.formatted.map((f) => f.dir)).toEqual([join(root, 'b')]);
     expect(await readFile(join(root, 'a', 'meta.properties'), 'utf8')).toBe(before);
 
+    await rm(join(root, 'b'), { recursive: true });
+    expect((await rejection(formatStorage(config(), randomUuid(), { ignoreFormatted: true }))).message).toContain('Invalid cluster.id in:');
+    expect((await rejection(formatStorage(config({ 'node.id': '4', 'controller.quorum.voters': '4@localhost:9093' }), clusterId, { ignoreFormatted: true }))).message).toContain("Stored node id 3 doesn't match previous node id 4");
+    expect(await readMetaProperties(join(root, 'b'))).toBeNull();
+    await formatStorage(config(), clusterId, { ignoreFormatted: true });
+
     const lines: string[] = [];
     const again = await formatStorage(config(), clusterId, { ignoreFormatted: true, out: (l) => lines.push(l) });
     expect(again.formatted).toEqual([]);

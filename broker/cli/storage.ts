@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import type { BrokerConfig } from '../config/broker-config.ts';
 import { ConfigError } from '../config/config-error.ts';
+import type { MetaProperties } from '../config/meta-properties.ts';
 import { MetaPropertiesError, nodeDirectories, readMetaProperties, writeMetaProperties } from '../config/meta-properties.ts';
 import { loadServerProperties } from '../config/server-properties.ts';
 import { randomUuid, uuidToBytes } from '../../protocol/uuid.ts';
@@ -69,13 +70,13 @@ export async function formatStorage(config: BrokerConfig, clusterId: string, opt
   const unformatted: string[] = [];
   const skipped: string[] = [];
   for (const dir of dirs) {
-    let meta;
+    let meta: MetaProperties | null | 'unreadable';
     try {
       meta = await readMetaProperties(dir);
     } catch (e) {
       if (e instanceof MetaPropertiesError) {
         // A damaged meta.properties still means someone formatted this directory.
-        meta = true;
+        meta = 'unreadable';
       } else if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') {
         throw new FormatterError(`Log directory ${dir} is not a directory.`);
       } else throw e;
@@ -83,7 +84,16 @@ export async function formatStorage(config: BrokerConfig, clusterId: string, opt
     if (meta === null) unformatted.push(dir);
     else if (!opts.ignoreFormatted) {
       throw new FormatterError(`Log directory ${dir} is already formatted. Use --ignore-formatted to ignore this directory and format the others.`);
-    } else skipped.push(dir);
+    } else {
+      // Formatting the others must not split the node across two clusters or two node ids.
+      if (meta !== 'unreadable' && meta.clusterId !== clusterId) {
+        throw new FormatterError(`Invalid cluster.id in: ${dir}. Expected ${clusterId}, but read ${meta.clusterId}`);
+      }
+      if (meta !== 'unreadable' && meta.nodeId !== config.nodeId) {
+        throw new FormatterError(`Stored node id ${meta.nodeId} doesn't match previous node id ${config.nodeId} in ${dir}. If you moved your data, make sure your configured node id matches. If you intend to create a new node, you should remove all data in your data directories.`);
+      }
+      skipped.push(dir);
+    }
   }
   if (unformatted.length === 0) {
     out('All of the log directories are already formatted.');

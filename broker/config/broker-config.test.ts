@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, expectTypeOf } from 'vitest';
 import { BROKER_CONFIG_DEFS, parseBrokerConfig } from './broker-config.ts';
 import type { BrokerConfig } from './broker-config.ts';
 import { ConfigError } from './config-error.ts';
@@ -258,6 +258,19 @@ describe('listeners and KRaft checks', () => {
   it('makes other Kafka cross-checks', () => {
     expect(problemsOf({ ...COMBINED, 'group.min.session.timeout.ms': '10000', 'group.max.session.timeout.ms': '5000' })[0]!.key).toBe('group.max.session.timeout.ms');
     expect(problemsOf({ ...COMBINED, 'log.cleaner.dedupe.buffer.size': '1048576', 'log.cleaner.threads': '2' })[0]!.message).toBe('log.cleaner.dedupe.buffer.size must be at least 1MB per cleaner thread.');
+  });
+});
+
+describe('typed access', () => {
+  it('types get() by Kafka name, nullable only where Kafka\'s default is null', () => {
+    const c = parse();
+    expectTypeOf(c.get('num.partitions')).toEqualTypeOf<number>();
+    expectTypeOf(c.get('log.retention.minutes')).toEqualTypeOf<number | null>();
+    expectTypeOf(c.get('auto.create.topics.enable')).toEqualTypeOf<boolean>();
+    expectTypeOf(c.get('broker.rack')).toEqualTypeOf<string | null>();
+    expectTypeOf(c.get('compression.type')).toEqualTypeOf<string>();
+    expectTypeOf(c.get('log.cleanup.policy')).toEqualTypeOf<readonly string[]>();
+    expect(c.get('log.retention.minutes')).toBeNull();
   });
 });
 
