@@ -15,7 +15,7 @@ import { type AppendListener, Partition } from './partition.ts';
 export interface LogProvider {
   getOrCreateLog(topic: string, partition: number, config: LogConfig): Promise<Log>;
   /** Closes and schedules the removal of a partition's log. */
-  deleteLog(topic: string, partition: number): Promise<void>;
+  deleteLog(topic: string, partition: number): Promise<unknown>;
 }
 
 export interface ReplicaManagerOptions {

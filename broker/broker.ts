@@ -1,0 +1,185 @@
+// Assembles one node from its configuration: storage (log manager), the metadata quorum (a
+// single-voter KRaft log and the quorum controller), the broker's metadata publisher and
+// replica manager, request handlers behind one router per listener, and the socket server.
+// Start order: logs, quorum (replays the metadata log), listeners, registration and unfencing;
+// stop order: listeners (in-flight requests finish), producer snapshots, quorum, logs (which
+// leave the clean-shutdown marker).
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { QuorumController } from '../controller/quorum-controller.ts';
+import { FileReplicatedLog, METADATA_PARTITION_DIR } from '../controller/raft/file-replicated-log.ts';
+import { QuorumStateStore } from '../controller/raft/quorum-state.ts';
+import { RaftClient } from '../controller/raft/raft-client.ts';
+import { ErrorCode, KafkaError } from '../protocol/errors.ts';
+import { randomUuid } from '../protocol/uuid.ts';
+import { LogManager } from '../storage/log-manager.ts';
+import { logDefaultsFromServerProperties } from '../storage/log-config.ts';
+import type { BrokerContext } from './broker-context.ts';
+import { formatStorage } from './cli/storage.ts';
+import type { BrokerConfig } from './config/broker-config.ts';
+import { loadMetaPropertiesEnsemble } from './config/meta-properties.ts';
+import { validateTopicConfigs } from './config/topic-config.ts';
+import { registerBrokerHandlers, registerControllerHandlers } from './handlers/registry.ts';
+import { MetadataPublisher } from './metadata/metadata-publisher.ts';
+import { ProducerIdManager } from './producer-id-manager.ts';
+import { ReplicaManager } from './replica/replica-manager.ts';
+import { Router } from './router.ts';
+import { type BoundListener, SocketServer } from './server.ts';
+
+const SECURITY_PROTOCOL_IDS: Record<string, number> = { PLAINTEXT: 0, SSL: 1, SASL_PLAINTEXT: 2, SASL_SSL: 3 };
+
+export interface BrokerStartOptions {
+  /** Format unformatted storage with a new random cluster id (npm start and startBroker do). */
+  autoFormat?: boolean;
+}
+
+export class Broker {
+  readonly context: BrokerContext;
+  private readonly server: SocketServer;
+  private readonly logManager: LogManager;
+  private readonly raftLog: FileReplicatedLog;
+  private stopping: Promise<void> | null = null;
+
+  private constructor(context: BrokerContext, server: SocketServer, logManager: LogManager, raftLog: FileReplicatedLog) {
+    this.context = context;
+    this.server = server;
+    this.logManager = logManager;
+    this.raftLog = raftLog;
+  }
+
+  get listeners(): readonly BoundListener[] {
+    return this.server.listeners;
+  }
+
+  /** "host:port" of the first client (non-controller) listener. */
+  get bootstrap(): string {
+    const controllerNames = new Set(this.context.config.controllerListenerNames);
+    const l = this.server.listeners.find((x) => !controllerNames.has(x.name)) ?? this.server.listeners[0]!;
+    return `${l.host || 'localhost'}:${l.port}`;
+  }
+
+  static async start(config: BrokerConfig, logger: Logger, opts: BrokerStartOptions = {}): Promise<Broker> {
+    const started = Date.now();
+    const nodeId = config.nodeId;
+    let { clusterId } = await loadMetaPropertiesEnsemble(config);
+    if (clusterId === null) {
+      if (!opts.autoFormat) {
+        throw new Error(`No meta.properties found in ${config.logDirs.join(', ')} (have you run \`samsa storage format\` to format the directories?)`);
+      }
+      clusterId = randomUuid();
+      await formatStorage(config, clusterId, { ignoreFormatted: true });
+      logger.info({ clusterId, logDirs: config.logDirs }, 'formatted storage for a new cluster');
+    }
+    const brokerLogDefaults = logDefaultsFromServerProperties(config.originals);
+    let replicaManager: ReplicaManager | undefined;
+    let publisher: MetadataPublisher | undefined;
+    const logManager = await LogManager.start({
+      logDirs: [...config.logDirs],
+      defaultConfig: brokerLogDefaults,
+      topicConfig: (topic) => (replicaManager && publisher ? replicaManager.logConfigFor(publisher.image, topic) : brokerLogDefaults),
+      logger: logger.child({ module: 'log-manager' }),
+      meta: { clusterId, nodeId },
+      recoveryThreadsPerDataDir: config.get('num.recovery.threads.per.data.dir'),
+      retentionCheckIntervalMs: config.get('log.retention.check.interval.ms'),
+      fileDeleteDelayMs: config.get('log.segment.delete.delay.ms'),
+    });
+    replicaManager = new ReplicaManager({ nodeId, logs: logManager, logger: logger.child({ module: 'replica-manager' }), brokerLogDefaults });
+    publisher = new MetadataPublisher(replicaManager, logger.child({ module: 'metadata-publisher' }));
+
+    const raftLog = await FileReplicatedLog.open(config.metadataLogDir, logger, { segmentBytes: config.get('metadata.log.segment.bytes') });
+    const raft = new RaftClient({
+      nodeId,
+      voters: config.quorumVoters.map((v) => v.id),
+      log: raftLog,
+      stateStore: new QuorumStateStore(join(config.metadataLogDir, METADATA_PARTITION_DIR)),
+      logger: logger.child({ module: 'raft' }),
+    });
+    const controller = new QuorumController({
+      raft,
+      logger: logger.child({ module: 'controller' }),
+      deleteTopicEnable: config.get('delete.topic.enable'),
+      topicDefaults: {
+        numPartitions: config.get('num.partitions'),
+        defaultReplicationFactor: config.get('default.replication.factor'),
+        validateConfigs: (configs) => validateTopicConfigs(Object.fromEntries(configs), config).map((p) => p.message),
+      },
+    });
+    const pub = publisher;
+    controller.subscribe((image, delta) => pub.handle(image, delta));
+    await controller.start();
+    await publisher.waitFor(controller.image.offset);
+
+    let brokerEpoch = -1n;
+    const producerIds = new ProducerIdManager({
+      allocate: () => controller.allocateProducerIds(nodeId, brokerEpoch),
+    });
+    const context: BrokerContext = {
+      nodeId,
+      clusterId,
+      config,
+      logger,
+      metadata: publisher,
+      controller,
+      replicaManager,
+      producerIds,
+      now: () => Date.now(),
+    };
+
+    const unstable = config.get('unstable.api.versions.enable');
+    const brokerRouter = new Router(unstable);
+    registerBrokerHandlers(brokerRouter, context);
+    const controllerRouter = new Router(unstable);
+    registerControllerHandlers(controllerRouter, context);
+    const controllerNames = new Set(config.controllerListenerNames);
+    const server = new SocketServer({
+      logger: logger.child({ module: 'socket-server' }),
+      maxRequestSize: config.get('socket.request.max.bytes'),
+      idleTimeoutMs: config.get('connections.max.idle.ms'),
+      maxInFlight: config.get('queued.max.requests'),
+      maxConnections: config.get('max.connections'),
+    });
+    const bound = await server.start(
+      config.listeners.map((l) => ({ name: l.name, host: l.host ?? '', port: l.port, router: controllerNames.has(l.name) ? controllerRouter : brokerRouter })),
+    );
+
+    // Register with the advertised endpoints (ports resolved when a listener asked for port 0).
+    const boundPort = new Map(bound.map((b) => [b.name, b.port]));
+    const endpoints = config.advertisedListeners.map((l) => ({
+      name: l.name,
+      host: l.host || hostname(),
+      port: l.port === 0 ? (boundPort.get(l.name) ?? 0) : l.port,
+      securityProtocol: SECURITY_PROTOCOL_IDS[l.securityProtocol] ?? 0,
+    }));
+    const reg = await controller.registerBroker({
+      brokerId: nodeId,
+      incarnationId: randomUuid(),
+      endpoints,
+      rack: config.get('broker.rack'),
+      logDirs: [],
+      features: [{ name: 'metadata.version', minSupportedVersion: 1, maxSupportedVersion: 21 }],
+    });
+    if (reg.errorCode !== ErrorCode.NONE) throw new KafkaError(reg.errorCode as ErrorCode, 'broker registration failed');
+    brokerEpoch = reg.brokerEpoch;
+    const hb = await controller.brokerHeartbeat({ brokerId: nodeId, brokerEpoch, currentMetadataOffset: controller.raft.hw, wantFence: false, wantShutDown: false });
+    if (hb.isFenced) throw new Error(`broker ${nodeId} stayed fenced after registering`);
+    await publisher.waitFor(controller.image.offset);
+    logger.info({ nodeId, clusterId, brokerEpoch: String(brokerEpoch), listeners: bound, ms: Date.now() - started }, 'broker started');
+    return new Broker(context, server, logManager, raftLog);
+  }
+
+  /** Stops accepting, answers in-flight requests, flushes and closes everything. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const log = this.context.logger;
+      await this.server.stop();
+      await this.context.metadata.idle();
+      await this.context.replicaManager.close();
+      await this.context.controller.close();
+      await this.raftLog.close();
+      await this.logManager.shutdown();
+      log.info('broker stopped');
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,20 @@
+// Which handler serves which API on each kind of listener. ApiVersions is built from the router,
+// so registering a handler here is what makes an API advertised.
+import type { BrokerContext } from '../broker-context.ts';
+import type { Router } from '../router.ts';
+import { apiVersionsHandler } from './api-versions.ts';
+import { initProducerIdHandler } from './init-producer-id.ts';
+import { metadataHandler } from './metadata.ts';
+import { produceHandler } from './produce.ts';
+
+export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void {
+  router.register(apiVersionsHandler(ctx, router));
+  router.register(metadataHandler(ctx));
+  router.register(produceHandler(ctx));
+  router.register(initProducerIdHandler(ctx));
+}
+
+/** The controller listener serves the quorum's own APIs; clients only negotiate versions there. */
+export function registerControllerHandlers(router: Router, ctx: BrokerContext): void {
+  router.register(apiVersionsHandler(ctx, router));
+}
