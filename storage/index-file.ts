@@ -1,7 +1,8 @@
 // Shared machinery of Kafka's fixed-width index files (`.index`, `.timeindex`).
 // Invariants: the in-memory image (`buf`, first `entries * entrySize` bytes) is what the file
 // holds or is about to hold; entries are only appended at the end or dropped from the end; new
-// entries are written through at their own file position by writeDirty(). While the segment is
+// entries are written through at their own file position by writeDirty(), in blocks of a few
+// entries on the append path (one small write per append would double the syscalls). While the segment is
 // active the file is preallocated to segment.index.bytes (as Kafka's mmap'd indexes are), and it
 // is trimmed to exactly its entries when the segment is sealed or closed, so after a clean
 // shutdown `file size / entrySize` is the entry count. Sealed indexes are read into memory on
@@ -9,12 +10,18 @@
 import * as fs from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 
+/** Appends write new entries out in blocks of this many (a crash rebuilds the tail anyway). */
+const WRITE_THROUGH_ENTRIES = 32;
+
 export abstract class IndexFile {
   protected buf: Buffer = Buffer.alloc(0);
   protected count = 0;
   private written = 0;
   private loaded = false;
   private fh: FileHandle | null = null;
+  /** Write-through chain: entries reach the file in order without appends waiting for them. */
+  private writes: Promise<void> = Promise.resolve();
+  private writeError: unknown = null;
   readonly maxEntries: number;
 
   constructor(
@@ -66,6 +73,7 @@ export abstract class IndexFile {
   /** Opens the file for write-through and preallocates it: the segment became active. */
   async openForAppend(maxIndexSize: number): Promise<void> {
     this.ensureLoaded();
+    await this.settle();
     if (this.fh === null) this.fh = await open(this.path, fs.existsSync(this.path) ? 'r+' : 'w+');
     const size = Math.max(this.count * this.entrySize, Math.floor(maxIndexSize / this.entrySize) * this.entrySize);
     await this.fh.truncate(size);
@@ -90,17 +98,38 @@ export abstract class IndexFile {
     if (this.written > n) this.written = n;
   }
 
-  /** Writes entries appended since the last call at their positions in the file. */
-  async writeDirty(): Promise<void> {
-    if (this.written >= this.count || this.fh === null) return;
+  /**
+   * Queues the entries appended since the last call for writing at their file positions. The
+   * returned promise may be ignored by appends (a crash rebuilds the index from the log anyway);
+   * settle() waits for every queued write and surfaces a failure.
+   */
+  writeDirty(force = true): Promise<void> {
+    if (this.written >= this.count || this.fh === null) return this.writes;
+    if (!force && this.count - this.written < WRITE_THROUGH_ENTRIES) return this.writes;
     const from = this.written * this.entrySize;
     const to = this.count * this.entrySize;
     this.written = this.count;
-    await this.fh.write(this.buf, from, to - from, from);
+    const fh = this.fh;
+    const data = Buffer.from(this.buf.subarray(from, to));
+    this.writes = this.writes.then(async () => {
+      try {
+        await fh.write(data, 0, data.length, from);
+      } catch (err) {
+        this.writeError ??= err;
+      }
+    });
+    return this.writes;
+  }
+
+  /** Waits for queued writes; rethrows the first write failure. */
+  async settle(): Promise<void> {
+    await this.writes;
+    if (this.writeError !== null) throw this.writeError;
   }
 
   /** Writes everything out (used after a rebuild) and sizes the file to its entries. */
   async rewrite(): Promise<void> {
+    await this.settle();
     const data = this.buf.subarray(0, this.count * this.entrySize);
     const fh = this.fh ?? (await open(this.path, 'w'));
     try {
@@ -113,7 +142,8 @@ export abstract class IndexFile {
   }
 
   async flush(): Promise<void> {
-    await this.writeDirty();
+    this.writeDirty();
+    await this.settle();
     if (this.fh !== null) await this.fh.datasync();
   }
 
@@ -123,7 +153,8 @@ export abstract class IndexFile {
       if (this.loaded && this.written < this.count) await this.rewrite();
       return;
     }
-    await this.writeDirty();
+    this.writeDirty();
+    await this.settle();
     await this.fh.truncate(this.count * this.entrySize);
     await this.fh.sync();
     await this.fh.close();
@@ -133,6 +164,7 @@ export abstract class IndexFile {
   /** Closes without trimming (crash-like; used when the file is deleted anyway). */
   async closeHandle(): Promise<void> {
     if (this.fh === null) return;
+    await this.writes;
     await this.fh.close();
     this.fh = null;
   }

@@ -132,6 +132,7 @@ interface PreparedAppend {
 }
 
 const INT32_MAX = 2147483647;
+const MAX_GROUP_BYTES = 1024 * 1024;
 
 export class Log {
   readonly dir: string;
@@ -439,6 +440,8 @@ export class Log {
       group.push(p);
       groupBytes += p.size;
       groupBatches += p.batches.length;
+      // Bounded writes: very large writev calls gain nothing and delay every append in them.
+      if (groupBytes >= MAX_GROUP_BYTES) await flushGroup();
     }
     await flushGroup();
   }

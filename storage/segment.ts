@@ -328,7 +328,7 @@ export class LogSegment {
     let written = 0;
     let bufs = chunks;
     while (written < total) {
-      const { bytesWritten } = await this.fh.writev(bufs, start + written);
+      const { bytesWritten } = bufs.length === 1 ? await this.fh.write(bufs[0]!, 0, bufs[0]!.length, start + written) : await this.fh.writev(bufs, start + written);
       written += bytesWritten;
       if (written < total) bufs = skipBytes(chunks, written);
     }
@@ -344,7 +344,9 @@ export class LogSegment {
     }
     this.size = start + total;
     if (batches.length > 0) this.nextOffsetCache = batches[batches.length - 1]!.lastOffset + 1;
-    await Promise.all([this.offsetIndex.writeDirty(), this.timeIndex.writeDirty()]);
+    // Index write-through is queued, not awaited: the log bytes are what an append promises.
+    void this.offsetIndex.writeDirty(false);
+    void this.timeIndex.writeDirty(false);
   }
 
   // ---- reads -----------------------------------------------------------------------------

@@ -186,8 +186,8 @@ export class Partition {
     return { baseOffset: batch.firstOffset, lastOffset: batch.lastOffset, logAppendTime: -1, logStartOffset: this.log.logStartOffset };
   }
 
-  async close(): Promise<void> {
-    await this.log.close();
+  /** Writes the producer-state snapshot at the log end (the log itself is closed by the log manager). */
+  async snapshotProducerState(): Promise<void> {
     this.producerState.mapEndOffset = this.log.logEndOffset;
     await this.producerState.takeSnapshot().catch((err: unknown) => this.logger.warn({ err }, 'failed to write the producer state snapshot'));
   }

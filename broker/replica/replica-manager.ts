@@ -134,14 +134,9 @@ export class ReplicaManager {
     this.opts.logger.info({ topic, partition }, 'removed partition of a deleted topic');
   }
 
+  /** Snapshots producer state of every partition; the log manager closes the logs afterwards. */
   async close(): Promise<void> {
-    for (const p of this.partitions.values()) {
-      try {
-        await p.close();
-      } catch (err) {
-        this.opts.logger.error({ err, topic: p.topic, partition: p.partition }, 'failed to close partition log');
-      }
-    }
+    for (const p of this.partitions.values()) await p.snapshotProducerState();
     this.partitions.clear();
   }
 }
