@@ -1,0 +1,132 @@
+// Starts a real Samsa broker as a child process on free loopback ports, for conformance and
+// fault tests. The broker is the same `broker/main.ts` that `npm start` runs; only its
+// listeners and data directory are overridden. Stops only the process it started, by pid.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface BrokerProcessOptions {
+  /** Data directory to reuse (e.g. across a restart); a new temporary one by default. */
+  dataDir?: string;
+  port?: number;
+  controllerPort?: number;
+  overrides?: Record<string, string>;
+  /** How long to wait for "broker started". */
+  startTimeoutMs?: number;
+}
+
+export class BrokerProcess {
+  readonly dataDir: string;
+  readonly port: number;
+  readonly controllerPort: number;
+  private child: ChildProcess | null = null;
+  private output = '';
+  private readonly ownDir: boolean;
+  private readonly overrides: Record<string, string>;
+  private readonly startTimeoutMs: number;
+
+  private constructor(dataDir: string, ownDir: boolean, port: number, controllerPort: number, opts: BrokerProcessOptions) {
+    this.dataDir = dataDir;
+    this.ownDir = ownDir;
+    this.port = port;
+    this.controllerPort = controllerPort;
+    this.overrides = opts.overrides ?? {};
+    this.startTimeoutMs = opts.startTimeoutMs ?? 30_000;
+  }
+
+  static async start(opts: BrokerProcessOptions = {}): Promise<BrokerProcess> {
+    const ownDir = opts.dataDir === undefined;
+    const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'samsa-conf-')));
+    const b = new BrokerProcess(dataDir, ownDir, opts.port ?? (await freePort()), opts.controllerPort ?? (await freePort()), opts);
+    await b.launch();
+    return b;
+  }
+
+  get bootstrap(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Everything the broker printed (pino JSON lines), for assertions and failure reports. */
+  get logs(): string {
+    return this.output;
+  }
+
+  async launch(): Promise<void> {
+    if (this.child) throw new Error('broker process already running');
+    const overrides: Record<string, string> = {
+      listeners: `PLAINTEXT://127.0.0.1:${this.port},CONTROLLER://127.0.0.1:${this.controllerPort}`,
+      'advertised.listeners': `PLAINTEXT://127.0.0.1:${this.port}`,
+      'controller.quorum.voters': `1@127.0.0.1:${this.controllerPort}`,
+      'log.dirs': this.dataDir,
+      ...this.overrides,
+    };
+    const args = ['--import', 'tsx', join(ROOT, 'broker/main.ts')];
+    for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: process.env.SAMSA_TEST_LOG_LEVEL ?? 'info' } });
+    this.child = child;
+    const started = new Promise<void>((resolveStart, reject) => {
+      const timer = setTimeout(() => reject(new Error(`broker did not start within ${this.startTimeoutMs} ms:\n${this.output.slice(-4000)}`)), this.startTimeoutMs);
+      const onData = (d: Buffer): void => {
+        this.output += d.toString();
+        if (this.output.includes('"msg":"broker started"')) {
+          clearTimeout(timer);
+          resolveStart();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`broker exited (code ${code}, signal ${signal}) before starting:\n${this.output.slice(-4000)}`));
+      });
+    });
+    await started;
+  }
+
+  /** Sends a signal and waits for the process to exit; resolves with its exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<number | null> {
+    const child = this.child;
+    if (!child) return null;
+    this.child = null;
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  /** Starts the same broker again on the same ports and data. */
+  async restart(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await this.stop(signal);
+    await this.launch();
+  }
+
+  /** Stops the process and removes the data directory if this harness created it. */
+  async destroy(): Promise<void> {
+    await this.stop('SIGKILL');
+    if (this.ownDir) await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
