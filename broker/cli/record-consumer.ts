@@ -1,0 +1,248 @@
+// A consumer with manual assignment, for the console consumer and the consumer performance test:
+// the partitions of one topic, each with a position; poll() sends one Fetch per leader broker
+// (all of that broker's partitions in one request), decodes what comes back and advances the
+// positions. No group: positions live only in this process.
+// Invariants:
+// - Records before a partition's position are dropped (a fetch returns whole batches).
+// - The position moves past every batch seen, control and empty batches included.
+// - read_committed drops control records and the records of aborted transactions, using the
+//   response's aborted transactions as Kafka's consumer does.
+// - OFFSET_OUT_OF_RANGE resets to auto.offset.reset (earliest or latest) or fails if "none".
+import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
+import type { ErrorCode as ErrorCodeValue } from '../../protocol/errors.ts';
+import { OffsetSpec } from '../../protocol/client/client.ts';
+import type { KafkaClient } from '../../protocol/client/client.ts';
+import { ConnectionError } from '../../protocol/client/connection-errors.ts';
+import { ApiKey } from '../../protocol/generated/api-table.ts';
+import type { FetchRequest } from '../../protocol/generated/message/fetch-request.ts';
+import type { PartitionData } from '../../protocol/generated/message/fetch-response.ts';
+import { TimestampType } from '../../protocol/records/batch-header.ts';
+import { parseControlRecordKey, ControlRecordType } from '../../protocol/records/control-record.ts';
+import { decodeLegacyMessage } from '../../protocol/records/legacy-message-set.ts';
+import { MAGIC_V2, decodeRecordBatch, iterateBatches, recordTimestamp } from '../../protocol/records/record-batch.ts';
+import { ZERO_UUID } from '../../protocol/uuid.ts';
+import type { FormattableRecord } from './message-formatter.ts';
+
+export type OffsetResetPolicy = 'earliest' | 'latest' | 'none';
+/** Where a partition starts: a policy, or an absolute offset. */
+export type StartPosition = 'earliest' | 'latest' | bigint;
+
+export interface ConsumerSettings {
+  /** 0 read_uncommitted, 1 read_committed. */
+  isolationLevel: number;
+  /** fetch.max.bytes */
+  maxBytes: number;
+  /** max.partition.fetch.bytes */
+  partitionMaxBytes: number;
+  maxWaitMs: number;
+  minBytes: number;
+  autoOffsetReset: OffsetResetPolicy;
+}
+
+export const DEFAULT_CONSUMER_SETTINGS: ConsumerSettings = {
+  isolationLevel: 0,
+  maxBytes: 52_428_800,
+  partitionMaxBytes: 1_048_576,
+  maxWaitMs: 500,
+  minBytes: 1,
+  autoOffsetReset: 'latest',
+};
+
+export interface ConsumedRecord extends FormattableRecord {
+  topic: string;
+}
+
+export class RecordConsumer {
+  readonly topic: string;
+  readonly settings: ConsumerSettings;
+  private readonly client: KafkaClient;
+  /** Next offset to fetch, by partition. */
+  readonly positions = new Map<number, bigint>();
+
+  constructor(client: KafkaClient, topic: string, settings: Partial<ConsumerSettings> = {}) {
+    this.client = client;
+    this.topic = topic;
+    this.settings = { ...DEFAULT_CONSUMER_SETTINGS, ...settings };
+  }
+
+  /** The topic's partitions, in order; throws KafkaError if it does not exist. */
+  async partitions(): Promise<number[]> {
+    await this.client.metadata([this.topic]);
+    const t = this.client.topic(this.topic);
+    if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    if (t.errorCode !== ErrorCode.NONE) throw new KafkaError(t.errorCode as ErrorCodeValue);
+    return [...t.partitions.keys()].sort((a, b) => a - b);
+  }
+
+  async assign(partitions: readonly number[], start: StartPosition): Promise<void> {
+    this.positions.clear();
+    await Promise.all(partitions.map(async (p) => this.positions.set(p, await this.resolve(p, start))));
+  }
+
+  /** One round of fetches; returns the records in partition order within each response. */
+  async poll(): Promise<ConsumedRecord[]> {
+    await this.ensureMetadata();
+    const t = this.client.topic(this.topic);
+    const byNode = new Map<number, number[]>();
+    for (const p of this.positions.keys()) {
+      const leader = t?.partitions.get(p)?.leaderId ?? -1;
+      if (leader < 0) continue;
+      let list = byNode.get(leader);
+      if (!list) byNode.set(leader, (list = []));
+      list.push(p);
+    }
+    if (byNode.size === 0) {
+      // No leader known for any partition: ask again after a pause.
+      await this.client.metadata([this.topic]).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 100));
+      return [];
+    }
+    const answers = await Promise.all([...byNode].map(([node, parts]) => this.fetchFrom(node, parts)));
+    return answers.flat();
+  }
+
+  private async ensureMetadata(): Promise<void> {
+    if (!this.client.topic(this.topic)) await this.client.metadata([this.topic]);
+  }
+
+  private async resolve(partition: number, start: StartPosition): Promise<bigint> {
+    if (typeof start === 'bigint') {
+      if (start >= 0n) return start;
+      // A negative offset counts back from the end, as the console consumer's --offset does not,
+      // but is what -1/-2 mean elsewhere in Kafka's tools: treat -1 as latest and -2 as earliest.
+      start = start === -2n ? 'earliest' : 'latest';
+    }
+    const spec = start === 'earliest' ? OffsetSpec.EARLIEST : OffsetSpec.LATEST;
+    const answer = await this.client.listOffsets(this.topic, partition, spec, { isolationLevel: this.settings.isolationLevel });
+    // ListOffsets v0 answers with a list of offsets instead of one.
+    return answer.offset ?? answer.oldStyleOffsets?.[0] ?? 0n;
+  }
+
+  private async fetchFrom(nodeId: number, partitions: number[]): Promise<ConsumedRecord[]> {
+    let conn;
+    try {
+      conn = await this.client.connectionFor({ nodeId });
+    } catch (err) {
+      if (err instanceof ConnectionError) {
+        await this.client.metadata([this.topic]).catch(() => undefined);
+        return [];
+      }
+      throw err;
+    }
+    const topicId = this.client.topic(this.topic)?.topicId ?? ZERO_UUID;
+    let version = conn.versionFor(ApiKey.Fetch);
+    if (version >= 13 && topicId === ZERO_UUID) version = 12;
+    const request: FetchRequest = {
+      replicaId: -1,
+      maxWaitMs: this.settings.maxWaitMs,
+      minBytes: this.settings.minBytes,
+      maxBytes: this.settings.maxBytes,
+      isolationLevel: this.settings.isolationLevel,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [
+        {
+          topic: this.topic,
+          topicId,
+          partitions: partitions.map((p) => ({
+            partition: p,
+            currentLeaderEpoch: -1,
+            fetchOffset: this.positions.get(p)!,
+            lastFetchedEpoch: -1,
+            logStartOffset: -1n,
+            partitionMaxBytes: this.settings.partitionMaxBytes,
+          })),
+        },
+      ],
+      forgottenTopicsData: [],
+      rackId: '',
+    };
+    let response;
+    try {
+      response = await conn.send(ApiKey.Fetch, request, { version, timeoutMs: conn.requestTimeoutMs + this.settings.maxWaitMs });
+    } catch (err) {
+      if (err instanceof ConnectionError) {
+        await this.client.metadata([this.topic]).catch(() => undefined);
+        return [];
+      }
+      throw err;
+    }
+    if (response.errorCode !== undefined && response.errorCode !== ErrorCode.NONE) throw new KafkaError(response.errorCode as ErrorCodeValue);
+    const out: ConsumedRecord[] = [];
+    let refresh = false;
+    for (const topicAnswer of response.responses) {
+      for (const answer of topicAnswer.partitions) {
+        if (!this.positions.has(answer.partitionIndex)) continue;
+        const code = answer.errorCode;
+        if (code === ErrorCode.NONE) {
+          this.take(answer, out);
+        } else if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
+          if (this.settings.autoOffsetReset === 'none') {
+            throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `Fetch position ${this.positions.get(answer.partitionIndex)} is out of range for partition ${this.topic}-${answer.partitionIndex}`);
+          }
+          this.positions.set(answer.partitionIndex, await this.resolve(answer.partitionIndex, this.settings.autoOffsetReset));
+        } else if (new KafkaError(code as ErrorCodeValue).retriable) {
+          refresh = true;
+        } else {
+          throw new KafkaError(code as ErrorCodeValue);
+        }
+      }
+    }
+    if (refresh) {
+      await this.client.metadata([this.topic]).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return out;
+  }
+
+  /** Decodes one partition's records past its position and advances the position. */
+  private take(answer: PartitionData, out: ConsumedRecord[]): void {
+    const partition = answer.partitionIndex;
+    const buf = answer.records ?? Buffer.alloc(0);
+    let position = this.positions.get(partition)!;
+    const readCommitted = this.settings.isolationLevel === 1;
+    const aborted = [...(answer.abortedTransactions ?? [])].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1));
+    const abortedProducers = new Set<bigint>();
+    for (const entry of iterateBatches(buf)) {
+      if (entry.magic < MAGIC_V2) {
+        const message = decodeLegacyMessage(buf, entry.position);
+        const type = message.magic === 0 ? null : message.timestampType === TimestampType.LogAppendTime ? 'LogAppendTime' : 'CreateTime';
+        for (const r of message.records) {
+          if (r.offset < position) continue;
+          out.push({ topic: this.topic, partition, offset: r.offset, timestamp: r.timestamp, timestampType: type, key: r.key, value: r.value, headers: [] });
+          position = r.offset + 1n;
+        }
+        continue;
+      }
+      const batch = decodeRecordBatch(buf, entry.position);
+      const h = batch.header;
+      const next = h.baseOffset + BigInt(h.lastOffsetDelta) + 1n;
+      if (next <= position) continue;
+      if (readCommitted) {
+        while (aborted.length > 0 && aborted[0]!.firstOffset <= h.baseOffset) abortedProducers.add(aborted.shift()!.producerId);
+        if (h.isControl) {
+          const key = parseControlRecordKey(batch.records[0]?.key ?? null);
+          if (key.type === ControlRecordType.Abort) abortedProducers.delete(h.producerId);
+          position = next;
+          continue;
+        }
+        if (h.isTransactional && abortedProducers.has(h.producerId)) {
+          position = next;
+          continue;
+        }
+      }
+      if (h.isControl) {
+        position = next;
+        continue;
+      }
+      const type = h.timestampType === TimestampType.LogAppendTime ? 'LogAppendTime' : 'CreateTime';
+      for (const r of batch.records) {
+        const offset = h.baseOffset + BigInt(r.offsetDelta);
+        if (offset < position) continue;
+        out.push({ topic: this.topic, partition, offset, timestamp: recordTimestamp(h, r), timestampType: type, key: r.key, value: r.value, headers: r.headers });
+      }
+      position = next;
+    }
+    this.positions.set(partition, position);
+  }
+}
