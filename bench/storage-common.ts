@@ -35,15 +35,19 @@ export async function plainWrite(dir: string, chunk: Buffer, total: number): Pro
   return pos / MB / secs;
 }
 
-/** Reads `file` sequentially in `chunkSize` pieces with awaited positional reads; MB/s. */
-export async function plainRead(file: string, chunkSize: number): Promise<number> {
+/**
+ * Reads `file` sequentially in `chunkSize` pieces with awaited positional reads; MB/s. With
+ * `freshBuffers` every read gets a new buffer, as a fetch response must.
+ */
+export async function plainRead(file: string, chunkSize: number, freshBuffers = false): Promise<number> {
   const fh = await fs.promises.open(file, 'r');
   const size = (await fh.stat()).size;
   const buf = Buffer.allocUnsafe(chunkSize);
   const start = performance.now();
   let pos = 0;
   while (pos < size) {
-    const { bytesRead } = await fh.read(buf, 0, chunkSize, pos);
+    const target = freshBuffers ? Buffer.allocUnsafe(chunkSize) : buf;
+    const { bytesRead } = await fh.read(target, 0, chunkSize, pos);
     if (bytesRead === 0) break;
     pos += bytesRead;
   }

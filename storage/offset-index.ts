@@ -71,6 +71,12 @@ export class OffsetIndex extends IndexFile {
     return i < 0 ? { offset: this.baseOffset, position: 0 } : this.entry(i);
   }
 
+  /** Position of the first entry with offset > target, or -1: where the target batch starts by. */
+  nextPositionAfter(target: number): number {
+    const i = this.floorIndex(target) + 1;
+    return i < this.entries ? this.positionAt(i) : -1;
+  }
+
   /** Drops entries with offset >= target. */
   truncateTo(target: number): void {
     const i = this.floorIndex(target - 1);

@@ -111,6 +111,11 @@ export class LogSegment {
   private chunkStart = 0;
   private chunkLen = 0;
   private nextOffsetCache: number | undefined;
+  /** Bytes [0, verifiedUpTo) are known good: written here after validation, recovered, or read with CRC checks. */
+  private verifiedUpTo = 0;
+  /** Batch boundaries where recent reads ended (offset → position), as Kafka's fetch offset metadata. */
+  private readonly readHints = new Map<number, number>();
+  private readonly peek = Buffer.alloc(LOG_OVERHEAD);
 
   private constructor(
     dir: string,
@@ -343,13 +348,23 @@ export class LogSegment {
       pos += b.size;
     }
     this.size = start + total;
-    if (batches.length > 0) this.nextOffsetCache = batches[batches.length - 1]!.lastOffset + 1;
+    if (this.verifiedUpTo === start) this.verifiedUpTo = this.size;
+    if (batches.length > 0) {
+      this.nextOffsetCache = batches[batches.length - 1]!.lastOffset + 1;
+      this.addReadHint(this.nextOffsetCache, this.size);
+    }
     // Index write-through is queued, not awaited: the log bytes are what an append promises.
     void this.offsetIndex.writeDirty(false);
     void this.timeIndex.writeDirty(false);
   }
 
   // ---- reads -----------------------------------------------------------------------------
+
+  private addReadHint(offset: number, position: number): void {
+    this.readHints.delete(offset);
+    this.readHints.set(offset, position);
+    if (this.readHints.size > 64) this.readHints.delete(this.readHints.keys().next().value!);
+  }
 
   /**
    * Whole batches from the one containing `offset`: at most `maxSize` bytes unless
@@ -358,35 +373,100 @@ export class LogSegment {
    * been checked (size, magic, CRC); damage raises CorruptRecordError.
    */
   async read(offset: number, maxSize: number, maxOffset: number, minOneMessage: boolean, verifyCrc = true): Promise<{ records: Buffer; firstOffset: number } | null> {
-    const first = this.translateOffset(offset);
-    if (first === null) return null;
+    // One read from the index entry's position usually covers both the (at most one index
+    // interval) skip to the target batch and the data; the header scan is the fallback.
+    const size = this.size;
+    const hinted = this.readHints.get(offset);
+    let from: number;
+    let firstReadSize: number;
+    if (hinted !== undefined && hinted < size) {
+      // A batch boundary where an earlier read ended: peek its length, then read exactly.
+      from = hinted;
+      fs.readSync(this.fh.fd, this.peek, 0, LOG_OVERHEAD, from);
+      const batchSize = LOG_OVERHEAD + this.peek.readInt32BE(BATCH_LENGTH_OFFSET);
+      firstReadSize = Math.min(size - from, batchSize > maxSize && minOneMessage ? batchSize : maxSize);
+      if (firstReadSize < RECORD_BATCH_OVERHEAD) firstReadSize = Math.min(size - from, RECORD_BATCH_OVERHEAD);
+    } else {
+      from = this.offsetIndex.lookup(offset).position;
+      if (from >= size) return null;
+      // The target batch starts at or before the next index entry's position.
+      const next = this.offsetIndex.nextPositionAfter(offset);
+      const slack = next >= 0 ? next - from : this.indexIntervalBytes + RECORD_BATCH_OVERHEAD;
+      firstReadSize = Math.min(size - from, maxSize + slack);
+    }
+    let buf = Buffer.allocUnsafe(firstReadSize);
+    let bytesRead = (await this.fh.read(buf, 0, buf.length, from)).bytesRead;
+    let p = 0;
+    let first: { baseOffset: number; lastOffset: number; size: number } | null = null;
+    while (p + RECORD_BATCH_OVERHEAD <= bytesRead) {
+      const batchSize = LOG_OVERHEAD + buf.readInt32BE(p + BATCH_LENGTH_OFFSET);
+      if (batchSize < RECORD_BATCH_OVERHEAD || from + p + batchSize > size) {
+        throw new CorruptRecordError(this.logPath, from + p, `batch length ${batchSize - LOG_OVERHEAD} does not fit the segment`);
+      }
+      const base = Number(buf.readBigInt64BE(p));
+      const last = base + buf.readInt32BE(p + LAST_OFFSET_DELTA_OFFSET);
+      if (last >= offset) {
+        first = { baseOffset: base, lastOffset: last, size: batchSize };
+        break;
+      }
+      p += batchSize;
+    }
+    let firstPos: number;
+    if (first === null) {
+      if (from + p >= size) return null;
+      const b = this.translateOffset(offset, from + p);
+      if (b === null) return null;
+      first = b;
+      firstPos = b.position;
+      bytesRead = 0;
+      p = 0;
+    } else {
+      firstPos = from + p;
+    }
     const empty = { records: Buffer.alloc(0), firstOffset: first.baseOffset };
     if (first.lastOffset >= maxOffset) return empty;
-    let want = Math.min(maxSize, this.size - first.position);
+    let want = Math.min(maxSize, size - firstPos);
     if (first.size > want) {
       if (!minOneMessage) return empty;
       want = first.size;
     }
-    const buf = Buffer.allocUnsafe(want);
-    const { bytesRead } = await this.fh.read(buf, 0, want, first.position);
+    const have = Math.max(0, bytesRead - p);
+    if (have < want) {
+      // Keep what was read, fetch only the rest.
+      const whole = Buffer.allocUnsafe(want);
+      buf.copy(whole, 0, p, p + have);
+      const more = (await this.fh.read(whole, have, want - have, firstPos + have)).bytesRead;
+      buf = whole;
+      p = 0;
+      bytesRead = have + more;
+    } else {
+      bytesRead = p + want;
+    }
+    const region = buf.subarray(p, bytesRead);
+    const n = region.length;
     let end = 0;
-    while (end < bytesRead) {
-      const reason = checkBatch(buf, end, bytesRead - end, verifyCrc);
+    let lastAccepted = -1;
+    while (end < n) {
+      const reason = checkBatch(region, end, n - end, verifyCrc && firstPos + end >= this.verifiedUpTo);
       if (reason === 'TRUNCATED') {
         // Cut by maxSize is fine; cut by the end of the segment means damaged bytes.
-        const inFile = this.size - (first.position + end);
-        const entryLen = bytesRead - end >= LOG_OVERHEAD ? LOG_OVERHEAD + buf.readInt32BE(end + BATCH_LENGTH_OFFSET) : -1;
-        if (bytesRead - end >= inFile || entryLen > inFile) {
-          throw new CorruptRecordError(this.logPath, first.position + end, 'batch runs past the end of the segment');
+        const inFile = size - (firstPos + end);
+        const entryLen = n - end >= LOG_OVERHEAD ? LOG_OVERHEAD + region.readInt32BE(end + BATCH_LENGTH_OFFSET) : -1;
+        if (n - end >= inFile || entryLen > inFile) {
+          throw new CorruptRecordError(this.logPath, firstPos + end, 'batch runs past the end of the segment');
         }
         break;
       }
-      if (reason !== null) throw new CorruptRecordError(this.logPath, first.position + end, reason);
-      const lastOffset = Number(buf.readBigInt64BE(end)) + buf.readInt32BE(end + LAST_OFFSET_DELTA_OFFSET);
+      if (reason !== null) throw new CorruptRecordError(this.logPath, firstPos + end, reason);
+      const lastOffset = Number(region.readBigInt64BE(end)) + region.readInt32BE(end + LAST_OFFSET_DELTA_OFFSET);
       if (lastOffset >= maxOffset) break;
-      end += LOG_OVERHEAD + buf.readInt32BE(end + BATCH_LENGTH_OFFSET);
+      const batchStart = firstPos + end;
+      end += LOG_OVERHEAD + region.readInt32BE(end + BATCH_LENGTH_OFFSET);
+      lastAccepted = lastOffset;
+      if (verifyCrc && batchStart <= this.verifiedUpTo && firstPos + end > this.verifiedUpTo) this.verifiedUpTo = firstPos + end;
     }
-    return { records: buf.subarray(0, end), firstOffset: first.baseOffset };
+    if (lastAccepted >= 0) this.addReadHint(lastAccepted + 1, firstPos + end);
+    return { records: region.subarray(0, end), firstOffset: first.baseOffset };
   }
 
   /** Bytes [position, position + length) of the file (for the cleaner and tests). */
@@ -454,6 +534,8 @@ export class LogSegment {
     this.offsetIndex.truncateToPosition(b.position);
     await this.fh.truncate(b.position);
     this.size = b.position;
+    this.readHints.clear();
+    if (this.verifiedUpTo > this.size) this.verifiedUpTo = this.size;
     this.maxTs = undefined;
     this.nextOffsetCache = undefined;
     if (this.size === 0) this.rollingBasedTimestamp = undefined;
@@ -517,6 +599,8 @@ export class LogSegment {
       await this.fh.truncate(pos);
     }
     this.size = pos;
+    this.verifiedUpTo = pos;
+    this.readHints.clear();
     this.nextOffsetCache = prevLast + 1;
     await Promise.all([this.offsetIndex.rewrite(), this.timeIndex.rewrite()]);
     return { truncatedBytes, reason };
