@@ -30,6 +30,8 @@ import { deleteOldSegments } from './retention.ts';
 
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 const DELETE_DIR_SUFFIX = '-delete';
+/** `__cluster_metadata-0`: never a partition of the log manager's. */
+export const METADATA_LOG_DIR = '__cluster_metadata-0';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface LogManagerOptions {
@@ -148,6 +150,8 @@ export class LogManager {
         continue;
       }
       if (e.name.endsWith('-future') || e.name.endsWith('-stray')) continue;
+      // The metadata log belongs to the Raft layer, which opens it itself.
+      if (e.name === METADATA_LOG_DIR) continue;
       const tp = parseTopicPartitionDir(e.name);
       if (tp !== null) toLoad.push({ name: e.name, ...tp });
     }
