@@ -8,12 +8,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { QuorumController } from '../controller/quorum-controller.ts';
-import { FileReplicatedLog, METADATA_PARTITION_DIR } from '../controller/raft/file-replicated-log.ts';
+import { FileReplicatedLog } from '../controller/raft/file-replicated-log.ts';
 import { QuorumStateStore } from '../controller/raft/quorum-state.ts';
 import { RaftClient } from '../controller/raft/raft-client.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import { randomUuid } from '../protocol/uuid.ts';
-import { LogManager } from '../storage/log-manager.ts';
+import { LogManager, METADATA_LOG_DIR } from '../storage/log-manager.ts';
 import { logDefaultsFromServerProperties } from '../storage/log-config.ts';
 import type { BrokerContext } from './broker-context.ts';
 import { formatStorage } from './cli/storage.ts';
@@ -92,7 +92,7 @@ export class Broker {
       nodeId,
       voters: config.quorumVoters.map((v) => v.id),
       log: raftLog,
-      stateStore: new QuorumStateStore(join(config.metadataLogDir, METADATA_PARTITION_DIR)),
+      stateStore: new QuorumStateStore(join(config.metadataLogDir, METADATA_LOG_DIR)),
       logger: logger.child({ module: 'raft' }),
     });
     const controller = new QuorumController({

@@ -3,17 +3,17 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Log } from '../../storage/log.ts';
+import { METADATA_LOG_DIR } from '../../storage/log-manager.ts';
 import { defaultLogConfig, type LogConfig } from '../../storage/log-config.ts';
 import type { AppendInfo, ReplicatedLog } from './replicated-log.ts';
 
-export const METADATA_PARTITION_DIR = '__cluster_metadata-0';
 
 export class FileReplicatedLog implements ReplicatedLog {
   private constructor(private readonly log: Log) {}
 
   static async open(metadataLogDir: string, logger: Logger, config: Partial<LogConfig> = {}): Promise<FileReplicatedLog> {
     const log = await Log.open({
-      dir: join(metadataLogDir, METADATA_PARTITION_DIR),
+      dir: join(metadataLogDir, METADATA_LOG_DIR),
       topic: '__cluster_metadata',
       partition: 0,
       // The metadata log is never deleted by time or size: snapshots will bound it.
