@@ -25,7 +25,6 @@ import {
   RECORD_BATCH_OVERHEAD,
   TIMESTAMP_TYPE_MASK,
 } from '../protocol/records/batch-header.ts';
-import { Reader } from '../protocol/reader.ts';
 import { checkBatch } from './batch-check.ts';
 import { CorruptRecordError } from './errors.ts';
 import { OffsetIndex } from './offset-index.ts';
@@ -496,28 +495,30 @@ export class LogSegment {
   }
 
   private findRecord(batch: BatchPosition, match: (ts: number, offset: number) => boolean): { offset: number; timestamp: number } {
-    const buf = Buffer.allocUnsafe(batch.size);
+    if (recordScratch.length < batch.size) recordScratch = Buffer.allocUnsafe(Math.max(batch.size, recordScratch.length * 2));
+    const buf = recordScratch;
     fs.readSync(this.fh.fd, buf, 0, batch.size, batch.position);
     const attributes = buf.readInt16BE(ATTRIBUTES_OFFSET);
     const fallback = { offset: batch.baseOffset, timestamp: batch.maxTimestamp };
     if ((attributes & COMPRESSION_MASK) !== 0) return fallback;
     const logAppendTime = (attributes & TIMESTAMP_TYPE_MASK) !== 0;
     const baseTimestamp = Number(buf.readBigInt64BE(BASE_TIMESTAMP_OFFSET));
-    const r = new Reader(buf, RECORD_BATCH_OVERHEAD, batch.size);
-    try {
-      while (r.remaining > 0) {
-        const len = r.readVarint();
-        const next = r.pos + len;
-        r.readInt8();
-        const tsDelta = r.readVarlongNumber();
-        const offDelta = r.readVarint();
-        const ts = logAppendTime ? batch.maxTimestamp : baseTimestamp + tsDelta;
-        const off = batch.baseOffset + offDelta;
-        if (match(ts, off)) return { offset: off, timestamp: ts };
-        r.pos = next;
-      }
-    } catch {
-      // A malformed record body: answer at batch granularity; reads report the damage.
+    // Only the record prefix is needed: length, attributes, timestampDelta, offsetDelta.
+    let pos = RECORD_BATCH_OVERHEAD;
+    const end = batch.size;
+    while (pos < end) {
+      const len = readVarint(buf, pos, end);
+      if (len === null || len.value < 0) break;
+      const next = len.next + len.value;
+      if (next > end) break;
+      const tsDelta = readVarint(buf, len.next + 1, next);
+      if (tsDelta === null) break;
+      const ts = logAppendTime ? batch.maxTimestamp : baseTimestamp + tsDelta.value;
+      const offDelta = readVarint(buf, tsDelta.next, next);
+      if (offDelta === null) break;
+      const off = batch.baseOffset + offDelta.value;
+      if (match(ts, off)) return { offset: off, timestamp: ts };
+      pos = next;
     }
     return fallback;
   }
@@ -656,6 +657,31 @@ export class LogSegment {
     await this.fh.close().catch(() => undefined);
     await Promise.all([this.logPath, this.offsetIndex.path, this.timeIndex.path].map((p) => fs.promises.rm(p, { force: true })));
   }
+}
+
+const varintResult = { value: 0, next: 0 };
+/** Reused by the synchronous record scans (one at a time: they never await). */
+let recordScratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * Zigzag varint/varlong at `pos` (below `end`), as a number; null if malformed. The result
+ * object is shared (read it before the next call): this runs per record in ListOffsets scans.
+ */
+function readVarint(buf: Buffer, pos: number, end: number): { value: number; next: number } | null {
+  let u = 0;
+  let mul = 1;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= end) return null;
+    const b = buf[pos++]!;
+    u += (b & 0x7f) * mul;
+    if ((b & 0x80) === 0) {
+      varintResult.value = u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+      varintResult.next = pos;
+      return varintResult;
+    }
+    mul *= 128;
+  }
+  return null;
 }
 
 function skipBytes(chunks: Buffer[], n: number): Buffer[] {
