@@ -40,7 +40,7 @@ export interface ProducerSettings {
 export const DEFAULT_PRODUCER_SETTINGS: ProducerSettings = {
   acks: -1,
   batchSize: 16384,
-  lingerMs: 5,
+  lingerMs: 0,
   compression: CompressionType.None,
   maxInFlight: 5,
   requestTimeoutMs: 30_000,

@@ -1,0 +1,50 @@
+// The `samsa` command tree: one subcommand per Kafka script (kafka-topics.sh → `samsa topics`, ...),
+// plus `storage` and `server-start`. The broker's entry module is imported only when server-start
+// runs, so the client tools load quickly and work without it.
+import { Command } from 'commander';
+import { configsCommand } from './configs.ts';
+import { consoleConsumerCommand } from './console-consumer.ts';
+import { consoleProducerCommand } from './console-producer.ts';
+import { consumerPerfTestCommand } from './consumer-perf-test.ts';
+import { getOffsetsCommand } from './get-offsets.ts';
+import { producerPerfTestCommand } from './producer-perf-test.ts';
+import { storageCommand } from './storage.ts';
+import { topicsCommand } from './topics.ts';
+import { collect, parseKeyValues } from './command-io.ts';
+
+function serverStartCommand(onStarted: () => void): Command {
+  return new Command('server-start')
+    .description('Start a broker and/or controller (kafka-server-start); without a file, a single node on localhost:9092.')
+    .argument('[server.properties]', "the node's configuration file")
+    .option('--override <name=value>', 'a property that overrides the file (repeatable)', collect)
+    .action(async (configFile: string | undefined, o: { override?: string[] }) => {
+      const overrides = o.override ?? [];
+      parseKeyValues(overrides, '--override');
+      const main = await import('../main.ts');
+      onStarted();
+      await main.runServer(configFile, overrides);
+    });
+}
+
+export interface Program {
+  program: Command;
+  /** True once a command that keeps the process alive (a server) has started. */
+  keepsRunning(): boolean;
+}
+
+export function buildProgram(): Program {
+  let serving = false;
+  const program = new Command('samsa')
+    .description('Samsa, a Kafka-compatible broker: server and command-line tools.')
+    .showHelpAfterError()
+    .addCommand(serverStartCommand(() => (serving = true)))
+    .addCommand(storageCommand())
+    .addCommand(topicsCommand())
+    .addCommand(configsCommand())
+    .addCommand(consoleProducerCommand())
+    .addCommand(consoleConsumerCommand())
+    .addCommand(getOffsetsCommand())
+    .addCommand(producerPerfTestCommand())
+    .addCommand(consumerPerfTestCommand());
+  return { program, keepsRunning: () => serving };
+}
