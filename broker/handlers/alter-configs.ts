@@ -1,0 +1,47 @@
+// AlterConfigs (key 33), v0-v2: the legacy API that replaces a resource's whole set of dynamic
+// configs (keys not named are removed). TOPIC and BROKER resources (a node id, or "" for the
+// cluster-wide default); checks in Kafka's order: duplicate resources, duplicate keys, null
+// values and broker ids on the receiving broker, then the controller's validation of the
+// resulting set and the topic's existence. The change is visible in the published image before
+// the answer. BROKER_LOGGER is not served by this API in Kafka either.
+import { ConfigResourceType } from '../../controller/metadata/image.ts';
+import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
+import { ApiKey } from '../../protocol/generated/api-table.ts';
+import type { BrokerContext } from '../broker-context.ts';
+import { defineHandler } from './api-handler.ts';
+import { alterConfigResources, type PlannedAlteration } from './config-alteration.ts';
+import { checkBrokerResourceName, duplicates } from './config-resources.ts';
+
+export function alterConfigsHandler(ctx: BrokerContext) {
+  return defineHandler({
+    apiKey: ApiKey.AlterConfigs,
+    async handle(req) {
+      const dupResources = duplicates(req.resources.map((r) => `${r.resourceType}:${r.resourceName}`));
+      const plans: PlannedAlteration[] = req.resources.map((r) => {
+        const plan: PlannedAlteration = { resourceType: r.resourceType, resourceName: r.resourceName, replaceAll: true };
+        try {
+          if (dupResources.has(`${r.resourceType}:${r.resourceName}`)) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Each resource must appear at most once.');
+          if (duplicates(r.configs.map((c) => c.name)).size > 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Error due to duplicate config keys');
+          const nulls = r.configs.filter((c) => c.value === null).map((c) => c.name);
+          if (nulls.length > 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${nulls.join(', ')}`);
+          if (r.resourceType === ConfigResourceType.Broker) {
+            if (r.resourceName !== '') checkBrokerResourceName(r.resourceName, ctx.nodeId);
+          } else if (r.resourceType !== ConfigResourceType.Topic) {
+            throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unknown resource type ${r.resourceType}`);
+          }
+          plan.changes = () => new Map(r.configs.map((c) => [c.name, c.value]));
+        } catch (err) {
+          if (!(err instanceof KafkaError)) throw err;
+          plan.error = err;
+        }
+        return plan;
+      });
+      const responses = await alterConfigResources(ctx, plans, req.validateOnly);
+      return { throttleTimeMs: 0, responses };
+    },
+    errorResponse: (req, err) => ({
+      throttleTimeMs: 0,
+      responses: req.resources.map((r) => ({ resourceType: r.resourceType, resourceName: r.resourceName, errorCode: err.errorCode, errorMessage: err.message })),
+    }),
+  });
+}
