@@ -21,6 +21,7 @@ import type { BrokerConfig } from './config/broker-config.ts';
 import { loadMetaPropertiesEnsemble } from './config/meta-properties.ts';
 import { validateTopicConfigs } from './config/topic-config.ts';
 import { registerBrokerHandlers, registerControllerHandlers } from './handlers/registry.ts';
+import { followDynamicBrokerConfigs } from './metadata/dynamic-broker-config.ts';
 import { MetadataPublisher } from './metadata/metadata-publisher.ts';
 import { ProducerIdManager } from './producer-id-manager.ts';
 import { ReplicaManager } from './replica/replica-manager.ts';
@@ -107,6 +108,7 @@ export class Broker {
     });
     const pub = publisher;
     controller.subscribe((image, delta) => pub.handle(image, delta));
+    followDynamicBrokerConfigs(pub, replicaManager, config, logger.child({ module: 'dynamic-broker-config' }));
     await controller.start();
     await publisher.waitFor(controller.image.offset);
 

@@ -2,6 +2,14 @@
 // so registering a handler here is what makes an API advertised.
 import type { BrokerContext } from '../broker-context.ts';
 import type { Router } from '../router.ts';
+import { alterConfigsHandler } from './alter-configs.ts';
+import { createPartitionsHandler } from './create-partitions.ts';
+import { createTopicsHandler } from './create-topics.ts';
+import { deleteTopicsHandler } from './delete-topics.ts';
+import { describeClusterHandler } from './describe-cluster.ts';
+import { describeConfigsHandler } from './describe-configs.ts';
+import { describeTopicPartitionsHandler } from './describe-topic-partitions.ts';
+import { incrementalAlterConfigsHandler } from './incremental-alter-configs.ts';
 import { apiVersionsHandler } from './api-versions.ts';
 import { initProducerIdHandler } from './init-producer-id.ts';
 import { metadataHandler } from './metadata.ts';
@@ -12,6 +20,14 @@ export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void
   router.register(metadataHandler(ctx));
   router.register(produceHandler(ctx));
   router.register(initProducerIdHandler(ctx));
+  router.register(createTopicsHandler(ctx));
+  router.register(deleteTopicsHandler(ctx));
+  router.register(createPartitionsHandler(ctx));
+  router.register(describeConfigsHandler(ctx));
+  router.register(alterConfigsHandler(ctx));
+  router.register(incrementalAlterConfigsHandler(ctx));
+  router.register(describeClusterHandler(ctx));
+  router.register(describeTopicPartitionsHandler(ctx));
 }
 
 /** The controller listener serves the quorum's own APIs; clients only negotiate versions there. */
