@@ -10,6 +10,7 @@ import type { KafkaClient, TopicMetadata } from '../../protocol/client/client.ts
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { ErrorCode as ErrorCodeValue } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import type { DescribeConfigsResult } from '../../protocol/generated/message/describe-configs-response.ts';
 import { ZERO_UUID } from '../../protocol/uuid.ts';
 import { CliError, clientFor, collect, parseInteger, parseKeyValues, processIo, runAction } from './command-io.ts';
 import type { CommandIo } from './command-io.ts';
@@ -259,9 +260,8 @@ async function describeTopics(client: KafkaClient, o: TopicsOptions, io: Command
   const names = await matchingTopics(client, o);
   if (names.length === 0) return;
   await client.metadata(names);
-  const configs = await client.describeConfigs(names.map((resourceName) => ({ resourceType: ConfigResourceType.TOPIC, resourceName })));
   const configsOf = new Map<string, Array<{ name: string; value: string | null; isDefault: boolean }>>();
-  for (const r of configs.results) {
+  for (const r of await topicConfigs(client, names)) {
     if (r.errorCode !== ErrorCode.NONE) continue;
     configsOf.set(
       r.resourceName,
@@ -295,6 +295,17 @@ async function describeTopics(client: KafkaClient, o: TopicsOptions, io: Command
       if (o.atMinIsrPartitions && p.isr.length !== minIsr) continue;
       io.out(formatPartitionLine({ topic: name, partition: p.partition, leader: p.leaderId, replicas: p.replicas, isr: p.isr }) + '\n');
     }
+  }
+}
+
+/** DescribeConfigs of the topics; a broker without DescribeConfigs leaves the Configs column empty. */
+async function topicConfigs(client: KafkaClient, names: string[]): Promise<DescribeConfigsResult[]> {
+  try {
+    const response = await client.describeConfigs(names.map((resourceName) => ({ resourceType: ConfigResourceType.TOPIC, resourceName })));
+    return response.results;
+  } catch (e) {
+    if (e instanceof KafkaError && e.errorCode === ErrorCode.UNSUPPORTED_VERSION) return [];
+    throw e;
   }
 }
 
