@@ -9,7 +9,8 @@ export type StorageErrorCode =
   | 'UNEXPECTED_APPEND_OFFSET' // follower append whose offsets go backwards
   | 'RECORD_BATCH_TOO_LARGE' // a batch larger than segment.bytes
   | 'KAFKA_STORAGE_ERROR' // an I/O failure: the log is offline until restart
-  | 'LOG_CLOSED';
+  | 'LOG_CLOSED'
+  | 'CLEANING_ABORTED'; // the log changed (truncation, deletion) under a compaction
 
 export class StorageError extends Error {
   readonly code: StorageErrorCode;

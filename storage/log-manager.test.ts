@@ -5,7 +5,7 @@ import { readOffsetCheckpoint } from './checkpoint.ts';
 import { defaultLogConfig, logConfigFromProperties, type LogConfig } from './log-config.ts';
 import { CLEAN_SHUTDOWN_FILE, LogManager, parseTopicPartitionDir } from './log-manager.ts';
 import { readMetaProperties } from './meta-properties.ts';
-import { buildSimpleBatch } from './test-batches.ts';
+import { buildBatch, buildSimpleBatch } from './test-batches.ts';
 import { ManualClock, silentLogger, tempDir } from './test-support.ts';
 
 const config: LogConfig = { ...defaultLogConfig, segmentBytes: 1500 };
@@ -130,5 +130,30 @@ describe('LogManager', () => {
     for (let i = 0; i < 50 && fs.readdirSync(timed.dir).some((n) => n.endsWith('.deleted')); i++) await sleep(20);
     expect(fs.readdirSync(timed.dir).some((n) => n.endsWith('.deleted'))).toBe(false);
     await mgr.shutdown();
+  });
+
+  it('runs the cleaner on dirty compacted logs and checkpoints how far it cleaned', async () => {
+    const root = tempDir();
+    const clock = new ManualClock(1_000_000);
+    const mgr = await start([root], { clock, dedupeBufferSize: 1024 * 1024 });
+    const log = await mgr.getOrCreateLog('compacted', 0, logConfigFromProperties({ 'cleanup.policy': 'compact', 'segment.bytes': '2000' }));
+    const plain = await mgr.getOrCreateLog('plain', 0, config);
+    for (let i = 0; i < 100; i++) {
+      await plain.append(buildSimpleBatch(1, 50, { timestamp: clock.now() }), { assignOffsets: true });
+      // Same key for every record: everything but the last is garbage.
+      await log.append(buildBatch([{ key: Buffer.from('same'), value: Buffer.alloc(50, i) }]), { assignOffsets: true });
+    }
+    await log.roll();
+    log.updateHighWatermark(log.logEndOffset);
+    log.updateLastStableOffset(log.logEndOffset);
+    const before = log.size;
+    expect(await mgr.cleanLogs()).toBe(log);
+    expect(log.size).toBeLessThan(before / 10);
+    expect(fs.readFileSync(path.join(root, 'cleaner-offset-checkpoint'), 'utf8')).toBe(`0\n1\ncompacted 0 ${log.activeSegment.baseOffset}\n`);
+    expect(await mgr.cleanLogs()).toBeNull();
+    await mgr.shutdown();
+    const again = await start([root], { clock });
+    expect(again.cleanerCheckpoints.get('compacted-0')).toBe(log.activeSegment.baseOffset);
+    await again.shutdown();
   });
 });

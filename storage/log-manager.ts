@@ -23,7 +23,8 @@ import {
   type TopicPartitionOffset,
 } from './checkpoint.ts';
 import { randomUuid } from '../protocol/uuid.ts';
-import type { LogConfig } from './log-config.ts';
+import { LogCleaner } from './cleaner.ts';
+import { isCompacted, type LogConfig } from './log-config.ts';
 import { Log, systemClock, type Clock } from './log.ts';
 import { readMetaProperties, writeMetaProperties, MetaPropertiesError, type MetaProperties } from './meta-properties.ts';
 import { deleteOldSegments } from './retention.ts';
@@ -61,6 +62,12 @@ export interface LogManagerOptions {
   fileDeleteDelayMs?: number;
   /** Broker epoch written into `.kafka_cleanshutdown` (-1 when unknown). */
   brokerEpoch?: number;
+  /** `log.cleaner.enable` (true): compaction of cleanup.policy=compact logs. */
+  cleanerEnable?: boolean;
+  /** `log.cleaner.backoff.ms` (15000): pause between cleaner passes. */
+  cleanerBackoffMs?: number;
+  /** `log.cleaner.dedupe.buffer.size` (134217728). */
+  dedupeBufferSize?: number;
   /** Whether to start the periodic tasks (default true). */
   scheduleTasks?: boolean;
 }
@@ -90,6 +97,7 @@ export class LogManager {
   /** cleaner-offset-checkpoint entries by partition key (owned by the cleaner). */
   readonly cleanerCheckpoints = new Map<string, number>();
   private creating = new Map<string, Promise<Log>>();
+  private readonly cleaner: LogCleaner;
   private placing = new Map<string, string>();
   private shuttingDown = false;
 
@@ -98,6 +106,8 @@ export class LogManager {
     this.logDirs = opts.logDirs.map((d) => path.resolve(d));
     this.logger = opts.logger;
     this.clock = opts.clock ?? systemClock;
+    const clock = this.clock;
+    this.cleaner = new LogCleaner({ logger: this.logger.child({ module: 'log-cleaner' }), now: () => clock.now(), dedupeBufferSize: opts.dedupeBufferSize ?? 128 * 1024 * 1024 });
   }
 
   /** Loads every log in every log dir and starts the periodic tasks. */
@@ -204,6 +214,7 @@ export class LogManager {
     every(this.opts.flushStartOffsetCheckpointIntervalMs, 60_000, 'log-start-offset-checkpoint', () => this.checkpointLogStartOffsets());
     every(this.opts.highWatermarkCheckpointIntervalMs, 5_000, 'replication-offset-checkpoint', () => this.checkpointHighWatermarks());
     every(this.opts.flushSchedulerIntervalMs, Number.MAX_SAFE_INTEGER, 'flush', () => this.flushDirtyLogs());
+    if (this.opts.cleanerEnable ?? true) every(this.opts.cleanerBackoffMs, 15_000, 'log-cleaner', () => this.cleanLogs());
   }
 
   // ---- access ----------------------------------------------------------------------------
@@ -307,6 +318,32 @@ export class LogManager {
     }
     if (deleted > 0) await this.checkpointLogStartOffsets();
     return deleted;
+  }
+
+  /**
+   * One cleaner round: compacts the dirtiest compacted log whose dirty ratio reaches its
+   * min.cleanable.dirty.ratio (or whose tombstones passed their delete horizon), then records
+   * the new cleaner checkpoint. Returns the log cleaned, if any.
+   */
+  async cleanLogs(): Promise<Log | null> {
+    let best: { log: Log; ratio: number } | null = null;
+    for (const log of this.allLogs()) {
+      if (log.isClosed || log.isOffline || !isCompacted(log.config)) continue;
+      const key = topicPartitionKey(log.topic, log.partition);
+      const range = this.cleaner.cleanableRange(log, this.cleanerCheckpoints.get(key));
+      if (range === null) continue;
+      const due = range.dirtyRatio >= log.config.minCleanableDirtyRatio || this.cleaner.tombstonesExpired(log);
+      if (due && (best === null || range.dirtyRatio > best.ratio)) best = { log, ratio: range.dirtyRatio };
+    }
+    if (best === null) return null;
+    const log = best.log;
+    const key = topicPartitionKey(log.topic, log.partition);
+    const result = await this.cleaner.clean(log, this.cleanerCheckpoints.get(key), true);
+    if (result.cleaned && this.logs.get(key)?.log === log) {
+      this.cleanerCheckpoints.set(key, result.endOffset);
+      await this.checkpointCleanerOffsets();
+    }
+    return result.cleaned ? log : null;
   }
 
   /** flush.ms: flushes logs whose last flush is older than their flush.ms. */

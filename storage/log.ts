@@ -154,6 +154,7 @@ export class Log {
   private draining = false;
   private closed = false;
   private failure: StorageError | null = null;
+  private truncations = 0;
   private readonly verifyCrcOnRead: boolean;
   private readonly random: () => number;
   private readonly deletionTimers = new Set<NodeJS.Timeout>();
@@ -264,6 +265,11 @@ export class Log {
     let s = 0;
     for (const seg of this.segments) s += seg.size;
     return s;
+  }
+
+  /** Changes on every truncation; the cleaner refuses to swap in segments read before one. */
+  get truncationCount(): number {
+    return this.truncations;
   }
 
   get isOffline(): boolean {
@@ -678,6 +684,7 @@ export class Log {
   }
 
   private afterTruncation(offset: number): void {
+    this.truncations++;
     if (this.hw > offset) this.hw = offset;
     if (this.lastStable > offset) this.lastStable = offset;
     if (this.rp > offset) this.rp = offset;
@@ -686,6 +693,7 @@ export class Log {
   }
 
   private async truncateFullyAndStartAtNow(offset: number): Promise<void> {
+    this.truncations++;
     for (const s of this.segments) await s.deleteFiles();
     const seg = await LogSegment.create(this.dir, offset, this.config, this.clock.now(), jitter({ config: this.config, random: this.random }));
     await seg.makeActive();
@@ -774,12 +782,12 @@ export class Log {
    * `.cleaned` suffix: cleaned → `.swap`, old → `.deleted`, swap → plain name. A crash at any
    * point is finished by recovery (prepareSegmentFiles).
    */
-  replaceSegments(cleaned: LogSegment, oldSegments: readonly LogSegment[]): Promise<void> {
+  replaceSegments(cleaned: LogSegment, oldSegments: readonly LogSegment[], truncationCount = this.truncations): Promise<void> {
     return this.enqueue(async () => {
       this.ensureOnline();
       const first = this.segments.indexOf(oldSegments[0]!);
-      if (first < 0 || oldSegments.some((s, i) => this.segments[first + i] !== s) || oldSegments.includes(this.activeSegment)) {
-        throw new Error('segments to replace are not a sealed run of this log');
+      if (truncationCount !== this.truncations || first < 0 || oldSegments.some((s, i) => this.segments[first + i] !== s) || oldSegments.includes(this.activeSegment)) {
+        throw new StorageError('CLEANING_ABORTED', 'segments to replace are no longer a sealed run of this log');
       }
       await cleaned.changeSuffix('.swap');
       for (const s of oldSegments) await this.scheduleDeletion(s);
