@@ -4,6 +4,8 @@
 import type { Logger } from 'pino';
 import type { QuorumController } from '../controller/quorum-controller.ts';
 import type { BrokerConfig } from './config/broker-config.ts';
+import type { DelayedFetchPurgatory } from './fetch/delayed-fetch.ts';
+import type { FetchSessionCache } from './fetch/fetch-session-cache.ts';
 import type { MetadataPublisher } from './metadata/metadata-publisher.ts';
 import type { ProducerIdManager } from './producer-id-manager.ts';
 import type { ReplicaManager } from './replica/replica-manager.ts';
@@ -18,5 +20,9 @@ export interface BrokerContext {
   readonly controller: QuorumController;
   readonly replicaManager: ReplicaManager;
   readonly producerIds: ProducerIdManager;
+  /** Incremental fetch sessions (KIP-227); the Fetch handler makes its own when absent. */
+  readonly fetchSessions?: FetchSessionCache;
+  /** Fetches waiting for minBytes; woken by appends. The Fetch handler makes its own when absent. */
+  readonly fetchPurgatory?: DelayedFetchPurgatory;
   now(): number;
 }

@@ -19,12 +19,14 @@ import type { BrokerContext } from './broker-context.ts';
 import { formatStorage } from './cli/storage.ts';
 import type { BrokerConfig } from './config/broker-config.ts';
 import { loadMetaPropertiesEnsemble } from './config/meta-properties.ts';
+import { DelayedFetchPurgatory } from './fetch/delayed-fetch.ts';
+import { FetchSessionCache, fetchSessionCacheSlots } from './fetch/fetch-session-cache.ts';
 import { validateTopicConfigs } from './config/topic-config.ts';
 import { registerBrokerHandlers, registerControllerHandlers } from './handlers/registry.ts';
 import { followDynamicBrokerConfigs } from './metadata/dynamic-broker-config.ts';
 import { MetadataPublisher } from './metadata/metadata-publisher.ts';
 import { ProducerIdManager } from './producer-id-manager.ts';
-import { ReplicaManager } from './replica/replica-manager.ts';
+import { partitionKey, ReplicaManager } from './replica/replica-manager.ts';
 import { Router } from './router.ts';
 import { type BoundListener, SocketServer } from './server.ts';
 
@@ -125,8 +127,12 @@ export class Broker {
       controller,
       replicaManager,
       producerIds,
+      fetchSessions: new FetchSessionCache({ maxEntries: fetchSessionCacheSlots(config.originals) }),
+      fetchPurgatory: new DelayedFetchPurgatory(),
       now: () => Date.now(),
     };
+    const fetchPurgatory = context.fetchPurgatory!;
+    replicaManager.onAppend((p) => fetchPurgatory.notify(partitionKey(p.topic, p.partition)));
 
     const unstable = config.get('unstable.api.versions.enable');
     const brokerRouter = new Router(unstable);
@@ -174,6 +180,8 @@ export class Broker {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       const log = this.context.logger;
+      // Waiting fetches answer now rather than hold the drain of in-flight requests.
+      this.context.fetchPurgatory?.shutdown();
       await this.server.stop();
       await this.context.metadata.idle();
       await this.context.replicaManager.close();

@@ -11,8 +11,13 @@ import { describeConfigsHandler } from './describe-configs.ts';
 import { describeTopicPartitionsHandler } from './describe-topic-partitions.ts';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.ts';
 import { apiVersionsHandler } from './api-versions.ts';
+import { deleteRecordsHandler } from './delete-records.ts';
+import { describeLogDirsHandler } from './describe-log-dirs.ts';
+import { fetchHandler } from './fetch.ts';
 import { initProducerIdHandler } from './init-producer-id.ts';
+import { listOffsetsHandler } from './list-offsets.ts';
 import { metadataHandler } from './metadata.ts';
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.ts';
 import { produceHandler } from './produce.ts';
 
 export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void {
@@ -28,6 +33,11 @@ export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void
   router.register(incrementalAlterConfigsHandler(ctx));
   router.register(describeClusterHandler(ctx));
   router.register(describeTopicPartitionsHandler(ctx));
+  router.register(fetchHandler(ctx));
+  router.register(listOffsetsHandler(ctx));
+  router.register(offsetForLeaderEpochHandler(ctx));
+  router.register(deleteRecordsHandler(ctx));
+  router.register(describeLogDirsHandler(ctx));
 }
 
 /** The controller listener serves the quorum's own APIs; clients only negotiate versions there. */

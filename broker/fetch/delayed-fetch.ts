@@ -1,0 +1,129 @@
+// The fetch purgatory: fetches that found fewer than minBytes wait here for appends or maxWaitMs.
+// Invariants:
+// - A waiting fetch is watched under the keys (topic-partition) it reads; an append to one of
+//   those partitions re-checks it (`ready`, a cheap in-memory test, no I/O), appends elsewhere
+//   never touch it.
+// - Each fetch completes exactly once: ready, expired, refused (too many waiting) or shut down;
+//   completion unwatches it and clears its timer.
+// - At most `maxWaiting` fetches wait at once; beyond that a fetch is answered at once with what
+//   it has (Kafka has no such bound; this keeps memory and timers bounded).
+// - `ready` is checked once before watching: an append that landed while the first read was in
+//   flight is not missed.
+
+export type DelayedFetchOutcome = 'ready' | 'expired' | 'refused' | 'shutdown';
+
+export interface Timer {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemTimer: Timer = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+export interface DelayedFetchPurgatoryOptions {
+  /** Bound on fetches waiting at once. */
+  maxWaiting?: number;
+  timer?: Timer;
+}
+
+class DelayedFetch {
+  readonly keys: readonly string[];
+  readonly ready: () => boolean;
+  private readonly resolve: (o: DelayedFetchOutcome) => void;
+  timer: unknown = null;
+  completed = false;
+
+  constructor(keys: readonly string[], ready: () => boolean, resolve: (o: DelayedFetchOutcome) => void) {
+    this.keys = keys;
+    this.ready = ready;
+    this.resolve = resolve;
+  }
+
+  complete(outcome: DelayedFetchOutcome): boolean {
+    if (this.completed) return false;
+    this.completed = true;
+    this.resolve(outcome);
+    return true;
+  }
+}
+
+export class DelayedFetchPurgatory {
+  private readonly maxWaiting: number;
+  private readonly timer: Timer;
+  private readonly watchers = new Map<string, Set<DelayedFetch>>();
+  private waitingCount = 0;
+  private closed = false;
+
+  constructor(opts: DelayedFetchPurgatoryOptions = {}) {
+    this.maxWaiting = opts.maxWaiting ?? 10_000;
+    this.timer = opts.timer ?? systemTimer;
+  }
+
+  /** Fetches waiting now. */
+  get waiting(): number {
+    return this.waitingCount;
+  }
+
+  /** Keys with at least one waiting fetch (for tests and metrics). */
+  get watchedKeys(): number {
+    return this.watchers.size;
+  }
+
+  /**
+   * Resolves when `ready()` holds after an append to one of `keys`, or after `maxWaitMs`.
+   * `ready` must not throw; it is called synchronously from append notifications.
+   */
+  wait(keys: readonly string[], maxWaitMs: number, ready: () => boolean): Promise<DelayedFetchOutcome> {
+    if (this.closed) return Promise.resolve('shutdown');
+    if (ready()) return Promise.resolve('ready');
+    if (this.waitingCount >= this.maxWaiting) return Promise.resolve('refused');
+    return new Promise<DelayedFetchOutcome>((resolve) => {
+      const op = new DelayedFetch([...new Set(keys)], ready, resolve);
+      this.waitingCount++;
+      for (const k of op.keys) {
+        let set = this.watchers.get(k);
+        if (!set) this.watchers.set(k, (set = new Set()));
+        set.add(op);
+      }
+      op.timer = this.timer.setTimeout(() => this.finish(op, 'expired'), maxWaitMs);
+    });
+  }
+
+  /** An append reached `key`: re-checks the fetches watching it. */
+  notify(key: string): void {
+    const set = this.watchers.get(key);
+    if (!set) return;
+    for (const op of [...set]) {
+      if (op.completed) continue;
+      let ok: boolean;
+      try {
+        ok = op.ready();
+      } catch {
+        ok = true; // let the fetch answer (and report the problem) rather than hang
+      }
+      if (ok) this.finish(op, 'ready');
+    }
+  }
+
+  /** Completes every waiting fetch and refuses new waits. */
+  shutdown(): void {
+    this.closed = true;
+    const all = new Set<DelayedFetch>();
+    for (const set of this.watchers.values()) for (const op of set) all.add(op);
+    for (const op of all) this.finish(op, 'shutdown');
+  }
+
+  private finish(op: DelayedFetch, outcome: DelayedFetchOutcome): void {
+    if (!op.complete(outcome)) return;
+    this.waitingCount--;
+    if (op.timer !== null) this.timer.clearTimeout(op.timer);
+    for (const k of op.keys) {
+      const set = this.watchers.get(k);
+      if (!set) continue;
+      set.delete(op);
+      if (set.size === 0) this.watchers.delete(k);
+    }
+  }
+}
