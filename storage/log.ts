@@ -147,7 +147,8 @@ export class Log {
   private nextOffsetPending: number;
   private lso: number;
   private hw: number;
-  private lastStable: number;
+  /** First offset of an open transaction (set by the transaction layer); null: none. */
+  private firstUnstable: number | null = null;
   private rp: number;
   private lastFlushed: number;
   private queue: Op[] = [];
@@ -175,7 +176,6 @@ export class Log {
     this.nextOffsetPending = this.leo;
     this.lso = Math.min(Math.max(opts.logStartOffset ?? 0, segments[0]!.baseOffset), this.leo);
     this.hw = Math.min(Math.max(opts.highWatermark ?? this.lso, this.lso), this.leo);
-    this.lastStable = this.hw;
     this.rp = Math.min(opts.recoveryPoint ?? 0, this.leo);
     this.lastFlushed = this.clock.now();
   }
@@ -244,8 +244,10 @@ export class Log {
     return this.hw;
   }
 
+  /** Kafka's LSO: the first unstable (open transaction) offset, capped by the high watermark. */
   get lastStableOffset(): number {
-    return this.lastStable;
+    const fu = this.firstUnstable;
+    return fu === null ? this.hw : Math.max(this.lso, Math.min(fu, this.hw));
   }
 
   get recoveryPoint(): number {
@@ -279,13 +281,17 @@ export class Log {
   /** Sets the high watermark, clamped to [logStartOffset, logEndOffset]; returns the value set. */
   updateHighWatermark(offset: number): number {
     this.hw = Math.min(Math.max(offset, this.lso), this.leo);
-    if (this.lastStable > this.hw) this.lastStable = this.hw;
     return this.hw;
   }
 
-  /** Sets the last stable offset (<= high watermark). */
+  /** Sets the first offset of the earliest open transaction (null when none is open). */
+  updateFirstUnstableOffset(offset: number | null): void {
+    this.firstUnstable = offset;
+  }
+
+  /** Sets the last stable offset; a value at or above the high watermark means none unstable. */
   updateLastStableOffset(offset: number): void {
-    this.lastStable = Math.min(Math.max(offset, this.lso), this.hw);
+    this.firstUnstable = offset >= this.hw ? null : Math.max(offset, this.lso);
   }
 
   // ---- write queue -----------------------------------------------------------------------
@@ -577,7 +583,7 @@ export class Log {
    */
   async read(offset: number, maxBytes: number, opts: ReadOptions = {}): Promise<ReadResult> {
     const leo = this.leo;
-    const base = { logStartOffset: this.lso, logEndOffset: leo, highWatermark: this.hw, lastStableOffset: this.lastStable };
+    const base = { logStartOffset: this.lso, logEndOffset: leo, highWatermark: this.hw, lastStableOffset: this.lastStableOffset };
     if (offset < this.lso || offset > leo) throw new OffsetOutOfRangeError(offset, this.lso, leo);
     const maxOffset = Math.min(opts.maxOffset ?? leo, leo);
     if (offset >= maxOffset) return { records: Buffer.alloc(0), firstOffset: -1, ...base };
@@ -686,7 +692,7 @@ export class Log {
   private afterTruncation(offset: number): void {
     this.truncations++;
     if (this.hw > offset) this.hw = offset;
-    if (this.lastStable > offset) this.lastStable = offset;
+    if (this.firstUnstable !== null && this.firstUnstable > offset) this.firstUnstable = offset;
     if (this.rp > offset) this.rp = offset;
     if (this.lso > offset) this.lso = offset;
     this.leaderEpochCache.truncateFromEnd(offset);
@@ -702,7 +708,7 @@ export class Log {
     this.nextOffsetPending = offset;
     this.lso = offset;
     this.hw = offset;
-    this.lastStable = offset;
+    this.firstUnstable = null;
     this.rp = offset;
     this.leaderEpochCache.clear();
   }
