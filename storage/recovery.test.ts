@@ -16,6 +16,22 @@ async function writeLog(dir: string, batches: number): Promise<number[]> {
   return ends;
 }
 
+/** Every batch from the log start, through as many reads as segments need. */
+async function readEverything(log: Log): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let offset = log.logStartOffset;
+  for (let guard = 0; offset < log.logEndOffset && guard < 10_000; guard++) {
+    const r = (await log.read(offset, 1 << 20, { minOneMessage: true })).records;
+    parts.push(r);
+    let pos = 0;
+    while (pos < r.length) {
+      offset = Number(r.readBigInt64BE(pos)) + r.readInt32BE(pos + 23) + 1;
+      pos += 12 + r.readInt32BE(pos + 8);
+    }
+  }
+  return Buffer.concat(parts);
+}
+
 function lastSegmentFile(dir: string): string {
   return path.join(dir, fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort().at(-1)!);
 }
@@ -108,6 +124,29 @@ describe('recovery after an unclean shutdown', () => {
     expect(names.some((n) => n.endsWith('.swap') || n.endsWith('.cleaned') || n.endsWith('.deleted'))).toBe(false);
     expect(names).toContain(files[1]);
     expect(log.logSegments().map((s) => s.baseOffset)).toContain(seg1Base);
+    await log.close();
+  });
+
+  it('completes a swap that replaces several segments, as after a crash in the middle of a cleaning', async () => {
+    const dir = path.join(tempDir(), 'r-0');
+    await writeLog(dir, 30);
+    const before = await Log.open({ dir, topic: 'r', partition: 0, config, logger: silentLogger(), hadCleanShutdown: true });
+    const all = await readEverything(before);
+    const leo = before.logEndOffset;
+    await before.close();
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+    // A cleaned copy of the first three segments (no records removed), left as `.swap`; one old
+    // segment already renamed `.deleted`, the others still in place.
+    const merged = Buffer.concat(files.slice(0, 3).map((f) => fs.readFileSync(path.join(dir, f))));
+    fs.writeFileSync(path.join(dir, `${files[0]!.slice(0, 20)}.log.swap`), merged);
+    fs.renameSync(path.join(dir, files[1]!), path.join(dir, `${files[1]!}.deleted`));
+    const log = await Log.open({ dir, topic: 'r', partition: 0, config, logger: silentLogger(), hadCleanShutdown: false });
+    const names = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+    expect(names).toEqual([files[0], ...files.slice(3)]);
+    expect(fs.statSync(path.join(dir, files[0]!)).size).toBe(merged.length);
+    expect(log.logEndOffset).toBe(leo);
+    expect((await readEverything(log)).equals(all)).toBe(true);
+    expect((await log.read(0, 1 << 20)).records.length).toBe(merged.length);
     await log.close();
   });
 });
