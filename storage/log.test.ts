@@ -175,4 +175,39 @@ describe('Log', () => {
     expect(ok.records.length).toBe(secondBatch);
     await reopened.close();
   });
+
+  it('rolls when the offset index is full and when relative offsets would overflow', async () => {
+    const log = await openLog(path.join(tempDir(), 't-0'), { segmentIndexBytes: 32, indexIntervalBytes: 1 });
+    for (let i = 0; i < 12; i++) await log.append(buildSimpleBatch(1, 10), { assignOffsets: true });
+    expect(log.logSegments().length).toBeGreaterThan(2);
+    for (const seg of log.logSegments()) expect(seg.offsetIndex.entries).toBeLessThanOrEqual(4);
+    await log.close();
+    const follower = await openLog(path.join(tempDir(), 't-0'));
+    await follower.append(buildSimpleBatch(1, 10, { baseOffset: 5 }), { assignOffsets: false });
+    await follower.append(buildSimpleBatch(1, 10, { baseOffset: 5 + 2 ** 31 }), { assignOffsets: false });
+    expect(follower.logSegments().map((s) => s.baseOffset)).toEqual([0, 5 + 2 ** 31]);
+    expect((await follower.read(5 + 2 ** 31, 1000)).firstOffset).toBe(5 + 2 ** 31);
+    await follower.close();
+  });
+
+  it('fsyncs and moves the recovery point every flush.messages messages', async () => {
+    const log = await openLog(path.join(tempDir(), 't-0'), { flushMessages: 5 });
+    await log.append(buildSimpleBatch(3, 10), { assignOffsets: true });
+    expect(log.recoveryPoint).toBe(0);
+    await log.append(buildSimpleBatch(3, 10), { assignOffsets: true });
+    expect(log.recoveryPoint).toBe(6);
+    await log.close();
+  });
+
+  it('flushes by flush.ms on the injected clock', async () => {
+    const clock = new ManualClock();
+    const log = await openLog(path.join(tempDir(), 't-0'), { flushMs: 1000 }, { clock });
+    await log.append(buildSimpleBatch(2, 10), { assignOffsets: true });
+    await log.maybeFlushByTime();
+    expect(log.recoveryPoint).toBe(0);
+    clock.advance(1000);
+    await log.maybeFlushByTime();
+    expect(log.recoveryPoint).toBe(2);
+    await log.close();
+  });
 });

@@ -503,13 +503,20 @@ export class Log {
       return;
     }
     this.leo = group.at(-1)!.result.lastOffset + 1;
+    for (const p of group) for (const b of p.batches) if (b.epoch >= 0) this.leaderEpochCache.assign(b.epoch, b.baseOffset);
+    // flush.messages: as Kafka, the append completes after the fsync it triggers.
+    if (this.leo - this.rp >= this.config.flushMessages) {
+      try {
+        await this.flush();
+      } catch (err) {
+        this.fail(err);
+        for (const p of group) p.item.reject(this.failure);
+        return;
+      }
+    }
     for (const p of group) {
-      for (const b of p.batches) if (b.epoch >= 0) this.leaderEpochCache.assign(b.epoch, b.baseOffset);
       p.result.logStartOffset = this.lso;
       p.item.resolve(p.result);
-    }
-    if (this.leo - this.rp >= this.config.flushMessages) {
-      await this.flush().catch((err) => this.logger.error({ err }, 'flush after flush.messages failed'));
     }
   }
 
