@@ -364,7 +364,7 @@ export class LogCleaner {
         await log.replaceSegments(cleaned, group, truncationCount);
       } catch (err) {
         await cleaned.deleteFiles().catch(() => undefined);
-        if (err instanceof StorageError && err.code === 'CLEANING_ABORTED') {
+        if (err instanceof StorageError && (err.code === 'CLEANING_ABORTED' || err.code === 'LOG_CLOSED')) {
           this.logger.info({ topic: log.topic, partition: log.partition }, 'log changed during cleaning; pass abandoned');
           return { ...none, endOffset: checkpoint ?? log.logStartOffset };
         }
