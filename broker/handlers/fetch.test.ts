@@ -80,6 +80,15 @@ async function fetch(req: FetchRequest, version = 12, timeoutMs = 30_000): Promi
   return client.send('any', ApiKey.Fetch, req, { version, timeoutMs });
 }
 
+/** Waits (bounded) until `cond` holds. */
+async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 function partitionsOf(res: FetchResponse): { topic: string | undefined; partition: number; errorCode: number; records: Buffer | null }[] {
   return res.responses.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partitionIndex, errorCode: p.errorCode, records: p.records })));
 }
@@ -137,6 +146,25 @@ describe('Fetch', () => {
     expect(atEnd.responses[0]!.partitions[0]!.records!.length).toBe(0);
   });
 
+  it('a replica id that is not one of the replicas gets NOT_LEADER_OR_FOLLOWER; v15 carries it in replicaState', async () => {
+    await createTopic('follower');
+    await produce('follower', 0, ['f']);
+    const req = fetchRequest([{ topic: 'follower', partitions: [{ partition: 0, fetchOffset: 0n }] }]);
+    const stranger = await fetch({ ...req, replicaId: 5 }, 12);
+    expect(stranger.responses[0]!.partitions[0]!.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    const topicId = started.broker.context.metadata.image.topicsByName.get('follower')!.id;
+    const byId = fetchRequest([{ topic: '', topicId, partitions: [{ partition: 0, fetchOffset: 0n }] }]);
+    const v15 = await fetch({ ...byId, replicaState: { replicaId: 5, replicaEpoch: -1n } }, 15);
+    expect(v15.responses[0]!.partitions[0]!.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    // v16 names the current leader for NOT_LEADER_OR_FOLLOWER, with its endpoint.
+    const v16 = await fetch({ ...byId, replicaState: { replicaId: 5, replicaEpoch: -1n } }, 16);
+    const leader = v16.responses[0]!.partitions[0]!.currentLeader!;
+    expect(leader.leaderId).toBe(started.broker.context.nodeId);
+    expect(v16.nodeEndpoints!.map((n) => n.nodeId)).toEqual([started.broker.context.nodeId]);
+    const self = await fetch({ ...req, replicaId: started.broker.context.nodeId }, 12);
+    expect(valuesOf(self.responses[0]!.partitions[0]!.records)).toEqual(['f']);
+  });
+
   it('names topics by id from v13 and answers UNKNOWN_TOPIC_ID for an unknown id', async () => {
     const id = await createTopic('by-id');
     await produce('by-id', 0, ['i']);
@@ -159,9 +187,8 @@ describe('Fetch', () => {
     const pending = fetch(fetchRequest([{ topic: 'poll', partitions: [{ partition: 0, fetchOffset: 0n }] }], { maxWaitMs, minBytes: 1 }));
     let settled = false;
     void pending.then(() => (settled = true));
-    await new Promise((r) => setTimeout(r, 200));
+    await until(() => started.broker.context.fetchPurgatory!.waiting === 1);
     expect(settled).toBe(false);
-    expect(started.broker.context.fetchPurgatory!.waiting).toBe(1);
     await produce('poll', 0, ['woke']);
     const res = await pending;
     expect(valuesOf(res.responses[0]!.partitions[0]!.records)).toEqual(['woke']);
@@ -171,8 +198,8 @@ describe('Fetch', () => {
 
   it('long poll: appends to other partitions do not wake a waiting fetch; expiry answers empty', async () => {
     await createTopic('quiet', 2);
-    const pending = fetch(fetchRequest([{ topic: 'quiet', partitions: [{ partition: 0, fetchOffset: 0n }] }], { maxWaitMs: 600, minBytes: 1 }));
-    await new Promise((r) => setTimeout(r, 100));
+    const pending = fetch(fetchRequest([{ topic: 'quiet', partitions: [{ partition: 0, fetchOffset: 0n }] }], { maxWaitMs: 1500, minBytes: 1 }));
+    await until(() => started.broker.context.fetchPurgatory!.waiting === 1);
     await produce('quiet', 1, ['elsewhere']);
     expect(started.broker.context.fetchPurgatory!.waiting).toBe(1);
     const res = await pending;
@@ -307,7 +334,7 @@ describe('Fetch sessions', () => {
     const full = await fetch(fetchRequest([{ topic: 'sess-wait', partitions: [0, 1].map((partition) => ({ partition, fetchOffset: 0n })) }], { sessionEpoch: 0 }));
     const sessionId = full.sessionId!;
     const pending = fetch(fetchRequest([], { sessionId, sessionEpoch: 1, maxWaitMs: 20_000, minBytes: 1 }));
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => started.broker.context.fetchPurgatory!.waiting === 1);
     await produce('sess-wait', 1, ['late']);
     const res = await pending;
     expect(partitionsOf(res).map((p) => [p.partition, valuesOf(p.records)])).toEqual([[1, ['late']]]);
