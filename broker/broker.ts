@@ -18,7 +18,7 @@ import { logDefaultsFromServerProperties } from '../storage/log-config.ts';
 import type { BrokerContext } from './broker-context.ts';
 import { formatStorage } from './cli/storage.ts';
 import type { BrokerConfig } from './config/broker-config.ts';
-import { loadMetaPropertiesEnsemble } from './config/meta-properties.ts';
+import { loadMetaPropertiesEnsemble } from '../storage/meta-properties.ts';
 import { DelayedFetchPurgatory } from './fetch/delayed-fetch.ts';
 import { FetchSessionCache, fetchSessionCacheSlots } from './fetch/fetch-session-cache.ts';
 import { validateTopicConfigs } from './config/topic-config.ts';

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { PropertiesSyntaxError, formatProperties, javaDateString, parseProperties, parsePropertyEntries } from './properties.ts';
+import { PropertiesSyntaxError, formatProperties, javaDateString, parseProperties, parsePropertyEntries } from './java-properties.ts';
 
 describe('parseProperties', () => {
   it('reads the three separators and skips comments and blank lines', () => {

@@ -131,9 +131,9 @@ export class LogManager {
         meta = { version: 1, clusterId: want.clusterId, nodeId: want.nodeId, directoryId: randomUuid() };
         await writeMetaProperties(dir, meta);
       } else if (meta.clusterId !== want.clusterId) {
-        throw new MetaPropertiesError('INCONSISTENT_CLUSTER_ID', `${dir}: cluster.id ${meta.clusterId} does not match ${want.clusterId}`);
+        throw new MetaPropertiesError(`Invalid cluster.id in: ${dir}. Expected ${want.clusterId}, but read ${meta.clusterId}`);
       } else if (meta.nodeId !== want.nodeId) {
-        throw new MetaPropertiesError('INCONSISTENT_NODE_ID', `${dir}: node.id ${meta.nodeId} does not match ${want.nodeId}`);
+        throw new MetaPropertiesError(`Stored node id ${meta.nodeId} doesn't match previous node id ${want.nodeId} in ${dir}.`);
       }
     }
     return { dir, meta };

@@ -7,7 +7,7 @@
 // refuses to start on directories whose files disagree with each other or with its node.id.
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatProperties, parseProperties } from './properties.ts';
+import { formatProperties, parseProperties } from './java-properties.ts';
 
 export const META_PROPERTIES_FILE = 'meta.properties';
 

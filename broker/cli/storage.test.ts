@@ -6,7 +6,7 @@ import { parseBrokerConfig } from '../config/broker-config.ts';
 import type { BrokerConfig } from '../config/broker-config.ts';
 import { uuidToBytes, randomUuid } from '../../protocol/uuid.ts';
 import { FormatterError, formatStorage, loadMetaPropertiesEnsemble, readMetaProperties, storageCommand } from './storage.ts';
-import { MetaPropertiesError, parseMetaProperties, writeMetaProperties } from '../config/meta-properties.ts';
+import { MetaPropertiesError, parseMetaProperties, writeMetaProperties } from '../../storage/meta-properties.ts';
 
 let root: string;
 beforeEach(async () => {

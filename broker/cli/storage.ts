@@ -6,13 +6,13 @@
 import { Command } from 'commander';
 import type { BrokerConfig } from '../config/broker-config.ts';
 import { ConfigError } from '../config/config-error.ts';
-import type { MetaProperties } from '../config/meta-properties.ts';
-import { MetaPropertiesError, nodeDirectories, readMetaProperties, writeMetaProperties } from '../config/meta-properties.ts';
+import type { MetaProperties } from '../../storage/meta-properties.ts';
+import { MetaPropertiesError, nodeDirectories, readMetaProperties, writeMetaProperties } from '../../storage/meta-properties.ts';
 import { loadServerProperties } from '../config/server-properties.ts';
 import { randomUuid, uuidToBytes } from '../../protocol/uuid.ts';
 
-export { readMetaProperties, loadMetaPropertiesEnsemble } from '../config/meta-properties.ts';
-export type { MetaProperties } from '../config/meta-properties.ts';
+export { readMetaProperties, loadMetaPropertiesEnsemble } from '../../storage/meta-properties.ts';
+export type { MetaProperties } from '../../storage/meta-properties.ts';
 
 /** The metadata.version that format reports, as Kafka 3.9's default release. */
 export const DEFAULT_METADATA_VERSION = '3.9-IV0';

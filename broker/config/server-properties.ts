@@ -6,7 +6,7 @@ import { parseBrokerConfig } from './broker-config.ts';
 import type { BrokerConfig } from './broker-config.ts';
 import { ConfigError } from './config-error.ts';
 import type { ConfigProblem } from './config-error.ts';
-import { PropertiesSyntaxError, parsePropertyEntries } from './properties.ts';
+import { PropertiesSyntaxError, parsePropertyEntries } from '../../storage/java-properties.ts';
 
 /** Parses `key=value` override arguments; the value may itself contain '='. */
 export function parseOverrides(overrides: readonly string[]): Record<string, string> {
