@@ -6,6 +6,7 @@ import type { QuorumController } from '../controller/quorum-controller.ts';
 import type { BrokerConfig } from './config/broker-config.ts';
 import type { DelayedFetchPurgatory } from './fetch/delayed-fetch.ts';
 import type { FetchSessionCache } from './fetch/fetch-session-cache.ts';
+import type { GroupCoordinator } from './group/group-coordinator.ts';
 import type { MetadataPublisher } from './metadata/metadata-publisher.ts';
 import type { ProducerIdManager } from './producer-id-manager.ts';
 import type { ReplicaManager } from './replica/replica-manager.ts';
@@ -24,5 +25,7 @@ export interface BrokerContext {
   readonly fetchSessions?: FetchSessionCache;
   /** Fetches waiting for minBytes; woken by appends. The Fetch handler makes its own when absent. */
   readonly fetchPurgatory?: DelayedFetchPurgatory;
+  /** The classic group coordinator on `__consumer_offsets`; group APIs answer NOT_COORDINATOR without it. */
+  readonly groupCoordinator?: GroupCoordinator;
   now(): number;
 }

@@ -22,6 +22,7 @@ import { loadMetaPropertiesEnsemble } from '../storage/meta-properties.ts';
 import { DelayedFetchPurgatory } from './fetch/delayed-fetch.ts';
 import { FetchSessionCache, fetchSessionCacheSlots } from './fetch/fetch-session-cache.ts';
 import { validateTopicConfigs } from './config/topic-config.ts';
+import { createGroupCoordinator } from './group/coordinator-setup.ts';
 import { registerBrokerHandlers, registerControllerHandlers } from './handlers/registry.ts';
 import { followDynamicBrokerConfigs } from './metadata/dynamic-broker-config.ts';
 import { MetadataPublisher } from './metadata/metadata-publisher.ts';
@@ -129,6 +130,7 @@ export class Broker {
       producerIds,
       fetchSessions: new FetchSessionCache({ maxEntries: fetchSessionCacheSlots(config.originals) }),
       fetchPurgatory: new DelayedFetchPurgatory(),
+      groupCoordinator: createGroupCoordinator({ nodeId, config, logger, metadata: publisher, controller, replicaManager }),
       now: () => Date.now(),
     };
     const fetchPurgatory = context.fetchPurgatory!;
@@ -182,6 +184,8 @@ export class Broker {
       const log = this.context.logger;
       // Waiting fetches answer now rather than hold the drain of in-flight requests.
       this.context.fetchPurgatory?.shutdown();
+      // Likewise JoinGroup and SyncGroup waiting for a rebalance: answered NOT_COORDINATOR.
+      this.context.groupCoordinator?.shutdown();
       await this.server.stop();
       await this.context.metadata.idle();
       await this.context.replicaManager.close();

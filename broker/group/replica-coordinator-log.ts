@@ -1,0 +1,74 @@
+// The group coordinator's log on this broker: `__consumer_offsets` partitions through the replica
+// manager. Appends are built as one magic-2 batch (offsets.topic.compression.codec), validated as
+// a produced batch would be and appended as leader with acks=-1; reads walk the partition's log
+// from its start offset to the end it had when loading began, skipping control batches.
+import type { Logger } from 'pino';
+import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
+import { decodeRecordBatch, encodeRecordBatch, iterateBatches, MAGIC_V2 } from '../../protocol/records/record-batch.ts';
+import type { MetadataPublisher } from '../metadata/metadata-publisher.ts';
+import { validateProducedRecords } from '../replica/append-validator.ts';
+import type { ReplicaManager } from '../replica/replica-manager.ts';
+import type { CoordinatorLog, CoordinatorRecord } from './coordinator-log.ts';
+import { GROUP_METADATA_TOPIC_NAME } from './offsets-topic.ts';
+
+export interface ReplicaCoordinatorLogOptions {
+  replicaManager: ReplicaManager;
+  metadata: MetadataPublisher;
+  /** offsets.topic.compression.codec (Kafka's codec ids). */
+  compressionCodec: number;
+  /** offsets.load.buffer.size. */
+  loadBufferSize: number;
+  now(): number;
+  logger: Logger;
+}
+
+export class ReplicaCoordinatorLog implements CoordinatorLog {
+  private readonly opts: ReplicaCoordinatorLogOptions;
+
+  constructor(opts: ReplicaCoordinatorLogOptions) {
+    this.opts = opts;
+  }
+
+  async append(partition: number, records: readonly CoordinatorRecord[]): Promise<void> {
+    const { replicaManager, metadata } = this.opts;
+    const p = replicaManager.leaderPartition(metadata.image, GROUP_METADATA_TOPIC_NAME, partition);
+    const now = this.opts.now();
+    const batch = encodeRecordBatch({
+      baseTimestamp: BigInt(now),
+      compression: this.opts.compressionCodec,
+      records: records.map((r, i) => ({ timestampDelta: 0, offsetDelta: i, key: r.key, value: r.value })),
+    });
+    const validated = validateProducedRecords(batch, { apiVersion: 9, topicPartition: p.name, config: p.config, now });
+    await p.appendAsLeader(validated, -1);
+  }
+
+  async *read(partition: number): AsyncIterable<readonly CoordinatorRecord[]> {
+    const p = this.opts.replicaManager.getPartition(GROUP_METADATA_TOPIC_NAME, partition);
+    if (!p) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `This broker does not host ${GROUP_METADATA_TOPIC_NAME}-${partition}`);
+    const end = p.log.logEndOffset;
+    let offset = p.log.logStartOffset;
+    while (offset < end) {
+      const { records } = await p.log.read(offset, this.opts.loadBufferSize, { minOneMessage: true });
+      if (records.length === 0) break;
+      const before = offset;
+      const out: CoordinatorRecord[] = [];
+      for (const entry of iterateBatches(records)) {
+        if (entry.magic !== MAGIC_V2) continue;
+        const batch = decodeRecordBatch(records, entry.position);
+        const h = batch.header;
+        const next = Number(h.baseOffset) + h.lastOffsetDelta + 1;
+        if (next <= offset) continue;
+        // Transaction markers; transactional offset commits are not written by this broker.
+        if (!h.isControl && !h.isTransactional) {
+          for (const r of batch.records) {
+            if (Number(h.baseOffset) + r.offsetDelta < offset || r.key === null) continue;
+            out.push({ key: Buffer.from(r.key), value: r.value === null ? null : Buffer.from(r.value) });
+          }
+        }
+        offset = next;
+      }
+      yield out;
+      if (offset === before) break;
+    }
+  }
+}
