@@ -127,7 +127,7 @@ describe('Fetch', () => {
     expect(valuesOf(rc.responses[0]!.partitions[0]!.records)).toEqual(['c']);
   });
 
-  it('answers OFFSET_OUT_OF_RANGE beyond the log end, unknown topics and fenced epochs per partition', async () => {
+  it('answers OFFSET_OUT_OF_RANGE beyond the log end, unknown topics and newer leader epochs per partition', async () => {
     await createTopic('errs');
     await produce('errs', 0, ['x']);
     const res = await fetch(
