@@ -20,7 +20,7 @@ import { formatStorage } from './cli/storage.ts';
 import type { BrokerConfig } from './config/broker-config.ts';
 import { loadMetaPropertiesEnsemble } from '../storage/meta-properties.ts';
 import { DelayedFetchPurgatory } from './fetch/delayed-fetch.ts';
-import { FetchSessionCache, fetchSessionCacheSlots } from './fetch/fetch-session-cache.ts';
+import { FetchSessionCache } from './fetch/fetch-session-cache.ts';
 import { validateTopicConfigs } from './config/topic-config.ts';
 import { createGroupCoordinator } from './group/coordinator-setup.ts';
 import { registerBrokerHandlers, registerControllerHandlers } from './handlers/registry.ts';
@@ -128,7 +128,7 @@ export class Broker {
       controller,
       replicaManager,
       producerIds,
-      fetchSessions: new FetchSessionCache({ maxEntries: fetchSessionCacheSlots(config.originals) }),
+      fetchSessions: new FetchSessionCache({ maxEntries: config.get('max.incremental.fetch.session.cache.slots'), evictionMs: config.get('min.incremental.fetch.session.eviction.ms') }),
       fetchPurgatory: new DelayedFetchPurgatory(),
       groupCoordinator: createGroupCoordinator({ nodeId, config, logger, metadata: publisher, controller, replicaManager }),
       now: () => Date.now(),

@@ -170,6 +170,8 @@ export const BROKER_CONFIG_TABLE = {
   'compression.lz4.level': def('int', 9, 'medium', 'lz4 level when compression.type is lz4.', cw(between(1, 17))),
   'compression.zstd.level': def('int', 3, 'medium', 'zstd level when compression.type is zstd.', cw(between(-131072, 22))),
   'fetch.max.bytes': def('int', 57671680, 'medium', 'Max bytes returned for one fetch request.', { v: atLeast(1024) }),
+  'max.incremental.fetch.session.cache.slots': def('int', 1000, 'medium', 'Max number of incremental fetch sessions kept.', { v: atLeast(0) }),
+  'min.incremental.fetch.session.eviction.ms': def('int', 120000, 'medium', 'Min age of a fetch session before a less valuable one may evict it.', { v: atLeast(0) }),
   'fetch.purgatory.purge.interval.requests': def('int', 1000, 'medium', 'Purge interval of the fetch purgatory.'),
   'producer.purgatory.purge.interval.requests': def('int', 1000, 'medium', 'Purge interval of the produce purgatory.'),
   'delete.records.purgatory.purge.interval.requests': def('int', 1, 'medium', 'Purge interval of the delete-records purgatory.'),

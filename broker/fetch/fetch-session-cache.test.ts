@@ -5,7 +5,6 @@ import {
   type FetchPartitionAnswer,
   type FetchPartitionRequest,
   FetchSessionCache,
-  fetchSessionCacheSlots,
   INVALID_SESSION_ID,
   newFetchContext,
   nextEpoch,
@@ -182,10 +181,5 @@ describe('session cache eviction', () => {
     const cache = new FetchSessionCache({ randomInt: () => values.shift() ?? 99 });
     expect(open(cache, [req('t', 0)])).toBe(3);
     expect(open(cache, [req('t', 0)])).toBe(4);
-  });
-
-  it('reads max.incremental.fetch.session.cache.slots from the broker properties', () => {
-    expect(fetchSessionCacheSlots({})).toBe(1000);
-    expect(fetchSessionCacheSlots({ 'max.incremental.fetch.session.cache.slots': '5' })).toBe(5);
   });
 });

@@ -146,13 +146,6 @@ export function partitionHasNews(cached: CachedPartition, a: FetchPartitionAnswe
   return news;
 }
 
-/** max.incremental.fetch.session.cache.slots when set (it has no typed definition yet), else Kafka's 1000. */
-export function fetchSessionCacheSlots(originals: Readonly<Record<string, string>>): number {
-  const raw = originals['max.incremental.fetch.session.cache.slots'];
-  const n = raw === undefined ? NaN : Number(raw);
-  return Number.isInteger(n) && n >= 0 ? n : 1000;
-}
-
 export interface FetchSessionCacheOptions {
   /** max.incremental.fetch.session.cache.slots (Kafka's default 1000). */
   maxEntries?: number;

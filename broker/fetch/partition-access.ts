@@ -48,12 +48,3 @@ export function partitionErrorCode(err: unknown, logger: Logger, topicPartition:
   logger.error({ err, partition: topicPartition }, 'unexpected error reading a partition');
   return ErrorCode.UNKNOWN_SERVER_ERROR;
 }
-
-/**
- * The last stable offset readers are given. Transactional produce is refused (no transaction
- * coordinator), so no transaction is ever open and, as in Kafka without open transactions, it
- * equals the high watermark; the log's own field is not maintained by anyone yet.
- */
-export function lastStableOffset(log: Log): number {
-  return log.highWatermark;
-}

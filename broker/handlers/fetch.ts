@@ -31,11 +31,10 @@ import {
   type FetchPartitionAnswer,
   type FetchPartitionRequest,
   FetchSessionCache,
-  fetchSessionCacheSlots,
   type ForgottenPartition,
   newFetchContext,
 } from '../fetch/fetch-session-cache.ts';
-import { hostedPartition, lastStableOffset, partitionErrorCode } from '../fetch/partition-access.ts';
+import { hostedPartition, partitionErrorCode } from '../fetch/partition-access.ts';
 import { partitionKey } from '../replica/replica-manager.ts';
 import { defineHandler, type RequestContext } from './api-handler.ts';
 import { brokersOnListener } from './metadata.ts';
@@ -85,7 +84,7 @@ function answerOf(data: PartitionData): Answer {
 /** The offset a reader of this kind may read below. */
 function readBound(log: Log, isFollower: boolean, readCommitted: boolean): number {
   if (isFollower) return log.logEndOffset;
-  return readCommitted ? lastStableOffset(log) : log.highWatermark;
+  return readCommitted ? log.lastStableOffset : log.highWatermark;
 }
 
 /** Bytes of whole batches from the one holding `from` to the one holding `to` (exclusive), no reads of data. */
@@ -116,7 +115,7 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
   const sessions =
     opts.sessions ??
     ctx.fetchSessions ??
-    new FetchSessionCache({ maxEntries: fetchSessionCacheSlots(ctx.config.originals), now: () => ctx.now() });
+    new FetchSessionCache({ maxEntries: ctx.config.get('max.incremental.fetch.session.cache.slots'), evictionMs: ctx.config.get('min.incremental.fetch.session.eviction.ms'), now: () => ctx.now() });
   let purgatory = opts.purgatory ?? ctx.fetchPurgatory;
   if (purgatory === undefined) {
     const own = new DelayedFetchPurgatory();
@@ -143,7 +142,7 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
         partitionIndex: req.partition,
         errorCode: ErrorCode.NONE,
         highWatermark: BigInt(log.highWatermark),
-        lastStableOffset: BigInt(lastStableOffset(log)),
+        lastStableOffset: BigInt(log.lastStableOffset),
         logStartOffset: BigInt(log.logStartOffset),
         abortedTransactions: p.readCommitted ? [] : null,
         preferredReadReplica: -1,

@@ -14,7 +14,7 @@ import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { ListOffsetsPartitionResponse } from '../../protocol/generated/message/list-offsets-response.ts';
 import { EARLIEST_LOCAL_TIMESTAMP, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type Log, type TimestampAndOffset } from '../../storage/log.ts';
 import type { BrokerContext } from '../broker-context.ts';
-import { hostedPartition, lastStableOffset, partitionErrorCode } from '../fetch/partition-access.ts';
+import { hostedPartition, partitionErrorCode } from '../fetch/partition-access.ts';
 import type { Partition } from '../replica/partition.ts';
 import { defineHandler } from './api-handler.ts';
 
@@ -49,7 +49,7 @@ export function listOffsetsHandler(ctx: BrokerContext) {
   /** Kafka's Partition.fetchOffsetForTimestamp (null: no such offset). */
   function offsetForTimestamp(partition: Partition, timestamp: number, isolationLevel: number | null): TimestampAndOffset | null {
     const log = partition.log;
-    const lastFetchable = isolationLevel === null ? log.logEndOffset : isolationLevel === READ_COMMITTED ? lastStableOffset(log) : log.highWatermark;
+    const lastFetchable = isolationLevel === null ? log.logEndOffset : isolationLevel === READ_COMMITTED ? log.lastStableOffset : log.highWatermark;
     // A new leader whose epoch starts above the high watermark cannot yet say what consumers may read.
     const latest = log.leaderEpochCache.latestEntry();
     const epochStart = latest !== undefined && latest.epoch === partition.leaderEpoch ? latest.startOffset : undefined;

@@ -7,7 +7,7 @@ import type { MetadataDelta } from '../../controller/metadata/delta.ts';
 import { type MetadataImage, topicConfigs } from '../../controller/metadata/image.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { Log } from '../../storage/log.ts';
-import { type LogConfig, logConfigFromProperties } from '../../storage/log-config.ts';
+import { type LogConfig, logConfigFromProperties, TOPIC_CONFIG_KEYS } from '../../storage/log-config.ts';
 import { ProducerStateManager } from '../../storage/producer-state.ts';
 import { type AppendListener, Partition } from './partition.ts';
 
@@ -73,8 +73,15 @@ export class ReplicaManager {
     return this.partitions.values();
   }
 
+  /**
+   * The storage config of a topic: its overrides on top of the broker's defaults. Overrides were
+   * validated when they were set; those that storage does not act on (message.downconversion.enable,
+   * replication throttles, ...) are not its business and are left out here.
+   */
   logConfigFor(image: MetadataImage, topic: string): LogConfig {
-    return logConfigFromProperties(Object.fromEntries(topicConfigs(image, topic)), this.brokerLogDefaults);
+    const overrides: Record<string, string> = {};
+    for (const [k, v] of topicConfigs(image, topic)) if (Object.hasOwn(TOPIC_CONFIG_KEYS, k)) overrides[k] = v;
+    return logConfigFromProperties(overrides, this.brokerLogDefaults);
   }
 
   /** New broker-level defaults (dynamic broker configs): applies to every hosted log. */
