@@ -92,6 +92,12 @@ describe('produce through a broker', () => {
     expect(big.responses[0]!.partitionResponses.map((p) => p.errorCode)).toEqual([ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
   });
 
+  it('hosts topics whose overrides storage does not act on', async () => {
+    await createTopic('downconv', { 'message.downconversion.enable': 'false', 'leader.replication.throttled.replicas': '' });
+    const res = await client.produce('downconv', 0, batch(['x']), { acks: 1 });
+    expect(res!.errorCode).toBe(0);
+  });
+
   it('refuses records without keys on compacted topics, naming the record', async () => {
     await createTopic('compacted', { 'cleanup.policy': 'compact' });
     const res = await sendOrFail(ApiKey.Produce, { acks: 1, timeoutMs: 1000, transactionalId: null, topicData: [{ name: 'compacted', partitionData: [{ index: 0, records: batch(['x'], { key: null }) }] }] });
