@@ -106,3 +106,20 @@ export function createGroupCoordinator(deps: GroupCoordinatorDeps): GroupCoordin
   follow(metadata.image);
   return coordinator;
 }
+
+/**
+ * The coordinator for a group API request, once `__consumer_offsets` exists (created on first
+ * use). Throws COORDINATOR_NOT_AVAILABLE when there is none or the topic cannot be created.
+ */
+export async function readyGroupCoordinator(ctx: { groupCoordinator?: GroupCoordinator; logger: Logger }): Promise<GroupCoordinator> {
+  const c = ctx.groupCoordinator;
+  if (!c) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'This broker runs no group coordinator');
+  try {
+    await c.ensureOffsetsTopic();
+  } catch (err) {
+    if (err instanceof KafkaError) throw err;
+    ctx.logger.warn({ err }, `could not create ${GROUP_METADATA_TOPIC_NAME}`);
+    throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${GROUP_METADATA_TOPIC_NAME} is not available yet`);
+  }
+  return c;
+}

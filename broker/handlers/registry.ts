@@ -19,6 +19,17 @@ import { listOffsetsHandler } from './list-offsets.ts';
 import { metadataHandler } from './metadata.ts';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.ts';
 import { produceHandler } from './produce.ts';
+import { deleteGroupsHandler } from './delete-groups.ts';
+import { describeGroupsHandler } from './describe-groups.ts';
+import { findCoordinatorHandler } from './find-coordinator.ts';
+import { heartbeatHandler } from './heartbeat.ts';
+import { joinGroupHandler } from './join-group.ts';
+import { leaveGroupHandler } from './leave-group.ts';
+import { listGroupsHandler } from './list-groups.ts';
+import { offsetCommitHandler } from './offset-commit.ts';
+import { offsetDeleteHandler } from './offset-delete.ts';
+import { offsetFetchHandler } from './offset-fetch.ts';
+import { syncGroupHandler } from './sync-group.ts';
 
 export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void {
   router.register(apiVersionsHandler(ctx, router));
@@ -38,6 +49,17 @@ export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void
   router.register(offsetForLeaderEpochHandler(ctx));
   router.register(deleteRecordsHandler(ctx));
   router.register(describeLogDirsHandler(ctx));
+  router.register(findCoordinatorHandler(ctx));
+  router.register(joinGroupHandler(ctx));
+  router.register(syncGroupHandler(ctx));
+  router.register(heartbeatHandler(ctx));
+  router.register(leaveGroupHandler(ctx));
+  router.register(offsetCommitHandler(ctx));
+  router.register(offsetFetchHandler(ctx));
+  router.register(offsetDeleteHandler(ctx));
+  router.register(describeGroupsHandler(ctx));
+  router.register(listGroupsHandler(ctx));
+  router.register(deleteGroupsHandler(ctx));
 }
 
 /** The controller listener serves the quorum's own APIs; clients only negotiate versions there. */
