@@ -183,27 +183,43 @@ export async function runProducerPerf(o: ProducerPerfOptions, io: CommandIo): Pr
     payloads = [randomPayload(o.recordSize!)];
   }
   const client = clientFor(o.bootstrapServers, 'perf-producer-client', { requestTimeoutMs: o.producer.requestTimeoutMs });
-  const producer = new RecordProducer(client, o.producer);
+  let stats: PerfStats | undefined;
+  let errors = 0;
+  let firstError: Error | null = null;
+  let completed = 0;
+  // Records of one batch complete together; a batch's contexts are its records' send times.
+  const producer = new RecordProducer(client, o.producer, {
+    onBatchComplete: (err, batch) => {
+      if (err) {
+        errors += batch.count;
+        firstError ??= err;
+        return;
+      }
+      // Batches of payload-file records have no contexts: their records report one by one.
+      const sent = batch.contexts;
+      if (sent === null) return;
+      const now = Date.now();
+      for (let i = 0; i < batch.count; i++) stats!.record(completed++, now - sent[i]!, recordBytes, now);
+    },
+  });
+  const fixed = payloads.length === 1;
+  const recordBytes = payloads[0]!.length;
   try {
     await producer.prepare(o.topic);
-    const stats = new PerfStats(o.numRecords, o.reportingIntervalMs, io.out);
-    let errors = 0;
-    let firstError: Error | null = null;
+    stats = new PerfStats(o.numRecords, o.reportingIntervalMs, io.out);
     const start = Date.now();
     const target = o.throughput;
     for (let i = 0; i < o.numRecords; i++) {
-      const value = payloads.length === 1 ? payloads[0]! : payloads[Math.floor(Math.random() * payloads.length)]!;
       const sendStart = Date.now();
-      const bytes = value.length;
-      producer.send({ topic: o.topic, key: null, value }, (err) => {
-        const now = Date.now();
-        if (err) {
-          errors++;
-          firstError ??= err;
-          return;
-        }
-        stats.record(i, now - sendStart, bytes, now);
-      });
+      if (fixed) {
+        producer.send({ topic: o.topic, key: null, value: payloads[0]! }, undefined, sendStart);
+      } else {
+        const value = payloads[Math.floor(Math.random() * payloads.length)]!;
+        producer.send({ topic: o.topic, key: null, value }, (err) => {
+          const now = Date.now();
+          if (err === null) stats!.record(completed++, now - sendStart, value.length, now);
+        });
+      }
       if (target >= 0) {
         // ThroughputThrottler: sleep once ahead of schedule by at least 2 ms.
         const due = start + ((i + 1) * 1000) / Math.max(target, 1e-9);

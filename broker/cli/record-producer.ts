@@ -7,6 +7,7 @@
 // Invariants:
 // - bufferedBytes counts records from send() until their batch completes; waitForCapacity()
 //   resolves only once it is below buffer.memory, so memory stays bounded.
+// - Records are written into their batch's bytes on send(), so a buffered record is no object.
 // - A batch is encoded once; retries resend the same bytes (no idempotence: a retried batch may be
 //   written twice, as with Kafka's producer when enable.idempotence=false).
 // - Retriable errors requeue the batch and refresh metadata until delivery.timeout.ms passes.
@@ -17,8 +18,8 @@ import { ConnectionError } from '../../protocol/client/connection-errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { ProduceResponse } from '../../protocol/generated/message/produce-response.ts';
 import { CompressionType } from '../../protocol/records/batch-header.ts';
-import { encodeRecordBatch } from '../../protocol/records/record-batch.ts';
-import type { RecordHeader, RecordInput } from '../../protocol/records/record-batch.ts';
+import type { RecordHeader } from '../../protocol/records/record-batch.ts';
+import { BatchBuilder } from './batch-builder.ts';
 import { DefaultPartitioner } from './partitioner.ts';
 
 export interface ProducerSettings {
@@ -72,12 +73,30 @@ export interface ProducerRecord {
 interface ProducerBatch {
   topic: string;
   partition: number;
-  records: RecordInput[];
-  callbacks: Array<SendCallback | undefined>;
+  builder: BatchBuilder | null;
+  count: number;
+  /** Per-record callbacks, when any record of the batch has one. */
+  callbacks: Array<SendCallback | undefined> | null;
+  /** Per-record numbers given to send(), handed back by onBatchComplete. */
+  contexts: number[] | null;
+  /** Uncompressed size, counted in bufferedBytes until the batch completes. */
   bytes: number;
-  baseTimestamp: number;
   createdMs: number;
   encoded: Buffer | null;
+}
+
+/** A batch's outcome, for callers that track records in bulk (the perf test). */
+export interface CompletedBatch {
+  topic: string;
+  partition: number;
+  /** -1 when acks=0 or on error. */
+  baseOffset: bigint;
+  count: number;
+  contexts: readonly number[] | null;
+}
+
+export interface ProducerHooks {
+  onBatchComplete?: (err: Error | null, batch: CompletedBatch) => void;
 }
 
 interface PartitionQueue {
@@ -89,7 +108,6 @@ interface PartitionQueue {
 
 /** Per-record overhead in a batch, as an estimate: length, attributes, deltas, key/value lengths. */
 const RECORD_OVERHEAD = 21;
-const BATCH_OVERHEAD = 61;
 
 export function compressionByName(name: string): number {
   const types: Record<string, number> = { none: CompressionType.None, gzip: CompressionType.Gzip, snappy: CompressionType.Snappy, lz4: CompressionType.Lz4, zstd: CompressionType.Zstd };
@@ -123,10 +141,12 @@ export class RecordProducer {
   private capacityWaiters: Array<() => void> = [];
   private idleWaiters: Array<() => void> = [];
   private closed = false;
+  private readonly hooks: ProducerHooks;
 
-  constructor(client: KafkaClient, settings: Partial<ProducerSettings> = {}) {
+  constructor(client: KafkaClient, settings: Partial<ProducerSettings> = {}, hooks: ProducerHooks = {}) {
     this.client = client;
     this.settings = { ...DEFAULT_PRODUCER_SETTINGS, ...settings };
+    this.hooks = hooks;
   }
 
   /**
@@ -159,9 +179,10 @@ export class RecordProducer {
 
   /**
    * Appends a record to its partition's batch; prepare(topic) must have succeeded. The callback
-   * gets the record's offset or the error that failed its batch.
+   * gets the record's offset or the error that failed its batch; `context` is handed back with the
+   * batch to hooks.onBatchComplete.
    */
-  send(record: ProducerRecord, callback?: SendCallback): void {
+  send(record: ProducerRecord, callback?: SendCallback, context?: number): void {
     if (this.closed) throw new Error('RecordProducer is closed');
     const t = this.client.topic(record.topic);
     if (!t || t.partitions.size === 0) throw new Error(`No metadata for topic ${record.topic}: call prepare() first`);
@@ -174,28 +195,27 @@ export class RecordProducer {
     }
     const q = this.queueFor(record.topic, partition);
     let batch = q.open;
-    if (batch !== null && batch.records.length > 0 && batch.bytes + size > this.settings.batchSize) {
+    if (batch !== null && batch.count > 0 && batch.bytes + size > this.settings.batchSize) {
       this.closeBatch(q);
       batch = null;
     }
     const now = Date.now();
     const timestamp = record.timestamp ?? now;
     if (batch === null) {
-      batch = { topic: record.topic, partition, records: [], callbacks: [], bytes: BATCH_OVERHEAD, baseTimestamp: timestamp, createdMs: now, encoded: null };
+      const builder = new BatchBuilder(timestamp, Math.max(this.settings.batchSize, size + 128));
+      batch = { topic: record.topic, partition, builder, count: 0, callbacks: null, contexts: null, bytes: builder.sizeInBytes, createdMs: now, encoded: null };
       q.open = batch;
+      this.bufferedBytes += batch.bytes;
       this.pendingBatches++;
       this.armLinger();
     }
-    batch.records.push({
-      timestampDelta: timestamp - batch.baseTimestamp,
-      offsetDelta: batch.records.length,
-      key: record.key,
-      value: record.value,
-      headers: record.headers,
-    });
-    batch.callbacks.push(callback);
-    batch.bytes += size;
-    this.bufferedBytes += size;
+    const builder = batch.builder!;
+    builder.append(timestamp, record.key, record.value, record.headers);
+    if (callback !== undefined) (batch.callbacks ??= [])[batch.count] = callback;
+    if (context !== undefined) (batch.contexts ??= [])[batch.count] = context;
+    batch.count++;
+    this.bufferedBytes += builder.sizeInBytes - batch.bytes;
+    batch.bytes = builder.sizeInBytes;
     if (batch.bytes >= this.settings.batchSize) {
       this.closeBatch(q);
       this.scheduleDrain();
@@ -288,7 +308,7 @@ export class RecordProducer {
   private expire(q: PartitionQueue, now: number): void {
     while (q.ready.length > 0 && now - q.ready[0]!.createdMs >= this.settings.deliveryTimeoutMs) {
       const b = q.ready.shift()!;
-      this.complete(b, new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `Expiring ${b.records.length} record(s) for ${b.topic}-${b.partition}: ${now - b.createdMs} ms has passed since batch creation`), -1n);
+      this.complete(b, new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `Expiring ${b.count} record(s) for ${b.topic}-${b.partition}: ${now - b.createdMs} ms has passed since batch creation`), -1n);
     }
     this.afterCompletion();
   }
@@ -302,7 +322,10 @@ export class RecordProducer {
       for (const q of queues) {
         const b = q.ready[0];
         if (b === undefined) continue;
-        b.encoded ??= encodeRecordBatch({ baseTimestamp: BigInt(b.baseTimestamp), records: b.records, compression: this.settings.compression });
+        if (b.encoded === null) {
+          b.encoded = b.builder!.build(this.settings.compression);
+          b.builder = null;
+        }
         if (batches.length > 0 && size + b.encoded.length > this.settings.maxRequestSize) break;
         q.ready.shift();
         batches.push(b);
@@ -387,8 +410,10 @@ export class RecordProducer {
 
   private complete(b: ProducerBatch, err: Error | null, baseOffset: bigint): void {
     this.pendingBatches--;
-    this.bufferedBytes -= b.bytes - BATCH_OVERHEAD;
+    this.bufferedBytes -= b.bytes;
+    this.hooks.onBatchComplete?.(err, { topic: b.topic, partition: b.partition, baseOffset: err ? -1n : baseOffset, count: b.count, contexts: b.contexts });
     const callbacks = b.callbacks;
+    if (callbacks === null) return;
     for (let i = 0; i < callbacks.length; i++) {
       const cb = callbacks[i];
       if (cb === undefined) continue;

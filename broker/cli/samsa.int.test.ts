@@ -39,6 +39,15 @@ function samsa(args: string[], input?: string, timeoutMs = CHILD_TIMEOUT_MS): Pr
   });
 }
 
+/** Retries a check a bounded number of times: metadata changes reach brokers asynchronously, as in Kafka. */
+async function eventually(check: () => Promise<boolean>, attempts = 20, pauseMs = 250): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, pauseMs));
+  }
+  throw new Error(`condition not met after ${attempts} attempts`);
+}
+
 let broker: StartedBroker;
 let B: string[];
 
@@ -72,10 +81,10 @@ describe('samsa topics', () => {
     expect(lines.slice(1)).toEqual([0, 1, 2].map((p) => `\tTopic: cli-t1\tPartition: ${p}\tLeader: 1\tReplicas: 1\tIsr: 1`));
 
     expect((await samsa(['topics', ...B, '--alter', '--topic', 'cli-t1', '--partitions', '4'])).code).toBe(0);
-    const after = await samsa(['topics', ...B, '--describe', '--topic', 'cli-t1']);
-    expect(after.stdout).toContain('PartitionCount: 4');
+    await eventually(async () => (await samsa(['topics', ...B, '--describe', '--topic', 'cli-t1'])).stdout.includes('PartitionCount: 4'));
 
     expect((await samsa(['topics', ...B, '--delete', '--topic', 'cli-t1'])).code).toBe(0);
+    await eventually(async () => !(await samsa(['topics', ...B, '--list'])).stdout.split('\n').includes('cli-t1'));
     const missing = await samsa(['topics', ...B, '--delete', '--topic', 'cli-t1']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("Topic 'cli-t1' does not exist as expected");
