@@ -198,51 +198,73 @@ export class RecordConsumer {
   /** Decodes one partition's records past its position and advances the position. */
   private take(answer: PartitionData, out: ConsumedRecord[]): void {
     const partition = answer.partitionIndex;
-    const buf = answer.records ?? Buffer.alloc(0);
-    let position = this.positions.get(partition)!;
-    const readCommitted = this.settings.isolationLevel === 1;
-    const aborted = [...(answer.abortedTransactions ?? [])].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1));
-    const abortedProducers = new Set<bigint>();
-    for (const entry of iterateBatches(buf)) {
-      if (entry.magic < MAGIC_V2) {
-        const message = decodeLegacyMessage(buf, entry.position);
-        const type = message.magic === 0 ? null : message.timestampType === TimestampType.LogAppendTime ? 'LogAppendTime' : 'CreateTime';
-        for (const r of message.records) {
-          if (r.offset < position) continue;
-          out.push({ topic: this.topic, partition, offset: r.offset, timestamp: r.timestamp, timestampType: type, key: r.key, value: r.value, headers: [] });
-          position = r.offset + 1n;
-        }
-        continue;
-      }
-      const batch = decodeRecordBatch(buf, entry.position);
-      const h = batch.header;
-      const next = h.baseOffset + BigInt(h.lastOffsetDelta) + 1n;
-      if (next <= position) continue;
-      if (readCommitted) {
-        while (aborted.length > 0 && aborted[0]!.firstOffset <= h.baseOffset) abortedProducers.add(aborted.shift()!.producerId);
-        if (h.isControl) {
-          const key = parseControlRecordKey(batch.records[0]?.key ?? null);
-          if (key.type === ControlRecordType.Abort) abortedProducers.delete(h.producerId);
-          position = next;
-          continue;
-        }
-        if (h.isTransactional && abortedProducers.has(h.producerId)) {
-          position = next;
-          continue;
-        }
-      }
-      if (h.isControl) {
-        position = next;
-        continue;
-      }
-      const type = h.timestampType === TimestampType.LogAppendTime ? 'LogAppendTime' : 'CreateTime';
-      for (const r of batch.records) {
-        const offset = h.baseOffset + BigInt(r.offsetDelta);
-        if (offset < position) continue;
-        out.push({ topic: this.topic, partition, offset, timestamp: recordTimestamp(h, r), timestampType: type, key: r.key, value: r.value, headers: r.headers });
-      }
-      position = next;
-    }
-    this.positions.set(partition, position);
+    const taken = recordsFromFetch(answer.records ?? Buffer.alloc(0), {
+      topic: this.topic,
+      partition,
+      position: this.positions.get(partition)!,
+      readCommitted: this.settings.isolationLevel === 1,
+      abortedTransactions: answer.abortedTransactions ?? [],
+    });
+    for (const r of taken.records) out.push(r);
+    this.positions.set(partition, taken.position);
   }
+}
+
+export interface FetchedPartition {
+  topic: string;
+  partition: number;
+  /** The next offset the consumer wants; earlier records are dropped. */
+  position: bigint;
+  readCommitted: boolean;
+  abortedTransactions: ReadonlyArray<{ producerId: bigint; firstOffset: bigint }>;
+}
+
+/**
+ * The records a consumer delivers from one partition's fetched bytes, and its next position.
+ * Under read_committed, a transactional batch is dropped when its producer has an aborted
+ * transaction starting at or before it and that transaction's ABORT marker has not yet been
+ * passed (Kafka's consumer-side filtering); control batches are never delivered.
+ */
+export function recordsFromFetch(buf: Buffer, f: FetchedPartition): { records: ConsumedRecord[]; position: bigint } {
+  const { topic, partition } = f;
+  const out: ConsumedRecord[] = [];
+  let position = f.position;
+  const aborted = [...f.abortedTransactions].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
+  const abortedProducers = new Set<bigint>();
+  for (const entry of iterateBatches(buf)) {
+    if (entry.magic < MAGIC_V2) {
+      const message = decodeLegacyMessage(buf, entry.position);
+      const type = message.magic === 0 ? null : message.timestampType === TimestampType.LogAppendTime ? 'LogAppendTime' : 'CreateTime';
+      for (const r of message.records) {
+        if (r.offset < position) continue;
+        out.push({ topic, partition, offset: r.offset, timestamp: r.timestamp, timestampType: type, key: r.key, value: r.value, headers: [] });
+        position = r.offset + 1n;
+      }
+      continue;
+    }
+    const batch = decodeRecordBatch(buf, entry.position);
+    const h = batch.header;
+    const next = h.baseOffset + BigInt(h.lastOffsetDelta) + 1n;
+    if (f.readCommitted) {
+      while (aborted.length > 0 && aborted[0]!.firstOffset <= next - 1n) abortedProducers.add(aborted.shift()!.producerId);
+    }
+    if (next <= position) continue;
+    if (h.isControl) {
+      if (f.readCommitted && parseControlRecordKey(batch.records[0]?.key ?? null).type === ControlRecordType.Abort) abortedProducers.delete(h.producerId);
+      position = next;
+      continue;
+    }
+    if (f.readCommitted && h.isTransactional && abortedProducers.has(h.producerId)) {
+      position = next;
+      continue;
+    }
+    const type = h.timestampType === TimestampType.LogAppendTime ? 'LogAppendTime' : 'CreateTime';
+    for (const r of batch.records) {
+      const offset = h.baseOffset + BigInt(r.offsetDelta);
+      if (offset < position) continue;
+      out.push({ topic, partition, offset, timestamp: recordTimestamp(h, r), timestampType: type, key: r.key, value: r.value, headers: r.headers });
+    }
+    position = next;
+  }
+  return { records: out, position };
 }
