@@ -6,10 +6,9 @@ import { ApiKey } from '../../protocol/generated/api-table.ts';
 import { defineClientSuite, type ClientDriver } from '../harness/client-suite.ts';
 import { run } from '../harness/child-json.ts';
 import { byPartition } from '../harness/records.ts';
+import { LZ4_NEEDS } from './librdkafka.ts';
 
 const KCAT = 'kcat';
-/** librdkafka infers lz4 support from FindCoordinator v0 and otherwise sends lz4 batches uncompressed. */
-export const LZ4_NEEDS = { apis: [ApiKey.FindCoordinator], why: 'librdkafka sends lz4 batches uncompressed unless FindCoordinator is advertised' };
 const TIMEOUT_MS = 20_000;
 
 async function kcat(bootstrap: string, args: readonly string[], input = ''): Promise<string> {

@@ -1,0 +1,26 @@
+// confluent-kafka-python (librdkafka) against a broker process, through client.py beside this
+// file: AdminClient create/describe/delete, Producer with each acks level, each codec and
+// idempotence, Consumer by manual assignment from the beginning, and offsets_for_times.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { defineClientSuite } from '../harness/client-suite.ts';
+import { processDriver } from '../harness/process-driver.ts';
+import { pythonModuleVersion, PYTHON } from '../harness/python.ts';
+import { LZ4_NEEDS } from '../kcat/librdkafka.ts';
+
+const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'client.py');
+
+await defineClientSuite({
+  client: 'confluent-kafka-python',
+  title: 'confluent-kafka-python',
+  detect: () => pythonModuleVersion('confluent_kafka', 'confluent_kafka.version()[0] + " (librdkafka " + confluent_kafka.libversion()[0] + ")"', 'python3-confluent-kafka'),
+  async driver(bootstrap) {
+    return processDriver(bootstrap, { command: PYTHON, args: [SCRIPT] });
+  },
+  explicitTimestamps: true,
+  // OFFSET_BEGINNING is resolved with ListOffsets.
+  consumeRequires: [ApiKey.ListOffsets],
+  extraRequires: { lz4: LZ4_NEEDS },
+  pending: { 'consumer-group': 'subscribe() with a group is not driven by this suite yet' },
+});
