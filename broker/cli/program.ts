@@ -10,7 +10,7 @@ import { getOffsetsCommand } from './get-offsets.ts';
 import { producerPerfTestCommand } from './producer-perf-test.ts';
 import { storageCommand } from './storage.ts';
 import { topicsCommand } from './topics.ts';
-import { collect, parseKeyValues } from './command-io.ts';
+import { collect, parseKeyValues, processIo, runAction } from './command-io.ts';
 
 function serverStartCommand(onStarted: () => void): Command {
   return new Command('server-start')
@@ -19,10 +19,12 @@ function serverStartCommand(onStarted: () => void): Command {
     .option('--override <name=value>', 'a property that overrides the file (repeatable)', collect)
     .action(async (configFile: string | undefined, o: { override?: string[] }) => {
       const overrides = o.override ?? [];
-      parseKeyValues(overrides, '--override');
-      const main = await import('../main.ts');
-      onStarted();
-      await main.runServer(configFile, overrides);
+      await runAction(processIo, '', async () => {
+        parseKeyValues(overrides, '--override');
+        const main = await import('../main.ts');
+        onStarted();
+        await main.runServer(configFile, overrides);
+      });
     });
 }
 

@@ -1,6 +1,10 @@
 // The samsa tools run as child processes against an in-process broker on 127.0.0.1: what they
 // print, their exit codes, and that what one tool writes another reads back.
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker } from '../../index.ts';
@@ -210,5 +214,46 @@ describe('samsa perf tests', () => {
     expect(fields).toHaveLength(10);
     expect(fields[2]).toBe(((n * 100) / 1048576).toFixed(4));
     expect(fields[4]).toBe(String(n));
+  });
+});
+
+/** A port that was free a moment ago, for a child that needs fixed listener addresses. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+describe('samsa server-start', () => {
+  it('runs a single node from overrides until SIGTERM', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'samsa-cli-'));
+    const [port, controllerPort] = [await freePort(), await freePort()];
+    const child = spawn(
+      process.execPath,
+      [
+        '--import', 'tsx', SAMSA, 'server-start',
+        '--override', `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+        '--override', `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+        '--override', `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+        '--override', `log.dirs=${dir}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } },
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      await eventually(async () => (await samsa(['topics', '--bootstrap-server', `127.0.0.1:${port}`, '--list'], undefined, 15_000)).code === 0, 40, 250);
+      const created = await samsa(['topics', '--bootstrap-server', `127.0.0.1:${port}`, '--create', '--topic', 'from-server-start']);
+      expect(created.stdout).toBe('Created topic from-server-start.\n');
+      process.kill(child.pid!, 'SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
