@@ -130,6 +130,8 @@ export class RecordProducer {
   private readonly client: KafkaClient;
   private readonly queues = new Map<string, PartitionQueue>();
   private readonly partitioners = new Map<string, DefaultPartitioner>();
+  /** Partition counts from prepare(), so a metadata refresh in progress never stalls send(). */
+  private readonly partitionCounts = new Map<string, number>();
   private readonly inFlightByNode = new Map<number, number>();
   private bufferedBytes = 0;
   /** Batches created and not yet completed. */
@@ -158,7 +160,10 @@ export class RecordProducer {
     for (;;) {
       await this.client.metadata([topic], { allowAutoTopicCreation: true });
       const t = this.client.topic(topic);
-      if (t && t.errorCode === ErrorCode.NONE && t.partitions.size > 0) return t.partitions.size;
+      if (t && t.errorCode === ErrorCode.NONE && t.partitions.size > 0) {
+        this.partitionCounts.set(topic, t.partitions.size);
+        return t.partitions.size;
+      }
       if (t && t.errorCode !== ErrorCode.NONE && !new KafkaError(t.errorCode as ErrorCodeValue).retriable) {
         throw new KafkaError(t.errorCode as ErrorCodeValue);
       }
@@ -184,14 +189,14 @@ export class RecordProducer {
    */
   send(record: ProducerRecord, callback?: SendCallback, context?: number): void {
     if (this.closed) throw new Error('RecordProducer is closed');
-    const t = this.client.topic(record.topic);
-    if (!t || t.partitions.size === 0) throw new Error(`No metadata for topic ${record.topic}: call prepare() first`);
+    const numPartitions = this.client.topic(record.topic)?.partitions.size || this.partitionCounts.get(record.topic);
+    if (numPartitions === undefined) throw new Error(`No metadata for topic ${record.topic}: call prepare() first`);
     const size = recordSize(record);
     let partition = record.partition;
     if (partition === undefined) {
       let p = this.partitioners.get(record.topic);
       if (!p) this.partitioners.set(record.topic, (p = new DefaultPartitioner({ batchSize: this.settings.batchSize })));
-      partition = p.partition(record.key, size, t.partitions.size);
+      partition = p.partition(record.key, size, numPartitions);
     }
     const q = this.queueFor(record.topic, partition);
     let batch = q.open;
