@@ -1,8 +1,10 @@
 // Kafka's LineMessageReader, as the console producer turns input lines into records. With
-// parse.headers, the text before headers.delimiter is "k:v,k2:v2" (headers.separator,
-// headers.key.separator; a header without key separator has a null value); with parse.key, the
-// text before key.separator is the key; the rest is the value. A field equal to null.marker is
-// null. A line missing a delimiter is an error unless ignore.error, which keeps the line whole.
+// parse.headers, the text before headers.delimiter holds headers split by headers.separator (a
+// regular expression, as Kafka's), each "key<headers.key.separator>value"; with parse.key, the
+// text before key.separator is the key; the rest is the value. A key, value or header value equal
+// to null.marker is null, and headers equal to it mean none. A missing delimiter or header key
+// separator is an error naming the line, unless ignore.error (then the field is absent, or the
+// header's value is null). Property values are used as given, without unescaping, as Kafka does.
 import { CliError } from './command-io.ts';
 
 export interface LineReaderConfig {
@@ -10,7 +12,7 @@ export interface LineReaderConfig {
   keySeparator: string;
   parseHeaders: boolean;
   headersDelimiter: string;
-  headersSeparator: string;
+  headersSeparator: RegExp;
   headersKeySeparator: string;
   ignoreError: boolean;
   nullMarker: string | null;
@@ -22,82 +24,84 @@ export interface ParsedLine {
   headers: Array<{ key: string; value: Buffer | null }>;
 }
 
-const KNOWN_PROPERTIES = new Set([
-  'parse.key',
-  'key.separator',
-  'parse.headers',
-  'headers.delimiter',
-  'headers.separator',
-  'headers.key.separator',
-  'ignore.error',
-  'null.marker',
-]);
-
-function unescape(s: string): string {
-  return s.replace(/\\([tnr\\])/g, (_, c: string) => ({ t: '\t', n: '\n', r: '\r', '\\': '\\' })[c]!);
+function flag(props: ReadonlyMap<string, string>, name: string): boolean {
+  return props.get(name)?.trim().toLowerCase() === 'true';
 }
 
+/** Reads the reader's properties; others are ignored, as Kafka's reader ignores them. */
 export function lineReaderConfig(props: ReadonlyMap<string, string>): LineReaderConfig {
-  for (const name of props.keys()) {
-    if (!KNOWN_PROPERTIES.has(name)) throw new CliError(`Unknown line reader property '${name}'`);
-  }
-  const c: LineReaderConfig = {
-    parseKey: props.get('parse.key')?.trim().toLowerCase() === 'true',
-    keySeparator: unescape(props.get('key.separator') ?? '\t'),
-    parseHeaders: props.get('parse.headers')?.trim().toLowerCase() === 'true',
-    headersDelimiter: unescape(props.get('headers.delimiter') ?? '\t'),
-    headersSeparator: unescape(props.get('headers.separator') ?? ','),
-    headersKeySeparator: unescape(props.get('headers.key.separator') ?? ':'),
-    ignoreError: props.get('ignore.error')?.trim().toLowerCase() === 'true',
-    nullMarker: props.get('null.marker') ?? null,
+  const keySeparator = props.get('key.separator') ?? '\t';
+  const headersDelimiter = props.get('headers.delimiter') ?? '\t';
+  const headersSeparator = props.get('headers.separator') ?? ',';
+  const headersKeySeparator = props.get('headers.key.separator') ?? ':';
+  const nullMarker = props.get('null.marker') ?? null;
+  const mustDiffer = (a: string | null, b: string, names: string): void => {
+    if (a === b) throw new CliError(`${names} may not be equal`);
   };
-  for (const [name, v] of [['key.separator', c.keySeparator], ['headers.delimiter', c.headersDelimiter], ['headers.separator', c.headersSeparator], ['headers.key.separator', c.headersKeySeparator]] as const) {
-    if (v === '') throw new CliError(`${name} must not be empty`);
+  mustDiffer(headersDelimiter, headersSeparator, 'headers.delimiter and headers.separator');
+  mustDiffer(headersDelimiter, headersKeySeparator, 'headers.delimiter and headers.key.separator');
+  mustDiffer(headersSeparator, headersKeySeparator, 'headers.separator and headers.key.separator');
+  mustDiffer(nullMarker, keySeparator, 'null.marker and key.separator');
+  mustDiffer(nullMarker, headersSeparator, 'null.marker and headers.separator');
+  mustDiffer(nullMarker, headersDelimiter, 'null.marker and headers.delimiter');
+  mustDiffer(nullMarker, headersKeySeparator, 'null.marker and headers.key.separator');
+  let separator: RegExp;
+  try {
+    separator = new RegExp(headersSeparator);
+  } catch {
+    throw new CliError(`Invalid headers.separator '${headersSeparator}': not a regular expression`);
   }
-  // Kafka refuses separators that would make headers ambiguous.
-  if (c.parseHeaders && c.headersSeparator === c.headersKeySeparator) {
-    throw new CliError('headers.separator and headers.key.separator must differ');
-  }
-  if (c.nullMarker !== null && c.nullMarker === '') throw new CliError('null.marker must not be empty');
-  return c;
+  return {
+    parseKey: flag(props, 'parse.key'),
+    keySeparator,
+    parseHeaders: flag(props, 'parse.headers'),
+    headersDelimiter,
+    headersSeparator: separator,
+    headersKeySeparator,
+    ignoreError: flag(props, 'ignore.error'),
+    nullMarker,
+  };
 }
 
-function bytesOrNull(c: LineReaderConfig, text: string): Buffer | null {
-  return c.nullMarker !== null && text === c.nullMarker ? null : Buffer.from(text, 'utf8');
+/** The text from `start` to the demarcation, or null when disabled or (with ignore.error) absent. */
+function field(c: LineReaderConfig, enabled: boolean, line: string, start: number, demarcation: string, name: string, lineNumber: number): string | null {
+  if (!enabled) return null;
+  const at = line.indexOf(demarcation, start);
+  if (at < 0) {
+    if (c.ignoreError) return null;
+    throw new CliError(`No ${name} found on line number ${lineNumber}: '${line}'`);
+  }
+  return line.slice(start, at);
+}
+
+/** Java's String.split: trailing empty strings are dropped. */
+function javaSplit(text: string, re: RegExp): string[] {
+  const parts = text.split(re);
+  while (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
+  return parts;
 }
 
 /** Parses one input line (without its line terminator); lineNumber is 1-based, for errors. */
 export function parseLine(c: LineReaderConfig, line: string, lineNumber: number): ParsedLine {
-  let rest = line;
+  const headersText = field(c, c.parseHeaders, line, 0, c.headersDelimiter, 'headers delimiter', lineNumber);
+  const headerOffset = headersText === null ? 0 : headersText.length + c.headersDelimiter.length;
+  const keyText = field(c, c.parseKey, line, headerOffset, c.keySeparator, 'key separator', lineNumber);
+  const keyOffset = keyText === null ? 0 : keyText.length + c.keySeparator.length;
+  const valueText = line.slice(headerOffset + keyOffset);
+  const bytes = (text: string | null): Buffer | null => (text === null || text === c.nullMarker ? null : Buffer.from(text, 'utf8'));
   const headers: ParsedLine['headers'] = [];
-  if (c.parseHeaders) {
-    const at = rest.indexOf(c.headersDelimiter);
-    if (at < 0) {
-      if (!c.ignoreError) throw new CliError(`No headers delimiter found on line number ${lineNumber}: '${line}'`);
-    } else {
-      const text = rest.slice(0, at);
-      rest = rest.slice(at + c.headersDelimiter.length);
-      if (text !== '') {
-        for (const h of text.split(c.headersSeparator)) {
-          const k = h.indexOf(c.headersKeySeparator);
-          const hk = k < 0 ? h : h.slice(0, k);
-          if (c.nullMarker !== null && hk === c.nullMarker) {
-            throw new CliError(`Header keys should not be equal to the null marker '${c.nullMarker}' as they can't be null`);
-          }
-          headers.push({ key: hk, value: k < 0 ? null : bytesOrNull(c, h.slice(k + c.headersKeySeparator.length)) });
-        }
+  if (headersText !== null && headersText !== c.nullMarker) {
+    for (const pair of javaSplit(headersText, c.headersSeparator)) {
+      const at = pair.indexOf(c.headersKeySeparator);
+      if (at < 0) {
+        if (!c.ignoreError) throw new CliError(`No header key separator found in pair '${pair}' on line number ${lineNumber}`);
+        headers.push({ key: pair, value: null });
+        continue;
       }
+      const key = pair.slice(0, at);
+      if (key === c.nullMarker) throw new CliError(`Header keys should not be equal to the null marker '${c.nullMarker}' as they can't be null`);
+      headers.push({ key, value: bytes(pair.slice(at + c.headersKeySeparator.length)) });
     }
   }
-  let key: Buffer | null = null;
-  if (c.parseKey) {
-    const at = rest.indexOf(c.keySeparator);
-    if (at < 0) {
-      if (!c.ignoreError) throw new CliError(`No key separator found on line number ${lineNumber}: '${line}'`);
-    } else {
-      key = bytesOrNull(c, rest.slice(0, at));
-      rest = rest.slice(at + c.keySeparator.length);
-    }
-  }
-  return { key, value: bytesOrNull(c, rest), headers };
+  return { key: bytes(keyText), value: bytes(valueText), headers };
 }

@@ -31,8 +31,8 @@ describe('DefaultMessageFormatter', () => {
   });
 
   it('uses the separators and null literal it is given', () => {
-    const c = formatterConfig(props({ 'print.key': 'true', 'key.separator': ' => ', 'null.literal': 'NULL', 'print.headers': 'true', 'headers.separator': ';', 'headers.key.separator': '=' }));
-    expect(formatRecord(c, { ...record, key: null, value: null })).toBe('h1=v1;h2=NULL => NULL => NULL\n');
+    const c = formatterConfig(props({ 'print.key': 'true', 'key.separator': ' => ', 'null.literal': 'NULL', 'print.headers': 'true', 'headers.separator': ';' }));
+    expect(formatRecord(c, { ...record, key: null, value: null })).toBe('h1:v1;h2:NULL => NULL => NULL\n');
   });
 
   it('prints NO_HEADERS, NO_TIMESTAMP and LogAppendTime as Kafka does', () => {
@@ -42,10 +42,9 @@ describe('DefaultMessageFormatter', () => {
     expect(formatRecord(c, { ...record, timestampType: 'LogAppendTime', headers: [] })).toBe('LogAppendTime:1700000000000\tNO_HEADERS\n');
   });
 
-  it('turns a typed \\t into a tab and refuses unknown properties', () => {
-    const c = formatterConfig(props({ 'print.key': 'true', 'key.separator': '\\t' }));
-    expect(formatRecord(c, record)).toBe('k\thello\n');
-    expect(() => formatterConfig(props({ 'print.kye': 'true' }))).toThrow(/Unknown formatter property 'print.kye'/);
+  it('uses separators as given and ignores properties it does not know, as Kafka', () => {
+    const c = formatterConfig(props({ 'print.key': 'true', 'key.separator': '\\t', 'print.kye': 'true' }));
+    expect(formatRecord(c, record)).toBe('k\\thello\n');
   });
 });
 
@@ -65,14 +64,22 @@ describe('LineMessageReader', () => {
 
   it('parses headers before the headers delimiter, then the key', () => {
     const c = lineReaderConfig(props({ 'parse.headers': 'true', 'headers.delimiter': '|', 'parse.key': 'true', 'key.separator': ':' }));
-    const p = parseLine(c, 'h1:v1,h2,h3:|k:v', 1);
+    const p = parseLine(c, 'h1:v1,h3:|k:v', 1);
     expect(p.headers.map((h) => [h.key, h.value?.toString() ?? null])).toEqual([
       ['h1', 'v1'],
-      ['h2', null],
       ['h3', ''],
     ]);
     expect(p.key?.toString()).toBe('k');
     expect(p.value?.toString()).toBe('v');
+    expect(() => parseLine(c, 'h1:v1,h2|k:v', 4)).toThrow("No header key separator found in pair 'h2' on line number 4");
+    const lenient = lineReaderConfig(props({ 'parse.headers': 'true', 'headers.delimiter': '|', 'ignore.error': 'true' }));
+    expect(parseLine(lenient, 'h2|v', 1).headers).toEqual([{ key: 'h2', value: null }]);
+  });
+
+  it('refuses separators Kafka refuses', () => {
+    expect(() => lineReaderConfig(props({ 'headers.delimiter': ',' }))).toThrow('headers.delimiter and headers.separator may not be equal');
+    expect(() => lineReaderConfig(props({ 'null.marker': '-' }))).not.toThrow();
+    expect(() => lineReaderConfig(props({ 'null.marker': '-', 'key.separator': '-' }))).toThrow('null.marker and key.separator may not be equal');
   });
 
   it('reports a missing separator with the line number unless ignore.error', () => {

@@ -1,8 +1,9 @@
 // Kafka's DefaultMessageFormatter, as the console consumer prints records. Fields, each switched
 // by a print.* property, come in Kafka's order: timestamp ("CreateTime:ms", "LogAppendTime:ms" or
-// "NO_TIMESTAMP"), "Partition:n", "Offset:n", headers ("k:v,k2:v2" or "NO_HEADERS"), key, value.
-// Fields are separated by key.separator and the line ends with line.separator; a null key, value or
-// header value prints null.literal. Keys and values are decoded as UTF-8 (StringDeserializer).
+// "NO_TIMESTAMP"), "Partition:n", "Offset:n", headers ("k:v" joined by headers.separator, or
+// "NO_HEADERS"), key, value. Fields are separated by key.separator and the line ends with
+// line.separator; a null key, value or header value prints null.literal. Keys and values are
+// decoded as UTF-8 (StringDeserializer). Property values are used as given, without unescaping.
 import { CliError } from './command-io.ts';
 
 export interface FormatterConfig {
@@ -15,7 +16,6 @@ export interface FormatterConfig {
   keySeparator: string;
   lineSeparator: string;
   headersSeparator: string;
-  headersKeySeparator: string;
   nullLiteral: string;
 }
 
@@ -30,37 +30,13 @@ export interface FormattableRecord {
   value: Buffer | null;
 }
 
-const KNOWN_PROPERTIES = new Set([
-  'print.timestamp',
-  'print.partition',
-  'print.offset',
-  'print.headers',
-  'print.key',
-  'print.value',
-  'key.separator',
-  'line.separator',
-  'headers.separator',
-  'headers.key.separator',
-  'null.literal',
-  'key.deserializer',
-  'value.deserializer',
-  'headers.deserializer',
-]);
-
-// Java's properties loader would unescape "\t" typed on a command line; the shell leaves it literal.
-function unescape(s: string): string {
-  return s.replace(/\\([tnr\\])/g, (_, c: string) => ({ t: '\t', n: '\n', r: '\r', '\\': '\\' })[c]!);
-}
-
 function flag(props: ReadonlyMap<string, string>, name: string, fallback: boolean): boolean {
   const v = props.get(name);
   return v === undefined ? fallback : v.trim().toLowerCase() === 'true';
 }
 
+/** Reads the formatter's properties; others are ignored, as Kafka's formatter ignores them. */
 export function formatterConfig(props: ReadonlyMap<string, string>): FormatterConfig {
-  for (const name of props.keys()) {
-    if (!KNOWN_PROPERTIES.has(name)) throw new CliError(`Unknown formatter property '${name}'`);
-  }
   for (const name of ['key.deserializer', 'value.deserializer', 'headers.deserializer']) {
     const v = props.get(name);
     if (v !== undefined && !/StringDeserializer$/.test(v)) throw new CliError(`Only org.apache.kafka.common.serialization.StringDeserializer is available for ${name}`);
@@ -72,10 +48,9 @@ export function formatterConfig(props: ReadonlyMap<string, string>): FormatterCo
     printHeaders: flag(props, 'print.headers', false),
     printKey: flag(props, 'print.key', false),
     printValue: flag(props, 'print.value', true),
-    keySeparator: unescape(props.get('key.separator') ?? '\t'),
-    lineSeparator: unescape(props.get('line.separator') ?? '\n'),
-    headersSeparator: unescape(props.get('headers.separator') ?? ','),
-    headersKeySeparator: unescape(props.get('headers.key.separator') ?? ':'),
+    keySeparator: props.get('key.separator') ?? '\t',
+    lineSeparator: props.get('line.separator') ?? '\n',
+    headersSeparator: props.get('headers.separator') ?? ',',
     nullLiteral: props.get('null.literal') ?? 'null',
   };
 }
@@ -89,7 +64,7 @@ export function formatRecord(c: FormatterConfig, r: FormattableRecord): string {
     parts.push(
       r.headers.length === 0
         ? 'NO_HEADERS'
-        : r.headers.map((h) => `${h.key}${c.headersKeySeparator}${h.value === null ? c.nullLiteral : h.value.toString('utf8')}`).join(c.headersSeparator),
+        : r.headers.map((h) => `${h.key}:${h.value === null ? c.nullLiteral : h.value.toString('utf8')}`).join(c.headersSeparator),
     );
   }
   if (c.printKey) parts.push(r.key === null ? c.nullLiteral : r.key.toString('utf8'));
