@@ -11,6 +11,7 @@ import { KafkaClient } from '../../protocol/client/client.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 
+// Short fetch waits: kafkajs heartbeats (and so learns of a rebalance) only between fetches.
 const OVERRIDES = { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '10' };
 
 async function until(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
@@ -60,7 +61,7 @@ describe('consumer groups with kafkajs', () => {
     const group: Consumer[] = [];
     for (let i = 0; i < 3; i++) {
       const name = `c${i}`;
-      const c = kafkaFor(b.bootstrap, name).consumer({ groupId: 'g-shared', heartbeatInterval: 300, sessionTimeout: 10_000 });
+      const c = kafkaFor(b.bootstrap, name).consumer({ groupId: 'g-shared', heartbeatInterval: 300, sessionTimeout: 10_000, maxWaitTimeInMs: 500 });
       c.on(c.events.GROUP_JOIN, (e) => assignments.set(name, e.payload.memberAssignment['shared'] ?? []));
       await c.connect();
       await c.subscribe({ topic: 'shared', fromBeginning: true });
@@ -92,7 +93,7 @@ describe('consumer groups with kafkajs', () => {
     await createTopic(b.bootstrap, 'resume', 6);
     await produce(b.bootstrap, 'resume', 12);
     const first: string[] = [];
-    const c1 = kafkaFor(b.bootstrap, 'r1').consumer({ groupId: 'g-resume', heartbeatInterval: 300 });
+    const c1 = kafkaFor(b.bootstrap, 'r1').consumer({ groupId: 'g-resume', heartbeatInterval: 300, maxWaitTimeInMs: 500 });
     consumers.push(c1);
     await c1.connect();
     await c1.subscribe({ topic: 'resume', fromBeginning: true });
@@ -101,7 +102,7 @@ describe('consumer groups with kafkajs', () => {
     await c1.disconnect();
     await produce(b.bootstrap, 'resume', 6, 12);
     const second: string[] = [];
-    const c2 = kafkaFor(b.bootstrap, 'r2').consumer({ groupId: 'g-resume', heartbeatInterval: 300 });
+    const c2 = kafkaFor(b.bootstrap, 'r2').consumer({ groupId: 'g-resume', heartbeatInterval: 300, maxWaitTimeInMs: 500 });
     consumers.push(c2);
     await c2.connect();
     await c2.subscribe({ topic: 'resume', fromBeginning: true });
@@ -119,7 +120,7 @@ describe('consumer groups with kafkajs', () => {
     await createTopic(b.bootstrap, 'kept', 6);
     await produce(b.bootstrap, 'kept', 12);
     const got: string[] = [];
-    const c = kafkaFor(b.bootstrap, 'k1').consumer({ groupId: 'g-kept', heartbeatInterval: 300 });
+    const c = kafkaFor(b.bootstrap, 'k1').consumer({ groupId: 'g-kept', heartbeatInterval: 300, maxWaitTimeInMs: 500 });
     await c.connect();
     await c.subscribe({ topic: 'kept', fromBeginning: true });
     await c.run({ autoCommitThreshold: 1, eachMessage: async ({ message }) => void got.push(message.value!.toString()) });
