@@ -282,7 +282,7 @@ describe('group state machine', () => {
 
   it('leave removes members (by member id or instance id) and an empty group becomes Empty', async () => {
     const { c, time, log } = await setup();
-    const r = await stableOne(c, time, { groupInstanceId: 'inst-1' });
+    await stableOne(c, time, { groupInstanceId: 'inst-1' });
     expect(c.leaveGroup('g', [{ memberId: 'nobody', groupInstanceId: null }]).members[0]!.errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
     expect(c.leaveGroup('g', [{ memberId: 'other', groupInstanceId: 'inst-1' }]).members[0]!.errorCode).toBe(ErrorCode.FENCED_INSTANCE_ID);
     const left = c.leaveGroup('g', [{ memberId: '', groupInstanceId: 'inst-1' }]);
@@ -293,7 +293,6 @@ describe('group state machine', () => {
     expect(c.group('g')!.generationId).toBe(2);
     const last = log.all().at(-1)!;
     expect(decodeOffsetsTopicRecord(last.key, last.value)).toMatchObject({ kind: 'group', value: { generation: 2, members: [] } });
-    void r;
   });
 
   it('static member rejoining with unchanged protocols keeps its assignment without a rebalance; its old id is fenced', async () => {
