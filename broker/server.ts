@@ -83,10 +83,15 @@ export class SocketServer {
 
   /** Stops accepting, waits (up to `graceMs`) for in-flight requests, then closes every connection. */
   async stop(graceMs = 5000): Promise<void> {
-    await Promise.all(this.servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    // close() stops accepting at once but reports back only when every connection has ended,
+    // so connections are drained and closed before that report is awaited.
+    const closed = Promise.all(this.servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
     const drained = Promise.all([...this.connections].map((c) => c.drain()));
-    await Promise.race([drained, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
     for (const c of this.connections) c.close();
     this.connections.clear();
+    await closed;
   }
 }
