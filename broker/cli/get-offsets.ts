@@ -1,11 +1,12 @@
 // `samsa get-offsets`: Kafka's kafka-get-offsets.sh (GetOffsetShell). Prints "topic:partition:offset"
 // for every matching partition, sorted by topic then partition, where the offset is what
 // ListOffsets answers for --time: -1/latest, -2/earliest, -3/max-timestamp, -4/earliest-local,
-// -5/latest-tiered, or a timestamp in ms (the first offset whose timestamp is at least that; a
-// partition with none prints nothing, as Kafka's tool does).
+// -5/latest-tiered, or a timestamp in ms (the first offset whose timestamp is at least that). A
+// partition without such an offset prints nothing, and one whose lookup fails is skipped with a
+// line on stderr, as Kafka's tool does.
 import { Command } from 'commander';
 import type { KafkaClient } from '../../protocol/client/client.ts';
-import { ErrorCode } from '../../protocol/errors.ts';
+import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { CliError, clientFor, processIo, runAction } from './command-io.ts';
 import type { CommandIo } from './command-io.ts';
 import { topicMatcher } from './topics.ts';
@@ -104,12 +105,17 @@ export async function runGetOffsets(o: GetOffsetsOptions, io: CommandIo): Promis
   try {
     const partitions = await selectPartitions(client, o);
     if (partitions.length === 0) throw new CliError('Error occurred: Could not match any topic-partitions with the specified filters');
-    const answers = await Promise.all(partitions.map((tp) => client.listOffsets(tp.topic, tp.partition, o.time)));
+    const answers = await Promise.allSettled(partitions.map((tp) => client.listOffsets(tp.topic, tp.partition, o.time)));
     partitions.forEach((tp, i) => {
       const a = answers[i]!;
-      const offset = a.offset ?? a.oldStyleOffsets?.[0];
-      // A timestamp past every record finds no offset: Kafka's tool prints nothing for it.
-      if (offset === undefined || (offset < 0n && o.time >= 0n)) return;
+      if (a.status === 'rejected') {
+        if (!(a.reason instanceof KafkaError)) throw a.reason;
+        io.err(`Skip getting offsets for topic-partition ${tp.topic}:${tp.partition} due to error: ${a.reason.message}\n`);
+        return;
+      }
+      const offset = a.value.offset ?? a.value.oldStyleOffsets?.[0];
+      // UNKNOWN_OFFSET (-1): no record at or after the time; Kafka's tool prints nothing for it.
+      if (offset === undefined || offset === -1n) return;
       io.out(`${tp.topic}:${tp.partition}:${offset}\n`);
     });
   } finally {

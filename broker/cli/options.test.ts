@@ -67,6 +67,10 @@ describe('topics options', () => {
     expect(formatTopicLine({ name: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitionCount: 1, replicationFactor: 1, configs: [] })).toBe('Topic: t\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: ');
     expect(formatPartitionLine({ topic: 't', partition: 0, leader: 1, replicas: [1, 2, 3], isr: [1, 3] })).toBe('\tTopic: t\tPartition: 0\tLeader: 1\tReplicas: 1,2,3\tIsr: 1,3');
     expect(formatPartitionLine({ topic: 't', partition: 1, leader: -1, replicas: [2], isr: [] })).toBe('\tTopic: t\tPartition: 1\tLeader: none\tReplicas: 2\tIsr: ');
+    expect(formatPartitionLine({ topic: 't', partition: 0, leader: 1, replicas: [1, 2], isr: [1], elr: [2], lastKnownElr: [] })).toBe(
+      '\tTopic: t\tPartition: 0\tLeader: 1\tReplicas: 1,2\tIsr: 1\tElr: 2\tLastKnownElr: ',
+    );
+    expect(formatPartitionLine({ topic: 't', partition: 0, leader: 1, replicas: [1], isr: [1], elr: null, lastKnownElr: null })).toMatch(/\tElr: N\/A\tLastKnownElr: N\/A$/);
   });
 });
 

@@ -11,6 +11,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { ErrorCode as ErrorCodeValue } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { DescribeConfigsResult } from '../../protocol/generated/message/describe-configs-response.ts';
+import type { DescribeTopicPartitionsResponse } from '../../protocol/generated/message/describe-topic-partitions-response.ts';
 import { ZERO_UUID } from '../../protocol/uuid.ts';
 import { CliError, clientFor, collect, parseInteger, parseKeyValues, processIo, runAction } from './command-io.ts';
 import type { CommandIo } from './command-io.ts';
@@ -175,6 +176,12 @@ export interface PartitionLine {
   leader: number;
   replicas: readonly number[];
   isr: readonly number[];
+  /**
+   * Eligible leader replicas and last known ELR from DescribeTopicPartitions; null prints N/A.
+   * Absent (undefined) when the broker answered through Metadata, which has no ELR: no columns.
+   */
+  elr?: readonly number[] | null;
+  lastKnownElr?: readonly number[] | null;
 }
 
 export function formatTopicLine(t: { name: string; topicId: string; partitionCount: number; replicationFactor: number; configs: ReadonlyArray<[string, string | null]> }): string {
@@ -186,7 +193,52 @@ export function formatTopicLine(t: { name: string; topicId: string; partitionCou
 }
 
 export function formatPartitionLine(p: PartitionLine): string {
-  return `\tTopic: ${p.topic}\tPartition: ${p.partition}\tLeader: ${p.leader < 0 ? 'none' : p.leader}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}`;
+  let line = `\tTopic: ${p.topic}\tPartition: ${p.partition}\tLeader: ${p.leader < 0 ? 'none' : p.leader}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}`;
+  if (p.elr !== undefined) line += `\tElr: ${p.elr === null ? 'N/A' : p.elr.join(',')}`;
+  if (p.lastKnownElr !== undefined) line += `\tLastKnownElr: ${p.lastKnownElr === null ? 'N/A' : p.lastKnownElr.join(',')}`;
+  return line;
+}
+
+interface DescribedTopic {
+  topicId: string;
+  partitions: PartitionLine[];
+}
+
+/**
+ * Topic partitions as the Admin client's describeTopics gets them: DescribeTopicPartitions
+ * (with its cursor) where the broker has it, else Metadata.
+ */
+async function describeTopicPartitions(client: KafkaClient, names: string[]): Promise<Map<string, DescribedTopic>> {
+  const out = new Map<string, DescribedTopic>();
+  try {
+    let cursor: { topicName: string; partitionIndex: number } | null = null;
+    for (let page = 0; page < 100_000; page++) {
+      const response: DescribeTopicPartitionsResponse = await client.send('any', ApiKey.DescribeTopicPartitions, { topics: names.map((name) => ({ name })), responsePartitionLimit: 2000, cursor });
+      for (const t of response.topics) {
+        if (t.name === null || t.errorCode !== ErrorCode.NONE) continue;
+        let entry = out.get(t.name);
+        if (!entry) out.set(t.name, (entry = { topicId: t.topicId, partitions: [] }));
+        for (const p of t.partitions) {
+          entry.partitions.push({ topic: t.name, partition: p.partitionIndex, leader: p.leaderId, replicas: p.replicaNodes, isr: p.isrNodes, elr: p.eligibleLeaderReplicas, lastKnownElr: p.lastKnownElr });
+        }
+      }
+      cursor = response.nextCursor === null ? null : { topicName: response.nextCursor.topicName, partitionIndex: response.nextCursor.partitionIndex };
+      if (cursor === null) return out;
+    }
+    return out;
+  } catch (e) {
+    if (!(e instanceof KafkaError && e.errorCode === ErrorCode.UNSUPPORTED_VERSION)) throw e;
+  }
+  await client.metadata(names);
+  for (const name of names) {
+    const t: TopicMetadata | undefined = client.topic(name);
+    if (!t || t.errorCode !== ErrorCode.NONE) continue;
+    out.set(name, {
+      topicId: t.topicId,
+      partitions: [...t.partitions.values()].map((p) => ({ topic: name, partition: p.partition, leader: p.leaderId, replicas: p.replicas, isr: p.isr })),
+    });
+  }
+  return out;
 }
 
 /** Kafka's message for a per-topic error that came without a message. */
@@ -218,9 +270,12 @@ export async function runTopics(o: TopicsOptions, io: CommandIo): Promise<void> 
   const client = clientFor(o.bootstrapServer, 'samsa-topics');
   try {
     switch (o.action) {
-      case 'list':
-        for (const name of await topicNames(client, o.excludeInternal)) io.out(`${name}\n`);
+      case 'list': {
+        // As TopicCommand: the names joined by newlines, then one println (an empty line if none).
+        const names = await topicNames(client, o.excludeInternal);
+        io.out(`${(o.topic === undefined ? names : names.filter(topicMatcher(o.topic))).join('\n')}\n`);
         return;
+      }
       case 'create':
         return await createTopic(client, o, io);
       case 'describe':
@@ -259,7 +314,7 @@ async function createTopic(client: KafkaClient, o: TopicsOptions, io: CommandIo)
 async function describeTopics(client: KafkaClient, o: TopicsOptions, io: CommandIo): Promise<void> {
   const names = await matchingTopics(client, o);
   if (names.length === 0) return;
-  await client.metadata(names);
+  const described = await describeTopicPartitions(client, names);
   const configsOf = new Map<string, Array<{ name: string; value: string | null; isDefault: boolean }>>();
   for (const r of await topicConfigs(client, names)) {
     if (r.errorCode !== ErrorCode.NONE) continue;
@@ -271,9 +326,9 @@ async function describeTopics(client: KafkaClient, o: TopicsOptions, io: Command
   const partitionFilter = o.underReplicatedPartitions || o.unavailablePartitions || o.underMinIsrPartitions || o.atMinIsrPartitions;
   const liveBrokers = new Set(client.brokers.keys());
   for (const name of names) {
-    const t: TopicMetadata | undefined = client.topic(name);
-    if (!t || t.errorCode !== ErrorCode.NONE) continue;
-    const partitions = [...t.partitions.values()].sort((a, b) => a.partition - b.partition);
+    const t = described.get(name);
+    if (!t) continue;
+    const partitions = t.partitions.sort((a, b) => a.partition - b.partition);
     const overrides = (configsOf.get(name) ?? []).filter((c) => !c.isDefault);
     if (!partitionFilter && (!o.topicsWithOverrides || overrides.length > 0)) {
       io.out(
@@ -290,10 +345,10 @@ async function describeTopics(client: KafkaClient, o: TopicsOptions, io: Command
     const minIsr = Number((configsOf.get(name) ?? []).find((c) => c.name === 'min.insync.replicas')?.value ?? '1');
     for (const p of partitions) {
       if (o.underReplicatedPartitions && !(p.isr.length < p.replicas.length)) continue;
-      if (o.unavailablePartitions && !(p.leaderId < 0 || !liveBrokers.has(p.leaderId))) continue;
+      if (o.unavailablePartitions && !(p.leader < 0 || !liveBrokers.has(p.leader))) continue;
       if (o.underMinIsrPartitions && !(p.isr.length < minIsr)) continue;
       if (o.atMinIsrPartitions && p.isr.length !== minIsr) continue;
-      io.out(formatPartitionLine({ topic: name, partition: p.partition, leader: p.leaderId, replicas: p.replicas, isr: p.isr }) + '\n');
+      io.out(formatPartitionLine(p) + '\n');
     }
   }
 }
