@@ -1,8 +1,11 @@
-// Record codec throughput: validate and decode of a 1 MiB produce payload of 1 KiB records, and
+// Record codec throughput: validate and decode of a 1 MiB produce payload of 1 KiB records (also as
+// a whole Produce request: header, body and batch validation), and
 // encode of a 1,000-record batch, uncompressed and with each codec, single-threaded. Figures are
 // MB/s of uncompressed record bytes, printed under the machine's memcpy rate (the ceiling for
 // anything that touches every byte). Run: `npx tsx bench/records-codec.ts`.
 
+import { API_SPECS, ApiKey } from '../protocol/generated/api-table.ts';
+import { decodeRequestHeader, encodeRequestFrame } from '../protocol/headers.ts';
 import { CompressionType } from '../protocol/records/batch-header.ts';
 import { compressionName } from '../protocol/records/compression.ts';
 import { type RecordInput, decodeRecordBatch, encodeRecordBatch, validateBatch, validateRecords } from '../protocol/records/record-batch.ts';
@@ -43,7 +46,7 @@ const f = (n: number) => n.toFixed(0).padStart(8);
 
 console.log(`node ${process.version}, ${RECORDS} records of ${RECORD_SIZE} B value (${(payloadBytes / 2 ** 20).toFixed(2)} MiB of keys+values per batch)`);
 console.log(`memcpy ceiling: ${memcpy.toFixed(0)} MB/s\n`);
-console.log('codec    wire KiB  validateBatch  validateRecords  decodeRecordBatch  encodeRecordBatch   (MB/s of uncompressed payload)');
+console.log('codec    wire KiB  validateBatch  validateRecords  decodeRecordBatch  encodeRecordBatch  produceRequest   (MB/s of uncompressed payload)');
 for (const compression of CODECS) {
   const batch = encodeRecordBatch({ baseTimestamp: 1_700_000_000_000n, compression, records });
   const opts = { maxDecompressedBytes: 8 * 2 ** 20 };
@@ -51,5 +54,12 @@ for (const compression of CODECS) {
   const w = rate(() => validateRecords(batch, 0, opts)) * payloadBytes / MB;
   const d = rate(() => decodeRecordBatch(batch, 0, opts)) * payloadBytes / MB;
   const e = rate(() => encodeRecordBatch({ baseTimestamp: 1_700_000_000_000n, compression, records })) * payloadBytes / MB;
-  console.log(`${compressionName(compression).padEnd(7)} ${(batch.length / 1024).toFixed(0).padStart(9)} ${f(v)}       ${f(w)}         ${f(d)}           ${f(e)}`);
+  // The whole request as the broker receives it: header and body decoded, the batch validated.
+  const frame = Buffer.concat(encodeRequestFrame(ApiKey.Produce, 9, 1, 'bench', { acks: 1, timeoutMs: 30000, transactionalId: null, topicData: [{ name: 'bench', partitionData: [{ index: 0, records: batch }] }] })).subarray(4);
+  const q = rate(() => {
+    const { reader } = decodeRequestHeader(frame);
+    const req = API_SPECS[ApiKey.Produce].decodeRequest(reader, 9);
+    validateRecords(req.topicData[0]!.partitionData[0]!.records!, 0, opts);
+  }) * payloadBytes / MB;
+  console.log(`${compressionName(compression).padEnd(7)} ${(batch.length / 1024).toFixed(0).padStart(9)} ${f(v)}       ${f(w)}         ${f(d)}           ${f(e)}          ${f(q)}`);
 }
