@@ -8,33 +8,13 @@
 // - An expected failure (`knownBrokerBug`) names its entry in FINDINGS.md and runs as `it.fails`,
 //   so vitest reports it once the broker is fixed.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'vitest';
 import { API_SPECS, type ApiKey } from '../../protocol/generated/api-table.ts';
 import { KafkaConnection } from '../../protocol/client/connection.ts';
 import { parseHostPort } from '../../protocol/client/client.ts';
 import { CHECKS, type CheckId } from './checks.ts';
-
-export type Outcome = 'pass' | 'fail' | 'expected-fail' | 'skip' | 'n/a';
-
-export interface CheckResult {
-  check: CheckId;
-  outcome: Outcome;
-  /** Why it was skipped or n/a, the finding of an expected failure, or the first line of an error. */
-  note?: string;
-}
-
-export interface ClientResults {
-  client: string;
-  /** How the matrix names the client, e.g. "kafka-python". */
-  title: string;
-  /** Versions of the client and the libraries under it, as detected. */
-  version: string;
-  results: CheckResult[];
-}
-
-export const RESULTS_DIR = join(tmpdir(), 'samsa-conformance');
+import { RESULTS_DIR, type ClientResults, type Outcome } from './results.ts';
 
 export interface CheckOptions {
   /** APIs the check needs the broker to advertise; missing ones skip it with their names. */
