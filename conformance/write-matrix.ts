@@ -70,7 +70,7 @@ export function renderMatrix(clients: readonly ClientResults[]): string {
     const cells = clients.map((c) => {
       const r = c.results.find((x) => x.check === check.id);
       if (!r) return 'not run';
-      const note = r.note === undefined || r.outcome === 'pass' ? '' : ` [${noteFor(r.note)}]`;
+      const note = r.note === undefined ? '' : ` [${noteFor(r.note)}]`;
       return `${CELL[r.outcome]}${note}`;
     });
     lines.push(`| ${check.title} | ${cells.join(' | ')} |`);

@@ -19,6 +19,8 @@ import { RESULTS_DIR, type ClientResults, type Outcome } from './results.ts';
 export interface CheckOptions {
   /** APIs the check needs the broker to advertise; missing ones skip it with their names. */
   requires?: readonly ApiKey[];
+  /** A caveat shown with a pass, e.g. what the client could not be checked for. */
+  passNote?: string;
   /** Why the client needs those APIs, when it is not obvious. */
   requiresWhy?: string;
   /** A FINDINGS.md id (e.g. "F1"): the check is a known broker bug and runs as `it.fails`. */
@@ -78,7 +80,7 @@ export class ClientReport {
         else this.record(id, 'fail', firstLine(err));
         throw err;
       }
-      this.record(id, 'pass');
+      this.record(id, 'pass', options.passNote);
     };
     const timeout = options.timeoutMs ?? 60_000;
     if (options.knownBrokerBug) it.fails(`${name} [expected to fail: ${options.knownBrokerBug}]`, body, timeout);

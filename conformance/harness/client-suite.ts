@@ -144,7 +144,7 @@ export async function defineClientSuite(o: ClientSuiteOptions): Promise<void> {
   };
   const consumeRequires = o.consumeRequires ?? [];
 
-  const check = (id: CheckId, title: string, fn: () => Promise<void>, requires: readonly ApiKey[] = []): void => {
+  const check = (id: CheckId, title: string, fn: () => Promise<void>, requires: readonly ApiKey[] = [], passNote?: string): void => {
     if (na(id)) return;
     const why = pending(id);
     if (why !== undefined) {
@@ -153,7 +153,7 @@ export async function defineClientSuite(o: ClientSuiteOptions): Promise<void> {
     }
     const extra = o.extraRequires?.[id];
     const all = extra ? [...requires, ...extra.apis] : requires;
-    report.check(id, title, fn, { requires: all, requiresWhy: extra?.why, knownBrokerBug: o.knownBrokerBugs?.[id], timeoutMs: o.timeoutMs });
+    report.check(id, title, fn, { requires: all, requiresWhy: extra?.why, passNote, knownBrokerBug: o.knownBrokerBugs?.[id], timeoutMs: o.timeoutMs });
   };
 
   describe(`${o.title} ${detected.version}`, () => {
@@ -215,7 +215,7 @@ export async function defineClientSuite(o: ClientSuiteOptions): Promise<void> {
         expect(expected.has(topic), `${topic} was produced`).toBe(true);
         expectSameRecords(expected.get(topic)!, await consume(topic), compare);
       }
-    }, [ApiKey.Fetch, ...consumeRequires]);
+    }, [ApiKey.Fetch, ...consumeRequires], compare.headers ? undefined : 'headers not compared: the client has no record headers');
 
     for (const codec of CODECS) {
       check(codec, `produces ${codec}-compressed batches and reads them back`, async () => {
