@@ -1,8 +1,8 @@
 // Builds one magic-2 record batch as records arrive, writing each record's bytes straight into a
 // growing buffer (as the Java producer's MemoryRecordsBuilder does), so a batch costs no object per
 // record. build() compresses the records section if asked, then fills the header and its CRC32C.
-// Layout and field meaning are those of record-batch.ts; baseOffset is 0 and the producer fields
-// are "none" (-1), as a producer without idempotence sends them; the broker assigns offsets.
+// Layout and field meaning are those of record-batch.ts; baseOffset is 0 (the broker assigns
+// offsets) and the producer fields are "none" (-1) unless an idempotent producer stamps them.
 import {
   ATTRIBUTES_OFFSET,
   BASE_OFFSET_OFFSET,
@@ -32,6 +32,13 @@ import { crc32c } from '../../protocol/records/crc.ts';
 import type { RecordHeader } from '../../protocol/records/record-batch.ts';
 import { MAGIC_V2 } from '../../protocol/records/record-batch.ts';
 import { sizeOfVarint, sizeOfVarlongNumber, writeVarintAt, writeVarlongNumberAt } from '../../protocol/records/varint.ts';
+
+/** An idempotent producer's identity and the batch's first sequence number. */
+export interface ProducerStamp {
+  producerId: bigint;
+  producerEpoch: number;
+  baseSequence: number;
+}
 
 export class BatchBuilder {
   readonly baseTimestamp: number;
@@ -101,7 +108,7 @@ export class BatchBuilder {
   }
 
   /** The finished batch; the builder must not be used afterwards. */
-  build(compression: number = CompressionType.None, options?: CompressOptions): Buffer {
+  build(compression: number = CompressionType.None, options?: CompressOptions, stamp?: ProducerStamp): Buffer {
     let out: Buffer;
     if (compression === CompressionType.None) {
       out = this.buf.subarray(0, this.pos);
@@ -119,10 +126,14 @@ export class BatchBuilder {
     out.writeInt32BE(Math.max(0, this.count - 1), LAST_OFFSET_DELTA_OFFSET);
     out.writeBigInt64BE(BigInt(this.baseTimestamp), BASE_TIMESTAMP_OFFSET);
     out.writeBigInt64BE(BigInt(this.baseTimestamp + this.maxTimestampDelta), MAX_TIMESTAMP_OFFSET);
-    out.writeInt32BE(-1, PRODUCER_ID_OFFSET);
-    out.writeInt32BE(-1, PRODUCER_ID_OFFSET + 4);
-    out.writeInt16BE(NO_PRODUCER_EPOCH, PRODUCER_EPOCH_OFFSET);
-    out.writeInt32BE(NO_SEQUENCE, BASE_SEQUENCE_OFFSET);
+    if (stamp === undefined) {
+      out.writeInt32BE(-1, PRODUCER_ID_OFFSET);
+      out.writeInt32BE(-1, PRODUCER_ID_OFFSET + 4);
+    } else {
+      out.writeBigInt64BE(stamp.producerId, PRODUCER_ID_OFFSET);
+    }
+    out.writeInt16BE(stamp?.producerEpoch ?? NO_PRODUCER_EPOCH, PRODUCER_EPOCH_OFFSET);
+    out.writeInt32BE(stamp?.baseSequence ?? NO_SEQUENCE, BASE_SEQUENCE_OFFSET);
     out.writeInt32BE(this.count, RECORDS_COUNT_OFFSET);
     out.writeUInt32BE(crc32c(out, CRC_START), CRC_OFFSET);
     return out;

@@ -77,7 +77,14 @@ export function toConsoleProducerOptions(raw: RawConsoleProducerOptions & { read
 
 export async function runConsoleProducer(o: ConsoleProducerOptions, io: CommandIo, input: Readable): Promise<void> {
   const client = clientFor(o.bootstrapServer, 'console-producer', { requestTimeoutMs: o.producer.requestTimeoutMs });
-  const producer = new RecordProducer(client, o.producer);
+  let producer: RecordProducer;
+  try {
+    producer = new RecordProducer(client, o.producer);
+  } catch (e) {
+    await client.close();
+    if (e instanceof TypeError) throw new CliError(e.message);
+    throw e;
+  }
   let failed = false;
   try {
     await producer.prepare(o.topic);

@@ -172,6 +172,16 @@ export function randomPayload(size: number): Buffer {
   return b;
 }
 
+/** A producer, with a refused combination of settings reported as a usage error. */
+function newProducer(...args: ConstructorParameters<typeof RecordProducer>): RecordProducer {
+  try {
+    return new RecordProducer(...args);
+  } catch (e) {
+    if (e instanceof TypeError) throw new CliError(e.message);
+    throw e;
+  }
+}
+
 export async function runProducerPerf(o: ProducerPerfOptions, io: CommandIo): Promise<void> {
   let payloads: Buffer[];
   if (o.payloadFile !== undefined) {
@@ -188,7 +198,7 @@ export async function runProducerPerf(o: ProducerPerfOptions, io: CommandIo): Pr
   let firstError: Error | null = null;
   let completed = 0;
   // Records of one batch complete together; a batch's contexts are its records' send times.
-  const producer = new RecordProducer(client, o.producer, {
+  const producer = newProducer(client, o.producer, {
     onBatchComplete: (err, batch) => {
       if (err) {
         errors += batch.count;

@@ -22,6 +22,11 @@ export function producerSettingsFromProps(props: ReadonlyMap<string, string>): P
   for (const [key, value] of props) {
     try {
       if (key === 'acks') out.acks = parseAcks(value);
+      else if (key === 'enable.idempotence') {
+        const v = value.trim().toLowerCase();
+        if (v !== 'true' && v !== 'false') throw new TypeError(`Invalid value ${value} for configuration enable.idempotence: Expected value to be either true or false`);
+        out.enableIdempotence = v === 'true';
+      }
       else if (key === 'compression.type') out.compression = compressionByName(value);
       else if (key in NUMERIC) {
         const n = Number(value.trim());

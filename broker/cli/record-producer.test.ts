@@ -37,6 +37,8 @@ function fakeClient(partitions: number, answer: (req: ProduceRequest, n: number)
     },
   };
   const client = {
+    // InitProducerId, the only request an idempotent producer sends through send().
+    send: async () => ({ throttleTimeMs: 0, errorCode: 0, producerId: 42n, producerEpoch: 3 }),
     topic: (name: string) => (name === 't' ? topic : undefined),
     metadata: async () => {
       metadataCalls++;
@@ -45,6 +47,15 @@ function fakeClient(partitions: number, answer: (req: ProduceRequest, n: number)
     connectionFor: async () => conn,
   } as unknown as KafkaClient;
   return { client, requests, metadataCalls: () => metadataCalls };
+}
+
+function stampsOf(req: ProduceRequest): Array<{ partition: number; producerId: bigint; epoch: number; seq: number; count: number }> {
+  return req.topicData.flatMap((td) =>
+    td.partitionData.map((pd) => {
+      const h = decodeRecordBatch(pd.records!).header;
+      return { partition: pd.index, producerId: h.producerId, epoch: h.producerEpoch, seq: h.baseSequence, count: h.recordsCount };
+    }),
+  );
 }
 
 function valuesOf(req: ProduceRequest): string[] {
@@ -131,5 +142,65 @@ describe('RecordProducer', () => {
     await producer.waitForCapacity();
     await producer.flush();
     expect(producer.hasCapacity).toBe(true);
+  });
+
+  it('is idempotent with acks=all: producer id and consecutive sequences per partition', async () => {
+    const { client, requests } = fakeClient(2);
+    const producer = new RecordProducer(client, { acks: -1, batchSize: 120 });
+    await producer.prepare('t');
+    for (let i = 0; i < 12; i++) producer.send({ topic: 't', partition: i % 2, key: null, value: Buffer.alloc(40) });
+    await producer.flush();
+    const stamps = requests.flatMap(stampsOf);
+    expect(new Set(stamps.map((s) => `${s.producerId}/${s.epoch}`))).toEqual(new Set(['42/3']));
+    for (const partition of [0, 1]) {
+      let next = 0;
+      for (const s of stamps.filter((x) => x.partition === partition)) {
+        expect(s.seq).toBe(next);
+        next += s.count;
+      }
+      expect(next).toBe(6);
+    }
+    // acks=1 leaves idempotence off unless asked, as Kafka 3.x does; asking for it with acks=1 is refused.
+    const plain = fakeClient(1);
+    const p2 = new RecordProducer(plain.client, { acks: 1 });
+    await p2.prepare('t');
+    p2.send({ topic: 't', key: null, value: Buffer.from('x') });
+    await p2.flush();
+    expect(stampsOf(plain.requests[0]!)[0]).toMatchObject({ producerId: -1n, seq: -1 });
+    expect(() => new RecordProducer(plain.client, { acks: 1, enableIdempotence: true })).toThrow(/acks to all/);
+  });
+
+  it('resends a failed batch with its sequence, and the batches refused behind it in order', async () => {
+    // A broker that checks sequences as Kafka's producer state does; its first answer is
+    // NOT_LEADER_OR_FOLLOWER (nothing written), so the batches pipelined behind it are out of order.
+    let expected = 0;
+    const flaky = fakeClient(1, (req, n) => {
+      if (n === 1) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+      const h = decodeRecordBatch(req.topicData[0]!.partitionData[0]!.records!).header;
+      if (h.baseSequence < expected) return ErrorCode.DUPLICATE_SEQUENCE_NUMBER;
+      if (h.baseSequence > expected) return ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER;
+      expected += h.recordsCount;
+      return ErrorCode.NONE;
+    });
+    const producer = new RecordProducer(flaky.client, { acks: -1, batchSize: 100, retryBackoffMs: 1 });
+    await producer.prepare('t');
+    const results: string[] = [];
+    for (let i = 0; i < 4; i++) producer.send({ topic: 't', key: null, value: Buffer.alloc(40, 97 + i) }, (err) => results.push(err ? err.message : 'ok'));
+    await producer.flush();
+    expect(results).toEqual(['ok', 'ok', 'ok', 'ok']);
+    const sent = flaky.requests.flatMap(stampsOf).map((x) => x.seq);
+    expect(sent.slice(0, 4)).toEqual([0, 1, 2, 3]);
+    expect(sent.slice(4)).toEqual([0, 1, 2, 3]);
+    expect(expected).toBe(4);
+  });
+
+  it('fails an out-of-order batch with nothing before it pending', async () => {
+    const { client } = fakeClient(1, () => ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    const producer = new RecordProducer(client, { acks: -1 });
+    await producer.prepare('t');
+    let failure: Error | null = null;
+    producer.send({ topic: 't', key: null, value: Buffer.from('x') }, (err) => (failure = err));
+    await producer.flush();
+    expect((failure as Error | null)?.message).toMatch(/out of order sequence/);
   });
 });

@@ -8,8 +8,12 @@
 // - bufferedBytes counts records from send() until their batch completes; waitForCapacity()
 //   resolves only once it is below buffer.memory, so memory stays bounded.
 // - Records are written into their batch's bytes on send(), so a buffered record is no object.
-// - A batch is encoded once; retries resend the same bytes (no idempotence: a retried batch may be
-//   written twice, as with Kafka's producer when enable.idempotence=false).
+// - A batch is encoded once, when first sent; retries resend the same bytes.
+// - Idempotence (enable.idempotence, on by default with acks=all as in Kafka 3.x): a producer id
+//   from InitProducerId, and per partition consecutive sequence numbers assigned at first send, so
+//   the broker drops duplicates of a retried batch. Requeued batches go back in sequence order,
+//   and OUT_OF_ORDER_SEQUENCE_NUMBER is retried while an earlier batch of the partition is still
+//   pending (it was refused because of that batch). Without idempotence a retry may duplicate.
 // - Retriable errors requeue the batch and refresh metadata until delivery.timeout.ms passes.
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { ErrorCode as ErrorCodeValue } from '../../protocol/errors.ts';
@@ -35,6 +39,8 @@ export interface ProducerSettings {
   /** max.block.ms: how long to wait for a topic's metadata. */
   maxBlockMs: number;
   retryBackoffMs: number;
+  /** enable.idempotence; undefined: on when acks=all, as Kafka 3.x decides when it is not set. */
+  enableIdempotence?: boolean;
 }
 
 /** Kafka's producer defaults (enable.idempotence aside). */
@@ -83,6 +89,8 @@ interface ProducerBatch {
   bytes: number;
   createdMs: number;
   encoded: Buffer | null;
+  /** Idempotent producers: the sequence of the first record, fixed at first send; else -1. */
+  baseSequence: number;
 }
 
 /** A batch's outcome, for callers that track records in bulk (the perf test). */
@@ -104,6 +112,10 @@ interface PartitionQueue {
   partition: number;
   open: ProducerBatch | null;
   ready: ProducerBatch[];
+  /** Next sequence number to give a batch (idempotence). */
+  nextSequence: number;
+  /** Batches sent and not yet answered. */
+  inFlight: Set<ProducerBatch>;
 }
 
 /** Per-record overhead in a batch, as an estimate: length, attributes, deltas, key/value lengths. */
@@ -144,11 +156,33 @@ export class RecordProducer {
   private idleWaiters: Array<() => void> = [];
   private closed = false;
   private readonly hooks: ProducerHooks;
+  private readonly idempotent: boolean;
+  private producerId = -1n;
+  private producerEpoch = -1;
 
   constructor(client: KafkaClient, settings: Partial<ProducerSettings> = {}, hooks: ProducerHooks = {}) {
     this.client = client;
     this.settings = { ...DEFAULT_PRODUCER_SETTINGS, ...settings };
     this.hooks = hooks;
+    this.idempotent = this.settings.enableIdempotence ?? this.settings.acks === -1;
+    if (this.idempotent && this.settings.acks !== -1) {
+      throw new TypeError('Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence.');
+    }
+    if (this.idempotent && this.settings.maxInFlight > 5) {
+      throw new TypeError('Must set max.in.flight.requests.per.connection to at most 5 to use the idempotent producer.');
+    }
+  }
+
+  /** The producer id from InitProducerId (-1 without idempotence or before prepare()). */
+  get producerIdentity(): { producerId: bigint; producerEpoch: number } {
+    return { producerId: this.producerId, producerEpoch: this.producerEpoch };
+  }
+
+  private async initProducerId(): Promise<void> {
+    const response = await this.client.send('any', ApiKey.InitProducerId, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+    if (response.errorCode !== ErrorCode.NONE) throw new KafkaError(response.errorCode as ErrorCodeValue);
+    this.producerId = response.producerId;
+    this.producerEpoch = response.producerEpoch;
   }
 
   /**
@@ -156,6 +190,7 @@ export class RecordProducer {
    * broker to create it if auto-creation is on, and returns the partition count.
    */
   async prepare(topic: string): Promise<number> {
+    if (this.idempotent && this.producerId < 0n) await this.initProducerId();
     const deadline = Date.now() + this.settings.maxBlockMs;
     for (;;) {
       await this.client.metadata([topic], { allowAutoTopicCreation: true });
@@ -208,7 +243,7 @@ export class RecordProducer {
     const timestamp = record.timestamp ?? now;
     if (batch === null) {
       const builder = new BatchBuilder(timestamp, Math.max(this.settings.batchSize, size + 128));
-      batch = { topic: record.topic, partition, builder, count: 0, callbacks: null, contexts: null, bytes: builder.sizeInBytes, createdMs: now, encoded: null };
+      batch = { topic: record.topic, partition, builder, count: 0, callbacks: null, contexts: null, bytes: builder.sizeInBytes, createdMs: now, encoded: null, baseSequence: -1 };
       q.open = batch;
       this.bufferedBytes += batch.bytes;
       this.pendingBatches++;
@@ -245,7 +280,7 @@ export class RecordProducer {
   private queueFor(topic: string, partition: number): PartitionQueue {
     const k = `${topic}\u0000${partition}`;
     let q = this.queues.get(k);
-    if (!q) this.queues.set(k, (q = { topic, partition, open: null, ready: [] }));
+    if (!q) this.queues.set(k, (q = { topic, partition, open: null, ready: [], nextSequence: 0, inFlight: new Set() }));
     return q;
   }
 
@@ -328,11 +363,19 @@ export class RecordProducer {
         const b = q.ready[0];
         if (b === undefined) continue;
         if (b.encoded === null) {
-          b.encoded = b.builder!.build(this.settings.compression);
+          let stamp;
+          if (this.idempotent) {
+            b.baseSequence = q.nextSequence;
+            // Sequences wrap to 0 after Integer.MAX_VALUE, as in Kafka.
+            q.nextSequence = (q.nextSequence + b.count) % 0x80000000;
+            stamp = { producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence: b.baseSequence };
+          }
+          b.encoded = b.builder!.build(this.settings.compression, undefined, stamp);
           b.builder = null;
         }
         if (batches.length > 0 && size + b.encoded.length > this.settings.maxRequestSize) break;
         q.ready.shift();
+        q.inFlight.add(b);
         batches.push(b);
         size += b.encoded.length;
       }
@@ -363,13 +406,13 @@ export class RecordProducer {
         { timeoutMs: this.settings.requestTimeoutMs + 5_000 },
       );
     } catch (err) {
-      this.requestDone(nodeId);
+      this.requestDone(nodeId, batches);
       const retriable = err instanceof ConnectionError || (err instanceof KafkaError && err.retriable);
       for (const b of batches) this.retryOrFail(b, err as Error, retriable);
       if (retriable) this.refreshMetadataSoon();
       return;
     }
-    this.requestDone(nodeId);
+    this.requestDone(nodeId, batches);
     if (response === null) {
       for (const b of batches) this.complete(b, null, -1n);
       this.afterCompletion();
@@ -382,25 +425,43 @@ export class RecordProducer {
         this.complete(b, new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `Produce response has no entry for ${b.topic}-${b.partition}`), -1n);
       } else if (answer.errorCode === ErrorCode.NONE) {
         this.complete(b, null, answer.baseOffset);
+      } else if (answer.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER && this.idempotent) {
+        // An earlier attempt of this batch was written: success, offset unknown (as Kafka's producer).
+        this.complete(b, null, -1n);
       } else {
         const err = new KafkaError(answer.errorCode as ErrorCodeValue, answer.errorMessage ?? undefined);
+        const retriable = err.retriable || (answer.errorCode === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && this.earlierPending(b));
         if (err.retriable) refresh = true;
-        this.retryOrFail(b, err, err.retriable);
+        this.retryOrFail(b, err, retriable);
       }
     }
     if (refresh) this.refreshMetadataSoon();
     this.afterCompletion();
   }
 
-  private requestDone(nodeId: number): void {
+  private requestDone(nodeId: number, batches: readonly ProducerBatch[]): void {
     this.inFlightByNode.set(nodeId, (this.inFlightByNode.get(nodeId) ?? 1) - 1);
+    for (const b of batches) this.queueFor(b.topic, b.partition).inFlight.delete(b);
     this.scheduleDrain();
+  }
+
+  /** Whether a batch before b (by sequence) of its partition is still queued or in flight. */
+  private earlierPending(b: ProducerBatch): boolean {
+    if (!this.idempotent) return false;
+    const q = this.queueFor(b.topic, b.partition);
+    for (const other of q.ready) if (other.encoded !== null && other.baseSequence < b.baseSequence) return true;
+    for (const other of q.inFlight) if (other.baseSequence < b.baseSequence) return true;
+    return false;
   }
 
   private retryOrFail(b: ProducerBatch, err: Error, retriable: boolean): void {
     if (retriable && Date.now() - b.createdMs < this.settings.deliveryTimeoutMs && !this.closed) {
-      // Back to the head of its partition's queue, sent again after retry.backoff.ms.
-      this.queueFor(b.topic, b.partition).ready.unshift(b);
+      // Back into its partition's queue before unsent batches, in sequence order, sent again
+      // after retry.backoff.ms.
+      const ready = this.queueFor(b.topic, b.partition).ready;
+      let at = 0;
+      while (at < ready.length && ready[at]!.encoded !== null && ready[at]!.baseSequence < b.baseSequence) at++;
+      ready.splice(at, 0, b);
       if (this.retryTimer === undefined) {
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;

@@ -138,6 +138,17 @@ describe('samsa console-producer, console-consumer and get-offsets', () => {
     expect(produced.stderr).toBe('');
     expect(produced.code).toBe(0);
 
+    // acks=all by default, so the console producer was idempotent: its batches carry a producer id.
+    const probe = new KafkaClient({ bootstrapServers: broker.bootstrap });
+    try {
+      const fetched = await probe.fetch('cli-rt', partitionForKey(Buffer.from(keys[0]!), 3), 0n, { maxWaitMs: 0 });
+      const first = decodeRecordBatch(fetched.records, 0).header;
+      expect(first.producerId).toBeGreaterThanOrEqual(0n);
+      expect(first.baseSequence).toBe(0);
+    } finally {
+      await probe.close();
+    }
+
     const consumed = await samsa([
       'console-consumer', ...B, '--topic', 'cli-rt', '--from-beginning', '--max-messages', String(keys.length),
       '--property', 'print.key=true', '--property', 'print.partition=true', '--property', 'print.headers=true', '--timeout-ms', '10000',
