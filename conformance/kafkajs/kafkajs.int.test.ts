@@ -114,8 +114,6 @@ await defineClientSuite({
   },
   driver: kafkajsDriver,
   explicitTimestamps: true,
-  // The client keeps its connections open across the restart, and the broker waits for them.
-  knownBrokerBugs: { 'restart-sigterm': 'F1' },
   notApplicable: {
     snappy: 'kafkajs ships only gzip; other codecs need a codec plugin',
     lz4: 'kafkajs ships only gzip; other codecs need a codec plugin',

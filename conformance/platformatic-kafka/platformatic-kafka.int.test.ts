@@ -133,7 +133,5 @@ await defineClientSuite({
   },
   driver: platformaticDriver,
   explicitTimestamps: true,
-  // The client keeps its connections open across the restart, and the broker waits for them.
-  knownBrokerBugs: { 'restart-sigterm': 'F1' },
   notApplicable: zstdHere ? {} : { zstd: `@platformatic/kafka uses node:zlib zstd, which Node ${process.versions.node} lacks` },
 });
