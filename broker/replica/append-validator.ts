@@ -5,9 +5,9 @@
 // recompressed. Otherwise the bytes are kept exactly as they came (no per-record re-encoding).
 import { DecodeError } from '../../protocol/decode-error.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
-import { CompressionType, readBatchHeader, type BatchHeader } from '../../protocol/records/batch-header.ts';
+import { CompressionType, readBatchHeader, TimestampType, type BatchHeader } from '../../protocol/records/batch-header.ts';
 import { messageSetToRecordBatch } from '../../protocol/records/convert.ts';
-import { batchCompression, decodeRecordBatch, encodeRecordBatch, isControlBatch, iterateBatches, MAGIC_V2, validateRecords } from '../../protocol/records/record-batch.ts';
+import { batchCompression, batchTimestampType, decodeRecordBatch, encodeRecordBatch, isControlBatch, iterateBatches, MAGIC_V2, setMaxTimestamp, validateRecords } from '../../protocol/records/record-batch.ts';
 import type { LogConfig } from '../../storage/log-config.ts';
 
 export interface RecordError {
@@ -142,6 +142,12 @@ export function validateProducedRecords(records: Buffer, opts: ValidateOptions):
       ]);
     }
     if (config.messageTimestampType === 'CreateTime') {
+      // Kafka stamps every CreateTime batch with the largest record timestamp it found, whatever
+      // the producer wrote there (some clients write 0), so time lookups can trust it.
+      const recordMax = header.baseTimestamp + BigInt(summary.maxTimestampDelta);
+      if (recordMax !== header.maxTimestamp || batchTimestampType(header.attributes) !== TimestampType.CreateTime) {
+        setMaxTimestamp(records, e.position, TimestampType.CreateTime, recordMax);
+      }
       const maxTs = Number(header.baseTimestamp) + summary.maxTimestampDelta;
       const baseTs = Number(header.baseTimestamp);
       if (maxTs - opts.now > config.messageTimestampAfterMaxMs || opts.now - baseTs > config.messageTimestampBeforeMaxMs) {

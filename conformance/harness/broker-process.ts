@@ -85,11 +85,13 @@ export class BrokerProcess {
     for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: process.env.SAMSA_TEST_LOG_LEVEL ?? 'info' } });
     this.child = child;
+    // `logs` keeps every run's output; only this run's counts as having started.
+    const runStart = this.output.length;
     const started = new Promise<void>((resolveStart, reject) => {
       const timer = setTimeout(() => reject(new Error(`broker did not start within ${this.startTimeoutMs} ms:\n${this.output.slice(-4000)}`)), this.startTimeoutMs);
       const onData = (d: Buffer): void => {
         this.output += d.toString();
-        if (this.output.includes('"msg":"broker started"')) {
+        if (this.output.indexOf('"msg":"broker started"', runStart) >= 0) {
           clearTimeout(timer);
           resolveStart();
         }

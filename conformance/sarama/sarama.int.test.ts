@@ -26,6 +26,5 @@ await defineClientSuite({
   consumeRequires: [ApiKey.ListOffsets],
   notApplicable: { zstd: 'Sarama 1.22 sends zstd in Produce v3; Kafka (and Samsa) accept zstd from v7 only (UNSUPPORTED_COMPRESSION_TYPE)' },
   // Sarama 1.22 leaves a batch's maxTimestamp at 0; Kafka recomputes it from the records.
-  knownBrokerBugs: { 'offsets-for-times': 'F2' },
   pending: { 'consumer-group': 'Sarama 1.22 consumer groups are not driven by this suite yet' },
 });
