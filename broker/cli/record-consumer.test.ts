@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { encodeEndTxnMarkerBatch } from '../../protocol/records/control-record.ts';
 import { encodeRecordBatch } from '../../protocol/records/record-batch.ts';
-import { recordsFromFetch } from './record-consumer.ts';
+import type { FetchResponse } from '../../protocol/generated/message/fetch-response.ts';
+import { nextPositions, recordsFromFetch } from './record-consumer.ts';
 
 function batch(baseOffset: bigint, values: string[], txnProducer?: bigint): Buffer {
   return encodeRecordBatch({
@@ -52,5 +53,22 @@ describe('recordsFromFetch', () => {
     const cut = log.subarray(0, log.length - 10);
     const r = recordsFromFetch(cut, { ...base, position: 0n, readCommitted: false });
     expect(r.position).toBe(5n);
+  });
+});
+
+describe('nextPositions', () => {
+  const response = (records: Buffer, errorCode = 0): FetchResponse =>
+    ({ throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses: [{ topic: 't', partitions: [{ partitionIndex: 0, errorCode, highWatermark: 6n, records }] }] }) as unknown as FetchResponse;
+
+  it('agrees with recordsFromFetch from batch headers alone', () => {
+    for (const start of [0n, 1n, 3n, 5n, 6n]) {
+      const decoded = recordsFromFetch(log, { ...base, position: start, readCommitted: true });
+      expect(nextPositions(response(log), [0], new Map([[0, start]]))?.get(0)).toBe(decoded.position);
+    }
+  });
+
+  it('gives up on errors so the answer is handled first', () => {
+    expect(nextPositions(response(log, 1), [0], new Map([[0, 0n]]))).toBeNull();
+    expect(nextPositions(response(Buffer.alloc(0)), [0], new Map([[0, 4n]]))?.get(0)).toBe(4n);
   });
 });

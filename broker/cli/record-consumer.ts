@@ -8,6 +8,8 @@
 // - read_committed drops control records and the records of aborted transactions, using the
 //   response's aborted transactions as Kafka's consumer does.
 // - OFFSET_OUT_OF_RANGE resets to auto.offset.reset (earliest or latest) or fails if "none".
+// - One fetch per broker may be sent ahead (before the last answer is decoded); it is used only
+//   if it asked for exactly the positions the consumer then has, so records are never skipped.
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { ErrorCode as ErrorCodeValue } from '../../protocol/errors.ts';
 import { OffsetSpec } from '../../protocol/client/client.ts';
@@ -15,8 +17,8 @@ import type { KafkaClient } from '../../protocol/client/client.ts';
 import { ConnectionError } from '../../protocol/client/connection-errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { FetchRequest } from '../../protocol/generated/message/fetch-request.ts';
-import type { PartitionData } from '../../protocol/generated/message/fetch-response.ts';
-import { TimestampType } from '../../protocol/records/batch-header.ts';
+import type { FetchResponse, PartitionData } from '../../protocol/generated/message/fetch-response.ts';
+import { BASE_OFFSET_OFFSET, LAST_OFFSET_DELTA_OFFSET, TimestampType } from '../../protocol/records/batch-header.ts';
 import { parseControlRecordKey, ControlRecordType } from '../../protocol/records/control-record.ts';
 import { decodeLegacyMessage } from '../../protocol/records/legacy-message-set.ts';
 import { MAGIC_V2, decodeRecordBatch, iterateBatches, recordTimestamp } from '../../protocol/records/record-batch.ts';
@@ -58,6 +60,8 @@ export class RecordConsumer {
   private readonly client: KafkaClient;
   /** Next offset to fetch, by partition. */
   readonly positions = new Map<number, bigint>();
+  /** A fetch sent ahead per broker, keyed by the partitions and offsets it asked for. */
+  private readonly prefetched = new Map<number, { key: string; response: Promise<FetchResponse | null> }>();
 
   constructor(client: KafkaClient, topic: string, settings: Partial<ConsumerSettings> = {}) {
     this.client = client;
@@ -76,6 +80,7 @@ export class RecordConsumer {
 
   async assign(partitions: readonly number[], start: StartPosition): Promise<void> {
     this.positions.clear();
+    this.prefetched.clear();
     await Promise.all(partitions.map(async (p) => this.positions.set(p, await this.resolve(p, start))));
   }
 
@@ -119,13 +124,31 @@ export class RecordConsumer {
   }
 
   private async fetchFrom(nodeId: number, partitions: number[]): Promise<ConsumedRecord[]> {
+    const key = fetchKey(partitions, this.positions);
+    const prefetched = this.prefetched.get(nodeId);
+    this.prefetched.delete(nodeId);
+    const response = prefetched !== undefined && prefetched.key === key ? await prefetched.response : await this.sendFetch(nodeId, partitions, this.positions);
+    if (response === null) return [];
+    // The next fetch goes out before this one is decoded, when its offsets follow from the batch
+    // headers alone; a later poll uses it only if the positions still match.
+    const next = nextPositions(response, partitions, this.positions);
+    if (next !== null) {
+      const ahead = this.sendFetch(nodeId, partitions, next);
+      ahead.catch(() => undefined);
+      this.prefetched.set(nodeId, { key: fetchKey(partitions, next), response: ahead });
+    }
+    return this.handleResponse(response);
+  }
+
+  /** One Fetch for the partitions at the given offsets; null if the connection failed (metadata is refreshed). */
+  private async sendFetch(nodeId: number, partitions: number[], positions: ReadonlyMap<number, bigint>): Promise<FetchResponse | null> {
     let conn;
     try {
       conn = await this.client.connectionFor({ nodeId });
     } catch (err) {
       if (err instanceof ConnectionError) {
         await this.client.metadata([this.topic]).catch(() => undefined);
-        return [];
+        return null;
       }
       throw err;
     }
@@ -147,7 +170,7 @@ export class RecordConsumer {
           partitions: partitions.map((p) => ({
             partition: p,
             currentLeaderEpoch: -1,
-            fetchOffset: this.positions.get(p)!,
+            fetchOffset: positions.get(p)!,
             lastFetchedEpoch: -1,
             logStartOffset: -1n,
             partitionMaxBytes: this.settings.partitionMaxBytes,
@@ -157,16 +180,18 @@ export class RecordConsumer {
       forgottenTopicsData: [],
       rackId: '',
     };
-    let response;
     try {
-      response = await conn.send(ApiKey.Fetch, request, { version, timeoutMs: conn.requestTimeoutMs + this.settings.maxWaitMs });
+      return await conn.send(ApiKey.Fetch, request, { version, timeoutMs: conn.requestTimeoutMs + this.settings.maxWaitMs });
     } catch (err) {
       if (err instanceof ConnectionError) {
         await this.client.metadata([this.topic]).catch(() => undefined);
-        return [];
+        return null;
       }
       throw err;
     }
+  }
+
+  private async handleResponse(response: FetchResponse): Promise<ConsumedRecord[]> {
     if (response.errorCode !== undefined && response.errorCode !== ErrorCode.NONE) throw new KafkaError(response.errorCode as ErrorCodeValue);
     const out: ConsumedRecord[] = [];
     let refresh = false;
@@ -267,4 +292,33 @@ export function recordsFromFetch(buf: Buffer, f: FetchedPartition): { records: C
     position = next;
   }
   return { records: out, position };
+}
+
+function fetchKey(partitions: readonly number[], positions: ReadonlyMap<number, bigint>): string {
+  return partitions.map((p) => `${p}@${positions.get(p)}`).join(',');
+}
+
+/**
+ * The positions after a response, read from batch headers only, as recordsFromFetch would leave
+ * them; null when that needs more (an error, or a legacy message whose inner offsets are compressed).
+ */
+export function nextPositions(response: FetchResponse, partitions: readonly number[], positions: ReadonlyMap<number, bigint>): Map<number, bigint> | null {
+  if (response.errorCode !== undefined && response.errorCode !== ErrorCode.NONE) return null;
+  const next = new Map<number, bigint>();
+  for (const p of partitions) next.set(p, positions.get(p)!);
+  for (const t of response.responses) {
+    for (const answer of t.partitions) {
+      let position = next.get(answer.partitionIndex);
+      if (position === undefined) continue;
+      if (answer.errorCode !== ErrorCode.NONE) return null;
+      const buf = answer.records ?? Buffer.alloc(0);
+      for (const entry of iterateBatches(buf)) {
+        if (entry.magic < MAGIC_V2) return null;
+        const last = buf.readBigInt64BE(entry.position + BASE_OFFSET_OFFSET) + BigInt(buf.readInt32BE(entry.position + LAST_OFFSET_DELTA_OFFSET));
+        if (last + 1n > position) position = last + 1n;
+      }
+      next.set(answer.partitionIndex, position);
+    }
+  }
+  return next;
 }
