@@ -14,7 +14,6 @@ import { RaftClient } from '../controller/raft/raft-client.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import { randomUuid } from '../protocol/uuid.ts';
 import { LogManager, METADATA_LOG_DIR } from '../storage/log-manager.ts';
-import { logDefaultsFromServerProperties } from '../storage/log-config.ts';
 import type { BrokerContext } from './broker-context.ts';
 import { formatStorage } from './cli/storage.ts';
 import type { BrokerConfig } from './config/broker-config.ts';
@@ -22,6 +21,9 @@ import { loadMetaPropertiesEnsemble } from '../storage/meta-properties.ts';
 import { DelayedFetchPurgatory } from './fetch/delayed-fetch.ts';
 import { FetchSessionCache } from './fetch/fetch-session-cache.ts';
 import { validateTopicConfigs } from './config/topic-config.ts';
+import { topicLogConfig } from './config/topic-log-config.ts';
+import { dynamicBrokerConfigs } from './handlers/config-resources.ts';
+import { type MetadataImage, topicConfigs } from '../controller/metadata/image.ts';
 import { createGroupCoordinator } from './group/coordinator-setup.ts';
 import { registerBrokerHandlers, registerControllerHandlers } from './handlers/registry.ts';
 import { followDynamicBrokerConfigs } from './metadata/dynamic-broker-config.ts';
@@ -75,20 +77,21 @@ export class Broker {
       await formatStorage(config, clusterId, { ignoreFormatted: true });
       logger.info({ clusterId, logDirs: config.logDirs }, 'formatted storage for a new cluster');
     }
-    const brokerLogDefaults = logDefaultsFromServerProperties(config.originals);
-    let replicaManager: ReplicaManager | undefined;
+    const logConfigOf = (image: MetadataImage, topic: string) =>
+      topicLogConfig(Object.fromEntries(topicConfigs(image, topic)), config, dynamicBrokerConfigs(image, nodeId));
+    const brokerLogDefaults = topicLogConfig({}, config);
     let publisher: MetadataPublisher | undefined;
     const logManager = await LogManager.start({
       logDirs: [...config.logDirs],
       defaultConfig: brokerLogDefaults,
-      topicConfig: (topic) => (replicaManager && publisher ? replicaManager.logConfigFor(publisher.image, topic) : brokerLogDefaults),
+      topicConfig: (topic) => (publisher ? logConfigOf(publisher.image, topic) : brokerLogDefaults),
       logger: logger.child({ module: 'log-manager' }),
       meta: { clusterId, nodeId },
       recoveryThreadsPerDataDir: config.get('num.recovery.threads.per.data.dir'),
       retentionCheckIntervalMs: config.get('log.retention.check.interval.ms'),
       fileDeleteDelayMs: config.get('log.segment.delete.delay.ms'),
     });
-    replicaManager = new ReplicaManager({ nodeId, logs: logManager, logger: logger.child({ module: 'replica-manager' }), brokerLogDefaults });
+    const replicaManager = new ReplicaManager({ nodeId, logs: logManager, logger: logger.child({ module: 'replica-manager' }), topicLogConfig: logConfigOf });
     publisher = new MetadataPublisher(replicaManager, logger.child({ module: 'metadata-publisher' }));
 
     const raftLog = await FileReplicatedLog.open(config.metadataLogDir, logger, { segmentBytes: config.get('metadata.log.segment.bytes') });

@@ -158,6 +158,9 @@ describe('produce through a broker', () => {
     const next = await client.produce('restart', 0, batch(['b'], { producerId: pid, epoch: 0, seq: 1 }), { acks: -1 });
     expect(next!.baseOffset).toBe(first!.baseOffset + 1n);
     expect(started.broker.context.metadata.image.topicsByName.has('acks')).toBe(true);
+    // Logs loaded from disk at start take their topic's overrides from the metadata log.
+    expect(started.broker.context.replicaManager.getPartition('limits', 0)!.log.config.maxMessageBytes).toBe(200);
+    expect(started.broker.context.replicaManager.getPartition('gz', 0)!.log.config.compressionType).toBe('gzip');
     const pid2 = await initProducerId();
     expect(pid2).not.toBe(pid);
   });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readEpochCheckpoint, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint.ts';
 import { LeaderEpochCache } from './leader-epoch-cache.ts';
-import { defaultLogConfig, logConfigFromProperties, logDefaultsFromServerProperties } from './log-config.ts';
+import { defaultLogConfig, logConfigFromProperties } from './log-config.ts';
 import { tempDir } from './test-support.ts';
 
 describe('checkpoint files', () => {
@@ -75,7 +75,5 @@ describe('LogConfig', () => {
     expect(c.minCleanableDirtyRatio).toBe(0.1);
     expect(() => logConfigFromProperties({ 'retention.ms': 'soon' })).toThrow(/retention.ms/);
     expect(() => logConfigFromProperties({ 'no.such': '1' })).toThrow(/unknown/);
-    expect(logDefaultsFromServerProperties({ 'log.retention.hours': '1', 'log.retention.minutes': '2' }).retentionMs).toBe(120_000);
-    expect(logDefaultsFromServerProperties({ 'log.roll.hours': '1' }).segmentMs).toBe(3_600_000);
   });
 });

@@ -1,7 +1,8 @@
 // Per-log (topic) configuration. Fields are Kafka's topic config keys in camelCase
 // (`segment.bytes` → segmentBytes, `cleanup.policy` → cleanupPolicy); TOPIC_CONFIG_KEYS maps
-// each Kafka key to its field, and logConfigFromProperties / logDefaultsFromServerProperties
-// parse Kafka's topic overrides and the broker's `log.*` defaults. Defaults are Kafka 3.9's.
+// each Kafka key to its field, and logConfigFromProperties parses Kafka-keyed topic overrides.
+// Defaults are Kafka 3.9's. The broker resolves a topic's config (overrides, its broker-level
+// synonyms, dynamic configs) in broker/config and hands storage the result.
 
 export type CleanupPolicy = 'delete' | 'compact';
 export type TimestampTypeName = 'CreateTime' | 'LogAppendTime';
@@ -89,32 +90,6 @@ export const TOPIC_CONFIG_KEYS: Readonly<Record<string, { field: keyof LogConfig
   preallocate: { field: 'preallocate', kind: 'bool' },
 };
 
-/** Broker `server.properties` key → topic config key it provides the default for. */
-const SERVER_DEFAULT_KEYS: Readonly<Record<string, string>> = {
-  'log.segment.bytes': 'segment.bytes',
-  'log.roll.ms': 'segment.ms',
-  'log.roll.jitter.ms': 'segment.jitter.ms',
-  'log.index.size.max.bytes': 'segment.index.bytes',
-  'log.index.interval.bytes': 'index.interval.bytes',
-  'log.retention.ms': 'retention.ms',
-  'log.retention.bytes': 'retention.bytes',
-  'log.cleanup.policy': 'cleanup.policy',
-  'log.cleaner.delete.retention.ms': 'delete.retention.ms',
-  'log.cleaner.min.cleanable.ratio': 'min.cleanable.dirty.ratio',
-  'log.cleaner.min.compaction.lag.ms': 'min.compaction.lag.ms',
-  'log.cleaner.max.compaction.lag.ms': 'max.compaction.lag.ms',
-  'log.flush.interval.messages': 'flush.messages',
-  'log.flush.interval.ms': 'flush.ms',
-  'log.segment.delete.delay.ms': 'file.delete.delay.ms',
-  'message.max.bytes': 'max.message.bytes',
-  'log.message.timestamp.type': 'message.timestamp.type',
-  'log.message.timestamp.before.max.ms': 'message.timestamp.before.max.ms',
-  'log.message.timestamp.after.max.ms': 'message.timestamp.after.max.ms',
-  'min.insync.replicas': 'min.insync.replicas',
-  'compression.type': 'compression.type',
-  'unclean.leader.election.enable': 'unclean.leader.election.enable',
-  'log.preallocate': 'preallocate',
-};
 
 export class InvalidConfigError extends Error {
   readonly code = 'INVALID_CONFIG';
@@ -166,26 +141,6 @@ export function logConfigFromProperties(props: Readonly<Record<string, string>>,
   return out;
 }
 
-/**
- * Topic defaults from broker properties, with Kafka's precedence of units:
- * log.roll.ms over log.roll.hours, log.retention.ms over .minutes over .hours.
- */
-export function logDefaultsFromServerProperties(props: Readonly<Record<string, string>>): LogConfig {
-  const topicProps: Record<string, string> = {};
-  const hours = (h: string | undefined, factor: number): string | undefined => (h === undefined ? undefined : String(Number(h) * factor));
-  const roll = props['log.roll.ms'] ?? hours(props['log.roll.hours'], 3600_000);
-  if (roll !== undefined) topicProps['segment.ms'] = roll;
-  const jitter = props['log.roll.jitter.ms'] ?? hours(props['log.roll.jitter.hours'], 3600_000);
-  if (jitter !== undefined) topicProps['segment.jitter.ms'] = jitter;
-  const retention = props['log.retention.ms'] ?? hours(props['log.retention.minutes'], 60_000) ?? hours(props['log.retention.hours'], 3600_000);
-  if (retention !== undefined) topicProps['retention.ms'] = retention;
-  for (const [serverKey, topicKey] of Object.entries(SERVER_DEFAULT_KEYS)) {
-    if (topicProps[topicKey] !== undefined) continue;
-    const v = props[serverKey];
-    if (v !== undefined) topicProps[topicKey] = v;
-  }
-  return logConfigFromProperties(topicProps);
-}
 
 export function isCompacted(config: LogConfig): boolean {
   return config.cleanupPolicy.includes('compact');

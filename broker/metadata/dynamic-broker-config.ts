@@ -1,42 +1,33 @@
-// Dynamic broker configs taking effect: on every published image, the broker-level topic defaults
-// (log.retention.ms, log.segment.bytes, log.cleanup.policy, ...) are recomputed from
-// server.properties overlaid with the cluster-wide dynamic defaults and then this node's own
-// dynamic configs (Kafka's precedence), and pushed to every open log when they changed. Topic
-// overrides still win over them (ReplicaManager.logConfigFor).
+// Dynamic broker configs taking effect: broker-level topic defaults (log.retention.ms,
+// log.segment.bytes, log.cleanup.policy, ...) resolve from server.properties overlaid with the
+// cluster-wide dynamic defaults and then this node's own dynamic configs (Kafka's precedence, see
+// broker/config/topic-log-config.ts); topic overrides still win over them.
 import type { Logger } from 'pino';
-import { configKey, ConfigResourceType, type MetadataImage } from '../../controller/metadata/image.ts';
-import { logDefaultsFromServerProperties } from '../../storage/log-config.ts';
+import type { MetadataImage } from '../../controller/metadata/image.ts';
+import { dynamicBrokerConfigs } from '../handlers/config-resources.ts';
 import type { BrokerConfig } from '../config/broker-config.ts';
 import type { ReplicaManager } from '../replica/replica-manager.ts';
 import type { MetadataPublisher } from './metadata-publisher.ts';
 
-/** server.properties with the dynamic layers of `image` over it. */
-export function effectiveBrokerProperties(config: BrokerConfig, image: MetadataImage): Record<string, string> {
-  const layer = (name: string) => Object.fromEntries(image.configs.get(configKey(ConfigResourceType.Broker, name)) ?? new Map<string, string>());
-  return { ...config.originals, ...layer(''), ...layer(String(config.nodeId)) };
-}
-
 /**
- * Keeps the replica manager's broker-level log defaults in line with the published images from
- * now on (and with the current one at once).
+ * Keeps every open log's config in line with the broker-level dynamic configs of the published
+ * images from now on (and with the current one at once): when this node's or the cluster-wide
+ * dynamic broker configs change, each hosted log's config is resolved again.
  */
 export function followDynamicBrokerConfigs(publisher: MetadataPublisher, replicaManager: ReplicaManager, config: BrokerConfig, logger: Logger): void {
-  let applied = JSON.stringify(logDefaultsFromServerProperties(config.originals));
+  let applied = JSON.stringify(dynamicBrokerConfigs(publisher.image, config.nodeId));
   const apply = (image: MetadataImage): void => {
-    let defaults;
-    try {
-      defaults = logDefaultsFromServerProperties(effectiveBrokerProperties(config, image));
-    } catch (err) {
-      // Values were validated before commit; a bad one here is a broker fault, not a client's.
-      logger.error({ err, offset: String(image.offset) }, 'dynamic broker configs could not be applied to the log defaults');
-      return;
-    }
-    const key = JSON.stringify(defaults);
+    const key = JSON.stringify(dynamicBrokerConfigs(image, config.nodeId));
     if (key === applied) return;
     applied = key;
-    replicaManager.setBrokerLogDefaults(defaults, image);
-    logger.info({ offset: String(image.offset) }, 'applied new broker-level log defaults to the open logs');
+    try {
+      replicaManager.refreshLogConfigs(image);
+    } catch (err) {
+      // Values were validated before commit; a bad one here is a broker fault, not a client's.
+      logger.error({ err, offset: String(image.offset) }, 'dynamic broker configs could not be applied to the open logs');
+      return;
+    }
+    logger.info({ offset: String(image.offset) }, 'applied new broker-level configs to the open logs');
   };
-  apply(publisher.image);
   publisher.onPublish(apply);
 }

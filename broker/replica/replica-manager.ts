@@ -4,10 +4,10 @@
 // purgatory) through the listeners registered with `onAppend`.
 import type { Logger } from 'pino';
 import type { MetadataDelta } from '../../controller/metadata/delta.ts';
-import { type MetadataImage, topicConfigs } from '../../controller/metadata/image.ts';
+import type { MetadataImage } from '../../controller/metadata/image.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { Log } from '../../storage/log.ts';
-import { type LogConfig, logConfigFromProperties, TOPIC_CONFIG_KEYS } from '../../storage/log-config.ts';
+import type { LogConfig } from '../../storage/log-config.ts';
 import { ProducerStateManager } from '../../storage/producer-state.ts';
 import { type AppendListener, Partition } from './partition.ts';
 
@@ -22,8 +22,8 @@ export interface ReplicaManagerOptions {
   nodeId: number;
   logs: LogProvider;
   logger: Logger;
-  /** Topic config defaults from the broker's log.* settings. */
-  brokerLogDefaults: LogConfig;
+  /** The storage config of a topic in an image (its overrides over the broker's defaults). */
+  topicLogConfig(image: MetadataImage, topic: string): LogConfig;
 }
 
 export function partitionKey(topic: string, partition: number): string {
@@ -34,11 +34,9 @@ export class ReplicaManager {
   private readonly opts: ReplicaManagerOptions;
   private readonly partitions = new Map<string, Partition>();
   private readonly appendListeners: AppendListener[] = [];
-  private brokerLogDefaults: LogConfig;
 
   constructor(opts: ReplicaManagerOptions) {
     this.opts = opts;
-    this.brokerLogDefaults = opts.brokerLogDefaults;
   }
 
   get nodeId(): number {
@@ -73,21 +71,18 @@ export class ReplicaManager {
     return this.partitions.values();
   }
 
-  /**
-   * The storage config of a topic: its overrides on top of the broker's defaults. Overrides were
-   * validated when they were set; those that storage does not act on (message.downconversion.enable,
-   * replication throttles, ...) are not its business and are left out here.
-   */
   logConfigFor(image: MetadataImage, topic: string): LogConfig {
-    const overrides: Record<string, string> = {};
-    for (const [k, v] of topicConfigs(image, topic)) if (Object.hasOwn(TOPIC_CONFIG_KEYS, k)) overrides[k] = v;
-    return logConfigFromProperties(overrides, this.brokerLogDefaults);
+    return this.opts.topicLogConfig(image, topic);
   }
 
-  /** New broker-level defaults (dynamic broker configs): applies to every hosted log. */
-  setBrokerLogDefaults(defaults: LogConfig, image: MetadataImage): void {
-    this.brokerLogDefaults = defaults;
-    for (const p of this.partitions.values()) p.log.config = this.logConfigFor(image, p.topic);
+  /** Broker-level defaults changed (dynamic broker configs): every hosted log takes its new config. */
+  refreshLogConfigs(image: MetadataImage): void {
+    const byTopic = new Map<string, LogConfig>();
+    for (const p of this.partitions.values()) {
+      let c = byTopic.get(p.topic);
+      if (!c) byTopic.set(p.topic, (c = this.logConfigFor(image, p.topic)));
+      p.log.config = c;
+    }
   }
 
   /** Brings hosted partitions in line with a new image (all of it when no delta is given). */
@@ -124,12 +119,15 @@ export class ReplicaManager {
           this.partitions.set(key, part);
         }
         part.topicId = topic.id;
+        // A log loaded from disk at start was opened before any topic config was known.
+        part.log.config = config;
         part.update(p.leader, p.leaderEpoch, p.partitionEpoch, p.replicas, p.isr);
       }
     }
-    // Config changes of topics (and broker defaults) apply to the open logs.
+    // Config changes of topics apply to their open logs.
     if (delta) {
-      for (const p of this.partitions.values()) p.log.config = this.logConfigFor(image, p.topic);
+      const changed = new Set(delta.changedConfigTopics);
+      if (changed.size > 0) for (const p of this.partitions.values()) if (changed.has(p.topic)) p.log.config = this.logConfigFor(image, p.topic);
     }
   }
 

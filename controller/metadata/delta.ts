@@ -17,6 +17,8 @@ export class MetadataDelta {
   /** Topics created, changed or removed by this delta (by id), for publishers. */
   readonly changedTopics = new Set<string>();
   readonly removedTopics = new Map<string, TopicImage>();
+  /** Names of topics whose config overrides changed. */
+  readonly changedConfigTopics = new Set<string>();
 
   constructor(base: MetadataImage) {
     this.base = base;
@@ -160,6 +162,7 @@ export class MetadataDelta {
       case MetadataRecordType.ConfigRecord: {
         const d = rec.data;
         this.configs ??= new Map(this.base.configs);
+        if (d.resourceType === ConfigResourceType.Topic) this.changedConfigTopics.add(d.resourceName);
         const key = configKey(d.resourceType, d.resourceName);
         const m = new Map(this.configs.get(key) ?? []);
         if (d.value === null) m.delete(d.name);
