@@ -9,6 +9,8 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { Log } from '../../storage/log.ts';
 import type { LogConfig } from '../../storage/log-config.ts';
 import type { BatchMetadata, ProducerStateManager } from '../../storage/producer-state.ts';
+import { readBatchHeader } from '../../protocol/records/batch-header.ts';
+import { iterateBatches } from '../../protocol/records/record-batch.ts';
 import type { ValidatedRecords } from './append-validator.ts';
 
 export interface LeaderAppendResult {
@@ -68,18 +70,14 @@ export class Partition {
     while (offset < this.log.logEndOffset) {
       const { records } = await this.log.read(offset, READ_CHUNK, { minOneMessage: true });
       if (records.length === 0) break;
-      let pos = 0;
-      while (pos + 61 <= records.length) {
-        const base = Number(records.readBigInt64BE(pos));
-        const size = 12 + records.readInt32BE(pos + 8);
-        const last = base + records.readInt32BE(pos + 23);
-        const producerId = records.readBigInt64BE(pos + 43);
-        if (producerId >= 0n && last >= offset) {
-          const firstSeq = records.readInt32BE(pos + 53);
-          this.producerState.replay(producerId, records.readInt16BE(pos + 51), firstSeq, firstSeq + (last - base), base, last, Number(records.readBigInt64BE(pos + 35)));
+      for (const e of iterateBatches(records)) {
+        const h = readBatchHeader(records, e.position);
+        const base = Number(h.baseOffset);
+        const last = base + h.lastOffsetDelta;
+        if (h.producerId >= 0n && last >= offset) {
+          this.producerState.replay(h.producerId, h.producerEpoch, h.baseSequence, h.baseSequence + h.lastOffsetDelta, base, last, Number(h.maxTimestamp));
         }
         offset = Math.max(offset, last + 1);
-        pos += size;
       }
     }
     this.producerState.mapEndOffset = this.log.logEndOffset;
