@@ -126,6 +126,44 @@ def op_consume(req):
     return {"records": records}
 
 
+def op_group_consume(req):
+    # Subscribes in a new group: no committed offsets, so auto.offset.reset decides the start.
+    conf = {
+        "bootstrap.servers": req["bootstrap"],
+        "group.id": req["group"],
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": False,
+        "session.timeout.ms": 6000,
+        "heartbeat.interval.ms": 500,
+        "fetch.wait.max.ms": 50,
+    }
+    if req.get("assignor"):
+        conf["partition.assignment.strategy"] = req["assignor"]
+    consumer = Consumer(conf)
+    consumer.subscribe([req["topic"]])
+    records = []
+    deadline = time.monotonic() + TIMEOUT_S
+    while len(records) < req["expected"] and time.monotonic() < deadline:
+        msg = consumer.poll(0.2)
+        if msg is None:
+            continue
+        if msg.error() is not None:
+            raise RuntimeError(str(msg.error()))
+        records.append({
+            "partition": msg.partition(),
+            "offset": msg.offset(),
+            "key": msg.key().decode() if msg.key() is not None else None,
+            "value": msg.value().decode() if msg.value() is not None else None,
+            "headers": decode_headers(msg),
+        })
+    if len(records) < req["expected"]:
+        consumer.close()
+        raise RuntimeError(f"consumed {len(records)} of {req['expected']} records in {TIMEOUT_S} s")
+    consumer.commit(asynchronous=False)
+    consumer.close()
+    return {"records": records}
+
+
 def op_offset_for_time(req):
     consumer = Consumer({"bootstrap.servers": req["bootstrap"], "group.id": "conformance-unused", "enable.auto.commit": False})
     [tp] = consumer.offsets_for_times([TopicPartition(req["topic"], req["partition"], req["timestamp"])], timeout=TIMEOUT_S)
@@ -143,6 +181,7 @@ OPS = {
     "produce": op_produce,
     "consume": op_consume,
     "offset-for-time": op_offset_for_time,
+    "group-consume": op_group_consume,
 }
 
 

@@ -1,6 +1,7 @@
 // confluent-kafka-python (librdkafka) against a broker process, through client.py beside this
 // file: AdminClient create/describe/delete, Producer with each acks level, each codec and
-// idempotence, Consumer by manual assignment from the beginning, and offsets_for_times.
+// idempotence, Consumer by manual assignment from the beginning, offsets_for_times, and
+// subscribe() in a group with the range and cooperative-sticky assignors.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
@@ -22,5 +23,6 @@ await defineClientSuite({
   // OFFSET_BEGINNING is resolved with ListOffsets.
   consumeRequires: [ApiKey.ListOffsets],
   extraRequires: { lz4: LZ4_NEEDS },
-  pending: { 'consumer-group': 'subscribe() with a group is not driven by this suite yet' },
+  // The group check runs once with the eager range assignor and once with the cooperative protocol.
+  groupAssignors: ['range', 'cooperative-sticky'],
 });

@@ -48,8 +48,12 @@ export interface ClientDriver {
   consume?(topic: string, partitions: number, expected: number): Promise<ReadRecord[]>;
   /** The earliest offset whose timestamp is at or after `timestamp`, or -1 if none. */
   offsetForTime?(topic: string, partition: number, timestamp: number): Promise<number>;
-  /** Subscribes with a group and returns the records consumed (at least `expected`). */
-  groupConsume?(topic: string, group: string, expected: number): Promise<ReadRecord[]>;
+  /**
+   * Subscribes with a group, consumes from the beginning (no committed offsets yet), commits, and
+   * returns the records consumed (at least `expected`). `assignor` is a
+   * `partition.assignment.strategy` name when the suite runs the check once per assignor.
+   */
+  groupConsume?(topic: string, group: string, expected: number, options?: { assignor?: string }): Promise<ReadRecord[]>;
   close?(): Promise<void>;
 }
 
@@ -71,6 +75,8 @@ export interface ClientSuiteOptions {
   knownBrokerBugs?: Partial<Record<CheckId, string>>;
   /** More APIs a check needs with this client, and why. */
   extraRequires?: Partial<Record<CheckId, { apis: readonly ApiKey[]; why: string }>>;
+  /** Assignors the consumer-group check runs with, each in its own group (default: the client's own). */
+  groupAssignors?: readonly string[];
   /** Checks this suite does not drive the client through yet, with the reason (skipped). */
   pending?: Partial<Record<CheckId, string>>;
   timeoutMs?: number;
@@ -140,7 +146,8 @@ export async function defineClientSuite(o: ClientSuiteOptions): Promise<void> {
 
   describe(`${o.title} ${detected.version}`, () => {
     beforeAll(async () => {
-      broker = await BrokerProcess.start({ overrides: { 'num.partitions': String(PARTITIONS) } });
+      // No initial rebalance delay: a group's first member is assigned at once.
+      broker = await BrokerProcess.start({ overrides: { 'num.partitions': String(PARTITIONS), 'group.initial.rebalance.delay.ms': '0' } });
       await report.probe(broker.bootstrap);
       admin = newAdmin();
       // Topics for every check, created by Metadata auto-creation with num.partitions.
@@ -267,13 +274,17 @@ export async function defineClientSuite(o: ClientSuiteOptions): Promise<void> {
       for (const [topic, sent] of expected) expectSameRecords(sent, await consume(topic), compare);
     }, [ApiKey.Fetch, ...consumeRequires]);
 
-    check('consumer-group', 'a group member consumes a topic from the beginning', async () => {
+    const assignors = o.groupAssignors ?? [];
+    check('consumer-group', `a group member consumes a topic from the beginning${assignors.length > 0 ? `, once per assignor (${assignors.join(', ')})` : ''}`, async () => {
       const records = makeRecords(t('group'), 12, PARTITIONS);
       await driver.produce(t('group'), records, { acks: -1 });
       remember(t('group'), records);
-      const got = await driver.groupConsume!(t('group'), `${o.client}-group`, records.length);
-      expectSameRecords(records, got, compare);
-    }, [ApiKey.Fetch, ApiKey.FindCoordinator, ApiKey.JoinGroup, ApiKey.SyncGroup, ApiKey.Heartbeat, ApiKey.OffsetFetch, ApiKey.OffsetCommit]);
+      for (const assignor of assignors.length > 0 ? assignors : [undefined]) {
+        const group = assignor === undefined ? `${o.client}-group` : `${o.client}-group-${assignor}`;
+        const got = await driver.groupConsume!(t('group'), group, records.length, assignor === undefined ? undefined : { assignor });
+        expectSameRecords(records, got, compare);
+      }
+    }, [ApiKey.Fetch, ApiKey.FindCoordinator, ApiKey.JoinGroup, ApiKey.SyncGroup, ApiKey.Heartbeat, ApiKey.OffsetFetch, ApiKey.OffsetCommit], assignors.length > 0 ? `assignors: ${assignors.join(', ')}` : undefined);
   });
 }
 

@@ -38,6 +38,9 @@ export function processDriver(bootstrap: string, program: ProgramOptions): Clien
     async consume(topic, partitions, expected) {
       return (await call<{ records: ReadRecord[] }>('consume', { topic, partitions, expected })).records;
     },
+    async groupConsume(topic, group, expected, options) {
+      return (await call<{ records: ReadRecord[] }>('group-consume', { topic, group, expected, assignor: options?.assignor ?? null })).records;
+    },
     async offsetForTime(topic, partition, timestamp) {
       return (await call<{ offset: number }>('offset-for-time', { topic, partition, timestamp })).offset;
     },

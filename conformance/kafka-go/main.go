@@ -44,6 +44,8 @@ type request struct {
 	Partitions  int             `json:"partitions"`
 	Partition   int             `json:"partition"`
 	Timestamp   int64           `json:"timestamp"`
+	Group       string          `json:"group"`
+	Expected    int             `json:"expected"`
 }
 
 const timeout = 15 * time.Second
@@ -249,6 +251,43 @@ func run(req request) (interface{}, error) {
 			return nil, err
 		}
 		return map[string]interface{}{"offset": offset}, nil
+
+	case "group-consume":
+		// A new group: no committed offsets, so the Reader starts at the first offset. With
+		// CommitInterval 0 every ReadMessage commits synchronously.
+		reader := kafka.NewReader(kafka.ReaderConfig{
+			Brokers:           []string{req.Bootstrap},
+			GroupID:           req.Group,
+			Topic:             req.Topic,
+			MinBytes:          1,
+			MaxBytes:          1 << 20,
+			MaxWait:           100 * time.Millisecond,
+			SessionTimeout:    6 * time.Second,
+			HeartbeatInterval: 500 * time.Millisecond,
+			RebalanceTimeout:  6 * time.Second,
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		out := []record{}
+		for len(out) < req.Expected {
+			m, err := reader.ReadMessage(ctx)
+			if err != nil {
+				reader.Close()
+				return nil, fmt.Errorf("after %d of %d records: %v", len(out), req.Expected, err)
+			}
+			r := record{Partition: m.Partition, Offset: m.Offset, Headers: map[string]string{}}
+			if m.Key != nil {
+				r.Key = str(string(m.Key))
+			}
+			if m.Value != nil {
+				r.Value = str(string(m.Value))
+			}
+			out = append(out, r)
+		}
+		if err := reader.Close(); err != nil {
+			return nil, err
+		}
+		return map[string]interface{}{"records": out}, nil
 	}
 	return nil, fmt.Errorf("unknown op %q", req.Op)
 }

@@ -117,6 +117,39 @@ def op_consume(req):
     return {"records": records}
 
 
+def op_group_consume(req):
+    # A new group: no committed offsets, so auto_offset_reset decides the start.
+    c = KafkaConsumer(
+        req["topic"],
+        bootstrap_servers=req["bootstrap"],
+        group_id=req["group"],
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=500,
+        fetch_max_wait_ms=50,
+        request_timeout_ms=TIMEOUT_MS + 1000,
+    )
+    records = []
+    deadline = time.monotonic() + TIMEOUT_S
+    while len(records) < req["expected"] and time.monotonic() < deadline:
+        for _tp, messages in c.poll(timeout_ms=200).items():
+            for m in messages:
+                records.append({
+                    "partition": m.partition,
+                    "offset": m.offset,
+                    "key": m.key.decode() if m.key is not None else None,
+                    "value": m.value.decode() if m.value is not None else None,
+                    "headers": {k: (v.decode() if v is not None else "") for k, v in m.headers},
+                })
+    if len(records) < req["expected"]:
+        c.close(autocommit=False)
+        raise RuntimeError(f"consumed {len(records)} of {req['expected']} records in {TIMEOUT_S} s")
+    c.commit()
+    c.close(autocommit=False)
+    return {"records": records}
+
+
 def op_offset_for_time(req):
     c = consumer(req)
     tp = TopicPartition(req["topic"], req["partition"])
@@ -133,6 +166,7 @@ OPS = {
     "produce": op_produce,
     "consume": op_consume,
     "offset-for-time": op_offset_for_time,
+    "group-consume": op_group_consume,
 }
 
 

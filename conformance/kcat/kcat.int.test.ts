@@ -1,7 +1,8 @@
 // librdkafka through kcat against a broker process: metadata (-L), produce per partition with
 // keys, headers, each acks level, every codec and idempotence (-P), consume from the beginning to
-// the end of each partition (-C -o beginning -e) and offsets by timestamp (-Q). kcat has no
-// admin commands. Every kcat run is a child process with a timeout; -J gives JSON to parse.
+// the end of each partition (-C -o beginning -e), offsets by timestamp (-Q) and the balanced
+// consumer (-G). kcat has no admin commands. Every kcat run is a child process with a timeout;
+// -J gives JSON to parse.
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import { defineClientSuite, type ClientDriver } from '../harness/client-suite.ts';
 import { run } from '../harness/child-json.ts';
@@ -72,6 +73,16 @@ function kcatDriver(bootstrap: string): ClientDriver {
         return { partition: m.partition, offset: m.offset, key: m.key, value: m.payload, headers, timestamp: m.ts };
       });
     },
+    async groupConsume(topic, group, expected) {
+      // Balanced consumer (-G): a new group, so auto.offset.reset decides the start; -c stops after
+      // the expected count, and closing the consumer commits the offsets it consumed.
+      const args = ['-G', group, topic, '-J', '-q', '-c', String(expected), '-X', 'auto.offset.reset=earliest', '-X', 'session.timeout.ms=6000', '-X', 'heartbeat.interval.ms=500', '-X', 'fetch.wait.max.ms=50'];
+      return jsonLines<KcatMessage>(await kcat(bootstrap, args)).map((m) => {
+        const headers: Record<string, string> = {};
+        for (let i = 0; i + 1 < (m.headers?.length ?? 0); i += 2) headers[m.headers![i]!] = m.headers![i + 1]!;
+        return { partition: m.partition, offset: m.offset, key: m.key, value: m.payload, headers };
+      });
+    },
     async offsetForTime(topic, partition, timestamp) {
       const answer = JSON.parse(await kcat(bootstrap, ['-Q', '-J', '-t', `${topic}:${partition}:${timestamp}`])) as Record<string, Record<string, { offset: number }>>;
       return answer[topic]![String(partition)]!.offset;
@@ -102,5 +113,4 @@ await defineClientSuite({
     'describe-topics': 'kcat has no admin commands (-L is the metadata check)',
     'delete-topics': 'kcat has no admin commands',
   },
-  pending: { 'consumer-group': 'kcat -G (balanced consumer) is not driven by this suite yet' },
 });

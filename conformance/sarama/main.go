@@ -5,6 +5,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -41,6 +42,8 @@ type request struct {
 	Partitions  int32           `json:"partitions"`
 	Partition   int32           `json:"partition"`
 	Timestamp   int64           `json:"timestamp"`
+	Group       string          `json:"group"`
+	Expected    int             `json:"expected"`
 }
 
 const timeout = 15 * time.Second
@@ -58,6 +61,89 @@ func config() *sarama.Config {
 }
 
 func str(s string) *string { return &s }
+
+// groupHandler collects the claimed messages and marks each one, so the session commits them.
+type groupHandler struct {
+	messages chan<- record
+}
+
+func (groupHandler) Setup(sarama.ConsumerGroupSession) error   { return nil }
+func (groupHandler) Cleanup(sarama.ConsumerGroupSession) error { return nil }
+
+func (h groupHandler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+	for m := range claim.Messages() {
+		headers := map[string]string{}
+		for _, rh := range m.Headers {
+			headers[string(rh.Key)] = string(rh.Value)
+		}
+		r := record{Partition: m.Partition, Offset: m.Offset, Headers: headers}
+		if m.Key != nil {
+			r.Key = str(string(m.Key))
+		}
+		if m.Value != nil {
+			r.Value = str(string(m.Value))
+		}
+		select {
+		case h.messages <- r:
+		case <-sess.Context().Done():
+			return nil
+		}
+		sess.MarkMessage(m, "")
+	}
+	return nil
+}
+
+// groupConsume joins a new group (no committed offsets: OffsetOldest decides the start), reads
+// until `expected` records arrived, and closes the group, which commits the marked offsets.
+func groupConsume(req request) (interface{}, error) {
+	c := config()
+	c.Consumer.Offsets.Initial = sarama.OffsetOldest
+	c.Consumer.Group.Session.Timeout = 6 * time.Second
+	c.Consumer.Group.Heartbeat.Interval = 500 * time.Millisecond
+	c.Consumer.Offsets.CommitInterval = 100 * time.Millisecond
+	c.Consumer.Return.Errors = true
+	group, err := sarama.NewConsumerGroup([]string{req.Bootstrap}, req.Group, c)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	messages := make(chan record, 1024)
+	done := make(chan error, 1)
+	go func() {
+		// Consume returns at the end of each session (a rebalance); join again until cancelled.
+		for ctx.Err() == nil {
+			if err := group.Consume(ctx, []string{req.Topic}, groupHandler{messages}); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	out := []record{}
+	var failure error
+	for len(out) < req.Expected && failure == nil {
+		select {
+		case r := <-messages:
+			out = append(out, r)
+		case err := <-group.Errors():
+			failure = err
+		case <-ctx.Done():
+			failure = fmt.Errorf("consumed %d of %d records in %v", len(out), req.Expected, timeout)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil && failure == nil {
+		failure = err
+	}
+	if err := group.Close(); err != nil && failure == nil {
+		failure = err
+	}
+	if failure != nil {
+		return nil, failure
+	}
+	return map[string]interface{}{"records": out}, nil
+}
 
 func run(req request) (interface{}, error) {
 	switch req.Op {
@@ -238,6 +324,9 @@ func run(req request) (interface{}, error) {
 			return nil, err
 		}
 		return map[string]interface{}{"offset": offset}, nil
+
+	case "group-consume":
+		return groupConsume(req)
 	}
 	return nil, fmt.Errorf("unknown op %q", req.Op)
 }

@@ -1,7 +1,7 @@
 // Sarama (Debian's 1.22, Go) against a broker process, through main.go beside this file, built
 // in GOPATH mode: ClusterAdmin create/describe/delete, SyncProducer by manual partition with each
 // acks level, each codec and idempotence, partition consumers from the oldest offset, and
-// GetOffset by timestamp.
+// GetOffset by timestamp, and a ConsumerGroup session.
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
@@ -25,6 +25,4 @@ await defineClientSuite({
   // OffsetOldest and the end offset are resolved with ListOffsets.
   consumeRequires: [ApiKey.ListOffsets],
   notApplicable: { zstd: 'Sarama 1.22 sends zstd in Produce v3; Kafka (and Samsa) accept zstd from v7 only (UNSUPPORTED_COMPRESSION_TYPE)' },
-  // Sarama 1.22 leaves a batch's maxTimestamp at 0; Kafka recomputes it from the records.
-  pending: { 'consumer-group': 'Sarama 1.22 consumer groups are not driven by this suite yet' },
 });
