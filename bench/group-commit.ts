@@ -59,6 +59,8 @@ interface CaseResult {
   latenciesMs: number[];
   errors: number;
   brokerCpu: number;
+  /** This process's CPU (the member, the committing connection and encoding). */
+  clientCpu: number;
   /** Records appended to the offsets topic beyond one per committed partition (0 expected). */
   appended: bigint;
   verified: string;
@@ -122,6 +124,7 @@ try {
         let measureStart = start + warmupMs;
         const end = measureStart + durationMs;
         let cpuStart = cpuSeconds(gb.broker.pid!);
+        let clientCpuStart = process.cpuUsage();
         const endBefore = await offsetsEnd();
         let sent = 0;
         const lane = async (): Promise<void> => {
@@ -135,6 +138,7 @@ try {
               measuring = true;
               measureStart = t1;
               cpuStart = cpuSeconds(gb.broker.pid!);
+              clientCpuStart = process.cpuUsage();
               continue;
             }
             if (!measuring || t0 < measureStart) continue;
@@ -146,6 +150,8 @@ try {
         await Promise.all(Array.from({ length: inFlight }, () => lane()));
         const seconds = (performance.now() - measureStart) / 1000;
         const brokerCpu = (cpuSeconds(gb.broker.pid!) - cpuStart) / seconds;
+        const used = process.cpuUsage(clientCpuStart);
+        const clientCpu = (used.user + used.system) / 1e6 / seconds;
         const appended = (await offsetsEnd()) - endBefore;
         // What the coordinator kept must be the last offset sent for every partition.
         const fetched = await conn.send(ApiKey.OffsetFetch, { groups: [{ groupId: GROUP, topics: [{ name: TOPIC, partitionIndexes: [...lastSent.keys()] }] }], requireStable: true });
@@ -153,10 +159,10 @@ try {
         for (const p of fetched.groups![0]!.topics[0]!.partitions) if (p.errorCode !== ErrorCode.NONE || p.committedOffset !== lastSent.get(p.partitionIndex)) wrong++;
         const verified = wrong === 0 ? `OffsetFetch matches the last of ${lastSent.size} partitions` : `${wrong} of ${lastSent.size} partitions do not fetch back their last commit`;
         latencies.sort((a, b) => a - b);
-        const res: CaseResult = { perCommit, inFlight, commits, seconds, latenciesMs: latencies, errors, brokerCpu, appended: appended - BigInt(sent * perCommit), verified };
+        const res: CaseResult = { perCommit, inFlight, commits, seconds, latenciesMs: latencies, errors, brokerCpu, clientCpu, appended: appended - BigInt(sent * perCommit), verified };
         results.push(res);
         console.log(
-          `\n${perCommit} partition(s)/commit, ${inFlight} in flight: ${(commits / seconds).toFixed(0)} commits/s, ${((commits * perCommit) / seconds).toFixed(0)} offsets/s, p50 ${quantile(latencies, 0.5).toFixed(2)} ms, p99 ${quantile(latencies, 0.99).toFixed(2)} ms, broker CPU ${(brokerCpu * 100).toFixed(0)}%`,
+          `\n${perCommit} partition(s)/commit, ${inFlight} in flight: ${(commits / seconds).toFixed(0)} commits/s, ${((commits * perCommit) / seconds).toFixed(0)} offsets/s, p50 ${quantile(latencies, 0.5).toFixed(2)} ms, p99 ${quantile(latencies, 0.99).toFixed(2)} ms, broker CPU ${(brokerCpu * 100).toFixed(0)}%, bench process CPU ${(clientCpu * 100).toFixed(0)}%`,
         );
         console.log(`  ${errors} partition errors; __consumer_offsets grew by ${appended} records for ${sent} commits of ${perCommit} (warm-up included); ${verified}`);
         if (failure !== undefined) throw failure;
@@ -174,10 +180,10 @@ try {
 }
 
 console.log(`\nsummary (${values.duration} s per case; commits/s and partition offsets/s; latency per request)`);
-console.log('per commit  in flight   commits/s   offsets/s   p50 ms   p99 ms   max ms   broker CPU   errors   extra records   fetched back');
+console.log('per commit  in flight   commits/s   offsets/s   p50 ms   p99 ms   max ms   broker CPU  bench CPU   errors   extra records   fetched back');
 for (const r of results) {
   const l = r.latenciesMs;
   console.log(
-    `${String(r.perCommit).padStart(10)} ${String(r.inFlight).padStart(10)} ${num(r.commits / r.seconds, 0, 11)} ${num((r.commits * r.perCommit) / r.seconds, 0, 11)} ${num(quantile(l, 0.5), 2)} ${num(quantile(l, 0.99), 2)} ${num(l.at(-1) ?? NaN, 2)} ${num(r.brokerCpu * 100, 0, 11)}% ${String(r.errors).padStart(8)} ${String(r.appended).padStart(15)}   ${r.verified.startsWith('OffsetFetch') ? 'yes' : 'NO'}`,
+    `${String(r.perCommit).padStart(10)} ${String(r.inFlight).padStart(10)} ${num(r.commits / r.seconds, 0, 11)} ${num((r.commits * r.perCommit) / r.seconds, 0, 11)} ${num(quantile(l, 0.5), 2)} ${num(quantile(l, 0.99), 2)} ${num(l.at(-1) ?? NaN, 2)} ${num(r.brokerCpu * 100, 0, 11)}% ${num(r.clientCpu * 100, 0, 9)}% ${String(r.errors).padStart(8)} ${String(r.appended).padStart(15)}   ${r.verified.startsWith('OffsetFetch') ? 'yes' : 'NO'}`,
   );
 }
