@@ -1,12 +1,13 @@
 // Renders conformance/README.md from the result files the client suites wrote
-// (`<os tmpdir>/samsa-conformance/<client>.json`): the client × check matrix, client versions,
-// the reasons behind every skip and n/a, and how to run the suite. The output depends only on the
+// (`<os tmpdir>/samsa-conformance/*.json`): the client × check matrix, the consumer-group
+// scenario matrix, client versions, the reasons behind every skip and n/a, and how to run the
+// suite. The output depends only on the
 // result files, so the same run renders the same README.
 // Usage: npx vitest run conformance; npx tsx conformance/write-matrix.ts [--out <file>]
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHECKS } from './harness/checks.ts';
+import { checksOf, type MatrixKind } from './harness/checks.ts';
 import { RESULTS_DIR, type ClientResults, type Outcome } from './harness/results.ts';
 
 /** Clients in the order the matrix shows them; unknown ones follow alphabetically. */
@@ -23,7 +24,9 @@ export function loadResults(dir = RESULTS_DIR): ClientResults[] {
   return all.sort((a, b) => rank(a.client) - rank(b.client) || a.client.localeCompare(b.client));
 }
 
-export function renderMatrix(clients: readonly ClientResults[]): string {
+export function renderMatrix(all: readonly ClientResults[]): string {
+  const clients = all.filter((c) => (c.matrix ?? 'clients') === 'clients');
+  const groupClients = all.filter((c) => c.matrix === 'groups');
   const notes: string[] = [];
   const noteIndex = new Map<string, number>();
   const noteFor = (text: string): number => {
@@ -64,23 +67,41 @@ export function renderMatrix(clients: readonly ClientResults[]): string {
   lines.push('expected failure naming a FINDINGS.md entry. skipped: not run, for the reason in the note.');
   lines.push('n/a: the client has no such feature. Numbers refer to the notes below the table.');
   lines.push('');
-  lines.push(`| check | ${clients.map((c) => c.title).join(' | ')} |`);
-  lines.push(`| --- | ${clients.map(() => '---').join(' | ')} |`);
-  for (const check of CHECKS) {
-    const cells = clients.map((c) => {
-      const r = c.results.find((x) => x.check === check.id);
-      if (!r) return 'not run';
-      const note = r.note === undefined ? '' : ` [${noteFor(r.note)}]`;
-      return `${CELL[r.outcome]}${note}`;
-    });
-    lines.push(`| ${check.title} | ${cells.join(' | ')} |`);
+  const table = (matrix: MatrixKind, columns: readonly ClientResults[]): void => {
+    lines.push(`| check | ${columns.map((c) => c.title).join(' | ')} |`);
+    lines.push(`| --- | ${columns.map(() => '---').join(' | ')} |`);
+    for (const check of checksOf(matrix)) {
+      const cells = columns.map((c) => {
+        const r = c.results.find((x) => x.check === check.id);
+        if (!r) return 'not run';
+        const note = r.note === undefined ? '' : ` [${noteFor(r.note)}]`;
+        return `${CELL[r.outcome]}${note}`;
+      });
+      lines.push(`| ${check.title} | ${cells.join(' | ')} |`);
+    }
+  };
+  table('clients', clients);
+  if (groupClients.length > 0) {
+    lines.push('');
+    lines.push('## Consumer groups');
+    lines.push('');
+    lines.push('Scenarios in `conformance/groups/`: each member is its own process (a kafkajs script or a Python');
+    lines.push('program), killed with SIGKILL where a check says so, against a broker process with');
+    lines.push('`group.initial.rebalance.delay.ms=0` and 6000 ms session timeouts. Members commit each record');
+    lines.push('after processing it; a record processed again after its offset was committed counts as a failure.');
+    lines.push('');
+    lines.push('| client | version |');
+    lines.push('| --- | --- |');
+    for (const c of groupClients) lines.push(`| ${c.title} | ${c.version} |`);
+    lines.push('');
+    table('groups', groupClients);
   }
   lines.push('');
   lines.push('## Notes');
   lines.push('');
   notes.forEach((n, i) => lines.push(`${i + 1}. ${n.replace(/\|/g, '\\|')}`));
   const counts = new Map<Outcome, number>();
-  for (const c of clients) for (const r of c.results) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
+  for (const c of all) for (const r of c.results) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
   lines.push('');
   lines.push(`Totals: ${(['pass', 'fail', 'expected-fail', 'skip', 'n/a'] as const).map((o) => `${counts.get(o) ?? 0} ${CELL[o].replace(/\*/g, '').toLowerCase()}`).join(', ')}.`);
   lines.push('');

@@ -24,6 +24,31 @@ export const CHECKS = [
 
 export type CheckId = (typeof CHECKS)[number]['id'];
 
-export function checkTitle(id: CheckId): string {
-  return CHECKS.find((c) => c.id === id)!.title;
+/**
+ * Consumer-group scenarios (conformance/groups/), a matrix of their own: several members of one
+ * client, each in its own process, against one broker process that is restarted and crashed.
+ */
+export const GROUP_CHECKS = [
+  { id: 'group-failover', title: 'Three members share 6 partitions; a killed member\'s partitions move; every record processed, none again after its commit' },
+  { id: 'group-cooperative', title: 'Cooperative-sticky: after a kill only the dead member\'s partitions are newly assigned; survivors revoke nothing' },
+  { id: 'group-resume', title: 'A consumer restarted in its group resumes at the committed offsets' },
+  { id: 'group-broker-sigterm', title: 'Broker restart (SIGTERM) keeps the group and every committed offset' },
+  { id: 'group-broker-sigkill', title: 'Broker crash (SIGKILL) keeps the group and every committed offset' },
+  { id: 'group-static-member', title: 'A static member (group.instance.id) restarted within the session timeout gets its partitions back; the others see no rebalance' },
+  { id: 'group-describe-lag', title: '`samsa consumer-groups --describe` shows each partition\'s committed offset, end offset and lag' },
+] as const;
+
+export type GroupCheckId = (typeof GROUP_CHECKS)[number]['id'];
+
+/** Which matrix a result file belongs to: per-client checks, or group scenarios. */
+export type MatrixKind = 'clients' | 'groups';
+
+export type AnyCheckId = CheckId | GroupCheckId;
+
+export function checksOf(matrix: MatrixKind): ReadonlyArray<{ id: AnyCheckId; title: string }> {
+  return matrix === 'groups' ? GROUP_CHECKS : CHECKS;
+}
+
+export function checkTitle(id: AnyCheckId): string {
+  return [...CHECKS, ...GROUP_CHECKS].find((c) => c.id === id)!.title;
 }

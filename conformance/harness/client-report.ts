@@ -1,8 +1,8 @@
 // Registers a client's conformance checks as vitest tests and records each outcome, so the
 // matrix in conformance/README.md is rendered from what actually ran (write-matrix.ts).
 // Invariants:
-// - One result file per client, `<os tmpdir>/samsa-conformance/<client>.json`, rewritten whole
-//   after every outcome; a run of a client's test file starts it afresh.
+// - One result file per client and matrix, `<os tmpdir>/samsa-conformance/<client>.json` (or
+//   `groups-<client>.json` for the group scenarios), rewritten whole after every outcome; a run of a client's test file starts it afresh.
 // - A check the broker cannot serve yet (an API it does not advertise) is skipped at run time
 //   with the reason, never silently passed; a check the client has no feature for is "n/a".
 // - An expected failure (`knownBrokerBug`) names its entry in FINDINGS.md and runs as `it.fails`,
@@ -13,7 +13,7 @@ import { describe, it, type TestContext } from 'vitest';
 import { API_SPECS, type ApiKey } from '../../protocol/generated/api-table.ts';
 import { KafkaConnection } from '../../protocol/client/connection.ts';
 import { parseHostPort } from '../../protocol/client/client.ts';
-import { CHECKS, type CheckId } from './checks.ts';
+import { checksOf, type AnyCheckId, type MatrixKind } from './checks.ts';
 import { RESULTS_DIR, type ClientResults, type Outcome } from './results.ts';
 
 export interface CheckOptions {
@@ -25,6 +25,8 @@ export interface CheckOptions {
   requiresWhy?: string;
   /** A FINDINGS.md id (e.g. "F1"): the check is a known broker bug and runs as `it.fails`. */
   knownBrokerBug?: string;
+  /** Asked when the check runs: a reason to skip it (something it needs is missing), or undefined. */
+  unavailable?: () => Promise<string | undefined>;
   timeoutMs?: number;
 }
 
@@ -33,13 +35,13 @@ export class ClientReport {
   /** API key -> max version the broker advertises; set by probe(). */
   private advertised: Map<number, number> | undefined;
 
-  constructor(client: string, title: string) {
-    this.data = { client, title, version: 'unknown', results: [] };
+  constructor(client: string, title: string, matrix: MatrixKind = 'clients') {
+    this.data = matrix === 'clients' ? { client, title, version: 'unknown', results: [] } : { client, matrix, title, version: 'unknown', results: [] };
     this.flush();
   }
 
   get file(): string {
-    return join(RESULTS_DIR, `${this.data.client}.json`);
+    return join(RESULTS_DIR, `${this.data.matrix === 'groups' ? 'groups-' : ''}${this.data.client}.json`);
   }
 
   setVersion(version: string): void {
@@ -63,7 +65,7 @@ export class ClientReport {
   }
 
   /** Registers one check as a test. */
-  check(id: CheckId, title: string, fn: (ctx: TestContext) => Promise<void>, options: CheckOptions = {}): void {
+  check(id: AnyCheckId, title: string, fn: (ctx: TestContext) => Promise<void>, options: CheckOptions = {}): void {
     const name = `${id}: ${title}`;
     const body = async (ctx: TestContext): Promise<void> => {
       const missing = (options.requires ?? []).filter((api) => !this.advertises(api)).map((api) => API_SPECS[api].name);
@@ -72,6 +74,12 @@ export class ClientReport {
         console.warn(`[conformance] ${this.data.title} ${id} skipped: ${reason}`);
         this.record(id, 'skip', reason);
         ctx.skip(reason);
+      }
+      const unavailable = await options.unavailable?.();
+      if (unavailable !== undefined) {
+        console.warn(`[conformance] ${this.data.title} ${id} skipped: ${unavailable}`);
+        this.record(id, 'skip', unavailable);
+        ctx.skip(unavailable);
       }
       try {
         await fn(ctx);
@@ -88,12 +96,12 @@ export class ClientReport {
   }
 
   /** The client has no feature for this check. */
-  notApplicable(id: CheckId, reason: string): void {
+  notApplicable(id: AnyCheckId, reason: string): void {
     this.record(id, 'n/a', reason);
   }
 
   /** A check not driven for this client yet: a visible skip with the reason in its title. */
-  pending(id: CheckId, name: string, reason: string): void {
+  pending(id: AnyCheckId, name: string, reason: string): void {
     this.record(id, 'skip', reason);
     it.skip(`${name} — skipped: ${reason}`, () => undefined);
   }
@@ -101,13 +109,13 @@ export class ClientReport {
   /** The client cannot run here at all: every check is skipped, visibly. */
   unavailable(reason: string): void {
     console.warn(`[conformance] ${this.data.title} skipped: ${reason}`);
-    for (const c of CHECKS) if (!this.data.results.some((r) => r.check === c.id)) this.record(c.id, 'skip', reason);
+    for (const c of checksOf(this.data.matrix ?? 'clients')) if (!this.data.results.some((r) => r.check === c.id)) this.record(c.id, 'skip', reason);
     describe.skip(`${this.data.title} — skipped: ${reason}`, () => {
       it('all checks', () => undefined);
     });
   }
 
-  private record(check: CheckId, outcome: Outcome, note?: string): void {
+  private record(check: AnyCheckId, outcome: Outcome, note?: string): void {
     this.data.results = this.data.results.filter((r) => r.check !== check);
     this.data.results.push(note === undefined ? { check, outcome } : { check, outcome, note });
     this.flush();

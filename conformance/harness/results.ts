@@ -2,12 +2,12 @@
 // client-report.ts during a run, read by write-matrix.ts to render the matrix.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CheckId } from './checks.ts';
+import type { AnyCheckId, MatrixKind } from './checks.ts';
 
 export type Outcome = 'pass' | 'fail' | 'expected-fail' | 'skip' | 'n/a';
 
 export interface CheckResult {
-  check: CheckId;
+  check: AnyCheckId;
   outcome: Outcome;
   /** Why it was skipped or n/a, the finding of an expected failure, or the first line of an error. */
   note?: string;
@@ -15,6 +15,8 @@ export interface CheckResult {
 
 export interface ClientResults {
   client: string;
+  /** The matrix the results go in; per-client checks when absent. */
+  matrix?: MatrixKind;
   /** How the matrix names the client, e.g. "kafka-python". */
   title: string;
   /** Versions of the client and the libraries under it, as detected. */

@@ -1,0 +1,17 @@
+// Consumer-group scenarios with kafka-python members, each a Python process running member.py.
+// kafka-python 2.0.2 has eager assignors only and no static membership.
+import { pythonModuleVersion } from '../harness/python.ts';
+import { defineGroupSuite } from './group-suite.ts';
+import { pythonCommitted, pythonMember } from './python-members.ts';
+
+await defineGroupSuite({
+  client: 'kafka-python',
+  title: 'kafka-python',
+  detect: () => pythonModuleVersion('kafka', 'kafka.__version__', 'python3-kafka'),
+  member: (config) => pythonMember('kafka-python', config),
+  committed: (bootstrap, group, topic, partitions) => pythonCommitted('kafka-python', bootstrap, group, topic, partitions),
+  notApplicable: {
+    'group-cooperative': 'kafka-python 2.0.2 has no cooperative rebalancing (eager assignors only)',
+    'group-static-member': 'kafka-python 2.0.2 has no static membership (group_instance_id)',
+  },
+});
