@@ -1,14 +1,19 @@
-// `samsa console-consumer`: Kafka's kafka-console-consumer.sh with manual assignment. Without
-// --partition it reads every partition of the topic; it starts at the latest offset unless
-// --from-beginning or --offset, prints each record with DefaultMessageFormatter's rules, and stops
-// after --max-messages, after --timeout-ms without a record, or on SIGINT/SIGTERM, then prints
-// "Processed a total of N messages" on stderr. Consumer groups (--group) are not available.
+// `samsa console-consumer`: Kafka's kafka-console-consumer.sh. Without --partition it subscribes
+// to the topic through a consumer group: --group (or group.id), whose offsets it commits every
+// auto.commit.interval.ms and on close, or else a generated `console-consumer-<n>` group that
+// commits nothing (enable.auto.commit=false unless given), as Kafka 3.9's tool does. With
+// --partition it assigns that partition and seeks (--offset, or earliest/latest), committing to
+// the group only if one was given. Where a group has no committed offset, it starts at the latest
+// offset unless --from-beginning (auto.offset.reset). Each record is printed with
+// DefaultMessageFormatter's rules; it stops after --max-messages, after --timeout-ms without a
+// record, or on SIGINT/SIGTERM, then prints "Processed a total of N messages" on stderr.
 import { Command } from 'commander';
 import { CliError, clientFor, collect, parseInteger, parseKeyValues, processIo, runAction } from './command-io.ts';
 import type { CommandIo } from './command-io.ts';
 import { formatRecord, formatterConfig } from './message-formatter.ts';
 import type { FormatterConfig } from './message-formatter.ts';
-import { RecordConsumer } from './record-consumer.ts';
+import { DEFAULT_AUTO_COMMIT_INTERVAL_MS, GroupConsumer } from './group-consumer.ts';
+import type { GroupMemberSettings } from './group-member.ts';
 import type { StartPosition } from './record-consumer.ts';
 
 export interface ConsoleConsumerOptions {
@@ -23,6 +28,13 @@ export interface ConsoleConsumerOptions {
   isolationLevel: number;
   formatter: FormatterConfig;
   maxPartitionFetchBytes?: number;
+  /** group.id: the one given, or a generated one. */
+  groupId: string;
+  /** enable.auto.commit: true when a group was given, false for a generated one, unless set. */
+  autoCommit: boolean;
+  autoCommitIntervalMs: number;
+  /** client.id and the group member's timeouts from --consumer-property. */
+  member: Partial<GroupMemberSettings> & { clientId: string };
 }
 
 interface RawConsoleConsumerOptions {
@@ -53,14 +65,13 @@ export function defineConsoleConsumerOptions(cmd: Command): Command {
     .option('--timeout-ms <ms>', 'Exit when no record arrived for this long.')
     .option('--property <prop>', 'Formatter properties: print.timestamp, print.partition, print.offset, print.headers, print.key, print.value, key.separator, line.separator, headers.separator, headers.key.separator, null.literal (repeatable).', collect)
     .option('--formatter-property <prop>', 'Same as --property.', collect)
-    .option('--consumer-property <prop>', 'A consumer property: isolation.level, max.partition.fetch.bytes, auto.offset.reset (repeatable).', collect)
+    .option('--consumer-property <prop>', 'A consumer property: group.id, client.id, enable.auto.commit, auto.commit.interval.ms, auto.offset.reset, isolation.level, max.partition.fetch.bytes, session.timeout.ms, heartbeat.interval.ms, max.poll.interval.ms (repeatable).', collect)
     .option('--isolation-level <level>', 'read_committed or read_uncommitted.', 'read_uncommitted')
     .option('--formatter <class>', 'The message formatter; only the default one is available.')
-    .option('--group <group>', 'A consumer group (not available yet).');
+    .option('--group <group>', 'The consumer group id of the consumer.');
 }
 
 export function toConsoleConsumerOptions(raw: RawConsoleConsumerOptions & { formatterProperty?: string[] }): ConsoleConsumerOptions {
-  if (raw.group !== undefined) throw new CliError('Consumer groups are not available yet in samsa console-consumer: leave out --group (partitions are assigned manually).');
   if (raw.bootstrapServer === undefined) throw new CliError('Missing required argument "[bootstrap-server]"');
   if (raw.topic === undefined) throw new CliError(raw.include !== undefined ? '--include is not supported: give --topic' : 'Exactly one of --include/--topic is required.');
   if (raw.formatter !== undefined && !/DefaultMessageFormatter$/.test(raw.formatter)) throw new CliError(`Formatter ${raw.formatter} is not available; only kafka.tools.DefaultMessageFormatter is`);
@@ -81,6 +92,29 @@ export function toConsoleConsumerOptions(raw: RawConsoleConsumerOptions & { form
     else if (/^\d+$/.test(v)) start = BigInt(v);
     else throw new CliError(`The provided offset value '${raw.offset}' is incorrect. Valid values are 'earliest', 'latest', or a non-negative long.`);
   }
+  const groupIds = new Set<string>();
+  if (raw.group !== undefined) groupIds.add(raw.group);
+  if (consumerProps.has('group.id')) groupIds.add(consumerProps.get('group.id')!);
+  if (groupIds.size > 1) {
+    throw new CliError(
+      `The group ids provided in different places (directly using '--group', via '--consumer-property', or via '--consumer.config') do not match. Detected group ids: ${[...groupIds].map((g) => `'${g}'`).join(', ')}`,
+    );
+  }
+  const groupGiven = groupIds.size === 1;
+  // A generated group is not meant to be used again: it commits nothing unless asked to.
+  const groupId = groupGiven ? [...groupIds][0]! : `console-consumer-${Math.floor(Math.random() * 100_000)}`;
+  const autoCommitText = consumerProps.get('enable.auto.commit')?.trim().toLowerCase();
+  if (autoCommitText !== undefined && autoCommitText !== 'true' && autoCommitText !== 'false') {
+    throw new CliError(`Invalid value ${autoCommitText} for configuration enable.auto.commit: Expected value to be either true or false`);
+  }
+  const intProp = (name: string, min: number): number | undefined => parseInteger(name, consumerProps.get(name), min);
+  const member: Partial<GroupMemberSettings> & { clientId: string } = { clientId: consumerProps.get('client.id') ?? `consumer-${groupId}-1` };
+  const sessionTimeoutMs = intProp('session.timeout.ms', 1);
+  const heartbeatIntervalMs = intProp('heartbeat.interval.ms', 1);
+  const rebalanceTimeoutMs = intProp('max.poll.interval.ms', 1);
+  if (sessionTimeoutMs !== undefined) member.sessionTimeoutMs = sessionTimeoutMs;
+  if (heartbeatIntervalMs !== undefined) member.heartbeatIntervalMs = heartbeatIntervalMs;
+  if (rebalanceTimeoutMs !== undefined) member.rebalanceTimeoutMs = rebalanceTimeoutMs;
   const maxPartitionFetchBytes = consumerProps.has('max.partition.fetch.bytes') ? parseInteger('max.partition.fetch.bytes', consumerProps.get('max.partition.fetch.bytes'), 1) : undefined;
   return {
     bootstrapServer: raw.bootstrapServer,
@@ -92,6 +126,10 @@ export function toConsoleConsumerOptions(raw: RawConsoleConsumerOptions & { form
     isolationLevel: isolation === 'read_committed' ? 1 : 0,
     formatter: formatterConfig(parseKeyValues([...(raw.property ?? []), ...(raw.formatterProperty ?? [])], '--property')),
     maxPartitionFetchBytes,
+    groupId,
+    autoCommit: autoCommitText === undefined ? groupGiven : autoCommitText === 'true',
+    autoCommitIntervalMs: intProp('auto.commit.interval.ms', 0) ?? DEFAULT_AUTO_COMMIT_INTERVAL_MS,
+    member,
   };
 }
 
@@ -101,19 +139,27 @@ export interface ConsumeControl {
 }
 
 export async function runConsoleConsumer(o: ConsoleConsumerOptions, io: CommandIo, control: ConsumeControl = { stopped: false }): Promise<void> {
-  const client = clientFor(o.bootstrapServer, 'console-consumer');
+  const client = clientFor(o.bootstrapServer, o.member.clientId);
   let count = 0;
-  try {
-    const consumer = new RecordConsumer(client, o.topic, {
+  const consumer = new GroupConsumer(client, o.topic, {
+    groupId: o.groupId,
+    autoCommit: o.autoCommit,
+    autoCommitIntervalMs: o.autoCommitIntervalMs,
+    member: o.member,
+    consumer: {
       isolationLevel: o.isolationLevel,
       autoOffsetReset: o.start === 'earliest' ? 'earliest' : 'latest',
       ...(o.maxPartitionFetchBytes !== undefined ? { partitionMaxBytes: o.maxPartitionFetchBytes } : {}),
-    });
+    },
+  });
+  try {
     const all = await consumer.partitions();
-    if (o.partition !== undefined && !all.includes(o.partition)) {
-      throw new CliError(`Error processing message, terminating consumer process: partition ${o.partition} of topic ${o.topic} does not exist`);
+    if (o.partition !== undefined) {
+      if (!all.includes(o.partition)) {
+        throw new CliError(`Error processing message, terminating consumer process: partition ${o.partition} of topic ${o.topic} does not exist`);
+      }
+      await consumer.assign([o.partition], o.start);
     }
-    await consumer.assign(o.partition === undefined ? all : [o.partition], o.start);
     let lastRecordAt = Date.now();
     while (!control.stopped && (o.maxMessages < 0 || count < o.maxMessages)) {
       if (o.timeoutMs !== undefined && Date.now() - lastRecordAt >= o.timeoutMs) {
@@ -133,7 +179,11 @@ export async function runConsoleConsumer(o: ConsoleConsumerOptions, io: CommandI
     }
   } finally {
     io.err(`Processed a total of ${count} messages\n`);
-    await client.close();
+    try {
+      await consumer.close();
+    } finally {
+      await client.close();
+    }
   }
 }
 

@@ -153,7 +153,7 @@ describe('console producer and consumer options', () => {
     expect(() => producer(...B)).toThrow('Missing required argument "[topic]"');
   });
 
-  it('reads consumer start positions and refuses groups and bad combinations', () => {
+  it('reads consumer start positions, groups and bad combinations', () => {
     expect(consumer(...B, '--topic', 't').start).toBe('latest');
     expect(consumer(...B, '--topic', 't', '--from-beginning').start).toBe('earliest');
     expect(consumer(...B, '--topic', 't', '--partition', '1', '--offset', '5')).toMatchObject({ partition: 1, start: 5n });
@@ -161,7 +161,13 @@ describe('console producer and consumer options', () => {
     expect(() => consumer(...B, '--topic', 't', '--offset', '5')).toThrow('The partition is required when offset is specified.');
     expect(() => consumer(...B, '--topic', 't', '--partition', '0', '--offset', '5', '--from-beginning')).toThrow(/cannot be specified together/);
     expect(() => consumer(...B, '--topic', 't', '--partition', '0', '--offset', '-3')).toThrow(/non-negative long/);
-    expect(() => consumer(...B, '--topic', 't', '--group', 'g')).toThrow(/Consumer groups are not available yet/);
+    expect(consumer(...B, '--topic', 't', '--group', 'g')).toMatchObject({ groupId: 'g', autoCommit: true, autoCommitIntervalMs: 5000, member: { clientId: 'consumer-g-1' } });
+    expect(consumer(...B, '--topic', 't', '--group', 'g', '--consumer-property', 'enable.auto.commit=false').autoCommit).toBe(false);
+    // Without a group, Kafka's tool makes one up and commits nothing to it.
+    const generated = consumer(...B, '--topic', 't');
+    expect(generated.groupId).toMatch(/^console-consumer-\d{1,5}$/);
+    expect(generated.autoCommit).toBe(false);
+    expect(() => consumer(...B, '--topic', 't', '--group', 'g', '--consumer-property', 'group.id=h')).toThrow("Detected group ids: 'g', 'h'");
     expect(consumer(...B, '--topic', 't', '--max-messages', '10', '--timeout-ms', '500')).toMatchObject({ maxMessages: 10, timeoutMs: 500 });
   });
 });

@@ -178,12 +178,6 @@ describe('samsa console-producer, console-consumer and get-offsets', () => {
     expect(r.stderr).toContain('TimeoutException');
     expect(r.stderr).toContain('Processed a total of 2 messages');
   });
-
-  it('refuses --group with a clear message', async () => {
-    const r = await samsa(['console-consumer', ...B, '--topic', 'cli-one', '--group', 'g1']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('Consumer groups are not available yet');
-  });
 });
 
 describe('samsa perf tests', () => {
