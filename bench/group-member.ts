@@ -147,7 +147,7 @@ export class GroupMember {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? Math.floor(options.sessionTimeoutMs / 3);
   }
 
-  /** Connects and starts joining; `run()`'s promise settles when the member stops or fails. */
+  /** Connects and starts joining in the background; a failure is reported as a 'failed' event. */
   async start(): Promise<void> {
     this.conn = await KafkaConnection.connect(this.options.host, this.options.port, { clientId: this.options.clientId ?? 'samsa-bench-member' });
     this.running = this.loop().catch((error: unknown) => {
