@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { configsCommand } from './configs.ts';
 import { consoleConsumerCommand } from './console-consumer.ts';
 import { consoleProducerCommand } from './console-producer.ts';
+import { consumerGroupsCommand } from './consumer-groups.ts';
 import { consumerPerfTestCommand } from './consumer-perf-test.ts';
 import { getOffsetsCommand } from './get-offsets.ts';
 import { producerPerfTestCommand } from './producer-perf-test.ts';
@@ -45,6 +46,7 @@ export function buildProgram(): Program {
     .addCommand(configsCommand())
     .addCommand(consoleProducerCommand())
     .addCommand(consoleConsumerCommand())
+    .addCommand(consumerGroupsCommand())
     .addCommand(getOffsetsCommand())
     .addCommand(producerPerfTestCommand())
     .addCommand(consumerPerfTestCommand());
