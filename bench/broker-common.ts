@@ -29,6 +29,8 @@ export interface BenchOptions {
   /** Skip the machine-limit probes (they take several seconds). */
   noLimits: boolean;
   loadgen: 'internal' | 'rdkafka';
+  /** Broker config overrides (`--override key=value`, repeatable), as `--override` of `npm start`. */
+  brokerOverrides: Record<string, string>;
 }
 
 /** Options every broker benchmark takes; `--duration 5` for a quick run. */
@@ -45,6 +47,7 @@ export function benchOptions(argv = process.argv.slice(2)): BenchOptions {
       'max-in-flight': { type: 'string', default: '8' },
       'no-limits': { type: 'boolean', default: false },
       loadgen: { type: 'string', default: 'internal' },
+      override: { type: 'string', multiple: true, default: [] },
     },
     strict: true,
   });
@@ -60,6 +63,13 @@ export function benchOptions(argv = process.argv.slice(2)): BenchOptions {
     maxInFlight: Number(values['max-in-flight']),
     noLimits: values['no-limits'],
     loadgen,
+    brokerOverrides: Object.fromEntries(
+      values.override.map((kv) => {
+        const eq = kv.indexOf('=');
+        if (eq <= 0) throw new TypeError(`--override ${kv}: expected key=value`);
+        return [kv.slice(0, eq), kv.slice(eq + 1)];
+      }),
+    ),
   };
 }
 

@@ -26,7 +26,7 @@ export async function runConsumeBench(opts: BenchOptions, limits: MachineLimits 
   const figures: ConsumeFigures[] = [];
   let printedHeader = false;
   for (const partitions of opts.partitions) {
-    const broker = await startBenchBroker({ 'num.partitions': String(partitions) });
+    const broker = await startBenchBroker({ 'num.partitions': String(partitions), ...opts.brokerOverrides });
     try {
       if (!(await brokerServes(broker.bootstrap, ApiKey.Fetch))) {
         console.log('the broker does not serve Fetch yet: consume benchmark skipped');

@@ -34,7 +34,7 @@ export async function runProduceBench(opts: BenchOptions, limits: MachineLimits 
   console.log('partitions  acks   peak MB/s  records/s  p50     p99   | half: offered MB/s  got MB/s   p50     p99   p99.9');
   const figures: ProduceFigures[] = [];
   for (const partitions of opts.partitions) {
-    const broker = await startBenchBroker({ 'num.partitions': String(partitions) });
+    const broker = await startBenchBroker({ 'num.partitions': String(partitions), ...opts.brokerOverrides });
     try {
       for (const acks of [1, -1]) {
         const topic = `bench-produce-acks${acks === 1 ? '1' : 'all'}`;
