@@ -56,6 +56,8 @@ export interface ConsumerGroupsOptions {
   listTypes?: string[];
   reset?: ResetSpec;
   execute: boolean;
+  /** Neither --execute nor --dry-run: Kafka warns that nothing will be done. */
+  warnNoExecute: boolean;
   timeoutMs: number;
 }
 
@@ -185,6 +187,7 @@ export function toConsumerGroupsOptions(raw: RawConsumerGroupsOptions, now = Dat
     listTypes,
     reset,
     execute: raw.execute === true,
+    warnNoExecute: action === 'reset-offsets' && raw.execute !== true && raw.dryRun !== true,
     timeoutMs: parseInteger('--timeout', raw.timeout, 1) ?? 5000,
   };
 }
@@ -670,7 +673,7 @@ async function parseTopicPartitions(client: KafkaClient, topicArgs: readonly str
 }
 
 async function resetOffsets(client: KafkaClient, o: ConsumerGroupsOptions, io: CommandIo): Promise<void> {
-  if (!o.execute) {
+  if (o.warnNoExecute) {
     io.err(
       'WARN: No action will be performed as the --execute option is missing.In a future major release, the default behavior of this command will be to prompt the user before executing the reset rather than doing a dry run. You should add the --dry-run option explicitly if you are scripting this command and want to keep the current default behavior without prompting.\n',
     );
