@@ -289,54 +289,74 @@ export async function defineGroupSuite(o: GroupSuiteOptions): Promise<void> {
       requires: [ApiKey.DescribeGroups, ApiKey.ListGroups],
     });
 
-    check('group-static-member', 'a static member killed and restarted within the session timeout gets its partitions back; the others see no rebalance', async () => {
+    check('group-static-member', 'static members killed and restarted within the session timeout (a follower, then the leader) get their partitions back; the others see no rebalance', async () => {
       const topic = t('static');
       const group = t('static-group');
       await createTopic(topic);
       const ledger = new GroupLedger();
       const instance = (i: number): Partial<MemberConfig> => ({ instanceId: `${o.client}-static-${i}` });
-      const members = [0, 1, 2].map((i) => startMember(`static-m${i}`, group, topic, ledger, instance(i)));
+      // The first member to join leads the group: start it alone so the leader is known.
+      const members = [startMember('static-m0', group, topic, ledger, instance(0))];
+      await until('the first static member to own every partition', () => members[0]!.owned.size === PARTITIONS, SETTLE_MS, members);
+      members.push(...[1, 2].map((i) => startMember(`static-m${i}`, group, topic, ledger, instance(i))));
       await until('three static members to own the 6 partitions between them', () => members.every((m) => m.owned.size > 0) && members.reduce((n, m) => n + m.owned.size, 0) === PARTITIONS, SETTLE_MS, members);
       const first = await produce(topic, 'static-a', 30);
       await until('every record processed', () => allProcessed(ledger, first), SETTLE_MS, members);
 
-      const [gone, ...others] = [members[2]!, members[0]!, members[1]!];
-      const goneOwned = [...gone.owned].sort((a, b) => a - b);
-      const marks = others.map((m) => m.events.length);
-      await gone.kill();
-      const killedAt = Date.now();
-      const back = startMember('static-m2-again', group, topic, ledger, instance(2));
-      await until('the restarted static member to get partitions', () => back.owned.size > 0, SETTLE_MS, [back, ...others]);
-      expect([...back.owned].sort((a, b) => a - b), 'partitions of the restarted static member').toEqual(goneOwned);
+      /** Kills member i and starts it again with the same group.instance.id; it must get the same partitions. */
+      const restart = async (i: number): Promise<{ back: GroupMember; killedAt: number }> => {
+        const gone = members[i]!;
+        const goneOwned = [...gone.owned].sort((a, b) => a - b);
+        await gone.kill();
+        const killedAt = Date.now();
+        const back = startMember(`static-m${i}-again`, group, topic, ledger, instance(i));
+        members[i] = back;
+        await until(`restarted static member ${i} to get partitions`, () => back.owned.size > 0, SETTLE_MS, members);
+        expect([...back.owned].sort((a, b) => a - b), `partitions of restarted static member ${i}`).toEqual(goneOwned);
+        return { back, killedAt };
+      };
+      const marks = new Map(members.map((m) => [m, m.events.length]));
+      const follower = await restart(2);
+      marks.set(follower.back, follower.back.events.length);
+      const leader = await restart(0);
       const second = await produce(topic, 'static-b', 30);
-      await until('every record processed', () => allProcessed(ledger, second), SETTLE_MS, [back, ...others]);
-      // Past the killed instance's session timeout: its old session must not expire and rebalance.
-      await until('the old session timeout to pass', () => Date.now() > killedAt + SESSION_TIMEOUT_MS + 2000, SESSION_TIMEOUT_MS + 5000);
-      others.forEach((m, i) => {
-        expect(m.eventsOf('revoked', marks[i]).flatMap((e) => e.partitions), `${m.name} revoked after the static restart`).toEqual([]);
-        expect(m.eventsOf('assigned', marks[i]), `${m.name} assigned after the static restart`).toEqual([]);
-      });
-      expect([...back.owned].sort((a, b) => a - b)).toEqual(goneOwned);
+      await until('every record processed', () => allProcessed(ledger, second), SETTLE_MS, members);
+      // Past the killed instances' session timeout: their old sessions must not expire and rebalance.
+      await until('the old session timeouts to pass', () => Date.now() > leader.killedAt + SESSION_TIMEOUT_MS + 2000, SESSION_TIMEOUT_MS + 5000);
+      for (const m of [members[1]!, follower.back]) {
+        expect(m.eventsOf('revoked', marks.get(m)).flatMap((e) => e.partitions), `${m.name} revoked after a static restart`).toEqual([]);
+        expect(m.eventsOf('assigned', marks.get(m)), `${m.name} assigned after a static restart`).toEqual([]);
+      }
+      expect(members.reduce((n, m) => n + m.owned.size, 0), members.map((m) => m.describe()).join('\n')).toBe(PARTITIONS);
       expect(ledger.afterCommit, 'records processed again after their offset was committed').toEqual([]);
     }, { requires: [ApiKey.DescribeGroups] });
 
-    check('group-describe-lag', '`samsa consumer-groups --describe --group` shows committed offset, end offset and lag per partition', async () => {
+    check('group-describe-lag', '`samsa consumer-groups --describe --group` shows committed offset, end offset and lag per partition, and the active member', async () => {
       const topic = t('lag');
       const group = t('lag-group');
       await createTopic(topic);
       const ledger = new GroupLedger();
+      const describe = async (): Promise<Array<Record<string, string>>> => {
+        const r = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'broker/cli/samsa.ts'), 'consumer-groups', '--bootstrap-server', broker.bootstrap, '--describe', '--group', group], { cwd: ROOT, timeoutMs: 30_000 });
+        expect(r.code, `samsa consumer-groups exited ${r.code}: ${r.stderr}`).toBe(0);
+        const rows = parseDescribeTable(r.stdout).filter((row) => row['TOPIC'] === topic);
+        expect(rows.every((row) => row['GROUP'] === group), r.stdout).toBe(true);
+        return rows.sort((a, b) => Number(a['PARTITION']) - Number(b['PARTITION']));
+      };
+      const offsets = (rows: Array<Record<string, string>>) => rows.map((row) => ({ partition: Number(row['PARTITION']), current: Number(row['CURRENT-OFFSET']), end: Number(row['LOG-END-OFFSET']), lag: Number(row['LAG']) }));
       const first = await produce(topic, 'lag-a', 30);
-      await (await consumeAll('lag-m0', group, topic, first, ledger)).stop();
+      const member = await consumeAll('lag-m0', group, topic, first, ledger);
       const committed = await endOffsets(topic);
+      // An active member: every partition shown with it, caught up.
+      const active = await describe();
+      expect(offsets(active)).toEqual(committed.map((end, p) => ({ partition: p, current: end, end, lag: 0 })));
+      expect(new Set(active.map((row) => row['CLIENT-ID'])), 'CLIENT-ID of the active member').toEqual(new Set([`${o.client}-lag-m0`]));
+      expect(active.every((row) => row['CONSUMER-ID'] !== '-' && row['HOST'] !== '-'), 'CONSUMER-ID and HOST of the active member').toBe(true);
+      await member.stop();
+      // An empty group with records produced since its commits: the lag is the difference.
       await produce(topic, 'lag-b', 12);
       const ends = await endOffsets(topic);
-      const r = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'broker/cli/samsa.ts'), 'consumer-groups', '--bootstrap-server', broker.bootstrap, '--describe', '--group', group], { cwd: ROOT, timeoutMs: 30_000 });
-      expect(r.code, `samsa consumer-groups exited ${r.code}: ${r.stderr}`).toBe(0);
-      const rows = parseDescribeTable(r.stdout).filter((row) => row['TOPIC'] === topic);
-      const seen = rows.map((row) => ({ partition: Number(row['PARTITION']), current: Number(row['CURRENT-OFFSET']), end: Number(row['LOG-END-OFFSET']), lag: Number(row['LAG']) }));
-      seen.sort((a, b) => a.partition - b.partition);
-      expect(seen).toEqual(ends.map((end, p) => ({ partition: p, current: committed[p]!, end, lag: end - committed[p]! })));
-      expect(rows.every((row) => row['GROUP'] === group)).toBe(true);
+      expect(offsets(await describe())).toEqual(ends.map((end, p) => ({ partition: p, current: committed[p]!, end, lag: end - committed[p]! })));
     }, { unavailable: consumerGroupsCliMissing, requires: [ApiKey.DescribeGroups, ApiKey.ListOffsets] });
   });
 }
