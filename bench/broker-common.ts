@@ -3,6 +3,7 @@
 // creation, produce and fetch runs through the load-generator workers, and printing. Every
 // process started here is stopped here, by pid.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -71,6 +72,11 @@ export function benchOptions(argv = process.argv.slice(2)): BenchOptions {
       }),
     ),
   };
+}
+
+/** Whether the optional librdkafka binding is installed in bench/loadgen (see bench/README.md). */
+export function rdkafkaInstalled(): boolean {
+  return existsSync(join(HERE, 'loadgen/node_modules/@confluentinc/kafka-javascript/package.json'));
 }
 
 /** A broker child process on free loopback ports in a fresh temp dir, auto-creating topics with `numPartitions`. */
@@ -165,6 +171,9 @@ export async function produce(opts: BenchOptions, run: ProduceRun): Promise<Merg
     rateBytesPerSec: (run.rateBytesPerSec ?? 0) / groups.length,
     maxBytes: fill ? Math.ceil(run.maxBytes! / groups.length) : 0,
   }));
+  if (opts.loadgen === 'rdkafka' && !rdkafkaInstalled()) {
+    throw new Error('--loadgen rdkafka needs the librdkafka binding: npm install --prefix bench/loadgen');
+  }
   const script = opts.loadgen === 'rdkafka' ? workerScript('rdkafka-produce-worker.ts') : workerScript('produce-worker.ts');
   return runWorkers(script, configs);
 }

@@ -2,17 +2,8 @@
 // discard-sink.ts, which answers Produce and Fetch without storing) with the same load shapes as
 // the broker benchmarks. A broker figure near its generator's ceiling measures the generator.
 // `npx tsx bench/broker-loadgen.ts [--duration 10] [--partitions 1,8,64]`
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type BenchOptions, benchOptions, describeErrors, fetchLoad, fmt, header, produce, startSinkProcess } from './broker-common.ts';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-
-/** Whether the optional librdkafka binding is installed in bench/loadgen. */
-export function rdkafkaInstalled(): boolean {
-  return existsSync(join(HERE, 'loadgen/node_modules/@confluentinc/kafka-javascript/package.json'));
-}
+import { pathToFileURL } from 'node:url';
+import { type BenchOptions, benchOptions, describeErrors, fetchLoad, fmt, header, produce, rdkafkaInstalled, startSinkProcess } from './broker-common.ts';
 
 export interface Ceiling {
   loadgen: string;

@@ -117,7 +117,8 @@ async function connect(config: ProduceWorkerConfig): Promise<() => Promise<Worke
 
     if (config.rateBytesPerSec > 0) {
       // Fixed schedule: request i leaves at start + i * interval (or when a slot frees, late).
-      const avgRequestBytes = config.partitions.length <= lanes.length ? batchSize : Math.min(config.partitions.length / lanes.length, perRequest) * batchSize;
+      // Requests cycle through every lane's partition groups, so on average they carry this much.
+      const avgRequestBytes = (config.partitions.length / lanes.reduce((n, l) => n + l.groups.length, 0)) * batchSize;
       const interval = (avgRequestBytes / config.rateBytesPerSec) * 1000;
       let i = 0;
       let rr = 0;
