@@ -89,13 +89,16 @@ export function parseServerArgs(argv: readonly string[]): { configFile: string |
   return { configFile, overrides };
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+/** Entry point of `npm start` (through broker/launch.mjs) and of `tsx broker/main.ts`. */
+export async function main(argv: readonly string[]): Promise<void> {
   let args;
   try {
-    args = parseServerArgs(process.argv.slice(2));
+    args = parseServerArgs(argv);
   } catch (err) {
     console.error((err as Error).message);
     process.exit(2);
   }
   await runServer(args.configFile, args.overrides);
 }
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main(process.argv.slice(2));

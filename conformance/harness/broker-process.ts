@@ -1,5 +1,5 @@
 // Starts a real Samsa broker as a child process on free loopback ports, for conformance and
-// fault tests. The broker is the same `broker/main.ts` that `npm start` runs; only its
+// fault tests. The broker is started as `npm start` starts it (broker/launch.mjs); only its
 // listeners and data directory are overridden. Stops only the process it started, by pid.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -81,7 +81,8 @@ export class BrokerProcess {
       'log.dirs': this.dataDir,
       ...this.overrides,
     };
-    const args = ['--import', 'tsx', join(ROOT, 'broker/main.ts')];
+    // The same entry point as `npm start` (the bundled broker, rebuilt when sources change).
+    const args = [join(ROOT, 'broker/launch.mjs')];
     for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: process.env.SAMSA_TEST_LOG_LEVEL ?? 'info' } });
     this.child = child;
