@@ -34,8 +34,8 @@ export const GROUP_CHECKS = [
   { id: 'group-resume', title: 'A consumer restarted in its group resumes at the committed offsets' },
   { id: 'group-broker-sigterm', title: 'Broker restart (SIGTERM) keeps the group and every committed offset' },
   { id: 'group-broker-sigkill', title: 'Broker crash (SIGKILL) keeps the group and every committed offset' },
-  { id: 'group-static-member', title: 'A static member (group.instance.id) restarted within the session timeout gets its partitions back; the others see no rebalance' },
-  { id: 'group-describe-lag', title: '`samsa consumer-groups --describe` shows each partition\'s committed offset, end offset and lag' },
+  { id: 'group-static-member', title: 'Static members (group.instance.id) killed and restarted within the session timeout, a follower then the leader, get their partitions back; the others see no rebalance' },
+  { id: 'group-describe-lag', title: '`samsa consumer-groups --describe` shows the active member, and each partition\'s committed offset, end offset and lag' },
 ] as const;
 
 export type GroupCheckId = (typeof GROUP_CHECKS)[number]['id'];
