@@ -136,6 +136,8 @@ export function toConsoleConsumerOptions(raw: RawConsoleConsumerOptions & { form
 export interface ConsumeControl {
   /** Set to stop after the current poll (a signal). */
   stopped: boolean;
+  /** Set while consuming: cuts short a wait for a rebalance (Kafka's consumer.wakeup()). */
+  wake?: () => void;
 }
 
 export async function runConsoleConsumer(o: ConsoleConsumerOptions, io: CommandIo, control: ConsumeControl = { stopped: false }): Promise<void> {
@@ -152,6 +154,7 @@ export async function runConsoleConsumer(o: ConsoleConsumerOptions, io: CommandI
       ...(o.maxPartitionFetchBytes !== undefined ? { partitionMaxBytes: o.maxPartitionFetchBytes } : {}),
     },
   });
+  control.wake = () => consumer.wakeup();
   try {
     const all = await consumer.partitions();
     if (o.partition !== undefined) {
@@ -179,6 +182,7 @@ export async function runConsoleConsumer(o: ConsoleConsumerOptions, io: CommandI
     }
   } finally {
     io.err(`Processed a total of ${count} messages\n`);
+    control.wake = undefined;
     try {
       await consumer.close();
     } finally {
@@ -192,6 +196,7 @@ export function consoleConsumerCommand(io: CommandIo = processIo): Command {
     const control: ConsumeControl = { stopped: false };
     const stop = (): void => {
       control.stopped = true;
+      control.wake?.();
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

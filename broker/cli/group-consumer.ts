@@ -113,6 +113,11 @@ export class GroupConsumer {
     this.nextAutoCommit = Date.now() + this.options.autoCommitIntervalMs;
   }
 
+  /** Ends a join in progress (its poll returns nothing); the consumer is then only closed. */
+  wakeup(): void {
+    this.member.interrupt();
+  }
+
   /** Commits (with auto-commit), leaves the group and closes the coordinator connections. */
   async close(): Promise<void> {
     try {

@@ -159,6 +159,8 @@ export class GroupMember {
   private coordinator: Promise<{ main: KafkaConnection; heartbeat: KafkaConnection }> | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Interrupted: no more joins; commits and the leave still go out. */
+  private interrupted = false;
 
   constructor(client: KafkaClient, groupId: string, topics: readonly string[], settings: Partial<GroupMemberSettings> & { clientId: string }) {
     this.client = client;
@@ -172,7 +174,7 @@ export class GroupMember {
     this.stopHeartbeats();
     this.state = 'unjoined';
     const { sessionTimeoutMs, rebalanceTimeoutMs, retryBackoffMs } = this.settings;
-    for (let attempt = 0; attempt < MAX_ATTEMPTS && !this.closed; attempt++) {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS && !this.closed && !this.interrupted; attempt++) {
       let conn: KafkaConnection;
       try {
         conn = (await this.connections()).main;
@@ -230,7 +232,7 @@ export class GroupMember {
         await sleep(retryBackoffMs);
       }
     }
-    if (this.closed) return new Map();
+    if (this.closed || this.interrupted) return new Map();
     throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `Could not join group ${this.groupId} in ${MAX_ATTEMPTS} attempts`);
   }
 
@@ -418,13 +420,20 @@ export class GroupMember {
     this.state = 'unjoined';
     this.memberId = '';
     this.generation = -1;
-    if (memberId === '' || this.coordinator === undefined) return;
+    if (memberId === '') return;
     try {
       const conn = (await this.connections()).main;
       await conn.send(ApiKey.LeaveGroup, { groupId: this.groupId, memberId, members: [{ memberId, groupInstanceId: null, reason }] });
     } catch (e) {
       if (!(e instanceof ConnectionError || e instanceof KafkaError)) throw e;
     }
+  }
+
+  /** Stops joining: a JoinGroup in flight fails with its connection and join() returns empty. */
+  interrupt(): void {
+    if (this.closed || this.interrupted) return;
+    this.interrupted = true;
+    if (this.state !== 'stable') void this.forgetCoordinator();
   }
 
   async close(): Promise<void> {
