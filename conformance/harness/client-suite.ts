@@ -283,6 +283,10 @@ export async function defineClientSuite(o: ClientSuiteOptions): Promise<void> {
         const group = assignor === undefined ? `${o.client}-group` : `${o.client}-group-${assignor}`;
         const got = await driver.groupConsume!(t('group'), group, records.length, assignor === undefined ? undefined : { assignor });
         expectSameRecords(records, got, compare);
+        // The member committed what it consumed before it left: the group's offsets are the log ends.
+        const fetched = await admin.send('any', ApiKey.OffsetFetch, { groups: [{ groupId: group, topics: [{ name: t('group'), partitionIndexes: [0, 1, 2] }] }], requireStable: true });
+        const committed = fetched.groups![0]!.topics.flatMap((x) => x.partitions).map((p) => [p.partitionIndex, Number(p.committedOffset)]);
+        expect(committed, `offsets committed by group ${group}`).toEqual([0, 1, 2].map((p) => [p, records.filter((r) => r.partition === p).length]));
       }
     }, [ApiKey.Fetch, ApiKey.FindCoordinator, ApiKey.JoinGroup, ApiKey.SyncGroup, ApiKey.Heartbeat, ApiKey.OffsetFetch, ApiKey.OffsetCommit], assignors.length > 0 ? `assignors: ${assignors.join(', ')}` : undefined);
   });

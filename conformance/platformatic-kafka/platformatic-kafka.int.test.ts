@@ -102,6 +102,8 @@ async function platformaticDriver(bootstrap: string): Promise<ClientDriver> {
           const headers: Record<string, string> = {};
           for (const [k, v] of m.headers) headers[String(k)] = String(v);
           got.push({ partition: m.partition, offset: Number(m.offset), key: m.key ?? null, value: m.value ?? null, headers });
+          // No autocommit: each record's offset is committed once it is taken.
+          await m.commit();
           if (got.length >= expected) break;
         }
         clearTimeout(timer);
