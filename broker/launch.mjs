@@ -6,6 +6,11 @@ import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+// Log writes of many partitions and the fsyncs of checkpoints and rolled segments all run on
+// libuv's thread pool; its default 4 threads let one slow fsync stall every partition's appends.
+// Set before the pool starts (it starts at the first asynchronous file operation).
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outfile = join(root, 'broker/dist/main.mjs');
 const SOURCES = ['broker', 'protocol', 'storage', 'controller'];
