@@ -12,23 +12,18 @@
 // - ILLEGAL_GENERATION keeps the member id and drops the generation; UNKNOWN_MEMBER_ID drops
 //   both; coordinator errors are retried after a backoff. Any other error ends the member.
 // - Every loop is bounded: joins by attempt count, waits by the member being stopped.
+// The consumer-protocol encodings and the range assignor are the CLI consumer's own.
+import { type Assignment, decodeAssignment, decodeSubscribedTopics, encodeAssignment, encodeSubscription, rangeAssign } from '../broker/cli/group-member.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { KafkaConnection } from '../protocol/client/connection.ts';
 import { ApiKey } from '../protocol/generated/api-table.ts';
-import { decodeConsumerProtocolAssignment, encodeConsumerProtocolAssignment } from '../protocol/generated/message/consumer-protocol-assignment.ts';
-import { decodeConsumerProtocolSubscription, encodeConsumerProtocolSubscription } from '../protocol/generated/message/consumer-protocol-subscription.ts';
 import type { JoinGroupResponseMember } from '../protocol/generated/message/join-group-response.ts';
 import type { SyncGroupRequestAssignment } from '../protocol/generated/message/sync-group-request.ts';
-import { Reader } from '../protocol/reader.ts';
-import { Writer } from '../protocol/writer.ts';
 
-/** The consumer protocol version this member writes (Kafka 3.9's latest). */
-export const CONSUMER_PROTOCOL_VERSION = 3;
 const MAX_JOIN_ATTEMPTS = 50;
 const RETRY_BACKOFF_MS = 100;
 
-/** Partitions by topic name. */
-export type Assignment = ReadonlyMap<string, readonly number[]>;
+export type { Assignment };
 
 export interface MemberOptions {
   /** The coordinator's address. */
@@ -55,74 +50,6 @@ export type MemberEvent =
   | { kind: 'rebalance-noticed'; member: GroupMember; at: number; errorCode: number }
   | { kind: 'heartbeat-sent'; member: GroupMember; at: number }
   | { kind: 'failed'; member: GroupMember; at: number; error: unknown };
-
-export function encodeSubscription(topics: readonly string[], owned: Assignment, generation: number): Buffer {
-  const w = new Writer();
-  w.writeInt16(CONSUMER_PROTOCOL_VERSION);
-  encodeConsumerProtocolSubscription(w, CONSUMER_PROTOCOL_VERSION, {
-    topics: [...topics],
-    userData: null,
-    ownedPartitions: [...owned].map(([topic, partitions]) => ({ topic, partitions: [...partitions] })),
-    generationId: generation,
-    rackId: null,
-  });
-  return w.toBuffer();
-}
-
-/** The topics a member's JoinGroup metadata subscribes to. */
-export function decodeSubscribedTopics(metadata: Buffer): string[] {
-  const r = new Reader(metadata);
-  const version = r.readInt16();
-  // A newer version keeps the latest known one's fields as a prefix.
-  return decodeConsumerProtocolSubscription(r, Math.min(Math.max(version, 0), CONSUMER_PROTOCOL_VERSION)).topics;
-}
-
-export function encodeAssignment(assignment: Assignment): Buffer {
-  const w = new Writer();
-  w.writeInt16(CONSUMER_PROTOCOL_VERSION);
-  encodeConsumerProtocolAssignment(w, CONSUMER_PROTOCOL_VERSION, {
-    assignedPartitions: [...assignment].map(([topic, partitions]) => ({ topic, partitions: [...partitions] })),
-    userData: null,
-  });
-  return w.toBuffer();
-}
-
-export function decodeAssignment(bytes: Buffer): Assignment {
-  const out = new Map<string, number[]>();
-  if (bytes.length === 0) return out; // a member left without partitions
-  const r = new Reader(bytes);
-  const version = r.readInt16();
-  const a = decodeConsumerProtocolAssignment(r, Math.min(Math.max(version, 0), CONSUMER_PROTOCOL_VERSION));
-  for (const tp of a.assignedPartitions) out.set(tp.topic, [...(out.get(tp.topic) ?? []), ...tp.partitions]);
-  return out;
-}
-
-/**
- * Kafka's RangeAssignor: per topic, the subscribed members sorted by member id each take a
- * contiguous range; the first (partitions % members) take one extra. Topics no member knows the
- * size of are skipped.
- */
-export function rangeAssign(subscriptions: ReadonlyMap<string, readonly string[]>, partitionCounts: ReadonlyMap<string, number>): Map<string, Map<string, number[]>> {
-  const result = new Map<string, Map<string, number[]>>();
-  for (const member of subscriptions.keys()) result.set(member, new Map());
-  const byTopic = new Map<string, string[]>();
-  for (const [member, topics] of subscriptions) {
-    for (const t of new Set(topics)) byTopic.set(t, [...(byTopic.get(t) ?? []), member]);
-  }
-  for (const [topic, members] of byTopic) {
-    const count = partitionCounts.get(topic);
-    if (count === undefined) continue;
-    members.sort();
-    const per = Math.floor(count / members.length);
-    const extra = count % members.length;
-    members.forEach((member, i) => {
-      const start = per * i + Math.min(i, extra);
-      const length = per + (i < extra ? 1 : 0);
-      if (length > 0) result.get(member)!.set(topic, Array.from({ length }, (_, k) => start + k));
-    });
-  }
-  return result;
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { decodeSubscription } from '../group/classic-group.ts';
 import { decodeAssignment, decodeSubscribedTopics, encodeAssignment, encodeSubscription, rangeAssign } from './group-member.ts';
 
 describe('rangeAssign (Kafka RangeAssignor)', () => {
@@ -54,6 +55,11 @@ describe('consumer protocol metadata', () => {
     const a = new Map([['a', [0, 2]], ['b', [1]]]);
     expect(decodeAssignment(encodeAssignment(a))).toEqual(a);
     expect(decodeAssignment(Buffer.alloc(0))).toEqual(new Map());
+  });
+
+  it('writes subscriptions the coordinator reads as sent', () => {
+    const bytes = encodeSubscription(['orders', 'refunds'], new Map([['orders', [2, 3]]]), 7);
+    expect(decodeSubscription(bytes)).toMatchObject({ topics: ['orders', 'refunds'], userData: null, ownedPartitions: [{ topic: 'orders', partitions: [2, 3] }], generationId: 7, rackId: null });
   });
 
   it('reads a v0 assignment (older clients)', () => {
