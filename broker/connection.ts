@@ -114,6 +114,8 @@ export class Connection {
       return this.reject(`malformed request header: ${(err as Error).message}`, { api: spec.name, apiVersion, correlationId });
     }
     this.clientId = decoded.header.clientId ?? null;
+    const log = this.log;
+    let requestLog: Logger | undefined;
     const ctx: RequestContext = {
       apiKey,
       apiVersion,
@@ -121,7 +123,10 @@ export class Connection {
       clientId: decoded.header.clientId ?? null,
       clientAddress: this.address,
       listenerName: this.opts.listenerName,
-      logger: this.log.child({ api: spec.name, apiVersion, correlationId, clientId: decoded.header.clientId }),
+      // Made on first use: most requests log nothing, and a child logger per request costs.
+      get logger(): Logger {
+        return (requestLog ??= log.child({ api: spec.name, apiVersion, correlationId, clientId: decoded.header.clientId }));
+      },
     };
     if (!router.supports(apiKey, apiVersion)) {
       if (apiKey === ApiKey.ApiVersions) {
