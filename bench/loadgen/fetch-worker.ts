@@ -92,8 +92,11 @@ async function connect(config: FetchWorkerConfig): Promise<() => Promise<WorkerR
               continue;
             }
             const got = scanBatches(p.records ?? Buffer.alloc(0));
-            if (got.nextOffset >= 0n) s.offsets.set(p.partitionIndex, got.nextOffset);
-            else if (s.offsets.get(p.partitionIndex)! >= p.highWatermark) s.offsets.set(p.partitionIndex, p.logStartOffset !== undefined && p.logStartOffset >= 0n ? p.logStartOffset : 0n);
+            // At the high watermark start over at once: a fetch there would wait maxWaitMs for data
+            // that never comes, and the run would measure that wait instead of the reads.
+            const restart = p.logStartOffset !== undefined && p.logStartOffset >= 0n ? p.logStartOffset : 0n;
+            if (got.nextOffset >= 0n) s.offsets.set(p.partitionIndex, got.nextOffset >= p.highWatermark ? restart : got.nextOffset);
+            else if (s.offsets.get(p.partitionIndex)! >= p.highWatermark) s.offsets.set(p.partitionIndex, restart);
             if (now >= measureFrom && now <= end) {
               bytes += got.bytes;
               records += got.records;
