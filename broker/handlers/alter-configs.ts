@@ -4,13 +4,12 @@
 // values and broker ids on the receiving broker, then the controller's validation of the
 // resulting set and the topic's existence. The change is visible in the published image before
 // the answer. BROKER_LOGGER is not served by this API in Kafka either.
-import { ConfigResourceType } from '../../controller/metadata/image.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 import { alterConfigResources, type PlannedAlteration } from './config-alteration.ts';
-import { checkBrokerResourceName, duplicates } from './config-resources.ts';
+import { checkAlterableResource, duplicates } from './config-resources.ts';
 
 export function alterConfigsHandler(ctx: BrokerContext) {
   return defineHandler({
@@ -24,11 +23,7 @@ export function alterConfigsHandler(ctx: BrokerContext) {
           if (duplicates(r.configs.map((c) => c.name)).size > 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Error due to duplicate config keys');
           const nulls = r.configs.filter((c) => c.value === null).map((c) => c.name);
           if (nulls.length > 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${nulls.join(', ')}`);
-          if (r.resourceType === ConfigResourceType.Broker) {
-            if (r.resourceName !== '') checkBrokerResourceName(r.resourceName, ctx.nodeId);
-          } else if (r.resourceType !== ConfigResourceType.Topic) {
-            throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unknown resource type ${r.resourceType}`);
-          }
+          checkAlterableResource(r.resourceType, r.resourceName, ctx.nodeId);
           plan.changes = () => new Map(r.configs.map((c) => [c.name, c.value]));
         } catch (err) {
           if (!(err instanceof KafkaError)) throw err;

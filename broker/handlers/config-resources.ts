@@ -161,3 +161,12 @@ export function duplicates(names: readonly string[]): Set<string> {
   for (const n of names) (seen.has(n) ? dup : seen).add(n);
   return dup;
 }
+
+/** A TOPIC resource, or a BROKER one naming this node or the cluster default (""); else Kafka's error. */
+export function checkAlterableResource(resourceType: number, resourceName: string, nodeId: number): void {
+  if (resourceType === ConfigResourceType.Broker) {
+    if (resourceName !== '') checkBrokerResourceName(resourceName, nodeId);
+  } else if (resourceType !== ConfigResourceType.Topic) {
+    throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unknown resource type ${resourceType}`);
+  }
+}

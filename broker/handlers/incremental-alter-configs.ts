@@ -12,7 +12,7 @@ import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 import { alterLoggerLevels } from './broker-loggers.ts';
 import { alterConfigResources, type PlannedAlteration } from './config-alteration.ts';
-import { AlterConfigOp, applyIncrementalOps, checkBrokerResourceName, duplicates } from './config-resources.ts';
+import { AlterConfigOp, applyIncrementalOps, checkAlterableResource, duplicates } from './config-resources.ts';
 
 export function incrementalAlterConfigsHandler(ctx: BrokerContext) {
   return defineHandler({
@@ -31,13 +31,8 @@ export function incrementalAlterConfigsHandler(ctx: BrokerContext) {
               alterLoggerLevels(ctx.logger, ctx.nodeId, r.resourceName, r.configs, req.validateOnly);
               rc.logger.info({ loggers: r.configs.map((c) => `${c.name}=${c.value}`), validateOnly: req.validateOnly }, 'log levels altered');
               return plan;
-            case ConfigResourceType.Broker:
-              if (r.resourceName !== '') checkBrokerResourceName(r.resourceName, ctx.nodeId);
-              break;
-            case ConfigResourceType.Topic:
-              break;
             default:
-              throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unknown resource type ${r.resourceType}`);
+              checkAlterableResource(r.resourceType, r.resourceName, ctx.nodeId);
           }
           plan.changes = (current) => applyIncrementalOps(r.resourceType, current, r.configs);
         } catch (err) {

@@ -103,8 +103,8 @@ export function validateProducedRecords(records: Buffer, opts: ValidateOptions):
   }
   const target = targetCodec(config.compressionType);
   const out: ValidatedBatch[] = [];
-  const rebuilt: Buffer[] = [];
-  let changed = false;
+  // Batches re-encoded for the topic's codec; null while every batch is kept as it came.
+  let rebuilt: Buffer[] | null = null;
   let recordCount = 0;
   for (const e of entries) {
     if (e.size > config.maxMessageBytes) {
@@ -148,7 +148,7 @@ export function validateProducedRecords(records: Buffer, opts: ValidateOptions):
       if (recordMax !== header.maxTimestamp || batchTimestampType(header.attributes) !== TimestampType.CreateTime) {
         setMaxTimestamp(records, e.position, TimestampType.CreateTime, recordMax);
       }
-      const maxTs = Number(header.baseTimestamp) + summary.maxTimestampDelta;
+      const maxTs = Number(recordMax);
       const baseTs = Number(header.baseTimestamp);
       if (maxTs - opts.now > config.messageTimestampAfterMaxMs || opts.now - baseTs > config.messageTimestampBeforeMaxMs) {
         const message = `Timestamp ${maxTs - opts.now > config.messageTimestampAfterMaxMs ? maxTs : baseTs} of message is out of range. The timestamp should be within [${opts.now - config.messageTimestampBeforeMaxMs}, ${opts.now + config.messageTimestampAfterMaxMs}]`;
@@ -157,17 +157,19 @@ export function validateProducedRecords(records: Buffer, opts: ValidateOptions):
     }
     recordCount += summary.count;
     if (target !== null && target !== codec) {
+      rebuilt ??= out.map((b) => records.subarray(b.position, b.position + b.size));
       rebuilt.push(recompress(records, e.position, target, decodeOptions));
-      changed = true;
     } else {
-      rebuilt.push(records.subarray(e.position, e.position + e.size));
+      rebuilt?.push(records.subarray(e.position, e.position + e.size));
     }
+    // Read again: the maxTimestamp may have been stamped above.
+    out.push({ position: e.position, size: e.size, header: readBatchHeader(records, e.position) });
   }
-  if (changed) {
+  if (rebuilt) {
     records = rebuilt.length === 1 ? rebuilt[0]! : Buffer.concat(rebuilt);
-    entries = [...iterateBatches(records, { allowPartial: false })];
+    out.length = 0;
+    for (const e of iterateBatches(records, { allowPartial: false })) out.push({ position: e.position, size: e.size, header: readBatchHeader(records, e.position) });
   }
-  for (const e of entries) out.push({ position: e.position, size: e.size, header: readBatchHeader(records, e.position) });
   return { records, batches: out, recordCount };
 }
 
