@@ -91,7 +91,6 @@ describe('generated codecs on bad input', () => {
   });
 
   it('keep unknown tagged fields through a round trip', () => {
-    const bytes = enc(12);
     // The request ends with its top-level tagged section; replace it with known tag 0 and unknown tag 9.
     const w = new Writer();
     encodeFetchRequest(w, 12, { ...fetch, clusterId: null });
@@ -104,7 +103,6 @@ describe('generated codecs on bad input', () => {
     const again = new Writer();
     encodeFetchRequest(again, 12, decoded);
     expect(again.toBuffer().equals(withTags)).toBe(true);
-    expect(bytes.length).toBeGreaterThan(0);
   });
 
   it('refuse versions outside the schema', () => {
