@@ -1,5 +1,5 @@
 // Start-up time and idle memory of a broker child process started as `npm start` starts it
-// (broker/launch.mjs: the bundled broker), as the conformance harness does.
+// (broker/launch.cjs: the bundled broker), as the conformance harness does.
 // - Start-up: from just before the process is spawned to the first ApiVersions answered on its
 //   listener, polled every 2 ms; on a fresh data dir (formatted on first start) and again on the
 //   same dir after a clean stop. For context, the same for `node -e 0` and `node --import tsx -e 0`

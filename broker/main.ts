@@ -89,7 +89,7 @@ export function parseServerArgs(argv: readonly string[]): { configFile: string |
   return { configFile, overrides };
 }
 
-/** Entry point of `npm start` (through broker/launch.mjs) and of `tsx broker/main.ts`. */
+/** Entry point of `npm start` (through broker/launch.cjs) and of `tsx broker/main.ts`. */
 export async function main(argv: readonly string[]): Promise<void> {
   let args;
   try {

@@ -1,5 +1,5 @@
 // Starts a real Samsa broker as a child process on free loopback ports, for conformance and
-// fault tests. The broker is started as `npm start` starts it (broker/launch.mjs); only its
+// fault tests. The broker is started as `npm start` starts it (broker/launch.cjs); only its
 // listeners and data directory are overridden. Stops only the process it started, by pid.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -82,7 +82,9 @@ export class BrokerProcess {
       ...this.overrides,
     };
     // The same entry point as `npm start` (the bundled broker, rebuilt when sources change).
-    const args = [join(ROOT, 'broker/launch.mjs')];
+    // SAMSA_BROKER_NODE_ARGS passes Node flags to the broker only (e.g. `--cpu-prof` when profiling a benchmark).
+    const nodeArgs = (process.env.SAMSA_BROKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const args = [...nodeArgs, join(ROOT, 'broker/launch.cjs')];
     for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: process.env.SAMSA_TEST_LOG_LEVEL ?? 'info' } });
     this.child = child;
@@ -129,7 +131,8 @@ export class BrokerProcess {
 
   /** Stops the process and removes the data directory if this harness created it. */
   async destroy(): Promise<void> {
-    await this.stop('SIGKILL');
+    // With Node flags given (a profiler, say), stop cleanly so the process writes its output at exit.
+    await this.stop(process.env.SAMSA_BROKER_NODE_ARGS ? 'SIGTERM' : 'SIGKILL');
     if (this.ownDir) await rm(this.dataDir, { recursive: true, force: true });
   }
 }

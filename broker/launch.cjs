@@ -1,17 +1,20 @@
 // `npm start`: runs the broker from one bundled JavaScript file instead of transpiling some 300
 // TypeScript modules at every start, so a node answers its first request sooner. The bundle
 // (broker/dist/main.mjs, not committed) is rebuilt with esbuild whenever a source file is newer.
-// Plain JavaScript on purpose: it must run before anything is compiled.
-import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// Plain JavaScript on purpose: it must run before anything is compiled. CommonJS on purpose too:
+// the ES module loader reads an entry file through libuv's thread pool, which fixes the pool's
+// size before any line of an .mjs entry could set it; a CommonJS entry is read synchronously.
+'use strict';
+const { mkdirSync, readdirSync, renameSync, statSync } = require('node:fs');
+const { join, dirname } = require('node:path');
+const { pathToFileURL } = require('node:url');
 
 // Log writes of many partitions and the fsyncs of checkpoints and rolled segments all run on
 // libuv's thread pool; its default 4 threads let one slow fsync stall every partition's appends.
 // Set before the pool starts (it starts at the first asynchronous file operation).
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(__dirname, '..');
 const outfile = join(root, 'broker/dist/main.mjs');
 const SOURCES = ['broker', 'protocol', 'storage', 'controller'];
 
@@ -38,8 +41,14 @@ function builtAt() {
   }
 }
 
-if (builtAt() < newestSource()) {
-  const { build } = await import('esbuild');
+async function launch() {
+  if (builtAt() < newestSource()) await bundle();
+  const { main } = await import(pathToFileURL(outfile).href);
+  await main(process.argv.slice(2));
+}
+
+async function bundle() {
+  const { build } = require('esbuild');
   mkdirSync(dirname(outfile), { recursive: true });
   // Written aside and renamed, so concurrent starts never load a half-written bundle.
   const tmp = `${outfile}.${process.pid}.tmp`;
@@ -56,5 +65,7 @@ if (builtAt() < newestSource()) {
   renameSync(tmp, outfile);
 }
 
-const { main } = await import(pathToFileURL(outfile).href);
-await main(process.argv.slice(2));
+launch().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
