@@ -20,12 +20,14 @@ export function batchPool(count: number, recordsPerBatch: number, recordSize = 1
 }
 
 /** Writes `chunks` sequentially to a fresh file with awaited positional writes; MB/s. */
-export async function plainWrite(dir: string, chunk: Buffer, total: number): Promise<number> {
+export async function plainWrite(dir: string, chunks: Buffer[], total: number): Promise<number> {
   const file = path.join(dir, 'plain.bin');
   const fh = await fs.promises.open(file, 'w');
   const start = performance.now();
   let pos = 0;
-  while (pos < total) {
+  // The same buffers in the same rotation as the log is given, so both write from the same memory.
+  for (let i = 0; pos < total; i++) {
+    const chunk = chunks[i % chunks.length]!;
     await fh.write(chunk, 0, chunk.length, pos);
     pos += chunk.length;
   }
