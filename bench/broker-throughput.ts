@@ -67,7 +67,11 @@ export async function runProduceBench(opts: BenchOptions, limits: MachineLimits 
   }
   const one = figures.find((f) => f.partitions === 1 && f.acks === 1);
   if (one && limits) {
-    console.log(`\n1 partition, acks=1: ${one.peakMBps.toFixed(0)} MB/s = ${(one.peakMBps / limits.disk.fsyncMBps).toFixed(2)} x the fsync'd disk write rate (${limits.disk.fsyncMBps.toFixed(0)} MB/s); target >= 0.9`);
+    const d = limits.disk;
+    console.log(
+      `\n1 partition, acks=1: ${one.peakMBps.toFixed(0)} MB/s = ${(one.peakMBps / d.fsyncMBps).toFixed(2)} x the fsync'd disk write burst (${d.fsyncMBps.toFixed(0)} MB/s), ` +
+        `${(one.peakMBps / d.sustainedFsyncMBps).toFixed(2)} x the sustained one (${d.sustainedFsyncMBps.toFixed(0)} MB/s); target >= 0.9`,
+    );
   }
   for (const f of figures) {
     if (f.partitions === 1) console.log(`half-peak p99, 1 partition, acks=${f.acks === 1 ? '1' : 'all'}: ${f.halfP99.toFixed(2)} ms; target < 5 ms`);

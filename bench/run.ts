@@ -42,7 +42,7 @@ function markdown(args: {
   lines.push(`Command: \`${args.command}\` — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}`);
   lines.push('');
   if (limits) {
-    lines.push(`Machine limits (same run): loopback TCP ${n(limits.loopbackTcpMBps)} MB/s, disk write fsync'd ${n(limits.disk.fsyncMBps)} MB/s, page cache ${n(limits.disk.pageCacheMBps)} MB/s, memcpy ${n(limits.memcpyMBps)} MB/s.`);
+    lines.push(`Machine limits (same run): loopback TCP ${n(limits.loopbackTcpMBps)} MB/s, disk write fsync'd ${n(limits.disk.fsyncMBps)} MB/s (128 MiB burst) and ${n(limits.disk.sustainedFsyncMBps)} MB/s (kept up 6 s), page cache ${n(limits.disk.pageCacheMBps)} MB/s, memcpy ${n(limits.memcpyMBps)} MB/s.`);
     lines.push('');
   }
   lines.push('| load generator | api | partitions | MB/s | records/s |');
@@ -63,8 +63,13 @@ function markdown(args: {
   lines.push('| target | measured | met |');
   lines.push('| --- | --- | --- |');
   if (one && limits) {
-    const r = one.peakMBps / limits.disk.fsyncMBps;
-    lines.push(`| produce 1 partition acks=1 ≥ 0.9 × fsync'd disk write | ${n(r, 2)} × | ${r >= 0.9 ? 'yes' : 'no'} |`);
+    for (const [label, rate] of [
+      ['burst', limits.disk.fsyncMBps],
+      ['kept up 6 s', limits.disk.sustainedFsyncMBps],
+    ] as const) {
+      const r = one.peakMBps / rate;
+      lines.push(`| produce 1 partition acks=1 ≥ 0.9 × fsync'd disk write (${label}) | ${n(r, 2)} × | ${r >= 0.9 ? 'yes' : 'no'} |`);
+    }
   }
   for (const f of args.consume) {
     if (!limits) break;
