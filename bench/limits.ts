@@ -61,8 +61,8 @@ export function measureDiskWrite(bytes = 128 * 1024 * 1024, dir = tmpdir()): Dis
  * against ~5 GB/s for a burst). Bounded by time and by a quarter of the free space.
  */
 export function measureSustainedDiskWrite(seconds = 6, dir = tmpdir()): number {
-  const fs = statfsSync(dir);
-  const maxBytes = Math.min(32 * 1024 ** 3, Math.floor((fs.bavail * fs.bsize) / 4));
+  const space = statfsSync(dir);
+  const maxBytes = Math.min(32 * 1024 ** 3, Math.floor((space.bavail * space.bsize) / 4));
   const chunk = Buffer.alloc(1024 * 1024, 3);
   const file = join(dir, `sustained-${process.pid}`);
   const fd = openSync(file, 'w');

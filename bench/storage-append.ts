@@ -24,16 +24,17 @@ async function appendRun(dir: string, pool: Buffer[], inFlight: number): Promise
   if (inFlight === 1) {
     // Awaited one at a time, exactly as the plain writes are (no bookkeeping of a window).
     for (let i = 0; i < n; i++) await log.append(pool[i % pool.length]!, { assignOffsets: true });
+  } else {
+    const pending = new Set<Promise<unknown>>();
+    for (let i = 0; i < n; i++) {
+      // A pool buffer is reused only after its previous append resolved.
+      const p = log.append(pool[i % pool.length]!, { assignOffsets: true });
+      pending.add(p);
+      void p.finally(() => pending.delete(p));
+      if (pending.size >= inFlight) await Promise.race(pending);
+    }
+    await Promise.all(pending);
   }
-  const pending = new Set<Promise<unknown>>();
-  for (let i = inFlight === 1 ? n : 0; i < n; i++) {
-    // A pool buffer is reused only after its previous append resolved.
-    const p = log.append(pool[i % pool.length]!, { assignOffsets: true });
-    pending.add(p);
-    void p.finally(() => pending.delete(p));
-    if (pending.size >= inFlight) await Promise.race(pending);
-  }
-  await Promise.all(pending);
   const secs = (performance.now() - start) / 1000;
   await log.close();
   fs.rmSync(logDir, { recursive: true, force: true });
