@@ -17,6 +17,15 @@ const { pathToFileURL } = require('node:url');
 // Set before the pool starts (it starts at the first asynchronous file operation).
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
+// Started by `samsa server-start` (broker/start-command.ts), which waits on this process: if that
+// process dies without passing a signal on, its end of our stdin closes, and we stop cleanly.
+if (process.env.SAMSA_STOP_WITH_PARENT === '1') {
+  delete process.env.SAMSA_STOP_WITH_PARENT;
+  process.stdin.on('end', () => process.kill(process.pid, 'SIGTERM'));
+  process.stdin.on('error', () => process.kill(process.pid, 'SIGTERM'));
+  process.stdin.resume();
+}
+
 const root = join(__dirname, '..');
 const outfile = join(root, 'broker/dist/main.mjs');
 const SOURCES = ['broker', 'protocol', 'storage', 'controller'];

@@ -1,6 +1,6 @@
 // The `samsa` command tree: one subcommand per Kafka script (kafka-topics.sh → `samsa topics`, ...),
-// plus `storage` and `server-start`. The broker's entry module is imported only when server-start
-// runs, so the client tools load quickly and work without it.
+// plus `storage` and `server-start`. server-start hands over to the broker process `npm start`
+// runs (broker/start-command.ts), loaded only then, so the client tools load quickly.
 import { Command } from 'commander';
 import { configsCommand } from './configs.ts';
 import { consoleConsumerCommand } from './console-consumer.ts';
@@ -22,9 +22,12 @@ function serverStartCommand(onStarted: () => void): Command {
       const overrides = o.override ?? [];
       await runAction(processIo, '', async () => {
         parseKeyValues(overrides, '--override');
-        const main = await import('../main.ts');
+        // The broker runs as `npm start` runs it: a process of its own, with the start script's
+        // thread pool and heap settings, which this already running process cannot take on.
+        const { runBrokerProcess } = await import('../start-command.ts');
         onStarted();
-        await main.runServer(configFile, overrides);
+        const code = await runBrokerProcess([...(configFile === undefined ? [] : [configFile]), ...overrides.flatMap((kv) => ['--override', kv])]);
+        process.exit(code);
       });
     });
 }

@@ -1,6 +1,7 @@
 // The samsa tools run as child processes against an in-process broker on 127.0.0.1: what they
 // print, their exit codes, and that what one tool writes another reads back.
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -236,9 +237,7 @@ function freePort(): Promise<number> {
 }
 
 describe('samsa server-start', () => {
-  it('runs a single node from overrides until SIGTERM', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'samsa-cli-'));
-    const [port, controllerPort] = [await freePort(), await freePort()];
+  async function serverStart(dir: string, port: number, controllerPort: number, logLevel: string) {
     const child = spawn(
       process.execPath,
       [
@@ -248,9 +247,20 @@ describe('samsa server-start', () => {
         '--override', `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
         '--override', `log.dirs=${dir}`,
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: logLevel } },
     );
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    // 'exit', not 'close': the broker process shares (inherits) samsa's output pipes.
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    return { child, exited, output: () => output };
+  }
+
+  it('runs a single node from overrides until SIGTERM', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'samsa-cli-'));
+    const [port, controllerPort] = [await freePort(), await freePort()];
+    const { child, exited } = await serverStart(dir, port, controllerPort, 'warn');
     try {
       await eventually(async () => (await samsa(['topics', '--bootstrap-server', `127.0.0.1:${port}`, '--list'], undefined, 15_000)).code === 0, 40, 250);
       const created = await samsa(['topics', '--bootstrap-server', `127.0.0.1:${port}`, '--create', '--topic', 'from-server-start']);
@@ -259,6 +269,37 @@ describe('samsa server-start', () => {
       expect(await exited).toBe(0);
     } finally {
       if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!existsSync('/proc/self'))('hands over to the npm start process, which stops cleanly by itself if samsa is killed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'samsa-cli-'));
+    const [port, controllerPort] = [await freePort(), await freePort()];
+    const { child, exited, output } = await serverStart(dir, port, controllerPort, 'info');
+    let brokerPid: number | undefined;
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      await eventually(async () => /"msg":"broker started"/.test(output()), 60, 250);
+      const started = output().split('\n').find((l) => l.includes('"msg":"broker started"'))!;
+      brokerPid = (JSON.parse(started) as { pid: number }).pid;
+      expect(brokerPid).not.toBe(child.pid);
+      // The broker process runs with the start script's flags, as `npm start` does.
+      expect(readFileSync(`/proc/${brokerPid}/cmdline`, 'utf8').split('\0')).toContain('--initial-old-space-size=128');
+      process.kill(child.pid!, 'SIGKILL');
+      await exited;
+      await eventually(async () => !alive(brokerPid!), 60, 250);
+      expect(existsSync(join(dir, '.kafka_cleanshutdown'))).toBe(true);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL');
+      if (brokerPid !== undefined && alive(brokerPid)) process.kill(brokerPid, 'SIGKILL');
       await rm(dir, { recursive: true, force: true });
     }
   });

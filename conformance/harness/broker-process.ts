@@ -2,22 +2,14 @@
 // fault tests. The broker is started as `npm start` starts it (broker/launch.cjs); only its
 // listeners and data directory are overridden. Stops only the process it started, by pid.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LAUNCHER, startNodeFlags } from '../../broker/start-command.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** The Node flags of `npm start` (package.json's start script), so the broker runs as it does there. */
-export const START_NODE_FLAGS: string[] = (() => {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const words = pkg.scripts.start.split(/\s+/);
-  if (words[0] !== 'node' || !words.at(-1)!.endsWith('launch.cjs')) throw new Error(`unexpected start script: ${pkg.scripts.start}`);
-  return words.slice(1, -1);
-})();
 
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -93,7 +85,7 @@ export class BrokerProcess {
     // The same entry point as `npm start` (the bundled broker, rebuilt when sources change).
     // SAMSA_BROKER_NODE_ARGS adds Node flags for the broker only (e.g. `--cpu-prof` when profiling a benchmark).
     const extraArgs = (process.env.SAMSA_BROKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-    const args = [...START_NODE_FLAGS, ...extraArgs, join(ROOT, 'broker/launch.cjs')];
+    const args = [...startNodeFlags(), ...extraArgs, LAUNCHER];
     for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: process.env.SAMSA_TEST_LOG_LEVEL ?? 'info' } });
     this.child = child;
