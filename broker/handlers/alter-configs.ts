@@ -8,35 +8,22 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
-import { alterConfigResources, type PlannedAlteration } from './config-alteration.ts';
-import { checkAlterableResource, duplicates } from './config-resources.ts';
+import { alterConfigResources, everyResourceFailed, planAlterations } from './config-alteration.ts';
+import { checkAlterableResource } from './config-resources.ts';
 
 export function alterConfigsHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.AlterConfigs,
     async handle(req) {
-      const dupResources = duplicates(req.resources.map((r) => `${r.resourceType}:${r.resourceName}`));
-      const plans: PlannedAlteration[] = req.resources.map((r) => {
-        const plan: PlannedAlteration = { resourceType: r.resourceType, resourceName: r.resourceName, replaceAll: true };
-        try {
-          if (dupResources.has(`${r.resourceType}:${r.resourceName}`)) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Each resource must appear at most once.');
-          if (duplicates(r.configs.map((c) => c.name)).size > 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Error due to duplicate config keys');
-          const nulls = r.configs.filter((c) => c.value === null).map((c) => c.name);
-          if (nulls.length > 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${nulls.join(', ')}`);
-          checkAlterableResource(r.resourceType, r.resourceName, ctx.nodeId);
-          plan.changes = () => new Map(r.configs.map((c) => [c.name, c.value]));
-        } catch (err) {
-          if (!(err instanceof KafkaError)) throw err;
-          plan.error = err;
-        }
-        return plan;
+      const plans = planAlterations(req.resources, true, (r, plan) => {
+        const nulls = r.configs.filter((c) => c.value === null).map((c) => c.name);
+        if (nulls.length > 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${nulls.join(', ')}`);
+        checkAlterableResource(r.resourceType, r.resourceName, ctx.nodeId);
+        plan.changes = () => new Map(r.configs.map((c) => [c.name, c.value]));
       });
       const responses = await alterConfigResources(ctx, plans, req.validateOnly);
       return { throttleTimeMs: 0, responses };
     },
-    errorResponse: (req, err) => ({
-      throttleTimeMs: 0,
-      responses: req.resources.map((r) => ({ resourceType: r.resourceType, resourceName: r.resourceName, errorCode: err.errorCode, errorMessage: err.message })),
-    }),
+    errorResponse: (req, err) => everyResourceFailed(req.resources, err),
   });
 }

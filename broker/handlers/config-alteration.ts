@@ -8,7 +8,7 @@ import { alterConfigs, type ConfigChange } from '../../controller/cluster-contro
 import { ConfigResourceType, type MetadataImage } from '../../controller/metadata/image.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { BrokerContext } from '../broker-context.ts';
-import { resourceConfigs, validateBrokerDynamicConfigs, validateTopicResource } from './config-resources.ts';
+import { duplicates, resourceConfigs, validateBrokerDynamicConfigs, validateTopicResource } from './config-resources.ts';
 
 export interface ResourceOutcome {
   resourceType: number;
@@ -82,4 +82,39 @@ export async function alterConfigResources(ctx: BrokerContext, plans: readonly P
     await ctx.metadata.waitFor(ctx.controller.image.offset);
   }
   return plans.map((p) => decided.get(p) ?? outcome(p, p.error ?? null));
+}
+
+interface AlterableResource {
+  resourceType: number;
+  resourceName: string;
+  configs: readonly { name: string }[];
+}
+
+/**
+ * One plan per resource of either API: first the checks both make, in Kafka's order (a resource
+ * named twice, a key named twice), then the API's own in `check`, which sets the plan's changes.
+ * A KafkaError thrown on the way becomes that resource's error; the other resources go on.
+ */
+export function planAlterations<R extends AlterableResource>(resources: readonly R[], replaceAll: boolean, check: (r: R, plan: PlannedAlteration) => void): PlannedAlteration[] {
+  const dupResources = duplicates(resources.map((r) => `${r.resourceType}:${r.resourceName}`));
+  return resources.map((r) => {
+    const plan: PlannedAlteration = { resourceType: r.resourceType, resourceName: r.resourceName, replaceAll };
+    try {
+      if (dupResources.has(`${r.resourceType}:${r.resourceName}`)) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Each resource must appear at most once.');
+      if (duplicates(r.configs.map((c) => c.name)).size > 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Error due to duplicate config keys');
+      check(r, plan);
+    } catch (err) {
+      if (!(err instanceof KafkaError)) throw err;
+      plan.error = err;
+    }
+    return plan;
+  });
+}
+
+/** A request-level error, answered for every resource as Kafka does. */
+export function everyResourceFailed(resources: readonly AlterableResource[], err: KafkaError): { throttleTimeMs: number; responses: ResourceOutcome[] } {
+  return {
+    throttleTimeMs: 0,
+    responses: resources.map((r) => ({ resourceType: r.resourceType, resourceName: r.resourceName, errorCode: err.errorCode, errorMessage: err.message })),
+  };
 }
