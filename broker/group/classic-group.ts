@@ -4,7 +4,11 @@
 // Invariants: only the group coordinator changes a group, from one call at a time (all of a
 // group's mutations run on the event loop without awaiting in between); state changes follow
 // Kafka's allowed transitions (`transitionTo` refuses any other); `numMembersAwaitingJoin` counts
-// members with a pending JoinGroup answer; `supportedProtocols` counts members per protocol name.
+// members with a pending JoinGroup answer; `supportedProtocols` counts members per protocol name
+// (a member's protocol names are distinct: a repeated name keeps its first entry, as the metadata
+// lookup would); while the group has members, at least one protocol is supported by all of them,
+// which is what lets a rebalance select one. Joins keep this by refusing a member that shares no
+// protocol with the others (INCONSISTENT_GROUP_PROTOCOL).
 import { DecodeError } from '../../protocol/decode-error.ts';
 import { type ConsumerProtocolSubscription, decodeConsumerProtocolSubscription } from '../../protocol/generated/message/consumer-protocol-subscription.ts';
 import { Reader } from '../../protocol/reader.ts';
@@ -47,6 +51,18 @@ export interface SyncGroupResult {
   assignment: Buffer;
 }
 
+/** The protocols with each name kept once, at its first position. */
+export function uniqueProtocols(protocols: readonly Protocol[]): Protocol[] {
+  const seen = new Set<string>();
+  const out: Protocol[] = [];
+  for (const p of protocols) {
+    if (seen.has(p.name)) continue;
+    seen.add(p.name);
+    out.push(p);
+  }
+  return out;
+}
+
 export function joinError(memberId: string, errorCode: number): JoinGroupResult {
   return { errorCode, memberId, generationId: -1, protocolType: null, protocolName: null, leaderId: '', members: [], skipAssignment: false };
 }
@@ -80,7 +96,7 @@ export class GroupMember {
     this.rebalanceTimeoutMs = m.rebalanceTimeoutMs;
     this.sessionTimeoutMs = m.sessionTimeoutMs;
     this.protocolType = m.protocolType;
-    this.protocols = m.protocols;
+    this.protocols = uniqueProtocols(m.protocols);
   }
 
   get isStatic(): boolean {
@@ -267,8 +283,8 @@ export class ClassicGroup {
   /** New protocols, timeouts and join callback for a member already in the group. */
   updateMember(member: GroupMember, protocols: Protocol[], rebalanceTimeoutMs: number, sessionTimeoutMs: number, callback: ((r: JoinGroupResult) => void) | null): void {
     for (const p of member.protocols) this.decSupported(p.name);
-    for (const p of protocols) this.supportedProtocols.set(p.name, (this.supportedProtocols.get(p.name) ?? 0) + 1);
-    member.protocols = protocols;
+    member.protocols = uniqueProtocols(protocols);
+    for (const p of member.protocols) this.supportedProtocols.set(p.name, (this.supportedProtocols.get(p.name) ?? 0) + 1);
     member.rebalanceTimeoutMs = rebalanceTimeoutMs;
     member.sessionTimeoutMs = sessionTimeoutMs;
     if (callback && !member.isAwaitingJoin) this.numMembersAwaitingJoin++;
@@ -319,10 +335,21 @@ export class ClassicGroup {
     return new Set([...this.supportedProtocols].filter(([, c]) => c === n).map(([name]) => name));
   }
 
-  /** Whether a member with these protocols may join (Kafka's supportsProtocols). */
+  /**
+   * Whether a member with these protocols may join (Kafka's supportsProtocols): an Empty group
+   * takes any non-empty type and list; otherwise the type must be the group's and one of the
+   * protocols must be supported by every member (a known member counts itself, so it may change
+   * its list only to one that keeps a protocol in common with the others).
+   */
   supportsProtocols(protocolType: string, protocols: readonly Protocol[]): boolean {
     if (this.is('Empty')) return protocolType.length > 0 && protocols.length > 0;
-    return this.protocolType === protocolType && protocols.some((p) => this.supportedProtocols.get(p.name) === this.members.size);
+    return this.protocolType === protocolType && protocols.some((p) => (this.supportedProtocols.get(p.name) ?? 0) === this.members.size);
+  }
+
+  /** Whether the member's protocols, replaced by `protocols`, would still share one with every other member. */
+  keepsCommonProtocol(member: GroupMember, protocols: readonly Protocol[]): boolean {
+    const n = this.members.size;
+    return protocols.some((p) => (this.supportedProtocols.get(p.name) ?? 0) - (member.protocols.some((q) => q.name === p.name) ? 1 : 0) === n - 1);
   }
 
   /** The protocol most members prefer among those all support (ties: first to reach the count). */

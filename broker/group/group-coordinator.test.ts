@@ -432,3 +432,71 @@ describe('offsets', () => {
     expect((await c.deleteOffsets('missing', [])).errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
   });
 });
+
+describe('protocol consistency', () => {
+  it('a repeated protocol name counts once: a member that shares nothing with the others is refused, and the rebalance completes', async () => {
+    const { c, time } = await setup();
+    const a = join(c, params({ clientId: 'a', protocols: [{ name: 'x', metadata: meta('1') }] }));
+    const b = join(c, params({ clientId: 'b', protocols: [{ name: 'x', metadata: meta('2') }, { name: 'y', metadata: meta('2') }, { name: 'y', metadata: meta('3') }] }));
+    // 'y' is supported by b only; a repeated name in b's list must not make it look common.
+    const d = join(c, params({ clientId: 'd', protocols: [{ name: 'y', metadata: meta('4') }] }));
+    await flush();
+    expect(d.result).toMatchObject({ errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL });
+    expect(() => time.advance(6000)).not.toThrow();
+    await flush();
+    for (const x of [a, b]) expect(x.result).toMatchObject({ errorCode: ErrorCode.NONE, generationId: 1, protocolName: 'x' });
+  });
+
+  it('a known member may change its protocols only to a list that keeps one in common with the others', async () => {
+    const { c, time } = await setup();
+    const a = join(c, params({ clientId: 'a', protocols: [{ name: 'x', metadata: meta('1') }, { name: 'y', metadata: meta('1') }] }));
+    const b = join(c, params({ clientId: 'b', protocols: [{ name: 'x', metadata: meta('2') }] }));
+    time.advance(6000);
+    await flush();
+    const ra = a.result!;
+    // 'y' is a's alone: b cannot switch to it, in any state.
+    expect((await c.joinGroup(params({ memberId: b.result!.memberId, protocols: [{ name: 'y', metadata: meta('2') }] }))).errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    expect((await c.joinGroup(params({ memberId: ra.memberId, protocolType: 'connect' }))).errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    // a may drop 'y' (x stays common): a rebalance starts and completes on 'x'.
+    const a2 = join(c, params({ memberId: ra.memberId, protocols: [{ name: 'x', metadata: meta('1') }] }));
+    const b2 = join(c, params({ memberId: b.result!.memberId, protocols: [{ name: 'x', metadata: meta('2') }, { name: 'z', metadata: meta('2') }] }));
+    await flush();
+    expect(a2.result).toMatchObject({ errorCode: ErrorCode.NONE, generationId: 2, protocolName: 'x' });
+    expect(b2.result).toMatchObject({ errorCode: ErrorCode.NONE, generationId: 2, protocolName: 'x' });
+  });
+
+  it('a static member replacing itself must share a protocol with the others', async () => {
+    const { c, time } = await setup();
+    const s1 = join(c, params({ clientId: 's', groupInstanceId: 'i', protocols: [{ name: 'x', metadata: meta('1') }, { name: 'y', metadata: meta('1') }] }));
+    join(c, params({ clientId: 'b', protocols: [{ name: 'x', metadata: meta('2') }] }));
+    time.advance(6000);
+    await flush();
+    expect(s1.result!.errorCode).toBe(ErrorCode.NONE);
+    expect((await c.joinGroup(params({ groupInstanceId: 'i', protocols: [{ name: 'y', metadata: meta('1') }] }))).errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    expect(c.group('g')!.staticMemberId('i')).toBe(s1.result!.memberId);
+    expect(() => time.advance(60_000)).not.toThrow();
+  });
+
+  it('an Empty group takes any protocol, even with pending member ids; a rebalancing group with no members left takes its type only', async () => {
+    const { c, time } = await setup();
+    const pending = await c.joinGroup(params({ requireKnownMemberId: true }));
+    expect(pending.errorCode).toBe(ErrorCode.MEMBER_ID_REQUIRED);
+    expect(c.group('g')!.state).toBe('Empty');
+    const a = join(c, params({ clientId: 'a', protocols: [{ name: 'q', metadata: meta('1') }] }));
+    // The pending id comes back with a list that shares nothing with the member that got in first.
+    expect((await c.joinGroup(params({ requireKnownMemberId: true, memberId: pending.memberId }))).errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    expect(a.result).toBeNull();
+    const aId = [...c.group('g')!.members.keys()][0]!;
+    expect(c.leaveGroup('g', [{ memberId: aId, groupInstanceId: null }]).members[0]!.errorCode).toBe(ErrorCode.NONE);
+    await flush();
+    expect(a.result).toMatchObject({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID });
+    await flush();
+    // Still in the initial delay, with no member: the group's type holds, any protocol list does.
+    expect(c.group('g')!.state).toBe('PreparingRebalance');
+    expect((await c.joinGroup(params({ clientId: 'x', protocolType: 'connect' }))).errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    const d = join(c, params({ clientId: 'd', protocols: [{ name: 'r', metadata: meta('1') }] }));
+    expect(() => time.advance(30_000)).not.toThrow();
+    await flush();
+    expect(d.result).toMatchObject({ errorCode: ErrorCode.NONE, protocolName: 'r' });
+  });
+});

@@ -29,6 +29,7 @@ import {
   type Protocol,
   syncError,
   type SyncGroupResult,
+  uniqueProtocols,
 } from './classic-group.ts';
 import { commitAppendError, type CoordinatorLog, type CoordinatorRecord, groupAppendError } from './coordinator-log.ts';
 import type { GroupTime, TimerHandle } from './group-time.ts';
@@ -339,7 +340,9 @@ export class GroupCoordinator {
 
   // ---- JoinGroup ----
 
-  joinGroup(p: JoinGroupParams): Promise<JoinGroupResult> {
+  joinGroup(params: JoinGroupParams): Promise<JoinGroupResult> {
+    // A repeated protocol name counts once, so that it cannot make a protocol look common.
+    const p = { ...params, protocols: uniqueProtocols(params.protocols) };
     return new Promise((resolve) => {
       try {
         this.handleJoinGroup(p, resolve);
@@ -445,7 +448,10 @@ export class GroupCoordinator {
               // Undo the replacement: the old member id stays the instance's one.
               if (group.has(newMemberId)) {
                 const back = group.replaceStaticMember(instanceId, newMemberId, oldMemberId, joinError(newMemberId, error), syncError(error));
-                group.updateMember(back, oldProtocols, oldRebalanceTimeoutMs, oldSessionTimeoutMs, null);
+                // Members that joined meanwhile may rely on the new protocols: keep them if the old
+                // ones would leave the group without a common protocol.
+                const protocols = group.keepsCommonProtocol(back, oldProtocols) ? oldProtocols : back.protocols;
+                group.updateMember(back, protocols, oldRebalanceTimeoutMs, oldSessionTimeoutMs, null);
                 this.completeAndScheduleNextHeartbeatExpiration(group, back);
               } else {
                 respond(joinError(UNKNOWN_MEMBER_ID, error));
