@@ -32,4 +32,13 @@ describe('topicLogConfig', () => {
     expect(dyn.retentionMs).toBe(5000);
     expect(dyn.segmentBytes).toBe(4096);
   });
+
+  it('takes the deprecated message.timestamp.difference.max.ms for each side of the window left unbounded', () => {
+    const broker = parseBrokerConfig(base);
+    expect(topicLogConfig({ 'message.timestamp.difference.max.ms': '60000' }, broker)).toMatchObject({ messageTimestampBeforeMaxMs: 60_000, messageTimestampAfterMaxMs: 60_000 });
+    const mixed = topicLogConfig({ 'message.timestamp.difference.max.ms': '60000', 'message.timestamp.after.max.ms': '5' }, broker);
+    expect(mixed).toMatchObject({ messageTimestampBeforeMaxMs: 60_000, messageTimestampAfterMaxMs: 5 });
+    const fromBroker = topicLogConfig({}, parseBrokerConfig({ ...base, 'log.message.timestamp.difference.max.ms': '1000' }));
+    expect(fromBroker).toMatchObject({ messageTimestampBeforeMaxMs: 1000, messageTimestampAfterMaxMs: 1000 });
+  });
 });

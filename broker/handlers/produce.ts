@@ -5,6 +5,12 @@
 // before the first await, in request order, so one connection's batches keep their order.
 // Transactional produce is refused with INVALID_TXN_STATE: no transaction can have been begun,
 // as this broker serves no transaction coordinator.
+// A failed partition is answered as Kafka's ReplicaManager answers it: a batch refused for its
+// records carries one record error per offending record and the validator's summary message
+// (record_errors and error_message exist from v8; the codec leaves them out of older versions);
+// any other error carries no message, and the log start offset is sent except for the errors
+// Kafka answers before looking at the log (unknown partition, not leader, too large, corrupt,
+// storage).
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { PartitionProduceResponse, ProduceResponse } from '../../protocol/generated/message/produce-response.ts';
@@ -12,25 +18,45 @@ import { TRANSACTIONAL_MASK } from '../../protocol/records/batch-header.ts';
 import { StorageError } from '../../storage/errors.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { AppendValidationError, validateProducedRecords } from '../replica/append-validator.ts';
+import type { Partition } from '../replica/partition.ts';
 import { defineHandler, NO_RESPONSE, type RequestContext } from './api-handler.ts';
 
-function errorPartition(index: number, errorCode: number, errorMessage: string | null = null): PartitionProduceResponse {
-  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage };
+function errorPartition(index: number, errorCode: number, errorMessage: string | null = null, logStartOffset = -1n): PartitionProduceResponse {
+  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset, recordErrors: [], errorMessage };
 }
 
+/** Errors Kafka answers with log start offset -1: raised before the partition's log is involved. */
+const WITHOUT_LOG_START_OFFSET: ReadonlySet<number> = new Set([
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ErrorCode.NOT_LEADER_OR_FOLLOWER,
+  ErrorCode.MESSAGE_TOO_LARGE,
+  ErrorCode.RECORD_LIST_TOO_LARGE,
+  ErrorCode.CORRUPT_MESSAGE,
+  ErrorCode.KAFKA_STORAGE_ERROR,
+  ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+  ErrorCode.INVALID_REQUIRED_ACKS,
+]);
+
 export function produceHandler(ctx: BrokerContext) {
-  function toResponse(index: number, err: unknown, rc: RequestContext, tp: string): PartitionProduceResponse {
+  function toResponse(index: number, err: unknown, rc: RequestContext, tp: string, partition: Partition | undefined): PartitionProduceResponse {
+    const failed = (errorCode: number, errorMessage: string | null = null): PartitionProduceResponse =>
+      errorPartition(index, errorCode, errorMessage, partition && !WITHOUT_LOG_START_OFFSET.has(errorCode) ? BigInt(partition.log.logStartOffset) : -1n);
     if (err instanceof AppendValidationError) {
-      rc.logger.debug({ partition: tp, errorCode: err.errorCode }, err.message);
-      return { ...errorPartition(index, err.errorCode, err.message), recordErrors: err.recordErrors };
+      rc.logger.debug({ partition: tp, errorCode: err.errorCode, recordErrors: err.recordErrors.length }, err.message);
+      // Kafka sends its message only with record errors (a RecordValidationException).
+      if (err.recordErrors.length === 0) return failed(err.errorCode);
+      return { ...failed(err.errorCode, err.message), recordErrors: err.recordErrors };
     }
-    if (err instanceof KafkaError) return errorPartition(index, err.errorCode, err.message);
+    if (err instanceof KafkaError) {
+      rc.logger.debug({ partition: tp, errorCode: err.errorCode }, err.message);
+      return failed(err.errorCode);
+    }
     if (err instanceof StorageError) {
       rc.logger.error({ err, partition: tp }, 'append failed in storage');
-      return errorPartition(index, ErrorCode.KAFKA_STORAGE_ERROR, err.message);
+      return failed(ErrorCode.KAFKA_STORAGE_ERROR);
     }
     rc.logger.error({ err, partition: tp }, 'unexpected error appending records');
-    return errorPartition(index, ErrorCode.UNKNOWN_SERVER_ERROR, null);
+    return failed(ErrorCode.UNKNOWN_SERVER_ERROR);
   }
 
   return defineHandler({
@@ -45,11 +71,12 @@ export function produceHandler(ctx: BrokerContext) {
         responses.push({ name: topic.name, partitionResponses: parts });
         for (const pd of topic.partitionData) {
           const tp = `${topic.name}-${pd.index}`;
+          let partition: Partition | undefined;
           const start = (): Promise<PartitionProduceResponse> => {
             if (acks !== 0 && acks !== 1 && acks !== -1) {
-              return Promise.resolve(errorPartition(pd.index, ErrorCode.INVALID_REQUIRED_ACKS, `Invalid required acks ${acks}`));
+              return Promise.resolve(errorPartition(pd.index, ErrorCode.INVALID_REQUIRED_ACKS));
             }
-            const partition = ctx.replicaManager.leaderPartition(image, topic.name, pd.index);
+            partition = ctx.replicaManager.leaderPartition(image, topic.name, pd.index);
             const validated = validateProducedRecords(pd.records ?? Buffer.alloc(0), { apiVersion: rc.apiVersion, topicPartition: tp, config: partition.config, now });
             if (req.transactionalId != null || validated.batches.some((b) => (b.header.attributes & TRANSACTIONAL_MASK) !== 0)) {
               throw new KafkaError(ErrorCode.INVALID_TXN_STATE, `Transactional records for ${tp} are not part of a transaction begun on this broker`);
@@ -68,9 +95,9 @@ export function produceHandler(ctx: BrokerContext) {
           try {
             p = start();
           } catch (err) {
-            p = Promise.resolve(toResponse(pd.index, err, rc, tp));
+            p = Promise.resolve(toResponse(pd.index, err, rc, tp, partition));
           }
-          parts.push(p.catch((err: unknown) => toResponse(pd.index, err, rc, tp)));
+          parts.push(p.catch((err: unknown) => toResponse(pd.index, err, rc, tp, partition)));
         }
       }
       if (acks === 0) {

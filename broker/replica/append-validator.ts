@@ -3,18 +3,36 @@
 // sizes, offsets, keys on compacted topics, timestamps, codecs; message sets of old clients are
 // up-converted to magic 2; a batch whose codec differs from the topic's compression.type is
 // recompressed. Otherwise the bytes are kept exactly as they came (no per-record re-encoding).
+//
+// Record-level rules (a key on compacted topics, the timestamp window, no LogAppendTime from
+// producers) fail the whole batch with one record error per offending record, in batch order,
+// as Kafka's RecordValidationException carries them (KIP-467), so a client can fail exactly those
+// records. Batch-level rules fail the batch with no record errors. The per-record walk runs only
+// when the batch's summary shows that some record may break a rule.
 import { DecodeError } from '../../protocol/decode-error.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { CompressionType, readBatchHeader, TimestampType, type BatchHeader } from '../../protocol/records/batch-header.ts';
 import { messageSetToRecordBatch } from '../../protocol/records/convert.ts';
-import { batchCompression, batchTimestampType, decodeRecordBatch, encodeRecordBatch, isControlBatch, iterateBatches, MAGIC_V2, setMaxTimestamp, validateRecords } from '../../protocol/records/record-batch.ts';
-import type { LogConfig } from '../../storage/log-config.ts';
+import {
+  batchCompression,
+  batchTimestampType,
+  decodeRecordBatch,
+  encodeRecordBatch,
+  isControlBatch,
+  iterateBatches,
+  MAGIC_V2,
+  type RecordsSummary,
+  setMaxTimestamp,
+  validateRecords,
+} from '../../protocol/records/record-batch.ts';
+import { isCompacted, type LogConfig } from '../../storage/log-config.ts';
 
 export interface RecordError {
   batchIndex: number;
   batchIndexErrorMessage: string | null;
 }
 
+/** `recordErrors` is non-empty exactly when a record-level rule failed (Kafka then also sends the message). */
 export class AppendValidationError extends Error {
   constructor(
     readonly errorCode: number,
@@ -127,19 +145,30 @@ export function validateProducedRecords(records: Buffer, opts: ValidateOptions):
     if (codec === CompressionType.Zstd && apiVersion < 7) {
       throw new AppendValidationError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `Produce requests with version ${apiVersion} are not allowed to use ZStandard compression`);
     }
-    if (isControlBatch(header.attributes)) {
-      throw new AppendValidationError(ErrorCode.INVALID_RECORD, 'Clients are not allowed to write control records');
+    // Batch-level checks, as Kafka's LogValidator.validateBatch: no record errors.
+    const lastOffset = header.baseOffset + BigInt(header.lastOffsetDelta);
+    if (header.lastOffsetDelta < 0) {
+      throw new AppendValidationError(ErrorCode.INVALID_RECORD, `Batch has an invalid offset range: [${header.baseOffset}, ${lastOffset}] in topic partition ${tp}`);
     }
-    if (summary.count === 0) {
-      throw new AppendValidationError(ErrorCode.INVALID_RECORD, `Record batch for ${tp} has no records`);
+    if (summary.count <= 0) {
+      throw new AppendValidationError(ErrorCode.INVALID_RECORD, `Invalid reported count for record batch: ${summary.count} in topic partition ${tp}`);
     }
-    if (!summary.offsetDeltasSequential || summary.lastOffsetDelta !== header.lastOffsetDelta || summary.count !== header.lastOffsetDelta + 1) {
+    if (summary.count !== header.lastOffsetDelta + 1) {
+      throw new AppendValidationError(ErrorCode.INVALID_RECORD, `Inconsistent batch offset range [${header.baseOffset}, ${lastOffset}] and count of records ${summary.count} in topic partition ${tp}`);
+    }
+    // Stricter than Kafka, which rewrites such offsets: the batch is stored as it came.
+    if (!summary.offsetDeltasSequential) {
       throw new AppendValidationError(ErrorCode.INVALID_RECORD, `Record batch for ${tp} has invalid offsets: ${summary.count} records, last offset delta ${header.lastOffsetDelta}`);
     }
-    if (summary.hasNullKey && config.cleanupPolicy.includes('compact')) {
-      throw new AppendValidationError(ErrorCode.INVALID_RECORD, `Compacted topic cannot accept message without key in topic partition ${tp}.`, [
-        { batchIndex: 0, batchIndexErrorMessage: `Compacted topic cannot accept message without key in topic partition ${tp}.` },
-      ]);
+    if (isControlBatch(header.attributes)) {
+      throw new AppendValidationError(ErrorCode.INVALID_RECORD, `Clients are not allowed to write control records in topic partition ${tp}`);
+    }
+    if (header.producerId >= 0n && header.baseSequence < 0) {
+      throw new AppendValidationError(ErrorCode.INVALID_RECORD, `Invalid sequence number ${header.baseSequence} in record batch with producerId ${header.producerId} in topic partition ${tp}`);
+    }
+    if (mayHaveRecordErrors(header, summary, config, opts.now)) {
+      const failure = recordErrorsOf(records, e.position, config, opts.now, tp, decodeOptions);
+      if (failure) throw failure;
     }
     if (config.messageTimestampType === 'CreateTime') {
       // Kafka stamps every CreateTime batch with the largest record timestamp it found, whatever
@@ -147,12 +176,6 @@ export function validateProducedRecords(records: Buffer, opts: ValidateOptions):
       const recordMax = header.baseTimestamp + BigInt(summary.maxTimestampDelta);
       if (recordMax !== header.maxTimestamp || batchTimestampType(header.attributes) !== TimestampType.CreateTime) {
         setMaxTimestamp(records, e.position, TimestampType.CreateTime, recordMax);
-      }
-      const maxTs = Number(recordMax);
-      const baseTs = Number(header.baseTimestamp);
-      if (maxTs - opts.now > config.messageTimestampAfterMaxMs || opts.now - baseTs > config.messageTimestampBeforeMaxMs) {
-        const message = `Timestamp ${maxTs - opts.now > config.messageTimestampAfterMaxMs ? maxTs : baseTs} of message is out of range. The timestamp should be within [${opts.now - config.messageTimestampBeforeMaxMs}, ${opts.now + config.messageTimestampAfterMaxMs}]`;
-        throw new AppendValidationError(ErrorCode.INVALID_TIMESTAMP, message, [{ batchIndex: Math.max(0, summary.maxTimestampIndex), batchIndexErrorMessage: message }]);
       }
     }
     recordCount += summary.count;
@@ -171,6 +194,87 @@ export function validateProducedRecords(records: Buffer, opts: ValidateOptions):
     for (const e of iterateBatches(records, { allowPartial: false })) out.push({ position: e.position, size: e.size, header: readBatchHeader(records, e.position) });
   }
   return { records, batches: out, recordCount };
+}
+
+/** Java's Long.MAX_VALUE as LogConfig holds it: no bound. */
+const UNBOUNDED = Number.MAX_SAFE_INTEGER;
+const JAVA_LONG_MAX = (1n << 63n) - 1n;
+const NO_TIMESTAMP = -1;
+
+/**
+ * Whether some record of the batch may break a record-level rule: a cheap look at the summary
+ * (null keys, smallest and largest timestamp), so the per-record walk runs only when it can find
+ * something. It may say yes where the walk then finds nothing (a NO_TIMESTAMP record, say).
+ */
+function mayHaveRecordErrors(header: BatchHeader, summary: RecordsSummary, config: LogConfig, now: number): boolean {
+  if (summary.hasNullKey && isCompacted(config)) return true;
+  if (batchTimestampType(header.attributes) === TimestampType.LogAppendTime) return true;
+  if (config.messageTimestampType !== 'CreateTime') return false;
+  const base = Number(header.baseTimestamp);
+  return timestampOutOfRange(base + summary.minTimestampDelta, now, config) || timestampOutOfRange(base + summary.maxTimestampDelta, now, config);
+}
+
+function timestampOutOfRange(timestamp: number, now: number, config: LogConfig): boolean {
+  const before = config.messageTimestampBeforeMaxMs;
+  const after = config.messageTimestampAfterMaxMs;
+  return (before !== UNBOUNDED && now - timestamp > before) || (after !== UNBOUNDED && timestamp - now > after);
+}
+
+/** A bound of the timestamp window as Kafka prints it: Java long arithmetic, overflow included. */
+function windowBound(now: number, limit: number, sign: 1n | -1n): bigint {
+  const l = limit === UNBOUNDED ? JAVA_LONG_MAX : BigInt(limit);
+  return BigInt.asIntN(64, BigInt(now) + sign * l);
+}
+
+/**
+ * The batch's failure for its record-level errors (each record's, in batch order, as Kafka's
+ * LogValidator.validateRecord finds them), or null when every record passes.
+ */
+export function recordErrorsOf(buf: Buffer, pos: number, config: LogConfig, now: number, tp: string, options: { maxDecompressedBytes?: number } = {}): AppendValidationError | null {
+  const batch = decodeRecordBatch(buf, pos, options);
+  const h = batch.header;
+  const compacted = isCompacted(config);
+  const createTimeTopic = config.messageTimestampType === 'CreateTime';
+  const logAppendBatch = h.timestampType === TimestampType.LogAppendTime;
+  const errors: RecordError[] = [];
+  let invalidTimestamp = false;
+  let window: string | null = null;
+  for (let i = 0; i < batch.records.length; i++) {
+    const r = batch.records[i]!;
+    if (compacted && r.key === null) {
+      errors.push({ batchIndex: i, batchIndexErrorMessage: `Compacted topic cannot accept message without key in topic partition ${tp}` });
+      continue;
+    }
+    // A LogAppendTime batch gives every record its maxTimestamp.
+    const timestamp = logAppendBatch ? h.maxTimestamp : h.baseTimestamp + BigInt(r.timestampDelta);
+    const offset = h.baseOffset + BigInt(r.offsetDelta);
+    if (createTimeTopic && timestamp !== BigInt(NO_TIMESTAMP)) {
+      if (timestampOutOfRange(Number(timestamp), now, config)) {
+        window ??= `[${windowBound(now, config.messageTimestampBeforeMaxMs, -1n)}, ${windowBound(now, config.messageTimestampAfterMaxMs, 1n)}]`;
+        invalidTimestamp = true;
+        errors.push({ batchIndex: i, batchIndexErrorMessage: `Timestamp ${timestamp} of message with offset ${offset} is out of range. The timestamp should be within ${window}` });
+      }
+    } else if (logAppendBatch) {
+      invalidTimestamp = true;
+      const shown = `DefaultRecord(offset=${offset}, timestamp=${timestamp}, key=${r.key?.length ?? 0} bytes, value=${r.value?.length ?? 0} bytes)`;
+      errors.push({ batchIndex: i, batchIndexErrorMessage: `Invalid timestamp type in message ${shown}. Producer should not set timestamp type to LogAppendTime.` });
+    }
+  }
+  if (errors.length === 0) return null;
+  // Worded as Kafka's LogValidator.processRecordErrors: INVALID_TIMESTAMP if any record has a bad
+  // timestamp (the list still holds every error), else INVALID_RECORD naming the first three.
+  if (invalidTimestamp) {
+    return new AppendValidationError(ErrorCode.INVALID_TIMESTAMP, 'One or more records have been rejected due to invalid timestamp', errors);
+  }
+  const shown = errors
+    .slice(0, 3)
+    .map((e) => `RecordError(batchIndex=${e.batchIndex}, message=${e.batchIndexErrorMessage === null ? 'null' : `'${e.batchIndexErrorMessage}'`})`)
+    .join(', ');
+  return new AppendValidationError(
+    ErrorCode.INVALID_RECORD,
+    `One or more records have been rejected due to ${errors.length} record errors in total, and only showing the first three errors at most: [${shown}]`,
+    errors,
+  );
 }
 
 /** Re-encodes one batch with another codec, keeping producer fields, timestamps and records. */

@@ -304,6 +304,8 @@ export interface RecordsSummary {
   maxTimestampDelta: number;
   /** Index of the first record with the largest timestampDelta, -1 when there are none. */
   maxTimestampIndex: number;
+  /** Smallest timestampDelta (deltas may be negative), or NaN when there are no records. */
+  minTimestampDelta: number;
   /** Some record has a null key (compacted topics refuse it). */
   hasNullKey: boolean;
   /** Size of the records section after decompression. */
@@ -338,6 +340,7 @@ export function validateRecords(buf: Buffer, pos = 0, options: DecodeOptions = {
   let hasNullKey = false;
   let maxDelta = NaN;
   let maxIndex = -1;
+  let minDelta = NaN;
   let lastOffsetDelta = -1;
   for (let i = 0; i < count; i++) {
     const start = r.pos;
@@ -371,6 +374,7 @@ export function validateRecords(buf: Buffer, pos = 0, options: DecodeOptions = {
       maxDelta = tsDelta;
       maxIndex = i;
     }
+    if (i === 0 || tsDelta < minDelta) minDelta = tsDelta;
     lastOffsetDelta = offsetDelta;
   }
   if (r.pos !== data.length) throw corrupt(`${data.length - r.pos} bytes left after ${count} records`, pos);
@@ -380,6 +384,7 @@ export function validateRecords(buf: Buffer, pos = 0, options: DecodeOptions = {
     offsetDeltasSequential: sequential,
     maxTimestampDelta: maxDelta,
     maxTimestampIndex: maxIndex,
+    minTimestampDelta: minDelta,
     hasNullKey,
     uncompressedSize: data.length,
   };
