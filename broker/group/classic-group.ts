@@ -12,7 +12,7 @@
 import { DecodeError } from '../../protocol/decode-error.ts';
 import { type ConsumerProtocolSubscription, decodeConsumerProtocolSubscription } from '../../protocol/generated/message/consumer-protocol-subscription.ts';
 import { Reader } from '../../protocol/reader.ts';
-import type { TimerHandle } from './group-time.ts';
+import type { TimerHandle } from '../../protocol/scheduler.ts';
 import type { OffsetAndMetadata } from './offsets-topic.ts';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
@@ -327,6 +327,42 @@ export class ClassicGroup {
     this.staticMembers.set(groupInstanceId, newMemberId);
     if (this.pendingSyncMembers.delete(oldMemberId)) this.pendingSyncMembers.add(newMemberId);
     return replaced;
+  }
+
+  /**
+   * Forgets every member and pending id (their callbacks must have been answered) and makes the
+   * group Empty at the next generation; a group already Empty keeps its generation. For a
+   * rebalance abandoned after a failure, so no transition rule is checked.
+   */
+  dropAllMembers(now: number): void {
+    const wasEmpty = this.is('Empty') && this.members.size === 0;
+    this.joinTimer?.cancel();
+    this.joinTimer = null;
+    this.syncTimer?.cancel();
+    this.syncTimer = null;
+    for (const m of this.members.values()) {
+      m.heartbeatTimer?.cancel();
+      m.heartbeatTimer = null;
+      m.awaitingJoin = null;
+      m.awaitingSync = null;
+    }
+    this.members.clear();
+    this.staticMembers.clear();
+    this.pendingMembers.clear();
+    for (const t of this.pendingMemberTimers.values()) t.cancel();
+    this.pendingMemberTimers.clear();
+    this.pendingSyncMembers.clear();
+    this.supportedProtocols.clear();
+    this.numMembersAwaitingJoin = 0;
+    this.leaderId = null;
+    this.protocolName = null;
+    this.newMemberAdded = false;
+    this.joinIsInitial = false;
+    this.subscribedTopics = this.computeSubscribedTopics();
+    if (wasEmpty) return;
+    this.generationId++;
+    this.state = 'Empty';
+    this.currentStateTimestamp = now;
   }
 
   /** Protocols every member supports. */

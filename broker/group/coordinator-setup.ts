@@ -8,11 +8,11 @@ import type { Logger } from 'pino';
 import { liveBrokers, type MetadataImage } from '../../controller/metadata/image.ts';
 import type { QuorumController } from '../../controller/quorum-controller.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
+import { type Scheduler, SystemScheduler } from '../../protocol/scheduler.ts';
 import type { BrokerConfig } from '../config/broker-config.ts';
 import type { MetadataPublisher } from '../metadata/metadata-publisher.ts';
 import type { ReplicaManager } from '../replica/replica-manager.ts';
 import { GroupCoordinator, type GroupCoordinatorConfig } from './group-coordinator.ts';
-import { type GroupTime, systemGroupTime } from './group-time.ts';
 import { GROUP_METADATA_TOPIC_NAME } from './offsets-topic.ts';
 import { ReplicaCoordinatorLog } from './replica-coordinator-log.ts';
 
@@ -23,7 +23,8 @@ export interface GroupCoordinatorDeps {
   metadata: MetadataPublisher;
   controller: QuorumController;
   replicaManager: ReplicaManager;
-  time?: GroupTime;
+  /** The broker's scheduler; the coordinator's timers and write completions run through it. */
+  scheduler?: Scheduler;
 }
 
 export function groupCoordinatorConfig(config: BrokerConfig): GroupCoordinatorConfig {
@@ -42,7 +43,7 @@ export function groupCoordinatorConfig(config: BrokerConfig): GroupCoordinatorCo
 export function createGroupCoordinator(deps: GroupCoordinatorDeps): GroupCoordinator {
   const { config, metadata, controller, nodeId } = deps;
   const logger = deps.logger.child({ module: 'group-coordinator' });
-  const time = deps.time ?? systemGroupTime;
+  const scheduler = deps.scheduler ?? new SystemScheduler({ logger });
   let creating: Promise<void> | null = null;
 
   const ensureOffsetsTopic = (): Promise<void> => {
@@ -84,10 +85,10 @@ export function createGroupCoordinator(deps: GroupCoordinatorDeps): GroupCoordin
       metadata,
       compressionCodec: config.get('offsets.topic.compression.codec'),
       loadBufferSize: config.get('offsets.load.buffer.size'),
-      now: () => time.now(),
+      now: () => scheduler.now(),
       logger,
     }),
-    time,
+    scheduler,
     logger,
     ensureOffsetsTopic,
   });
@@ -100,7 +101,7 @@ export function createGroupCoordinator(deps: GroupCoordinatorDeps): GroupCoordin
       for (const p of topic.partitions) if (p.leader === nodeId) led.set(p.partition, p.leaderEpoch);
     }
     for (const p of [...coordinator.ownedPartitions().keys()]) if (!led.has(p)) coordinator.onResignation(p);
-    for (const [p, epoch] of led) void coordinator.onElection(p, epoch);
+    for (const [p, epoch] of led) coordinator.elect(p, epoch);
   };
   metadata.onPublish(follow);
   follow(metadata.image);

@@ -5,7 +5,7 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import type { JoinGroupResult } from './classic-group.ts';
 import { MemoryCoordinatorLog } from './coordinator-log.ts';
 import { GroupCoordinator, type GroupCoordinatorConfig, type JoinGroupParams } from './group-coordinator.ts';
-import { ManualGroupTime } from './group-time.ts';
+import { ManualScheduler } from '../../protocol/scheduler.ts';
 import { decodeOffsetsTopicRecord, javaStringHashCode, partitionForGroup } from './offsets-topic.ts';
 
 const CONFIG: GroupCoordinatorConfig = {
@@ -24,8 +24,8 @@ const flush = async (): Promise<void> => {
 };
 
 async function setup(config: Partial<GroupCoordinatorConfig> = {}, log = new MemoryCoordinatorLog()) {
-  const time = new ManualGroupTime();
-  const c = new GroupCoordinator({ config: { ...CONFIG, ...config }, log, time, logger: pino({ level: 'silent' }) });
+  const time = new ManualScheduler();
+  const c = new GroupCoordinator({ config: { ...CONFIG, ...config }, log, scheduler: time, logger: pino({ level: 'silent' }) });
   await c.onElection(0, 0);
   return { c, time, log };
 }
@@ -57,7 +57,7 @@ function join(c: GroupCoordinator, p: JoinGroupParams) {
 }
 
 /** One member joined and synced: a Stable group of generation 1. */
-async function stableOne(c: GroupCoordinator, time: ManualGroupTime, over: Partial<JoinGroupParams> = {}) {
+async function stableOne(c: GroupCoordinator, time: ManualScheduler, over: Partial<JoinGroupParams> = {}) {
   const j = join(c, params(over));
   time.advance(3000);
   await flush();
@@ -394,8 +394,8 @@ describe('offsets', () => {
 
   it('a partition not led answers NOT_COORDINATOR; while loading COORDINATOR_LOAD_IN_PROGRESS', async () => {
     const log = new MemoryCoordinatorLog();
-    const time = new ManualGroupTime();
-    const c = new GroupCoordinator({ config: CONFIG, log, time, logger: pino({ level: 'silent' }) });
+    const time = new ManualScheduler();
+    const c = new GroupCoordinator({ config: CONFIG, log, scheduler: time, logger: pino({ level: 'silent' }) });
     expect(c.heartbeat('g', 'm', null, 1)).toBe(ErrorCode.NOT_COORDINATOR);
     const loading = c.onElection(0, 0);
     expect(c.heartbeat('g', 'm', null, 1)).toBe(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
