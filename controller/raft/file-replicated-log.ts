@@ -1,12 +1,12 @@
 // The metadata log on disk: `<metadata.log.dir>/__cluster_metadata-0`, a partition log in
-// Kafka's segment layout, with the leader epoch of each batch kept in leader-epoch-checkpoint.
+// Kafka's segment layout, with the leader epoch of each batch kept in leader-epoch-checkpoint
+// (which also answers the epoch lookups of diverging-log checks).
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Log } from '../../storage/log.ts';
 import { METADATA_LOG_DIR } from '../../storage/log-manager.ts';
 import { defaultLogConfig, type LogConfig } from '../../storage/log-config.ts';
-import type { AppendInfo, ReplicatedLog } from './replicated-log.ts';
-
+import { type AppendInfo, type EpochEndOffset, endOffsetForEpochIn, type ReplicatedLog } from './replicated-log.ts';
 
 export class FileReplicatedLog implements ReplicatedLog {
   private constructor(private readonly log: Log) {}
@@ -34,6 +34,18 @@ export class FileReplicatedLog implements ReplicatedLog {
   async appendAsLeader(batch: Buffer, epoch: number): Promise<AppendInfo> {
     const r = await this.log.append(batch, { assignOffsets: true, leaderEpoch: epoch });
     return { baseOffset: BigInt(r.firstOffset), lastOffset: BigInt(r.lastOffset) };
+  }
+
+  async appendAsFollower(batches: Buffer): Promise<AppendInfo> {
+    const expected = this.log.logEndOffset;
+    const r = await this.log.append(Buffer.from(batches), { assignOffsets: false });
+    if (r.firstOffset !== expected) throw new Error(`follower append at ${r.firstOffset}, expected ${expected}`);
+    return { baseOffset: BigInt(r.firstOffset), lastOffset: BigInt(r.lastOffset) };
+  }
+
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    const runs = this.log.leaderEpochCache.epochEntries.map((e) => ({ epoch: e.epoch, startOffset: BigInt(e.startOffset) }));
+    return endOffsetForEpochIn(runs, epoch, this.endOffset());
   }
 
   async read(offset: bigint, maxBytes: number): Promise<Buffer> {

@@ -14,7 +14,33 @@ export interface ElectionState {
 
 export const UNKNOWN_ELECTION: ElectionState = { epoch: 0, leaderId: -1, votedId: -1 };
 
-export class QuorumStateStore {
+/** Where a voter keeps its election state; `write` resolves only once the state is durable. */
+export interface ElectionStore {
+  read(): Promise<ElectionState>;
+  write(state: ElectionState): Promise<void>;
+}
+
+/** An ElectionStore in memory: it outlives the replica using it, as the file outlives a crash. */
+export class MemoryQuorumStateStore implements ElectionStore {
+  private state: ElectionState = UNKNOWN_ELECTION;
+  /** Every write, in order (simulations check that epochs never go back). */
+  readonly history: ElectionState[] = [];
+
+  async read(): Promise<ElectionState> {
+    return this.state;
+  }
+
+  async write(state: ElectionState): Promise<void> {
+    this.state = { ...state };
+    this.history.push(this.state);
+  }
+
+  get current(): ElectionState {
+    return this.state;
+  }
+}
+
+export class QuorumStateStore implements ElectionStore {
   readonly file: string;
   constructor(dir: string) {
     this.file = join(dir, QUORUM_STATE_FILE);

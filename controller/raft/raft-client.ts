@@ -1,63 +1,102 @@
-// KRaft replica of `__cluster_metadata`. This module runs the quorum when this node is its only
-// voter: on start it replays its log, takes the next epoch (persisted in quorum-state before
-// anything is written in it), appends a LeaderChangeMessage, and from then on commits each
-// appended batch once it is durable on disk, which for one voter is a majority.
-// Committed data records are delivered in offset order to listeners; nothing uncommitted is.
+// KRaft replica of `__cluster_metadata` (KIP-595): a voter in a quorum of one or more voters, or
+// an observer. Replication is pulled: followers Fetch from the leader with (fetchOffset,
+// lastFetchedEpoch); the leader answers DivergingEpoch when their logs part and the follower
+// truncates to it. The role logic lives here; leader bookkeeping in leader-state.ts, delivery to
+// listeners in commit-delivery.ts, the inbound protocol in raft-handlers.ts.
+// Invariants:
+// - Every state change, inbound request, response, timer and append runs one at a time through
+//   `serial`, so no two of them interleave across an await.
+// - The election state is persisted before the role acts on it (before a vote is answered,
+//   before a candidate asks for votes, before a leader writes).
+// - A new leader first appends a LeaderChangeMessage; the high watermark moves only once a
+//   majority holds it (leader-state.ts), and never moves back in one replica's life.
+// - Listeners see committed data batches only, in offset order (commit-delivery.ts).
+// - Every timer and callback goes through the injected Scheduler with the 'raft' scope; clock,
+//   randomness, transport and log are injected, so a seeded simulation replays exactly.
+// A single voter elects itself in start() and commits each append once it is flushed.
 import type { Logger } from 'pino';
 import { encodeLeaderChangeMessage } from '../../protocol/generated/message/leader-change-message.ts';
 import { ControlRecordType, encodeControlRecordKey } from '../../protocol/records/control-record.ts';
-import { decodeRecordBatch, encodeRecordBatch, iterateBatches } from '../../protocol/records/record-batch.ts';
+import { encodeRecordBatch } from '../../protocol/records/record-batch.ts';
+import { type Scheduler, type Scope, SystemScheduler, type TimerHandle } from '../../protocol/scheduler.ts';
 import { Writer } from '../../protocol/writer.ts';
-import type { QuorumStateStore } from './quorum-state.ts';
+import { CommitDelivery, type RaftListener } from './commit-delivery.ts';
+import { type EpochState, electionStateOf, leaderOf } from './epoch-state.ts';
+import { LeaderState } from './leader-state.ts';
+import { DEFAULT_RAFT_CONFIG, electionBackoffMs, type RaftConfig, randomElectionTimeoutMs } from './raft-config.ts';
+import { RaftHandlers } from './raft-handlers.ts';
+import type { LeaderAndEpoch } from './raft-messages.ts';
+import { NO_TRANSPORT, type RaftApi, type RaftMessages, type RaftTransport } from './raft-transport.ts';
+import type { ElectionStore } from './quorum-state.ts';
 import type { ReplicatedLog } from './replicated-log.ts';
 
-export interface CommittedRecord {
-  offset: bigint;
-  value: Buffer;
-}
-
-export interface CommittedBatch {
-  baseOffset: bigint;
-  lastOffset: bigint;
-  epoch: number;
-  /** Data records only; control records (leader changes) are not passed on. */
-  records: CommittedRecord[];
-}
-
-export interface RaftListener {
-  handleCommit(batch: CommittedBatch): void;
-  handleLeaderChange?(leaderId: number, epoch: number): void;
-}
+export type { CommittedBatch, CommittedRecord, RaftListener } from './commit-delivery.ts';
 
 export interface RaftClientOptions {
   nodeId: number;
   voters: readonly number[];
   log: ReplicatedLog;
-  stateStore: QuorumStateStore;
+  stateStore: ElectionStore;
   logger: Logger;
+  /** Clock for record timestamps when no scheduler is given. */
   now?: () => number;
+  /** Clock and timers; a SystemScheduler when absent. */
+  scheduler?: Scheduler;
+  /** Uniform in [0, 1): election timeouts and backoffs. */
+  random?: () => number;
+  /** Reaches the other replicas; needed unless this node is the only voter. */
+  transport?: RaftTransport;
+  config?: Partial<RaftConfig>;
+  /** Sent in requests and checked in inbound ones when set. */
+  clusterId?: string | null;
 }
 
 export class NotLeaderError extends Error {
   readonly code = 'NOT_LEADER';
-  constructor(readonly leaderId: number, readonly epoch: number) {
+  constructor(
+    readonly leaderId: number,
+    readonly epoch: number,
+  ) {
     super(`this node is not the metadata quorum leader (leader ${leaderId}, epoch ${epoch})`);
   }
 }
 
-const READ_CHUNK = 1 << 20;
-
 export class RaftClient {
+  readonly config: RaftConfig;
+  readonly logger: Logger;
+  readonly scheduler: Scheduler;
+  readonly log: ReplicatedLog;
+  readonly random: () => number;
+  readonly transport: RaftTransport;
+  readonly delivery: CommitDelivery;
   private readonly opts: RaftClientOptions;
-  private readonly listeners: RaftListener[] = [];
-  private epoch = 0;
-  private leaderId = -1;
+  private readonly handlers: RaftHandlers;
+  private state: EpochState = { role: 'unattached', epoch: 0 };
+  /** Bumped on every transition: callbacks of an older state see a different value and stop. */
+  private gen = 0;
+  private stateTimers: TimerHandle[] = [];
   private highWatermark = 0n;
-  private appendChain: Promise<unknown> = Promise.resolve();
+  private queue: Promise<unknown> = Promise.resolve();
+  private started = false;
+  private closing = false;
   private closed = false;
+  private lastFired: LeaderAndEpoch = { leaderId: -1, epoch: -1 };
+  private transitionWaiters: (() => void)[] = [];
+  private fetchWaiters: (() => void)[] = [];
+  private fetchTimer: TimerHandle | undefined;
+  readonly scope: Scope;
 
   constructor(opts: RaftClientOptions) {
     this.opts = opts;
+    this.config = { ...DEFAULT_RAFT_CONFIG, ...opts.config };
+    this.logger = opts.logger;
+    this.scheduler = opts.scheduler ?? new SystemScheduler({ logger: opts.logger });
+    this.random = opts.random ?? Math.random;
+    this.transport = opts.transport ?? NO_TRANSPORT;
+    this.log = opts.log;
+    this.delivery = new CommitDelivery(opts.log, opts.logger);
+    this.scope = { unit: 'raft', context: { nodeId: opts.nodeId } };
+    this.handlers = new RaftHandlers(this);
   }
 
   get nodeId(): number {
@@ -68,115 +107,446 @@ export class RaftClient {
     return this.opts.voters;
   }
 
+  get clusterId(): string | null {
+    return this.opts.clusterId ?? null;
+  }
+
+  get isVoter(): boolean {
+    return this.opts.voters.includes(this.opts.nodeId);
+  }
+
   get currentEpoch(): number {
-    return this.epoch;
+    return this.state.epoch;
   }
 
   get currentLeader(): number {
-    return this.leaderId;
+    return leaderOf(this.state, this.nodeId);
   }
 
   get isLeader(): boolean {
-    return this.leaderId === this.opts.nodeId;
+    return this.state.role === 'leader';
+  }
+
+  get role(): EpochState['role'] {
+    return this.state.role;
+  }
+
+  /** The current role state; read-only for the handlers and tests. */
+  get epochState(): EpochState {
+    return this.state;
+  }
+
+  get generation(): number {
+    return this.gen;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
   }
 
   get hw(): bigint {
     return this.highWatermark;
   }
 
+  get majority(): number {
+    return Math.floor(this.opts.voters.length / 2) + 1;
+  }
+
   /** Offset the next appended record will get. */
   logEndOffset(): bigint {
-    return this.opts.log.endOffset();
+    return this.log.endOffset();
+  }
+
+  now(): number {
+    return this.opts.scheduler ? this.scheduler.now() : (this.opts.now ?? Date.now)();
   }
 
   register(listener: RaftListener): void {
-    this.listeners.push(listener);
+    this.delivery.listeners.push(listener);
   }
 
+  /** Runs `fn` after everything queued before it; the one way state is read-modified-written. */
+  serial<T>(fn: () => T | Promise<T>): Promise<T> {
+    const p = this.queue.then(fn, fn);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  /**
+   * Restores the election state (and the epoch the log has reached), then takes the role it
+   * describes. A single voter elects itself at once and returns once everything already in the
+   * log and its own leader change are committed and delivered.
+   */
   async start(): Promise<void> {
-    const { voters, nodeId, log, stateStore, logger } = this.opts;
-    if (voters.length !== 1 || voters[0] !== nodeId) {
-      throw new Error(`controller.quorum.voters ${voters.join(',')}: only a single-voter quorum of this node (${nodeId}) is served`);
-    }
-    const state = await stateStore.read();
-    // Never reuse an epoch: the log may hold batches of epochs the state file has not seen.
-    const epoch = Math.max(state.epoch, log.lastEpoch()) + 1;
-    await stateStore.write({ epoch, leaderId: nodeId, votedId: nodeId });
-    this.epoch = epoch;
-    this.leaderId = nodeId;
-    const lcm = new Writer(32);
-    encodeLeaderChangeMessage(lcm, 0, { version: 0, leaderId: nodeId, voters: [{ voterId: nodeId }], grantingVoters: [{ voterId: nodeId }] });
-    const control = encodeRecordBatch({
-      isControl: true,
-      baseTimestamp: BigInt(this.now()),
-      records: [{ offsetDelta: 0, timestampDelta: 0, key: encodeControlRecordKey(ControlRecordType.LeaderChange), value: lcm.toBuffer() }],
-    });
-    const info = await log.appendAsLeader(control, epoch);
-    await log.flush();
-    logger.info({ epoch, leaderId: nodeId, offset: String(info.baseOffset) }, 'became metadata quorum leader');
-    for (const l of this.listeners) l.handleLeaderChange?.(nodeId, epoch);
-    // Everything up to and including the leader change is now committed: deliver it.
-    await this.deliverUpTo(info.lastOffset + 1n);
-  }
-
-  private now(): number {
-    return (this.opts.now ?? Date.now)();
-  }
-
-  /** Reads committed batches from the log between the current high watermark and `end`. */
-  private async deliverUpTo(end: bigint): Promise<void> {
-    let offset = this.highWatermark;
-    while (offset < end) {
-      const chunk = await this.opts.log.read(offset, READ_CHUNK);
-      if (chunk.length === 0) break;
-      let advanced = false;
-      for (const e of iterateBatches(chunk)) {
-        const batch = decodeRecordBatch(chunk, e.position);
-        const h = batch.header;
-        const last = h.baseOffset + BigInt(h.lastOffsetDelta);
-        if (last < offset) continue;
-        if (h.baseOffset >= end) break;
-        if (!h.isControl) {
-          const records: CommittedRecord[] = [];
-          for (const r of batch.records) {
-            const o = h.baseOffset + BigInt(r.offsetDelta);
-            if (o >= offset && r.value) records.push({ offset: o, value: Buffer.from(r.value) });
-          }
-          const committed = { baseOffset: h.baseOffset, lastOffset: last, epoch: h.partitionLeaderEpoch, records };
-          for (const l of this.listeners) l.handleCommit(committed);
-        }
-        offset = last + 1n;
-        advanced = true;
+    this.started = true;
+    await this.serial(async () => {
+      const saved = await this.opts.stateStore.read();
+      const logEpoch = this.log.lastEpoch();
+      const id = this.nodeId;
+      let initial: EpochState;
+      if (saved.epoch < logEpoch) {
+        this.logger.warn({ stateEpoch: saved.epoch, logEpoch }, 'quorum-state is behind the log; starting unattached in the log epoch');
+        initial = { role: 'unattached', epoch: logEpoch };
+      } else if (saved.leaderId === id && this.isVoter) {
+        initial = { role: 'resigned', epoch: saved.epoch, successors: [], acknowledged: new Set() };
+      } else if (saved.leaderId >= 0 && saved.leaderId !== id) {
+        initial = { role: 'follower', epoch: saved.epoch, leaderId: saved.leaderId, votedId: saved.votedId };
+      } else if (saved.votedId >= 0 && this.isVoter) {
+        initial = { role: 'voted', epoch: saved.epoch, votedId: saved.votedId };
+      } else {
+        initial = { role: 'unattached', epoch: saved.epoch };
       }
-      if (!advanced) break;
+      this.logger.info({ ...saved, logEpoch, logEndOffset: String(this.log.endOffset()), role: initial.role, voters: this.voters }, 'metadata quorum replica starting');
+      await this.transition(initial, initial.epoch !== saved.epoch);
+      if (this.isSoleVoter()) await this.becomeCandidate();
+    });
+    if (this.isSoleVoter() && this.state.role === 'leader') {
+      const leader = this.state.leader;
+      await this.waitUntil(() => this.delivery.deliveredEnd > leader.epochStartOffset || this.state.role !== 'leader');
     }
-    this.highWatermark = end;
+  }
+
+  private isSoleVoter(): boolean {
+    return this.voters.length === 1 && this.voters[0] === this.nodeId;
   }
 
   /**
    * Appends metadata record values as one batch in the current epoch; resolves with the offset
    * of the last one once committed (and delivered to listeners). Appends are applied in order.
+   * Rejects with NotLeaderError when this replica is not the leader, or stops being leader
+   * before the batch commits (it may still commit under the next leader).
    */
-  append(values: readonly Buffer[]): Promise<bigint> {
-    if (!this.isLeader || this.closed) return Promise.reject(new NotLeaderError(this.leaderId, this.epoch));
-    const run = async (): Promise<bigint> => {
-      const now = BigInt(this.now());
+  async append(values: readonly Buffer[]): Promise<bigint> {
+    if (!this.isLeader || this.closed || this.closing) throw new NotLeaderError(this.currentLeader, this.currentEpoch);
+    const committed = await this.serial(async () => {
+      const s = this.state;
+      if (s.role !== 'leader' || this.closed || this.closing) throw new NotLeaderError(this.currentLeader, this.currentEpoch);
       const batch = encodeRecordBatch({
-        baseTimestamp: now,
+        baseTimestamp: BigInt(this.now()),
         records: values.map((value, i) => ({ offsetDelta: i, timestampDelta: 0, key: null, value })),
       });
-      const info = await this.opts.log.appendAsLeader(batch, this.epoch);
-      await this.opts.log.flush();
-      await this.deliverUpTo(info.lastOffset + 1n);
-      return info.lastOffset;
-    };
-    const p = this.appendChain.then(run, run);
-    this.appendChain = p.catch(() => undefined);
-    return p;
+      const info = await this.log.appendAsLeader(batch, s.epoch);
+      // Wrapped, so the queue does not wait for the commit (which needs later queue work).
+      const wait = { commit: this.delivery.awaitCommit(info.lastOffset) };
+      wait.commit.catch(() => undefined);
+      await this.flushAsLeader();
+      return wait;
+    });
+    return committed.commit;
   }
 
+  /** Flushes the leader's log and counts it towards the high watermark. Runs in `serial`. */
+  async flushAsLeader(): Promise<void> {
+    await this.log.flush();
+    const s = this.state;
+    if (s.role !== 'leader') return;
+    if (s.leader.updateLocalEnd(this.log.endOffset(), this.now())) await this.onLeaderHighWatermark();
+    this.wakeFetches();
+  }
+
+  /** The leader's high watermark moved: adopt it and deliver. Runs in `serial`. */
+  async onLeaderHighWatermark(): Promise<void> {
+    const s = this.state;
+    if (s.role !== 'leader') return;
+    const hw = s.leader.highWatermark;
+    if (hw !== undefined) await this.advanceHighWatermark(hw);
+    this.wakeFetches();
+  }
+
+  /** Raises this replica's high watermark (never lowers it) and delivers what it commits. */
+  async advanceHighWatermark(hw: bigint): Promise<void> {
+    const bounded = hw < this.log.endOffset() ? hw : this.log.endOffset();
+    if (bounded > this.highWatermark) this.highWatermark = bounded;
+    await this.delivery.deliverUpTo(this.highWatermark);
+    this.maybeFireLeaderChange();
+    this.notifyWaiters();
+  }
+
+  private notifyWaiters(): void {
+    const waiters = this.transitionWaiters;
+    this.transitionWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private maybeFireLeaderChange(): void {
+    const s = this.state;
+    // The local leader is announced once listeners have seen everything before its epoch, so
+    // whatever acts on leadership starts from the complete committed state.
+    if (s.role === 'leader' && this.delivery.deliveredEnd <= s.leader.epochStartOffset) return;
+    const next = { leaderId: leaderOf(s, this.nodeId), epoch: s.epoch };
+    if (next.leaderId === this.lastFired.leaderId && next.epoch === this.lastFired.epoch) return;
+    this.lastFired = next;
+    this.delivery.fireLeaderChange(next.leaderId, next.epoch);
+  }
+
+  // ---- transitions (each runs inside `serial`) ----
+
+  /** Enters `next`, persisting its election state first when `persist`. */
+  async transition(next: EpochState, persist = true): Promise<void> {
+    const prev = this.state;
+    if (next.epoch < prev.epoch) throw new Error(`epoch may not go back from ${prev.epoch} to ${next.epoch}`);
+    if (persist) await this.opts.stateStore.write(electionStateOf(next, this.nodeId));
+    for (const t of this.stateTimers) t.cancel();
+    this.stateTimers = [];
+    this.fetchTimer = undefined;
+    this.gen++;
+    this.state = next;
+    if (prev.role === 'leader') this.delivery.failPending(new NotLeaderError(leaderOf(next, this.nodeId), next.epoch));
+    this.logger.info({ role: next.role, epoch: next.epoch, leaderId: leaderOf(next, this.nodeId), from: prev.role, fromEpoch: prev.epoch }, 'metadata quorum state changed');
+    this.wakeFetches();
+    this.notifyWaiters();
+    this.maybeFireLeaderChange();
+    if (!this.closed) await this.enter(next);
+  }
+
+  private async enter(s: EpochState): Promise<void> {
+    switch (s.role) {
+      case 'unattached':
+      case 'voted':
+        if (this.isVoter) this.armElectionTimer();
+        else this.sendFetch();
+        return;
+      case 'candidate':
+        if (s.granted.size >= this.majority) return this.becomeLeader();
+        for (const id of this.voters) if (id !== this.nodeId) this.handlers.requestVote(id, this.gen);
+        this.armElectionTimer();
+        return;
+      case 'leader':
+        return this.startLeading(s.leader);
+      case 'follower':
+        this.resetFetchTimer();
+        this.sendFetch();
+        return;
+      case 'resigned':
+        for (const id of this.voters) if (id !== this.nodeId) this.handlers.sendEndQuorumEpoch(id, this.gen);
+        if (!this.closing) this.armElectionTimer();
+        return;
+    }
+  }
+
+  async becomeUnattached(epoch: number): Promise<void> {
+    await this.transition({ role: 'unattached', epoch });
+  }
+
+  async becomeVoted(epoch: number, candidateId: number): Promise<void> {
+    await this.transition({ role: 'voted', epoch, votedId: candidateId });
+  }
+
+  async becomeFollower(epoch: number, leaderId: number): Promise<void> {
+    const s = this.state;
+    const votedId = s.epoch === epoch && s.role === 'voted' ? s.votedId : -1;
+    await this.transition({ role: 'follower', epoch, leaderId, votedId });
+  }
+
+  async becomeCandidate(): Promise<void> {
+    if (!this.isVoter || this.closing || this.closed) return;
+    const s = this.state;
+    const retries = s.role === 'candidate' ? s.retries + 1 : 1;
+    await this.transition({ role: 'candidate', epoch: s.epoch + 1, granted: new Set([this.nodeId]), rejected: new Set(), retries, backingOff: false });
+  }
+
+  async becomeLeader(): Promise<void> {
+    const s = this.state;
+    if (s.role !== 'candidate') return;
+    const leader = new LeaderState(s.epoch, this.nodeId, this.voters, this.log.endOffset(), [...s.granted], this.now());
+    await this.transition({ role: 'leader', epoch: s.epoch, leader });
+  }
+
+  async resign(): Promise<void> {
+    const s = this.state;
+    if (s.role !== 'leader') return;
+    const successors = s.leader.successorsByEndOffset();
+    await this.transition({ role: 'resigned', epoch: s.epoch, successors, acknowledged: new Set() }, false);
+  }
+
+  private async startLeading(leader: LeaderState): Promise<void> {
+    const gen = this.gen;
+    const lcm = new Writer(64);
+    encodeLeaderChangeMessage(lcm, 0, {
+      version: 0,
+      leaderId: this.nodeId,
+      voters: this.voters.map((voterId) => ({ voterId })),
+      grantingVoters: leader.grantingVoters.map((voterId) => ({ voterId })),
+    });
+    const control = encodeRecordBatch({
+      isControl: true,
+      baseTimestamp: BigInt(this.now()),
+      records: [{ offsetDelta: 0, timestampDelta: 0, key: encodeControlRecordKey(ControlRecordType.LeaderChange), value: lcm.toBuffer() }],
+    });
+    const info = await this.log.appendAsLeader(control, leader.epoch);
+    this.logger.info({ epoch: leader.epoch, offset: String(info.baseOffset), grantingVoters: leader.grantingVoters }, 'became metadata quorum leader');
+    await this.flushAsLeader();
+    if (gen !== this.gen) return;
+    for (const id of leader.nonAcknowledgingVoters()) this.handlers.sendBeginQuorumEpoch(id, gen);
+    this.scheduleCheckQuorum(gen);
+  }
+
+  /** A leader that has not heard from a majority for 1.5 fetch timeouts resigns (Kafka's check quorum). */
+  private scheduleCheckQuorum(gen: number): void {
+    const period = Math.floor(this.config.fetchTimeoutMs * 1.5);
+    this.addTimer(period, gen, async () => {
+      const s = this.state;
+      if (s.role !== 'leader') return;
+      if (s.leader.quorumLost(this.now(), period)) {
+        this.logger.warn({ epoch: s.epoch, periodMs: period }, 'no fetch from a majority of voters in time: resigning leadership');
+        await this.resign();
+        return;
+      }
+      this.scheduleCheckQuorum(gen);
+    });
+  }
+
+  // ---- timers ----
+
+  /** Runs `fn` in `serial` after `delayMs`, unless the state changed or the replica closed. */
+  addTimer(delayMs: number, gen: number, fn: () => unknown): TimerHandle {
+    const handle = this.scheduler.schedule(delayMs, this.scope, () =>
+      this.serial(() => {
+        if (gen !== this.gen || this.closed) return;
+        return fn();
+      }),
+    );
+    this.stateTimers.push(handle);
+    return handle;
+  }
+
+  private armElectionTimer(): void {
+    const gen = this.gen;
+    this.addTimer(randomElectionTimeoutMs(this.config, this.random), gen, async () => {
+      const s = this.state;
+      if (s.role === 'candidate') {
+        // The election timed out without a winner: back off, then stand again in a new epoch.
+        const backoff = electionBackoffMs(this.config, s.retries, this.random);
+        this.logger.info({ epoch: s.epoch, backoffMs: backoff }, 'election timed out; backing off before standing again');
+        this.startBackoff(backoff);
+        return;
+      }
+      if (this.closing) return;
+      await this.becomeCandidate();
+    });
+  }
+
+  /** A candidate that lost (or timed out) waits `backoffMs`, then stands in the next epoch. */
+  startBackoff(backoffMs: number): void {
+    const s = this.state;
+    if (s.role !== 'candidate' || s.backingOff) return;
+    s.backingOff = true;
+    this.addTimer(backoffMs, this.gen, () => this.becomeCandidate());
+  }
+
+  /** A follower's fetch timeout, restarted by every answer of its leader. */
+  resetFetchTimer(timeoutMs = this.config.fetchTimeoutMs): void {
+    this.fetchTimer?.cancel();
+    const gen = this.gen;
+    this.fetchTimer = this.addTimer(timeoutMs, gen, async () => {
+      const s = this.state;
+      if (s.role !== 'follower') return;
+      this.logger.info({ epoch: s.epoch, leaderId: s.leaderId, timeoutMs }, 'no answer from the leader in time');
+      if (this.isVoter) await this.becomeCandidate();
+      else await this.becomeUnattached(s.epoch);
+    });
+  }
+
+  sendFetch(): void {
+    this.handlers.sendFetch(this.gen);
+  }
+
+  /** Sends a request with the request timeout; the promise rejects on timeout or transport failure. */
+  request<A extends RaftApi>(destination: number, api: A, req: RaftMessages[A]['request']): Promise<RaftMessages[A]['response']> {
+    return new Promise((resolve, reject) => {
+      const timer = this.scheduler.schedule(this.config.requestTimeoutMs, this.scope, () => reject(new Error(`${api} to ${destination} timed out`)));
+      this.transport.send(destination, api, req).then(
+        (r) => {
+          timer.cancel();
+          resolve(r);
+        },
+        (err: unknown) => {
+          timer.cancel();
+          reject(err);
+        },
+      );
+    });
+  }
+
+  // ---- waiting (parked fetches, close) ----
+
+  /** Resolves at the next transition, append, flush or high-watermark change, or after `ms`. */
+  waitForChange(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        timer.cancel();
+        resolve();
+      };
+      const timer = this.scheduler.schedule(ms, this.scope, finish);
+      this.fetchWaiters.push(finish);
+    });
+  }
+
+  wakeFetches(): void {
+    const w = this.fetchWaiters;
+    this.fetchWaiters = [];
+    for (const f of w) f();
+  }
+
+  private async waitUntil(cond: () => boolean): Promise<void> {
+    while (!cond() && !this.closed) await new Promise<void>((resolve) => this.transitionWaiters.push(resolve));
+  }
+
+  // ---- inbound requests (the controller listener's handlers call these) ----
+
+  handleVote(...args: Parameters<RaftHandlers['handleVote']>): ReturnType<RaftHandlers['handleVote']> {
+    return this.handlers.handleVote(...args);
+  }
+
+  handleBeginQuorumEpoch(...args: Parameters<RaftHandlers['handleBeginQuorumEpoch']>): ReturnType<RaftHandlers['handleBeginQuorumEpoch']> {
+    return this.handlers.handleBeginQuorumEpoch(...args);
+  }
+
+  handleEndQuorumEpoch(...args: Parameters<RaftHandlers['handleEndQuorumEpoch']>): ReturnType<RaftHandlers['handleEndQuorumEpoch']> {
+    return this.handlers.handleEndQuorumEpoch(...args);
+  }
+
+  handleFetch(...args: Parameters<RaftHandlers['handleFetch']>): ReturnType<RaftHandlers['handleFetch']> {
+    return this.handlers.handleFetch(...args);
+  }
+
+  handleDescribeQuorum(...args: Parameters<RaftHandlers['handleDescribeQuorum']>): ReturnType<RaftHandlers['handleDescribeQuorum']> {
+    return this.handlers.handleDescribeQuorum(...args);
+  }
+
+  /**
+   * Stops the replica. A leader of a quorum of several voters resigns first (EndQuorumEpoch
+   * naming its most caught-up voters as successors) and waits, up to shutdownTimeoutMs, for
+   * the next epoch to begin, so the quorum does not sit out an election timeout.
+   */
   async close(): Promise<void> {
-    this.closed = true;
-    await this.appendChain;
+    if (this.closed || this.closing) return;
+    this.closing = true;
+    if (this.started && this.isLeader && !this.isSoleVoter()) {
+      const epoch = this.state.epoch;
+      await this.serial(() => this.resign());
+      let timedOut = false;
+      const timer = this.scheduler.schedule(this.config.shutdownTimeoutMs, this.scope, () => {
+        timedOut = true;
+        this.notifyWaiters();
+      });
+      await this.waitUntil(() => timedOut || this.state.epoch > epoch);
+      timer.cancel();
+    }
+    await this.serial(() => {
+      this.closed = true;
+      for (const t of this.stateTimers) t.cancel();
+      this.stateTimers = [];
+      this.delivery.failPending(new NotLeaderError(this.currentLeader, this.currentEpoch));
+      this.wakeFetches();
+      this.notifyWaiters();
+    });
   }
 }

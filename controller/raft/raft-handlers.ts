@@ -1,0 +1,365 @@
+// The Raft protocol of one replica (KIP-595): the requests it sends (Vote as candidate,
+// BeginQuorumEpoch as new leader, EndQuorumEpoch as resigned leader, Fetch as follower or
+// observer) with what it does on their answers, and the answers it gives to other replicas'
+// requests. Everything that reads or changes the role runs in the client's `serial` queue;
+// callbacks of a role that has since changed (an older generation) do nothing.
+import type { BeginQuorumEpochRequest } from '../../protocol/generated/message/begin-quorum-epoch-request.ts';
+import type { BeginQuorumEpochResponse } from '../../protocol/generated/message/begin-quorum-epoch-response.ts';
+import type { DescribeQuorumRequest } from '../../protocol/generated/message/describe-quorum-request.ts';
+import type { DescribeQuorumResponse } from '../../protocol/generated/message/describe-quorum-response.ts';
+import type { EndQuorumEpochRequest } from '../../protocol/generated/message/end-quorum-epoch-request.ts';
+import type { EndQuorumEpochResponse } from '../../protocol/generated/message/end-quorum-epoch-response.ts';
+import type { FetchRequest } from '../../protocol/generated/message/fetch-request.ts';
+import type { FetchResponse } from '../../protocol/generated/message/fetch-response.ts';
+import type { VoteRequest } from '../../protocol/generated/message/vote-request.ts';
+import type { VoteResponse } from '../../protocol/generated/message/vote-response.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import { readBatchHeader } from '../../protocol/records/batch-header.ts';
+import { iterateBatches } from '../../protocol/records/record-batch.ts';
+import { canGrantVote, isLogUpToDate } from './epoch-state.ts';
+import { electionBackoffMs, successorBackoffMs } from './raft-config.ts';
+import {
+  beginQuorumEpochRequest,
+  beginQuorumEpochResponse,
+  describeQuorumResponse,
+  endQuorumEpochRequest,
+  endQuorumEpochResponse,
+  fetchRequest,
+  fetchResponse,
+  type LeaderAndEpoch,
+  voteRequest,
+  voteResponse,
+} from './raft-messages.ts';
+import { metadataPartition } from './raft-transport.ts';
+import type { RaftClient } from './raft-client.ts';
+
+export class RaftHandlers {
+  constructor(private readonly c: RaftClient) {}
+
+  private at(): LeaderAndEpoch {
+    return { leaderId: this.c.currentLeader, epoch: this.c.currentEpoch };
+  }
+
+  /** Runs a response handler contained and in order, unless the role it was sent for is gone. */
+  private onAnswer(gen: number, fn: () => unknown): void {
+    const c = this.c;
+    c.scheduler.run(c.scope, () =>
+      c.serial(() => {
+        if (gen !== c.generation || c.isClosed) return;
+        return fn();
+      }),
+    );
+  }
+
+  /**
+   * Follows what an answer or request says of a newer epoch or of the leader of ours; returns
+   * true when that changed the role (the caller's role is then gone).
+   */
+  async maybeTransition(epoch: number, leaderId: number): Promise<boolean> {
+    const c = this.c;
+    const s = c.epochState;
+    if (epoch > s.epoch) {
+      if (leaderId >= 0 && leaderId !== c.nodeId) await c.becomeFollower(epoch, leaderId);
+      else await c.becomeUnattached(epoch);
+      return true;
+    }
+    if (epoch === s.epoch && leaderId >= 0 && leaderId !== c.nodeId && (s.role === 'unattached' || s.role === 'voted' || s.role === 'candidate')) {
+      await c.becomeFollower(epoch, leaderId);
+      return true;
+    }
+    return false;
+  }
+
+  // ---- Vote ----
+
+  requestVote(destination: number, gen: number): void {
+    const c = this.c;
+    const s = c.epochState;
+    if (s.role !== 'candidate') return;
+    const req = voteRequest(c.clusterId, destination, c.nodeId, s.epoch, c.log.lastEpoch(), c.log.endOffset());
+    c.request(destination, 'vote', req).then(
+      (resp) => this.onAnswer(gen, () => this.onVoteResponse(destination, gen, resp)),
+      () => this.onAnswer(gen, () => this.retryVote(destination, gen)),
+    );
+  }
+
+  private retryVote(destination: number, gen: number): void {
+    const c = this.c;
+    c.addTimer(c.config.retryBackoffMs, gen, () => {
+      const s = c.epochState;
+      if (s.role === 'candidate' && !s.backingOff && !s.granted.has(destination) && !s.rejected.has(destination)) this.requestVote(destination, gen);
+    });
+  }
+
+  private async onVoteResponse(destination: number, gen: number, resp: VoteResponse): Promise<void> {
+    const c = this.c;
+    const p = metadataPartition(resp.topics);
+    if (!p || resp.errorCode !== ErrorCode.NONE) return this.retryVote(destination, gen);
+    if (await this.maybeTransition(p.leaderEpoch, p.leaderId)) return;
+    const s = c.epochState;
+    if (s.role !== 'candidate') return;
+    if (p.errorCode !== ErrorCode.NONE) return this.retryVote(destination, gen);
+    if (p.voteGranted) {
+      s.granted.add(destination);
+      if (s.granted.size >= c.majority) await c.becomeLeader();
+      return;
+    }
+    s.rejected.add(destination);
+    if (s.rejected.size > c.voters.length - c.majority) {
+      const backoff = electionBackoffMs(c.config, s.retries, c.random);
+      c.logger.info({ epoch: s.epoch, rejectedBy: [...s.rejected], backoffMs: backoff }, 'election lost; backing off before standing again');
+      c.startBackoff(backoff);
+    }
+  }
+
+  /** A candidate asks for this replica's vote. */
+  handleVote(req: VoteRequest): Promise<VoteResponse> {
+    const c = this.c;
+    return c.serial(async () => {
+      const p = metadataPartition(req.topics);
+      if (c.isClosed) return voteResponse(ErrorCode.BROKER_NOT_AVAILABLE, ErrorCode.NONE, this.at(), false);
+      if (!p) return voteResponse(ErrorCode.INVALID_REQUEST, ErrorCode.NONE, this.at(), false);
+      if (c.clusterId !== null && req.clusterId !== null && req.clusterId !== c.clusterId) return voteResponse(ErrorCode.INCONSISTENT_CLUSTER_ID, ErrorCode.NONE, this.at(), false);
+      if (!c.voters.includes(p.candidateId)) return voteResponse(ErrorCode.NONE, ErrorCode.INCONSISTENT_VOTER_SET, this.at(), false);
+      if (p.candidateEpoch < c.currentEpoch) return voteResponse(ErrorCode.NONE, ErrorCode.FENCED_LEADER_EPOCH, this.at(), false);
+      if (p.candidateEpoch > c.currentEpoch) await c.becomeUnattached(p.candidateEpoch);
+      const upToDate = isLogUpToDate(p.lastOffsetEpoch, p.lastOffset, c.log.lastEpoch(), c.log.endOffset());
+      const granted = c.isVoter && canGrantVote(c.epochState, p.candidateId, upToDate);
+      if (granted && c.epochState.role === 'unattached') await c.becomeVoted(p.candidateEpoch, p.candidateId);
+      c.logger.debug({ candidateId: p.candidateId, epoch: p.candidateEpoch, granted, upToDate, role: c.role }, 'vote request answered');
+      return voteResponse(ErrorCode.NONE, ErrorCode.NONE, this.at(), granted);
+    });
+  }
+
+  // ---- BeginQuorumEpoch ----
+
+  sendBeginQuorumEpoch(destination: number, gen: number): void {
+    const c = this.c;
+    const req = beginQuorumEpochRequest(c.clusterId, destination, c.nodeId, c.currentEpoch);
+    const retry = (): void => {
+      c.addTimer(c.config.retryBackoffMs, gen, () => {
+        const s = c.epochState;
+        if (s.role === 'leader' && s.leader.nonAcknowledgingVoters().includes(destination)) this.sendBeginQuorumEpoch(destination, gen);
+      });
+    };
+    c.request(destination, 'beginQuorumEpoch', req).then(
+      (resp) =>
+        this.onAnswer(gen, async () => {
+          const p = metadataPartition(resp.topics);
+          if (p && (await this.maybeTransition(p.leaderEpoch, p.leaderId))) return;
+          const s = c.epochState;
+          if (p && resp.errorCode === ErrorCode.NONE && p.errorCode === ErrorCode.NONE && s.role === 'leader') s.leader.acknowledge(destination);
+          else retry();
+        }),
+      () => this.onAnswer(gen, retry),
+    );
+  }
+
+  /** A new leader announces its epoch. */
+  handleBeginQuorumEpoch(req: BeginQuorumEpochRequest): Promise<BeginQuorumEpochResponse> {
+    const c = this.c;
+    return c.serial(async () => {
+      const p = metadataPartition(req.topics);
+      if (c.isClosed) return beginQuorumEpochResponse(ErrorCode.BROKER_NOT_AVAILABLE, ErrorCode.NONE, this.at());
+      if (!p || p.leaderId === c.nodeId) return beginQuorumEpochResponse(ErrorCode.INVALID_REQUEST, ErrorCode.NONE, this.at());
+      if (c.clusterId !== null && req.clusterId !== null && req.clusterId !== c.clusterId) return beginQuorumEpochResponse(ErrorCode.INCONSISTENT_CLUSTER_ID, ErrorCode.NONE, this.at());
+      if (p.leaderEpoch < c.currentEpoch) return beginQuorumEpochResponse(ErrorCode.NONE, ErrorCode.FENCED_LEADER_EPOCH, this.at());
+      const s = c.epochState;
+      if (s.role === 'follower' && s.epoch === p.leaderEpoch && s.leaderId === p.leaderId) {
+        c.resetFetchTimer();
+      } else if (s.epoch === p.leaderEpoch && (s.role === 'leader' || s.role === 'resigned' || s.role === 'follower')) {
+        // Two leaders in one epoch cannot happen while votes are kept: refuse rather than follow.
+        c.logger.error({ epoch: s.epoch, role: s.role, claimedBy: p.leaderId }, 'a second leader claimed this epoch');
+        return beginQuorumEpochResponse(ErrorCode.NONE, ErrorCode.INVALID_REQUEST, this.at());
+      } else {
+        await c.becomeFollower(p.leaderEpoch, p.leaderId);
+      }
+      return beginQuorumEpochResponse(ErrorCode.NONE, ErrorCode.NONE, this.at());
+    });
+  }
+
+  // ---- EndQuorumEpoch ----
+
+  sendEndQuorumEpoch(destination: number, gen: number): void {
+    const c = this.c;
+    const s = c.epochState;
+    if (s.role !== 'resigned') return;
+    const req = endQuorumEpochRequest(c.clusterId, c.nodeId, s.epoch, s.successors);
+    const retry = (): void => {
+      c.addTimer(c.config.retryBackoffMs, gen, () => {
+        const r = c.epochState;
+        if (r.role === 'resigned' && !r.acknowledged.has(destination)) this.sendEndQuorumEpoch(destination, gen);
+      });
+    };
+    c.request(destination, 'endQuorumEpoch', req).then(
+      (resp) =>
+        this.onAnswer(gen, async () => {
+          const p = metadataPartition(resp.topics);
+          if (p && (await this.maybeTransition(p.leaderEpoch, p.leaderId))) return;
+          const r = c.epochState;
+          if (p && resp.errorCode === ErrorCode.NONE && p.errorCode === ErrorCode.NONE && r.role === 'resigned') r.acknowledged.add(destination);
+          else retry();
+        }),
+      () => this.onAnswer(gen, retry),
+    );
+  }
+
+  /**
+   * The leader resigns: a follower of it starts an election after a delay that grows with its
+   * place in the leader's preferred successors (the first at once).
+   */
+  handleEndQuorumEpoch(req: EndQuorumEpochRequest): Promise<EndQuorumEpochResponse> {
+    const c = this.c;
+    return c.serial(async () => {
+      const p = metadataPartition(req.topics);
+      if (c.isClosed) return endQuorumEpochResponse(ErrorCode.BROKER_NOT_AVAILABLE, ErrorCode.NONE, this.at());
+      if (!p) return endQuorumEpochResponse(ErrorCode.INVALID_REQUEST, ErrorCode.NONE, this.at());
+      if (c.clusterId !== null && req.clusterId !== null && req.clusterId !== c.clusterId) return endQuorumEpochResponse(ErrorCode.INCONSISTENT_CLUSTER_ID, ErrorCode.NONE, this.at());
+      if (p.leaderEpoch < c.currentEpoch) return endQuorumEpochResponse(ErrorCode.NONE, ErrorCode.FENCED_LEADER_EPOCH, this.at());
+      if (p.leaderId !== c.nodeId) await this.maybeTransition(p.leaderEpoch, p.leaderId);
+      const s = c.epochState;
+      if (s.role === 'follower' && s.epoch === p.leaderEpoch && s.leaderId === p.leaderId && c.isVoter) {
+        const successors = p.preferredSuccessors ?? [];
+        const position = successors.indexOf(c.nodeId);
+        c.resetFetchTimer(successorBackoffMs(c.config, position < 0 ? successors.length : position));
+      }
+      return endQuorumEpochResponse(ErrorCode.NONE, ErrorCode.NONE, this.at());
+    });
+  }
+
+  // ---- Fetch: follower and observer side ----
+
+  /** Fetches from the leader (a follower) or from a random voter to find it (an unattached observer). */
+  sendFetch(gen: number): void {
+    const c = this.c;
+    const s = c.epochState;
+    if (c.isClosed || gen !== c.generation) return;
+    let target: number;
+    if (s.role === 'follower') target = s.leaderId;
+    else if (!c.isVoter && s.role === 'unattached' && c.voters.length > 0) target = c.voters[Math.floor(c.random() * c.voters.length)]!;
+    else return;
+    const req = fetchRequest(c.clusterId, {
+      replicaId: c.nodeId,
+      currentLeaderEpoch: s.epoch,
+      fetchOffset: c.log.endOffset(),
+      lastFetchedEpoch: c.log.lastEpoch(),
+      maxWaitMs: c.config.fetchMaxWaitMs,
+      maxBytes: c.config.fetchMaxBytes,
+    });
+    c.request(target, 'fetch', req).then(
+      (resp) => this.onAnswer(gen, () => this.onFetchResponse(target, gen, resp)),
+      () => this.onAnswer(gen, () => this.retryFetch(gen)),
+    );
+  }
+
+  private retryFetch(gen: number): void {
+    this.c.addTimer(this.c.config.retryBackoffMs, gen, () => this.sendFetch(gen));
+  }
+
+  private async onFetchResponse(target: number, gen: number, resp: FetchResponse): Promise<void> {
+    const c = this.c;
+    const p = metadataPartition(resp.responses);
+    if (!p || (resp.errorCode ?? 0) !== ErrorCode.NONE) return this.retryFetch(gen);
+    if (p.currentLeader && (await this.maybeTransition(p.currentLeader.leaderEpoch, p.currentLeader.leaderId))) return;
+    const s = c.epochState;
+    if (p.errorCode !== ErrorCode.NONE || s.role !== 'follower' || s.leaderId !== target) return this.retryFetch(gen);
+    c.resetFetchTimer();
+    const diverging = p.divergingEpoch;
+    if (diverging && diverging.endOffset >= 0n) {
+      await this.truncateToDiverging(diverging.epoch, diverging.endOffset);
+    } else if (p.records && p.records.length > 0) {
+      await this.appendFromLeader(p.records);
+    }
+    if (p.highWatermark >= 0n) await c.advanceHighWatermark(p.highWatermark);
+    if (gen === c.generation) c.sendFetch();
+  }
+
+  private async truncateToDiverging(epoch: number, endOffset: bigint): Promise<void> {
+    const c = this.c;
+    const local = c.log.endOffsetForEpoch(epoch);
+    const to = local.endOffset < endOffset ? local.endOffset : endOffset;
+    // Committed entries are on a majority and so on every later leader: a leader asking to cut
+    // below the high watermark means a broken invariant, and cutting would lose committed data.
+    if (to < c.hw) throw new Error(`leader asked to truncate to ${to}, below the high watermark ${c.hw}`);
+    c.logger.info({ divergingEpoch: epoch, leaderEndOffset: String(endOffset), truncateTo: String(to), logEndOffset: String(c.log.endOffset()) }, 'log diverges from the leader: truncating');
+    await c.log.truncateTo(to);
+  }
+
+  private async appendFromLeader(records: Buffer): Promise<void> {
+    const c = this.c;
+    const end = c.log.endOffset();
+    let start = -1;
+    for (const e of iterateBatches(records)) {
+      const h = readBatchHeader(records, e.position);
+      const last = h.baseOffset + BigInt(h.lastOffsetDelta);
+      if (last < end) continue;
+      if (h.baseOffset !== end) throw new Error(`leader sent a batch at ${h.baseOffset} for fetch offset ${end}`);
+      start = e.position;
+      break;
+    }
+    if (start < 0) return;
+    await c.log.appendAsFollower(records.subarray(start));
+    // The next fetch offset tells the leader this data is held: it must be durable first.
+    await c.log.flush();
+  }
+
+  // ---- Fetch: leader side ----
+
+  /**
+   * A follower or observer fetches. With nothing new to send it waits, up to maxWaitMs, until
+   * the log grows, the high watermark moves (so followers learn of commits at once) or the
+   * role changes.
+   */
+  async handleFetch(req: FetchRequest): Promise<FetchResponse> {
+    const c = this.c;
+    const deadline = c.now() + Math.max(0, req.maxWaitMs);
+    let seenHw: bigint | undefined;
+    for (;;) {
+      const r = await c.serial(() => this.tryFetch(req, c.now() < deadline, seenHw));
+      if ('response' in r) return r.response;
+      seenHw = r.parkedAt;
+      await c.waitForChange(deadline - c.now());
+    }
+  }
+
+  private async tryFetch(req: FetchRequest, mayPark: boolean, seenHw: bigint | undefined): Promise<{ response: FetchResponse } | { parkedAt: bigint }> {
+    const answer = (topLevel: number, a: Parameters<typeof fetchResponse>[1]) => ({ response: fetchResponse(topLevel, a) });
+    const c = this.c;
+    const s = c.epochState;
+    const at = this.at();
+    const p = req.topics[0]?.partitions[0];
+    if (c.isClosed) return answer(ErrorCode.BROKER_NOT_AVAILABLE, { errorCode: ErrorCode.NONE, highWatermark: -1n, leader: at });
+    if (!p || p.partition !== 0) return answer(ErrorCode.NONE, { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1n, leader: at });
+    if (c.clusterId !== null && req.clusterId && req.clusterId !== c.clusterId) return answer(ErrorCode.INCONSISTENT_CLUSTER_ID, { errorCode: ErrorCode.NONE, highWatermark: -1n, leader: at });
+    const requestEpoch = p.currentLeaderEpoch ?? -1;
+    const error =
+      requestEpoch < s.epoch ? ErrorCode.FENCED_LEADER_EPOCH : requestEpoch > s.epoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : s.role !== 'leader' ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.NONE;
+    if (error !== ErrorCode.NONE || s.role !== 'leader') return answer(ErrorCode.NONE, { errorCode: error, highWatermark: -1n, leader: at });
+    const lastFetchedEpoch = p.lastFetchedEpoch ?? -1;
+    if (p.fetchOffset < 0n || (p.fetchOffset > 0n && lastFetchedEpoch < 0)) return answer(ErrorCode.NONE, { errorCode: ErrorCode.INVALID_REQUEST, highWatermark: -1n, leader: at });
+    const hw = (): bigint => s.leader.highWatermark ?? -1n;
+    if (p.fetchOffset > 0n) {
+      const known = c.log.endOffsetForEpoch(lastFetchedEpoch);
+      if (known.epoch !== lastFetchedEpoch || known.endOffset < p.fetchOffset) {
+        return answer(ErrorCode.NONE, { errorCode: ErrorCode.NONE, highWatermark: hw(), leader: at, divergingEpoch: known });
+      }
+    }
+    const before = seenHw ?? hw();
+    const replicaId = req.replicaState?.replicaId ?? req.replicaId ?? -1;
+    if (replicaId >= 0 && s.leader.updateReplica(replicaId, p.fetchOffset, c.log.endOffset(), c.now())) await c.onLeaderHighWatermark();
+    const records = p.fetchOffset < c.log.endOffset() ? await c.log.read(p.fetchOffset, Math.min(p.partitionMaxBytes, c.config.fetchMaxBytes)) : Buffer.alloc(0);
+    if (records.length === 0 && mayPark && hw() === before) return { parkedAt: before };
+    return answer(ErrorCode.NONE, { errorCode: ErrorCode.NONE, highWatermark: hw(), leader: at, records });
+  }
+
+  // ---- DescribeQuorum ----
+
+  handleDescribeQuorum(_req: DescribeQuorumRequest): Promise<DescribeQuorumResponse> {
+    const c = this.c;
+    return c.serial(() => {
+      const s = c.epochState;
+      if (s.role !== 'leader' || c.isClosed) return describeQuorumResponse(ErrorCode.NOT_LEADER_OR_FOLLOWER, this.at(), -1n, { currentVoters: [], observers: [] });
+      return describeQuorumResponse(ErrorCode.NONE, this.at(), s.leader.highWatermark ?? -1n, s.leader.describe());
+    });
+  }
+}
