@@ -3,6 +3,7 @@
 // through the controller.
 import type { Logger } from 'pino';
 import type { QuorumController } from '../controller/quorum-controller.ts';
+import type { Scheduler } from '../protocol/scheduler.ts';
 import type { BrokerConfig } from './config/broker-config.ts';
 import type { DelayedFetchPurgatory } from './fetch/delayed-fetch.ts';
 import type { FetchSessionCache } from './fetch/fetch-session-cache.ts';
@@ -27,5 +28,7 @@ export interface BrokerContext {
   readonly fetchPurgatory?: DelayedFetchPurgatory;
   /** The classic group coordinator on `__consumer_offsets`; group APIs answer NOT_COORDINATOR without it. */
   readonly groupCoordinator?: GroupCoordinator;
+  /** The containment seam every timer and callback of this node starts through. */
+  readonly scheduler: Scheduler;
   now(): number;
 }

@@ -12,6 +12,7 @@ import { FileReplicatedLog } from '../controller/raft/file-replicated-log.ts';
 import { QuorumStateStore } from '../controller/raft/quorum-state.ts';
 import { RaftClient } from '../controller/raft/raft-client.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
+import { FatalError, type FaultInjector, SystemScheduler } from '../protocol/scheduler.ts';
 import { randomUuid } from '../protocol/uuid.ts';
 import { LogManager, METADATA_LOG_DIR } from '../storage/log-manager.ts';
 import type { BrokerContext } from './broker-context.ts';
@@ -38,6 +39,14 @@ const SECURITY_PROTOCOL_IDS: Record<string, number> = { PLAINTEXT: 0, SSL: 1, SA
 export interface BrokerStartOptions {
   /** Format unformatted storage with a new random cluster id (npm start and startBroker do). */
   autoFormat?: boolean;
+  /**
+   * Called once when the node meets a state it cannot serve in (FatalError: every log directory
+   * offline, the metadata log unwritable). The broker has already begun stopping; `npm start`
+   * exits non-zero once the stop is done. Default: stop and log.
+   */
+  onFatal?: (err: FatalError, stopped: Promise<void>) => void;
+  /** Fault injection for tests: makes the contained work of matching scopes fail. */
+  faults?: FaultInjector;
 }
 
 export class Broker {
@@ -77,6 +86,20 @@ export class Broker {
       await formatStorage(config, clusterId, { ignoreFormatted: true });
       logger.info({ clusterId, logDirs: config.logDirs }, 'formatted storage for a new cluster');
     }
+    // The seam every timer and callback of this node starts through; a fatal state stops the node.
+    let fatalBroker: Broker | undefined;
+    let fatalSeen = false;
+    const scheduler = new SystemScheduler({
+      logger,
+      faults: opts.faults,
+      fatal: (err) => {
+        if (fatalSeen) return;
+        fatalSeen = true;
+        const stopped = fatalBroker ? fatalBroker.stop() : Promise.resolve();
+        if (opts.onFatal) opts.onFatal(err, stopped);
+        else stopped.catch((e: unknown) => logger.error({ err: e }, 'stop after a fatal error failed'));
+      },
+    });
     const logConfigOf = (image: MetadataImage, topic: string) =>
       topicLogConfig(Object.fromEntries(topicConfigs(image, topic)), config, dynamicBrokerConfigs(image, nodeId));
     const brokerLogDefaults = topicLogConfig({}, config);
@@ -90,9 +113,10 @@ export class Broker {
       recoveryThreadsPerDataDir: config.get('num.recovery.threads.per.data.dir'),
       retentionCheckIntervalMs: config.get('log.retention.check.interval.ms'),
       fileDeleteDelayMs: config.get('log.segment.delete.delay.ms'),
+      scheduler,
     });
-    const replicaManager = new ReplicaManager({ nodeId, logs: logManager, logger: logger.child({ module: 'replica-manager' }), topicLogConfig: logConfigOf });
-    publisher = new MetadataPublisher(replicaManager, logger.child({ module: 'metadata-publisher' }));
+    const replicaManager = new ReplicaManager({ nodeId, logs: logManager, logger: logger.child({ module: 'replica-manager' }), topicLogConfig: logConfigOf, scheduler });
+    publisher = new MetadataPublisher(replicaManager, logger.child({ module: 'metadata-publisher' }), scheduler);
 
     const raftLog = await FileReplicatedLog.open(config.metadataLogDir, logger, { segmentBytes: config.get('metadata.log.segment.bytes') });
     const raft = new RaftClient({
@@ -104,6 +128,7 @@ export class Broker {
     });
     const controller = new QuorumController({
       raft,
+      scheduler,
       logger: logger.child({ module: 'controller' }),
       deleteTopicEnable: config.get('delete.topic.enable'),
       topicDefaults: {
@@ -132,8 +157,9 @@ export class Broker {
       replicaManager,
       producerIds,
       fetchSessions: new FetchSessionCache({ maxEntries: config.get('max.incremental.fetch.session.cache.slots'), evictionMs: config.get('min.incremental.fetch.session.eviction.ms') }),
-      fetchPurgatory: new DelayedFetchPurgatory(),
-      groupCoordinator: createGroupCoordinator({ nodeId, config, logger, metadata: publisher, controller, replicaManager }),
+      fetchPurgatory: new DelayedFetchPurgatory({ scheduler }),
+      groupCoordinator: createGroupCoordinator({ nodeId, config, logger, metadata: publisher, controller, replicaManager, scheduler }),
+      scheduler,
       now: () => Date.now(),
     };
     const fetchPurgatory = context.fetchPurgatory!;
@@ -151,6 +177,7 @@ export class Broker {
       idleTimeoutMs: config.get('connections.max.idle.ms'),
       maxInFlight: config.get('queued.max.requests'),
       maxConnections: config.get('max.connections'),
+      scheduler,
     });
     const bound = await server.start(
       config.listeners.map((l) => ({ name: l.name, host: l.host ?? '', port: l.port, router: controllerNames.has(l.name) ? controllerRouter : brokerRouter })),
@@ -178,7 +205,8 @@ export class Broker {
     if (hb.isFenced) throw new Error(`broker ${nodeId} stayed fenced after registering`);
     await publisher.waitFor(controller.image.offset);
     logger.info({ nodeId, clusterId, brokerEpoch: String(brokerEpoch), listeners: bound, ms: Date.now() - started }, 'broker started');
-    return new Broker(context, server, logManager, raftLog);
+    fatalBroker = new Broker(context, server, logManager, raftLog);
+    return fatalBroker;
   }
 
   /** Stops accepting, answers in-flight requests, flushes and closes everything. Idempotent. */

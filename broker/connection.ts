@@ -4,7 +4,9 @@
 // produce path validates and enqueues its appends there) keeps the connection's order.
 // Backpressure: past `maxInFlight` requests, or while the socket's send buffer is over its mark,
 // reading pauses. Malformed input is answered as Kafka answers it or the connection is closed,
-// with one warning line naming the client; nothing else is affected.
+// with one warning line naming the client; nothing else is affected. Socket events run through
+// the containment seam with this connection as their unit: an unexpected failure while serving
+// them is logged and closes this connection only.
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { DecodeError } from '../protocol/decode-error.ts';
@@ -13,6 +15,7 @@ import { FrameReader, FrameSizeError, peekRequestHeader } from '../protocol/fram
 import { ApiKey, apiSpec } from '../protocol/generated/api-table.ts';
 import { decodeRequestHeader, encodeResponseMessageFrame } from '../protocol/headers.ts';
 import { type ApiHandler, NO_RESPONSE, type RequestContext } from './handlers/api-handler.ts';
+import type { Scheduler, Scope } from '../protocol/scheduler.ts';
 import { Router } from './router.ts';
 
 export interface ConnectionOptions {
@@ -24,6 +27,7 @@ export interface ConnectionOptions {
   maxInFlight: number;
   /** Bytes queued in the socket above which reading pauses. */
   maxQueuedBytes: number;
+  scheduler: Scheduler;
 }
 
 interface Slot {
@@ -43,6 +47,7 @@ export class Connection {
   private clientId: string | null = null;
   /** Resolves when every started request has finished (for a graceful stop). */
   private idleWaiters: (() => void)[] = [];
+  private readonly scope: Scope;
 
   constructor(socket: Socket, opts: ConnectionOptions) {
     this.socket = socket;
@@ -50,20 +55,28 @@ export class Connection {
     this.address = `${socket.remoteAddress}:${socket.remotePort}`;
     this.log = opts.logger.child({ client: this.address, listener: opts.listenerName });
     this.frames = new FrameReader({ maxFrameSize: opts.maxRequestSize });
+    this.scope = { unit: 'connection', context: { client: this.address, listener: opts.listenerName }, onFailure: () => this.close() };
+    const on = <A extends unknown[]>(fn: (...args: A) => unknown) => opts.scheduler.wrap(this.scope, fn);
     socket.setNoDelay(true);
     if (opts.idleTimeoutMs > 0) {
-      socket.setTimeout(opts.idleTimeoutMs, () => {
-        this.log.debug({ clientId: this.clientId }, `closing connection idle for ${opts.idleTimeoutMs} ms`);
-        this.close();
-      });
+      socket.setTimeout(
+        opts.idleTimeoutMs,
+        on(() => {
+          this.log.debug({ clientId: this.clientId }, `closing connection idle for ${opts.idleTimeoutMs} ms`);
+          this.close();
+        }),
+      );
     }
-    socket.on('data', (chunk) => this.onData(chunk));
-    socket.on('drain', () => this.updateFlow());
-    socket.on('error', (err) => this.log.debug({ err }, 'connection error'));
-    socket.on('close', () => {
-      this.closed = true;
-      this.notifyIdle();
-    });
+    socket.on('data', on((chunk: Buffer) => this.onData(chunk)));
+    socket.on('drain', on(() => this.updateFlow()));
+    socket.on('error', on((err: Error) => this.log.debug({ err }, 'connection error')));
+    socket.on(
+      'close',
+      on(() => {
+        this.closed = true;
+        this.notifyIdle();
+      }),
+    );
   }
 
   get isClosed(): boolean {
@@ -174,18 +187,22 @@ export class Connection {
   private enqueue(work: Promise<Buffer[] | null>): void {
     const slot: Slot = { chunks: null, done: false };
     this.pending.push(slot);
-    work.then(
-      (chunks) => {
-        slot.chunks = chunks;
-        slot.done = true;
-        this.flush();
-      },
-      (err: unknown) => {
-        // Encoding a response failed: a broker fault. The client would wait forever, so close.
-        this.log.error({ err, clientId: this.clientId }, 'failed to encode a response; closing connection');
-        slot.done = true;
-        this.close();
-      },
+    // Completions run outside the request's own chain: contained to this connection.
+    this.opts.scheduler.watch(
+      this.scope,
+      work.then(
+        (chunks) => {
+          slot.chunks = chunks;
+          slot.done = true;
+          this.flush();
+        },
+        (err: unknown) => {
+          // Encoding a response failed: a broker fault. The client would wait forever, so close.
+          this.log.error({ err, clientId: this.clientId }, 'failed to encode a response; closing connection');
+          slot.done = true;
+          this.close();
+        },
+      ),
     );
   }
 

@@ -44,13 +44,26 @@ export async function runServer(configFile: string | undefined, overrides: reado
     throw err;
   }
   let broker: Broker;
+  let stopping = false;
   try {
-    broker = await Broker.start(config, logger, { autoFormat: configFile === undefined });
+    broker = await Broker.start(config, logger, {
+      autoFormat: configFile === undefined,
+      // A state the node cannot serve in: it has begun a clean stop; exit non-zero once done.
+      onFatal: (err, stopped) => {
+        stopping = true;
+        stopped.then(
+          () => process.exit(1),
+          (e: unknown) => {
+            logger.error({ err: e }, 'shutdown after a fatal error failed');
+            process.exit(1);
+          },
+        );
+      },
+    });
   } catch (err) {
     logger.fatal({ err }, `startup failed: ${(err as Error).message}`);
     process.exit(1);
   }
-  let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;

@@ -1,8 +1,11 @@
 // TCP listeners: one server socket per configured listener, each with its own router.
 // stop() refuses new connections, lets in-flight requests finish, then closes the rest.
+// Accepting and server errors run through the containment seam: a failure while setting up one
+// connection closes that socket only; a listener error after binding is logged, not thrown.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { Connection } from './connection.ts';
+import type { Scheduler } from '../protocol/scheduler.ts';
 import type { Router } from './router.ts';
 
 export interface ListenerSpec {
@@ -19,6 +22,7 @@ export interface SocketServerOptions {
   maxInFlight?: number;
   maxQueuedBytes?: number;
   maxConnections?: number;
+  scheduler: Scheduler;
 }
 
 export interface BoundListener {
@@ -40,7 +44,10 @@ export class SocketServer {
   /** Binds every listener; port 0 picks a free port (see `listeners`). */
   async start(listeners: ListenerSpec[]): Promise<BoundListener[]> {
     for (const spec of listeners) {
-      const server = createServer({ noDelay: true }, (socket) => this.accept(socket, spec));
+      const { scheduler, logger } = this.opts;
+      const server = createServer({ noDelay: true }, (socket) =>
+        scheduler.run({ unit: 'connection', context: { client: `${socket.remoteAddress}:${socket.remotePort}`, listener: spec.name }, onFailure: () => socket.destroy() }, () => this.accept(socket, spec)),
+      );
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen({ host: spec.host || undefined, port: spec.port }, () => {
@@ -48,6 +55,8 @@ export class SocketServer {
           resolve();
         });
       });
+      // An error event without a listener would be thrown; after binding, it concerns this listener only.
+      server.on('error', scheduler.wrap({ unit: 'listener', context: { listener: spec.name } }, (err: Error) => logger.error({ err, listener: spec.name }, 'listener error')));
       const addr = server.address();
       const port = typeof addr === 'object' && addr ? addr.port : spec.port;
       this.servers.push({ server, spec });
@@ -76,6 +85,7 @@ export class SocketServer {
       idleTimeoutMs: this.opts.idleTimeoutMs,
       maxInFlight: this.opts.maxInFlight ?? 64,
       maxQueuedBytes: this.opts.maxQueuedBytes ?? 64 * 1024 * 1024,
+      scheduler: this.opts.scheduler,
     });
     this.connections.add(conn);
     socket.on('close', () => this.connections.delete(conn));

@@ -3,6 +3,7 @@
 // replayed into the next image before its answer is given, so an answer never describes state
 // that could still be lost. Subscribers (the broker's metadata publisher) see every new image.
 import type { Logger } from 'pino';
+import { type Scheduler, SystemScheduler } from '../protocol/scheduler.ts';
 import type { ControllerResult } from './controller-result.ts';
 import { allocateProducerIds, alterConfigs, bootstrapRecords, brokerHeartbeat, type ConfigChange, type HeartbeatInput, registerBroker, type RegisterBrokerInput } from './cluster-control.ts';
 import { MetadataDelta } from './metadata/delta.ts';
@@ -16,6 +17,8 @@ export type ImageListener = (image: MetadataImage, delta: MetadataDelta) => void
 export interface QuorumControllerOptions {
   raft: RaftClient;
   logger: Logger;
+  /** Image listeners run through it, each contained on its own; a wall-clock one when absent. */
+  scheduler?: Scheduler;
   topicDefaults: TopicDefaults;
   deleteTopicEnable: boolean;
 }
@@ -25,9 +28,11 @@ export class QuorumController {
   private currentImage: MetadataImage = EMPTY_IMAGE;
   private readonly listeners: ImageListener[] = [];
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly scheduler: Scheduler;
 
   constructor(opts: QuorumControllerOptions) {
     this.opts = opts;
+    this.scheduler = opts.scheduler ?? new SystemScheduler({ logger: opts.logger });
     opts.raft.register({ handleCommit: (batch) => this.replay(batch) });
   }
 
@@ -47,13 +52,9 @@ export class QuorumController {
     const delta = new MetadataDelta(this.currentImage);
     for (const r of batch.records) delta.replay(decodeMetadataRecord(r.value), r.offset, batch.epoch);
     this.currentImage = delta.apply();
-    for (const l of this.listeners) {
-      try {
-        l(this.currentImage, delta);
-      } catch (err) {
-        this.opts.logger.error({ err, offset: String(batch.lastOffset) }, 'metadata listener failed on a committed batch');
-      }
-    }
+    const image = this.currentImage;
+    const scope = { unit: 'metadata-listener', context: { offset: String(batch.lastOffset) } };
+    for (const l of this.listeners) this.scheduler.run(scope, () => l(image, delta));
   }
 
   /** Starts the quorum (replaying the log) and writes the bootstrap records on a new cluster. */

@@ -6,12 +6,15 @@
 // `<topic>-<partition>.<32 hex>-delete` and removed after file.delete.delay.ms.
 // Start-up loads all partition directories with bounded parallelism per log dir; logs of a dir
 // without the clean-shutdown marker are recovered from their checkpointed recovery points.
-// Periodic work (retention, checkpoints, flush.ms) runs on unref'd timers; the clock decides
-// what is due, so tests drive the same methods directly.
+// Periodic work (retention, checkpoints, flush.ms) runs through the containment seam (a failing
+// pass is logged and the next one runs); the clock decides what is due, so tests drive the same
+// methods directly. A log that goes offline after an I/O error takes its log dir offline; when
+// no log dir is left online the node cannot serve and a FatalError stops it, as Kafka does.
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { FatalError, type Scheduler, SystemScheduler, type TimerHandle } from '../protocol/scheduler.ts';
 import {
   CLEANER_OFFSET_CHECKPOINT_FILE,
   LOG_START_OFFSET_CHECKPOINT_FILE,
@@ -44,6 +47,8 @@ export interface LogManagerOptions {
   topicConfig?: (topic: string) => LogConfig;
   logger: Logger;
   clock?: Clock;
+  /** The containment seam for periodic tasks and delayed deletions; wall clock when absent. */
+  scheduler?: Scheduler;
   /** Expected identity; when set, meta.properties is checked or, if missing, written. */
   meta?: { clusterId: string; nodeId: number };
   /** `num.recovery.threads.per.data.dir` (2): logs loaded at once per log dir. */
@@ -92,7 +97,9 @@ export class LogManager {
   private readonly opts: LogManagerOptions;
   private readonly logger: Logger;
   private readonly clock: Clock;
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly timers: TimerHandle[] = [];
+  private readonly scheduler: Scheduler;
+  private readonly offlineDirs = new Set<string>();
   private readonly dirMeta = new Map<string, MetaProperties | null>();
   /** cleaner-offset-checkpoint entries by partition key (owned by the cleaner). */
   readonly cleanerCheckpoints = new Map<string, number>();
@@ -106,6 +113,7 @@ export class LogManager {
     this.logDirs = opts.logDirs.map((d) => path.resolve(d));
     this.logger = opts.logger;
     this.clock = opts.clock ?? systemClock;
+    this.scheduler = opts.scheduler ?? new SystemScheduler({ logger: opts.logger });
     const clock = this.clock;
     this.cleaner = new LogCleaner({ logger: this.logger.child({ module: 'log-cleaner' }), now: () => clock.now(), dedupeBufferSize: opts.dedupeBufferSize ?? 128 * 1024 * 1024 });
   }
@@ -179,6 +187,8 @@ export class LogManager {
           config: this.configFor(item.topic),
           logger: this.logger.child({ topic: item.topic, partition: item.partition }),
           clock: this.clock,
+          scheduler: this.scheduler,
+          onOffline: (err) => this.markOffline(dir, err),
           recoveryPoint: hadCleanShutdown ? Number.MAX_SAFE_INTEGER : (recoveryPoints.get(key) ?? 0),
           logStartOffset: startOffsets.get(key) ?? 0,
           highWatermark: highWatermarks.get(key) ?? 0,
@@ -196,18 +206,8 @@ export class LogManager {
     const every = (ms: number | undefined, dflt: number, name: string, fn: () => Promise<unknown>): void => {
       const interval = ms ?? dflt;
       if (!(interval > 0) || interval > MAX_TIMER_MS) return;
-      let running = false;
-      const t = setInterval(() => {
-        if (running || this.shuttingDown) return;
-        running = true;
-        fn()
-          .catch((err) => this.logger.error({ err, task: name }, 'periodic log task failed'))
-          .finally(() => {
-            running = false;
-          });
-      }, interval);
-      t.unref();
-      this.timers.push(t);
+      const scope = { unit: 'log-task', context: { task: name } };
+      this.timers.push(this.scheduler.every(interval, scope, () => (this.shuttingDown ? undefined : fn())));
     };
     every(this.opts.retentionCheckIntervalMs, 300_000, 'retention', () => this.retentionCheck());
     every(this.opts.flushOffsetCheckpointIntervalMs, 60_000, 'recovery-point-checkpoint', () => this.checkpointRecoveryOffsets());
@@ -257,6 +257,8 @@ export class LogManager {
         config: config ?? this.configFor(topic),
         logger: this.logger.child({ topic, partition }),
         clock: this.clock,
+        scheduler: this.scheduler,
+        onOffline: (err) => this.markOffline(logDir, err),
         hadCleanShutdown: true,
       });
       this.logs.set(key, { log, logDir });
@@ -296,11 +298,28 @@ export class LogManager {
   }
 
   private scheduleDirRemoval(dir: string): void {
-    const t = setTimeout(() => {
-      fs.promises.rm(dir, { recursive: true, force: true }).catch((err) => this.logger.warn({ err, dir }, 'could not remove deleted log directory'));
-    }, this.opts.fileDeleteDelayMs ?? 60_000);
-    t.unref();
-    this.timers.push(t);
+    const scope = { unit: 'log-task', context: { task: 'delete-dir', dir } };
+    this.timers.push(
+      this.scheduler.schedule(this.opts.fileDeleteDelayMs ?? 60_000, scope, () =>
+        fs.promises.rm(dir, { recursive: true, force: true }).catch((err) => this.logger.warn({ err, dir }, 'could not remove deleted log directory')),
+      ),
+    );
+  }
+
+  /** A log of `logDir` went offline: the dir is offline, and with none left the node stops. */
+  private markOffline(logDir: string, err: Error): void {
+    if (this.offlineDirs.has(logDir)) return;
+    this.offlineDirs.add(logDir);
+    this.logger.error({ logDir, err }, 'log directory is offline after an I/O error');
+    if (this.offlineDirs.size < this.logDirs.length || this.shuttingDown) return;
+    this.scheduler.run({ unit: 'log-dir', context: { logDir } }, () => {
+      throw new FatalError(`all log directories are offline (${this.logDirs.join(', ')}); last error: ${err.message}`, { cause: err });
+    });
+  }
+
+  /** Log dirs taken offline by I/O errors. */
+  get offlineLogDirs(): readonly string[] {
+    return [...this.offlineDirs];
   }
 
   // ---- periodic work ---------------------------------------------------------------------
@@ -398,7 +417,7 @@ export class LogManager {
   async shutdown(): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) t.cancel();
     await Promise.allSettled([...this.creating.values()]);
     const results = await Promise.allSettled(this.allLogs().map((l) => l.close()));
     const failed = results.filter((r) => r.status === 'rejected');

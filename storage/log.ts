@@ -27,6 +27,7 @@ import {
   CRC_START,
 } from '../protocol/records/batch-header.ts';
 import { crc32c } from '@node-rs/crc32';
+import { type Scheduler, SystemScheduler, type TimerHandle } from '../protocol/scheduler.ts';
 import { OffsetOutOfRangeError, StorageError } from './errors.ts';
 import { LeaderEpochCache } from './leader-epoch-cache.ts';
 import type { LogConfig } from './log-config.ts';
@@ -63,6 +64,10 @@ export interface LogOptions {
   verifyCrcOnRead?: boolean;
   /** Picks segment.jitter.ms for each new segment; default uniform in [0, jitter). */
   random?: () => number;
+  /** The containment seam for this log's timers (delayed file deletion); wall clock when absent. */
+  scheduler?: Scheduler;
+  /** Told once when the log goes offline after an I/O error (the log manager marks its dir). */
+  onOffline?: (err: StorageError) => void;
 }
 
 export interface AppendOptions {
@@ -158,7 +163,9 @@ export class Log {
   private truncations = 0;
   private readonly verifyCrcOnRead: boolean;
   private readonly random: () => number;
-  private readonly deletionTimers = new Set<NodeJS.Timeout>();
+  private readonly deletionTimers = new Set<TimerHandle>();
+  private readonly scheduler: Scheduler;
+  private readonly onOffline: ((err: StorageError) => void) | undefined;
   private readonly pendingDeletions = new Set<LogSegment>();
 
   private constructor(opts: LogOptions, segments: LogSegment[], cache: LeaderEpochCache) {
@@ -170,6 +177,8 @@ export class Log {
     this.clock = opts.clock ?? systemClock;
     this.verifyCrcOnRead = opts.verifyCrcOnRead ?? true;
     this.random = opts.random ?? Math.random;
+    this.scheduler = opts.scheduler ?? new SystemScheduler({ logger: opts.logger });
+    this.onOffline = opts.onOffline;
     this.segments = segments;
     this.leaderEpochCache = cache;
     this.leo = segments.at(-1)!.nextOffset();
@@ -525,6 +534,7 @@ export class Log {
     this.failure = err instanceof StorageError ? err : new StorageError('KAFKA_STORAGE_ERROR', `I/O error on log ${this.name}: ${(err as Error).message}`, { cause: err });
     this.nextOffsetPending = this.leo;
     this.logger.error({ err }, 'log is offline after an I/O error');
+    this.onOffline?.(this.failure);
   }
 
   private async rollTo(newBase: number): Promise<LogSegment> {
@@ -781,12 +791,12 @@ export class Log {
   private async scheduleDeletion(seg: LogSegment): Promise<void> {
     await seg.changeSuffix(DELETED_FILE_SUFFIX);
     this.pendingDeletions.add(seg);
-    const timer = setTimeout(() => {
+    const scope = { unit: 'partition', context: { topic: this.topic, partition: this.partition, file: seg.path } };
+    const timer = this.scheduler.schedule(this.config.fileDeleteDelayMs, scope, async () => {
       this.deletionTimers.delete(timer);
       this.pendingDeletions.delete(seg);
-      seg.deleteFiles().catch((err) => this.logger.warn({ err, file: seg.path }, 'could not remove deleted segment'));
-    }, this.config.fileDeleteDelayMs);
-    timer.unref();
+      await seg.deleteFiles().catch((err) => this.logger.warn({ err, file: seg.path }, 'could not remove deleted segment'));
+    });
     this.deletionTimers.add(timer);
   }
 
@@ -852,7 +862,7 @@ export class Log {
   closeHandles(): Promise<void> {
     const done = this.enqueue(async () => {
       for (const seg of this.segments) await seg.closeFiles();
-      for (const t of this.deletionTimers) clearTimeout(t);
+      for (const t of this.deletionTimers) t.cancel();
       this.deletionTimers.clear();
       for (const seg of this.pendingDeletions) await seg.closeFiles();
       this.pendingDeletions.clear();

@@ -1,34 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type DelayedFetchOutcome, DelayedFetchPurgatory, type Timer } from './delayed-fetch.ts';
+import { ManualScheduler } from '../../protocol/scheduler.ts';
+import { type DelayedFetchOutcome, DelayedFetchPurgatory } from './delayed-fetch.ts';
 
-/** A manual timer: time moves only when the test says so. */
+/** A manual clock: time moves only when the test says so. */
 function fakeTimer() {
-  let now = 0;
-  let nextId = 1;
-  const pending = new Map<number, { at: number; fn: () => void }>();
-  const timer: Timer = {
-    setTimeout(fn, ms) {
-      const id = nextId++;
-      pending.set(id, { at: now + ms, fn });
-      return id;
-    },
-    clearTimeout(h) {
-      pending.delete(h as number);
-    },
-  };
-  return {
-    timer,
-    pending: () => pending.size,
-    advance(ms: number) {
-      now += ms;
-      for (const [id, t] of [...pending].sort((a, b) => a[1].at - b[1].at)) {
-        if (t.at <= now) {
-          pending.delete(id);
-          t.fn();
-        }
-      }
-    },
-  };
+  const timer = new ManualScheduler({ startMs: 0 });
+  return { timer, pending: () => timer.pending, advance: (ms: number) => timer.advance(ms) };
 }
 
 function track(p: Promise<DelayedFetchOutcome>) {
@@ -42,7 +19,7 @@ const flush = () => new Promise((r) => setImmediate(r));
 describe('DelayedFetchPurgatory', () => {
   it('completes at once when ready before watching', async () => {
     const t = fakeTimer();
-    const p = new DelayedFetchPurgatory({ timer: t.timer });
+    const p = new DelayedFetchPurgatory({ scheduler: t.timer });
     expect(await p.wait(['a-0'], 500, () => true)).toBe('ready');
     expect(p.waiting).toBe(0);
     expect(t.pending()).toBe(0);
@@ -50,7 +27,7 @@ describe('DelayedFetchPurgatory', () => {
 
   it('is woken by a notify on a watched key once ready, and not by other keys', async () => {
     const t = fakeTimer();
-    const p = new DelayedFetchPurgatory({ timer: t.timer });
+    const p = new DelayedFetchPurgatory({ scheduler: t.timer });
     let bytes = 0;
     let checks = 0;
     const s = track(
@@ -75,7 +52,7 @@ describe('DelayedFetchPurgatory', () => {
 
   it('stays waiting while not enough bytes arrived, then expires after maxWaitMs', async () => {
     const t = fakeTimer();
-    const p = new DelayedFetchPurgatory({ timer: t.timer });
+    const p = new DelayedFetchPurgatory({ scheduler: t.timer });
     const s = track(p.wait(['a-0'], 500, () => false));
     p.notify('a-0');
     t.advance(499);
@@ -92,7 +69,7 @@ describe('DelayedFetchPurgatory', () => {
 
   it('bounds the number of waiting fetches', async () => {
     const t = fakeTimer();
-    const p = new DelayedFetchPurgatory({ timer: t.timer, maxWaiting: 2 });
+    const p = new DelayedFetchPurgatory({ scheduler: t.timer, maxWaiting: 2 });
     const a = track(p.wait(['a-0'], 500, () => false));
     const b = track(p.wait(['a-0'], 500, () => false));
     expect(await p.wait(['a-0'], 500, () => false)).toBe('refused');
@@ -105,7 +82,7 @@ describe('DelayedFetchPurgatory', () => {
 
   it('wakes each ready fetch once, even when watched under several notified keys', async () => {
     const t = fakeTimer();
-    const p = new DelayedFetchPurgatory({ timer: t.timer });
+    const p = new DelayedFetchPurgatory({ scheduler: t.timer });
     let resolved = 0;
     void p.wait(['a-0', 'a-1'], 500, () => true === (resolved >= 0)).then(() => resolved++);
     // ready() was true at once: completes without watching.
@@ -123,7 +100,7 @@ describe('DelayedFetchPurgatory', () => {
 
   it('shutdown completes every waiting fetch and refuses new waits', async () => {
     const t = fakeTimer();
-    const p = new DelayedFetchPurgatory({ timer: t.timer });
+    const p = new DelayedFetchPurgatory({ scheduler: t.timer });
     const a = track(p.wait(['a-0'], 500, () => false));
     p.shutdown();
     await flush();
@@ -134,7 +111,7 @@ describe('DelayedFetchPurgatory', () => {
 
   it('a ready check that throws completes the fetch instead of hanging it', async () => {
     const t = fakeTimer();
-    const p = new DelayedFetchPurgatory({ timer: t.timer });
+    const p = new DelayedFetchPurgatory({ scheduler: t.timer });
     let fail = false;
     const s = track(
       p.wait(['a-0'], 500, () => {
@@ -146,5 +123,19 @@ describe('DelayedFetchPurgatory', () => {
     p.notify('a-0');
     await flush();
     expect(s.outcome).toBe('ready');
+  });
+
+  it('answers a fetch whose expiry failed inside the seam, and keeps serving the others', async () => {
+    const timer = new ManualScheduler({ startMs: 0, faults: (scope) => (scope.unit === 'fetch-wait' && (scope.context?.partitions as string[]).includes('bad-0') ? new Error('injected') : undefined) });
+    const p = new DelayedFetchPurgatory({ scheduler: timer });
+    const bad = track(p.wait(['bad-0'], 100, () => false));
+    const good = track(p.wait(['good-0'], 100, () => false));
+    timer.advance(100);
+    await flush();
+    expect(bad.outcome).toBe('expired');
+    expect(good.outcome).toBe('expired');
+    expect(timer.failures).toHaveLength(1);
+    expect(p.waiting).toBe(0);
+    expect(p.watchedKeys).toBe(0);
   });
 });

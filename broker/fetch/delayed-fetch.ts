@@ -9,30 +9,25 @@
 //   it has (Kafka has no such bound; this keeps memory and timers bounded).
 // - `ready` is checked once before watching: an append that landed while the first read was in
 //   flight is not missed.
+// - Expiry timers run through the containment seam: should one fail, that fetch is answered
+//   with what it has (as on expiry) and nothing else is touched.
+import pino from 'pino';
+import { type Scheduler, SystemScheduler, type TimerHandle } from '../../protocol/scheduler.ts';
 
 export type DelayedFetchOutcome = 'ready' | 'expired' | 'refused' | 'shutdown';
-
-export interface Timer {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemTimer: Timer = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
 
 export interface DelayedFetchPurgatoryOptions {
   /** Bound on fetches waiting at once. */
   maxWaiting?: number;
-  timer?: Timer;
+  /** The broker's scheduler; a silent wall-clock one when absent (tests). */
+  scheduler?: Scheduler;
 }
 
 class DelayedFetch {
   readonly keys: readonly string[];
   readonly ready: () => boolean;
   private readonly resolve: (o: DelayedFetchOutcome) => void;
-  timer: unknown = null;
+  timer: TimerHandle | null = null;
   completed = false;
 
   constructor(keys: readonly string[], ready: () => boolean, resolve: (o: DelayedFetchOutcome) => void) {
@@ -51,14 +46,14 @@ class DelayedFetch {
 
 export class DelayedFetchPurgatory {
   private readonly maxWaiting: number;
-  private readonly timer: Timer;
+  private readonly scheduler: Scheduler;
   private readonly watchers = new Map<string, Set<DelayedFetch>>();
   private waitingCount = 0;
   private closed = false;
 
   constructor(opts: DelayedFetchPurgatoryOptions = {}) {
     this.maxWaiting = opts.maxWaiting ?? 10_000;
-    this.timer = opts.timer ?? systemTimer;
+    this.scheduler = opts.scheduler ?? new SystemScheduler({ logger: pino({ level: 'silent' }) });
   }
 
   /** Fetches waiting now. */
@@ -87,7 +82,8 @@ export class DelayedFetchPurgatory {
         if (!set) this.watchers.set(k, (set = new Set()));
         set.add(op);
       }
-      op.timer = this.timer.setTimeout(() => this.finish(op, 'expired'), maxWaitMs);
+      const finishOnFailure = () => this.finish(op, 'expired');
+      op.timer = this.scheduler.schedule(maxWaitMs, { unit: 'fetch-wait', context: { partitions: op.keys }, onFailure: finishOnFailure }, finishOnFailure);
     });
   }
 
@@ -118,7 +114,7 @@ export class DelayedFetchPurgatory {
   private finish(op: DelayedFetch, outcome: DelayedFetchOutcome): void {
     if (!op.complete(outcome)) return;
     this.waitingCount--;
-    if (op.timer !== null) this.timer.clearTimeout(op.timer);
+    op.timer?.cancel();
     for (const k of op.keys) {
       const set = this.watchers.get(k);
       if (!set) continue;

@@ -1,8 +1,10 @@
 // Owns the partitions this broker hosts. Follows the metadata image: opens (or creates) the log
 // of every partition placed on this node, tracks leadership, and removes the logs of deleted
 // topics. Handlers find partitions here; appends wake whoever waits on a partition (fetch
-// purgatory) through the listeners registered with `onAppend`.
+// purgatory) through the listeners registered with `onAppend`, each run through the containment
+// seam with the partition as its unit: a listener that fails never fails the append it follows.
 import type { Logger } from 'pino';
+import { type Scheduler, SystemScheduler } from '../../protocol/scheduler.ts';
 import type { MetadataDelta } from '../../controller/metadata/delta.ts';
 import type { MetadataImage } from '../../controller/metadata/image.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
@@ -24,6 +26,8 @@ export interface ReplicaManagerOptions {
   logger: Logger;
   /** The storage config of a topic in an image (its overrides over the broker's defaults). */
   topicLogConfig(image: MetadataImage, topic: string): LogConfig;
+  /** The containment seam; a wall-clock one when absent. */
+  scheduler?: Scheduler;
 }
 
 export function partitionKey(topic: string, partition: number): string {
@@ -34,9 +38,11 @@ export class ReplicaManager {
   private readonly opts: ReplicaManagerOptions;
   private readonly partitions = new Map<string, Partition>();
   private readonly appendListeners: AppendListener[] = [];
+  private readonly scheduler: Scheduler;
 
   constructor(opts: ReplicaManagerOptions) {
     this.opts = opts;
+    this.scheduler = opts.scheduler ?? new SystemScheduler({ logger: opts.logger });
   }
 
   get nodeId(): number {
@@ -48,7 +54,9 @@ export class ReplicaManager {
   }
 
   private notifyAppend = (p: Partition): void => {
-    for (const l of this.appendListeners) l(p);
+    if (this.appendListeners.length === 0) return;
+    const scope = { unit: 'partition', context: { topic: p.topic, partition: p.partition } };
+    for (const l of this.appendListeners) this.scheduler.run(scope, () => l(p));
   };
 
   getPartition(topic: string, partition: number): Partition | undefined {
@@ -91,6 +99,11 @@ export class ReplicaManager {
     if (delta) {
       for (const [, topic] of delta.removedTopics) {
         for (const p of topic.partitions) await this.removePartition(topic.name, p.partition);
+      }
+    } else {
+      // A whole image: hosted partitions of topics it no longer has were deleted meanwhile.
+      for (const p of [...this.partitions.values()]) {
+        if (image.topicsById.get(p.topicId)?.name !== p.topic) await this.removePartition(p.topic, p.partition);
       }
     }
     const topics = delta ? [...delta.changedTopics].map((id) => image.topicsById.get(id)).filter((t) => t !== undefined) : [...image.topicsByName.values()];

@@ -27,6 +27,11 @@ export class MetadataDelta {
     this.epoch = base.epoch;
   }
 
+  /** The image this delta applies to. */
+  get baseImage(): MetadataImage {
+    return this.base;
+  }
+
   private mutableTopics(): [Map<string, TopicImage>, Map<string, TopicImage>] {
     this.topicsByName ??= new Map(this.base.topicsByName);
     this.topicsById ??= new Map(this.base.topicsById);
