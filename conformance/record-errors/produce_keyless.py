@@ -1,0 +1,89 @@
+#!/usr/bin/python3
+"""Produces records with and without keys through confluent-kafka-python (librdkafka).
+
+Reads one JSON request on stdin: {"bootstrap", "topic", "count", "keyless": [indices],
+"oneBatch": bool, "resend": [error names]}. Every record goes to partition 0 with value "v<i>"
+and key "k<i>", except the keyless ones. With oneBatch the records are queued before the first
+can be sent, so they leave in one batch; otherwise each record is its own batch. Records whose
+delivery failed with an error named in "resend" are produced once more, as an application would.
+Prints one JSON answer: each record's first outcome (null or the error name), the outcome of the
+resent ones, and the Produce request versions librdkafka used (from its protocol debug log).
+Every wait is bounded.
+"""
+import json
+import logging
+import re
+import sys
+
+from confluent_kafka import Producer, libversion
+
+TIMEOUT_S = 30
+
+
+class ProduceVersions(logging.Handler):
+    """Collects the versions of the ProduceRequests librdkafka reports sending."""
+
+    PATTERN = re.compile(r"Sent ProduceRequest \(v(\d+)")
+
+    def __init__(self):
+        super().__init__()
+        self.versions = set()
+
+    def emit(self, record):
+        m = self.PATTERN.search(record.getMessage())
+        if m:
+            self.versions.add(int(m.group(1)))
+
+
+def main():
+    req = json.loads(sys.stdin.read())
+    handler = ProduceVersions()
+    logger = logging.getLogger("librdkafka")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    base = {
+        "bootstrap.servers": req["bootstrap"],
+        "debug": "protocol",
+        "message.timeout.ms": 20000,
+        "socket.timeout.ms": 10000,
+    }
+    one_batch = req["oneBatch"]
+    conf = {
+        **base,
+        # One batch: everything is queued while the producer lingers.
+        "linger.ms": 500 if one_batch else 0,
+        "batch.num.messages": 10000 if one_batch else 1,
+    }
+    records = [(i, None if i in req["keyless"] else f"k{i}") for i in range(req["count"])]
+    first = produce_with(conf, records, logger, req["topic"], one_batch)
+    again = [(i, key) for i, key in records if first[i] in req.get("resend", [])]
+    resent = produce_with({**base, "linger.ms": 0}, again, logger, req["topic"], False) if again else {}
+    print(json.dumps({
+        "librdkafka": libversion()[0],
+        "produceVersions": sorted(handler.versions),
+        "outcomes": [first[i] for i in range(req["count"])],
+        "resent": {str(i): outcome for i, outcome in resent.items()},
+    }))
+
+
+def produce_with(conf, records, logger, topic, one_batch):
+    """Produces (index, key) pairs and returns {index: None or the delivery error's name}."""
+    outcomes = {}
+    p = Producer(conf, logger=logger)
+    for index, key in records:
+        p.produce(topic, value=f"v{index}".encode(), key=None if key is None else key.encode(), partition=0,
+                  on_delivery=lambda err, msg, i=index: outcomes.__setitem__(i, None if err is None else err.name()))
+        if not one_batch:
+            p.flush(TIMEOUT_S)
+    left = p.flush(TIMEOUT_S)
+    if left:
+        raise RuntimeError(f"{left} records still queued after {TIMEOUT_S} s")
+    return outcomes
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as e:  # the harness reads the error from the last line
+        print(json.dumps({"error": f"{type(e).__name__}: {e}"}))
+        sys.exit(1)
