@@ -1,4 +1,4 @@
-// `npm run fuzz -- --minutes N [--seed S]`: one long fuzz run against a fresh broker process, with
+// `npm run fuzz -- --minutes N [--seed S] [--avoid kind,...]`: one long fuzz run against a fresh broker process, with
 // progress logged through pino and a summary printed at the end. Exits 1 if the broker failed, and
 // prints the seed and the last actions so `--seed S` (with the same length) replays the run.
 import { parseArgs } from 'node:util';
@@ -12,6 +12,7 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     seed: { type: 'string' },
     'health-limit-ms': { type: 'string' },
+    avoid: { type: 'string' },
   },
 });
 
@@ -27,6 +28,7 @@ const report = await runFuzz({
   seed,
   durationMs: seconds * 1000,
   logger,
+  avoid: values.avoid ? values.avoid.split(',') : [],
   healthLimitMs: values['health-limit-ms'] !== undefined ? Number(values['health-limit-ms']) : undefined,
 });
 process.stdout.write(`\n${formatReport(report)}\n`);
