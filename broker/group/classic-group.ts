@@ -10,6 +10,7 @@
 // which is what lets a rebalance select one. Joins keep this by refusing a member that shares no
 // protocol with the others (INCONSISTENT_GROUP_PROTOCOL).
 import { DecodeError } from '../../protocol/decode-error.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
 import { type ConsumerProtocolSubscription, decodeConsumerProtocolSubscription } from '../../protocol/generated/message/consumer-protocol-subscription.ts';
 import { Reader } from '../../protocol/reader.ts';
 import type { TimerHandle } from '../../protocol/scheduler.ts';
@@ -282,6 +283,8 @@ export class ClassicGroup {
 
   /** New protocols, timeouts and join callback for a member already in the group. */
   updateMember(member: GroupMember, protocols: Protocol[], rebalanceTimeoutMs: number, sessionTimeoutMs: number, callback: ((r: JoinGroupResult) => void) | null): void {
+    // A JoinGroup repeated while the first waits supersedes it; the first is answered, not dropped.
+    if (callback && member.awaitingJoin && member.awaitingJoin !== callback) this.invokeJoinCallback(member, joinError(member.memberId, ErrorCode.REBALANCE_IN_PROGRESS));
     for (const p of member.protocols) this.decSupported(p.name);
     member.protocols = uniqueProtocols(protocols);
     for (const p of member.protocols) this.supportedProtocols.set(p.name, (this.supportedProtocols.get(p.name) ?? 0) + 1);

@@ -241,7 +241,12 @@ export class GroupMembership {
     if (group.is('Dead')) return respond(joinError(p.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
     if (!group.supportsProtocols(p.protocolType, p.protocols)) return respond(joinError(p.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
     if (group.isPendingMember(p.memberId)) {
-      if (p.groupInstanceId !== null) throw new Error(`static member ${p.groupInstanceId} cannot be pending`);
+      if (p.groupInstanceId !== null) {
+        // Pending ids are handed to dynamic members only. Kafka answers this with an internal
+        // error; it is the client's mistake, so the group itself is left alone.
+        this.logger.info({ groupId: group.groupId, memberId: p.memberId, instanceId: p.groupInstanceId }, 'JoinGroup names a pending member id with a group instance id');
+        return respond(joinError(p.memberId, ErrorCode.UNKNOWN_SERVER_ERROR));
+      }
       group.pendingMemberTimers.get(p.memberId)?.cancel();
       group.pendingMemberTimers.delete(p.memberId);
       this.addMemberAndRebalance(group, p.memberId, p, respond, `pending member ${p.memberId} joined; client reason: ${p.reason ?? 'not provided'}`);
