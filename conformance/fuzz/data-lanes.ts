@@ -25,14 +25,15 @@ function partitionOf(rng: Prng): number {
   return rng.weighted([[10, rng.int(4)], [1, rng.pick([-1, 100, 0x7fffffff])]] as const);
 }
 
-function batchOf(rng: Prng, producerId: bigint, epoch: number, sequence: number): { batch: Buffer; count: number } {
+function batchOf(ctx: FuzzContext, rng: Prng, producerId: bigint, epoch: number, sequence: number): { batch: Buffer; count: number } {
   const n = rng.weighted([[8, rng.range(1, 5)], [1, rng.range(50, 300)]] as const);
   const records = [];
   for (let i = 0; i < n; i++) {
     records.push({ offsetDelta: i, timestampDelta: i, key: rng.chance(0.5) ? null : Buffer.from(`k${i}`), value: rng.bytes(rng.int(rng.chance(0.05) ? 20_000 : 64)), headers: rng.chance(0.2) ? [{ key: 'h', value: Buffer.from('v') }] : [] });
   }
   const compression = rng.weighted([[6, CompressionType.None], [1, CompressionType.Gzip], [1, CompressionType.Snappy], [1, CompressionType.Lz4], [1, CompressionType.Zstd]] as const);
-  const baseTimestamp = rng.chance(0.9) ? BigInt(Date.now()) : rng.int64();
+  // Sometimes any int64, ends of the range included; within 2^52 of zero when those are avoided.
+  const baseTimestamp = rng.chance(0.9) ? BigInt(Date.now()) : ctx.avoid.has(EDGE_TIMESTAMPS) ? rng.int64() >> 11n : rng.int64();
   const batch = encodeRecordBatch({
     baseTimestamp,
     // Given, so an edge base timestamp plus the deltas cannot overflow the field.
@@ -97,9 +98,9 @@ export function runProducer(ctx: FuzzContext, rng: Prng, lane: string): Promise<
     const key = `${topic}/${partition}/${producerId}`;
     const next = sequences.get(key) ?? 0;
     const sequence = idempotent ? rng.weighted([[8, next], [1, next + rng.range(1, 3)], [1, rng.pick([next - 1, -1, 0x7fffffff, 0])]] as const) : -1;
-    const first = batchOf(rng, producerId, epoch, sequence);
+    const first = batchOf(ctx, rng, producerId, epoch, sequence);
     const batches: Buffer[] = [first.batch];
-    if (rng.chance(0.1)) batches.push(batchOf(rng, producerId, epoch, (sequence + first.count) | 0).batch);
+    if (rng.chance(0.1)) batches.push(batchOf(ctx, rng, producerId, epoch, (sequence + first.count) | 0).batch);
     const acks = rng.weighted([[6, 1], [3, -1], [1, 0], [1, rng.pick([2, -2])]] as const);
     const records = Buffer.concat(batches);
     log(`Produce v${v} ${topic}-${partition} acks=${acks} pid=${producerId} epoch=${epoch} seq=${sequence} batches=${batches.length} bytes=${records.length}`);
@@ -120,6 +121,7 @@ function hugeCount(ctx: FuzzContext): number {
 }
 
 export const HUGE_PARTITION_COUNTS = 'huge-partition-counts';
+export const EDGE_TIMESTAMPS = 'edge-timestamps';
 
 export function runTopics(ctx: FuzzContext, rng: Prng, lane: string): Promise<void> {
   const log = (a: string): void => ctx.journal.add(lane, a);
