@@ -7,7 +7,7 @@ import type { LeaderState } from './leader-state.ts';
 
 export type EpochState =
   /** Knows the epoch but neither its leader nor a vote cast in it. */
-  | { role: 'unattached'; epoch: number }
+  | { role: 'unattached'; epoch: number; electionDeadline?: number }
   /** Voted for `votedId` in this epoch; votes for no one else in it. */
   | { role: 'voted'; epoch: number; votedId: number }
   /** Asking for votes for itself in this epoch. */

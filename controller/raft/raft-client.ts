@@ -84,6 +84,8 @@ export class RaftClient {
   private transitionWaiters: (() => void)[] = [];
   private fetchWaiters: (() => void)[] = [];
   private fetchTimer: TimerHandle | undefined;
+  /** When the current role's election or fetch timer fires (undefined: none running). */
+  private timerDeadline: number | undefined;
   readonly scope: Scope;
 
   constructor(opts: RaftClientOptions) {
@@ -161,8 +163,9 @@ export class RaftClient {
     return this.log.endOffset();
   }
 
+  /** Whole milliseconds (a virtual clock may be fractional; record timestamps may not). */
   now(): number {
-    return this.opts.scheduler ? this.scheduler.now() : (this.opts.now ?? Date.now)();
+    return Math.floor(this.opts.scheduler ? this.scheduler.now() : (this.opts.now ?? Date.now)());
   }
 
   register(listener: RaftListener): void {
@@ -293,6 +296,8 @@ export class RaftClient {
     for (const t of this.stateTimers) t.cancel();
     this.stateTimers = [];
     this.fetchTimer = undefined;
+    const carriedDeadline = next.role === 'unattached' ? next.electionDeadline : undefined;
+    this.timerDeadline = undefined;
     this.gen++;
     this.state = next;
     if (prev.role === 'leader') this.delivery.failPending(new NotLeaderError(leaderOf(next, this.nodeId), next.epoch));
@@ -300,14 +305,14 @@ export class RaftClient {
     this.wakeFetches();
     this.notifyWaiters();
     this.maybeFireLeaderChange();
-    if (!this.closed) await this.enter(next);
+    if (!this.closed) await this.enter(next, carriedDeadline);
   }
 
-  private async enter(s: EpochState): Promise<void> {
+  private async enter(s: EpochState, carriedDeadline: number | undefined): Promise<void> {
     switch (s.role) {
       case 'unattached':
       case 'voted':
-        if (this.isVoter) this.armElectionTimer();
+        if (this.isVoter) this.armElectionTimer(carriedDeadline);
         else this.sendFetch();
         return;
       case 'candidate':
@@ -328,8 +333,13 @@ export class RaftClient {
     }
   }
 
-  async becomeUnattached(epoch: number): Promise<void> {
-    await this.transition({ role: 'unattached', epoch });
+  /**
+   * `keepTimer`: a vote this replica is about to refuse moved it to a new epoch. As in Raft, only
+   * a granted vote or word from a leader restarts the election timer, so a candidate with a
+   * stale log cannot hold off an election forever by asking again and again.
+   */
+  async becomeUnattached(epoch: number, keepTimer = false): Promise<void> {
+    await this.transition({ role: 'unattached', epoch, electionDeadline: keepTimer ? this.timerDeadline : undefined });
   }
 
   async becomeVoted(epoch: number, candidateId: number): Promise<void> {
@@ -414,9 +424,11 @@ export class RaftClient {
     return handle;
   }
 
-  private armElectionTimer(): void {
+  private armElectionTimer(deadline?: number): void {
     const gen = this.gen;
-    this.addTimer(randomElectionTimeoutMs(this.config, this.random), gen, async () => {
+    const delay = deadline !== undefined ? Math.max(0, deadline - this.scheduler.now()) : randomElectionTimeoutMs(this.config, this.random);
+    this.timerDeadline = this.scheduler.now() + delay;
+    this.addTimer(delay, gen, async () => {
       const s = this.state;
       if (s.role === 'candidate') {
         // The election timed out without a winner: back off, then stand again in a new epoch.
@@ -442,6 +454,7 @@ export class RaftClient {
   resetFetchTimer(timeoutMs = this.config.fetchTimeoutMs): void {
     this.fetchTimer?.cancel();
     const gen = this.gen;
+    this.timerDeadline = this.scheduler.now() + timeoutMs;
     this.fetchTimer = this.addTimer(timeoutMs, gen, async () => {
       const s = this.state;
       if (s.role !== 'follower') return;

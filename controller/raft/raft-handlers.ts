@@ -122,8 +122,8 @@ export class RaftHandlers {
       if (c.clusterId !== null && req.clusterId !== null && req.clusterId !== c.clusterId) return voteResponse(ErrorCode.INCONSISTENT_CLUSTER_ID, ErrorCode.NONE, this.at(), false);
       if (!c.voters.includes(p.candidateId)) return voteResponse(ErrorCode.NONE, ErrorCode.INCONSISTENT_VOTER_SET, this.at(), false);
       if (p.candidateEpoch < c.currentEpoch) return voteResponse(ErrorCode.NONE, ErrorCode.FENCED_LEADER_EPOCH, this.at(), false);
-      if (p.candidateEpoch > c.currentEpoch) await c.becomeUnattached(p.candidateEpoch);
       const upToDate = isLogUpToDate(p.lastOffsetEpoch, p.lastOffset, c.log.lastEpoch(), c.log.endOffset());
+      if (p.candidateEpoch > c.currentEpoch) await c.becomeUnattached(p.candidateEpoch, !upToDate);
       const granted = c.isVoter && canGrantVote(c.epochState, p.candidateId, upToDate);
       if (granted && c.epochState.role === 'unattached') await c.becomeVoted(p.candidateEpoch, p.candidateId);
       c.logger.debug({ candidateId: p.candidateId, epoch: p.candidateEpoch, granted, upToDate, role: c.role }, 'vote request answered');
@@ -266,11 +266,13 @@ export class RaftHandlers {
     c.resetFetchTimer();
     const diverging = p.divergingEpoch;
     if (diverging && diverging.endOffset >= 0n) {
+      // The log past the new end is not known to match the leader's yet, so the high watermark
+      // waits for a fetch the leader accepts.
       await this.truncateToDiverging(diverging.epoch, diverging.endOffset);
-    } else if (p.records && p.records.length > 0) {
-      await this.appendFromLeader(p.records);
+    } else {
+      if (p.records && p.records.length > 0) await this.appendFromLeader(p.records);
+      if (p.highWatermark >= 0n) await c.advanceHighWatermark(p.highWatermark);
     }
-    if (p.highWatermark >= 0n) await c.advanceHighWatermark(p.highWatermark);
     if (gen === c.generation) c.sendFetch();
   }
 

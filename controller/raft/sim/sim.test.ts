@@ -1,0 +1,24 @@
+// Seeds of the Raft simulation (simulation.ts): SIM_SEED=<n> replays one seed, SIM_SEEDS=<n>
+// sets how many run (from SIM_FROM, default 1). A failure prints the seed and its last events.
+import { describe, expect, it } from 'vitest';
+import { formatFailure, runSeed } from './simulation.ts';
+
+const single = process.env.SIM_SEED;
+const from = Number(process.env.SIM_FROM ?? 1);
+const count = single !== undefined ? 1 : Number(process.env.SIM_SEEDS ?? 200);
+
+describe('raft simulation', () => {
+  it(`keeps every invariant and converges for ${count} seed(s)`, { timeout: 300_000 }, async () => {
+    const failures: string[] = [];
+    let events = 0;
+    for (let i = 0; i < count; i++) {
+      const seed = single !== undefined ? Number(single) : from + i;
+      const r = await runSeed({ seed });
+      events += r.events;
+      if (!r.ok) failures.push(formatFailure(r));
+    }
+    if (failures.length > 0) console.error(failures.join('\n\n'));
+    expect(failures.map((f) => f.split('\n')[0])).toEqual([]);
+    expect(events).toBeGreaterThan(count * 100);
+  });
+});
