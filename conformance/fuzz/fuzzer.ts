@@ -59,7 +59,8 @@ export interface FuzzReport {
   fuzzerFaults: number;
   crashes: number;
   failure?: FuzzFailure;
-  health: { rounds: number; errorAnswers: number; p50Ms: number; p99Ms: number; maxMs: number };
+  /** Latencies are of whole rounds (ApiVersions, Metadata, Produce, Fetch in turn). */
+  health: { rounds: number; errorAnswers: number; reconnects: number; p50Ms: number; p99Ms: number; maxMs: number };
   rssStartKb: number;
   rssEndKb: number;
   finalCheck: string;
@@ -247,7 +248,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     fuzzerFaults: ctx?.faults ?? 0,
     crashes: failure ? 1 : 0,
     failure,
-    health: { rounds: health?.rounds ?? 0, errorAnswers: health?.errorAnswers ?? 0, p50Ms: percentile(lat, 50), p99Ms: percentile(lat, 99), maxMs: lat.length ? Math.max(...lat) : NaN },
+    health: { rounds: health?.rounds ?? 0, errorAnswers: health?.errorAnswers ?? 0, reconnects: health?.reconnects ?? 0, p50Ms: percentile(lat, 50), p99Ms: percentile(lat, 99), maxMs: lat.length ? Math.max(...lat) : NaN },
     rssStartKb,
     rssEndKb,
     finalCheck: finalResult,
@@ -265,7 +266,7 @@ export function formatReport(r: FuzzReport): string {
     `  actions             ${r.actions} (unanswered or closed: ${r.unanswered}, undecodable answers: ${r.undecodable})`,
     `  crashes             ${r.crashes}`,
     `  fuzzer faults       ${r.fuzzerFaults}`,
-    `  health check        ${r.health.rounds} rounds, p50 ${r.health.p50Ms} ms, p99 ${r.health.p99Ms} ms, max ${r.health.maxMs} ms, error answers ${r.health.errorAnswers}`,
+    `  health check        ${r.health.rounds} rounds, p50 ${r.health.p50Ms} ms, p99 ${r.health.p99Ms} ms, max ${r.health.maxMs} ms (a round: ApiVersions, Metadata, Produce, Fetch), error answers ${r.health.errorAnswers}, reconnects ${r.health.reconnects}`,
     `  broker RSS          ${(r.rssStartKb / 1024).toFixed(1)} MiB at start, ${(r.rssEndKb / 1024).toFixed(1)} MiB at end`,
     `  final client check  ${r.finalCheck}`,
   ];

@@ -14,6 +14,8 @@ export class HealthCheck {
   rounds = 0;
   /** Answers with an error code (not failures: counted for the summary). */
   errorAnswers = 0;
+  /** Times the broker closed the healthy connection (it is reopened; a refusal fails the run). */
+  reconnects = 0;
   failure: string | undefined;
   private stopped = false;
   private done: Promise<void> | undefined;
@@ -73,6 +75,8 @@ export class HealthCheck {
         else if (code === 'WIRE_CLOSED') {
           // The broker closed the healthy connection: reopen once; a refused connection fails below.
           wire = undefined;
+          this.reconnects++;
+          await sleep(50);
           continue;
         } else this.fail(`health check failed: ${(err as Error).message}`);
         break;

@@ -59,7 +59,7 @@ export async function runRaw(ctx: FuzzContext, rng: Prng, lane: string, corpus: 
       await sleep(100);
       continue;
     }
-    for (const p of plan) for (const c of p.chunks) wire.sendRaw(c);
+    for (const p of plan) p.chunks.forEach((c, i) => wire.sendRaw(c, i === 0));
     if (!closeEarly) await wire.waitClose(waitMs);
     ctx.close(wire);
     await sleep(rng.int(5));

@@ -74,10 +74,10 @@ export class Wire {
     return this.closedFlag;
   }
 
-  /** Writes bytes as they are (a frame or any part of one). */
-  sendRaw(bytes: Buffer): void {
+  /** Writes bytes as they are: a frame, or a part of one (`startsFrame` false for the parts after the first). */
+  sendRaw(bytes: Buffer, startsFrame = true): void {
     if (this.closedFlag) return;
-    this.stats.framesSent++;
+    if (startsFrame) this.stats.framesSent++;
     this.stats.bytesSent += bytes.length;
     this.socket.write(bytes);
   }
