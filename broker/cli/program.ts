@@ -10,6 +10,9 @@ import { consumerPerfTestCommand } from './consumer-perf-test.ts';
 import { getOffsetsCommand } from './get-offsets.ts';
 import { producerPerfTestCommand } from './producer-perf-test.ts';
 import { storageCommand } from './storage.ts';
+import { metadataQuorumCommand } from './metadata-quorum.ts';
+import { featuresCommand } from './features.ts';
+import { clusterCommand } from './cluster.ts';
 import { topicsCommand } from './topics.ts';
 import { collect, parseKeyValues, processIo, runAction } from './command-io.ts';
 
@@ -52,6 +55,9 @@ export function buildProgram(): Program {
     .addCommand(consumerGroupsCommand())
     .addCommand(getOffsetsCommand())
     .addCommand(producerPerfTestCommand())
-    .addCommand(consumerPerfTestCommand());
+    .addCommand(consumerPerfTestCommand())
+    .addCommand(metadataQuorumCommand())
+    .addCommand(featuresCommand())
+    .addCommand(clusterCommand());
   return { program, keepsRunning: () => serving };
 }
