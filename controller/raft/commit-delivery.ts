@@ -21,7 +21,7 @@ export interface CommittedBatch {
 
 export interface RaftListener {
   handleCommit(batch: CommittedBatch): void;
-  /** Called on every change of the known leader; leaderId is -1 while an epoch has none yet. */
+  /** Called whenever a new leader becomes known (the local one once listeners caught up to its epoch). */
   handleLeaderChange?(leaderId: number, epoch: number): void;
 }
 

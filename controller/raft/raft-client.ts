@@ -281,6 +281,7 @@ export class RaftClient {
     // whatever acts on leadership starts from the complete committed state.
     if (s.role === 'leader' && this.delivery.deliveredEnd <= s.leader.epochStartOffset) return;
     const next = { leaderId: leaderOf(s, this.nodeId), epoch: s.epoch };
+    if (next.leaderId < 0) return;
     if (next.leaderId === this.lastFired.leaderId && next.epoch === this.lastFired.epoch) return;
     this.lastFired = next;
     this.delivery.fireLeaderChange(next.leaderId, next.epoch);
