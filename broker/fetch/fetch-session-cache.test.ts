@@ -176,6 +176,13 @@ describe('session cache eviction', () => {
     expect(cache.get(a)).toBeUndefined();
   });
 
+  it('a random source that keeps repeating itself still yields a free id', () => {
+    const cache = new FetchSessionCache({ randomInt: () => 1 });
+    expect(open(cache, [req('t', 0)])).toBe(1);
+    expect(open(cache, [req('t', 0)])).toBe(2);
+    expect(open(cache, [req('t', 0)])).toBe(3);
+  });
+
   it('session ids are positive, unique and never 0', () => {
     const values = [0, -5, 3, 3, 4];
     const cache = new FetchSessionCache({ randomInt: () => values.shift() ?? 99 });

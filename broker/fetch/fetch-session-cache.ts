@@ -256,11 +256,18 @@ export class FetchSessionCache {
     return true;
   }
 
+  /**
+   * A free positive id, random so that sessions are hard to guess. A few draws find one unless
+   * the random source misbehaves; then the lowest free id is taken, so this always ends.
+   */
   private newSessionId(): number {
-    for (;;) {
+    for (let i = 0; i < 64; i++) {
       const id = this.randomInt();
       if (id > 0 && !this.sessions.has(id)) return id;
     }
+    let id = 1;
+    while (this.sessions.has(id)) id++;
+    return id;
   }
 }
 
