@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseBrokerConfig } from '../config/broker-config.ts';
 import type { BrokerConfig } from '../config/broker-config.ts';
 import { uuidToBytes, randomUuid } from '../../protocol/uuid.ts';
-import { FormatterError, formatStorage, loadMetaPropertiesEnsemble, readMetaProperties, storageCommand } from './storage.ts';
+import { FormatterError, formatDynamicVoter, formatStorage, loadMetaPropertiesEnsemble, parseDynamicVoters, readMetaProperties, storageCommand } from './storage.ts';
 import { MetaPropertiesError, parseMetaProperties, writeMetaProperties } from '../../storage/meta-properties.ts';
 
 let root: string;
@@ -100,10 +100,77 @@ describe('formatStorage', () => {
   });
 
   it('checks --standalone and dynamic quorum flags as Kafka', async () => {
-    expect((await rejection(formatStorage(config(), randomUuid(), { standalone: true }))).message).toContain('controller.quorum.voters is set');
+    const staticQuorum = 'You cannot specify controller.quorum.voters and format the node with --initial-controllers or --standalone. If you want to use dynamic quorum, please remove controller.quorum.voters and specify controller.quorum.bootstrap.servers instead.';
+    expect((await rejection(formatStorage(config(), randomUuid(), { standalone: true }))).message).toBe(staticQuorum);
+    expect((await rejection(formatStorage(config(), randomUuid(), { initialControllers: `3@localhost:9093:${randomUuid()}` }))).message).toBe(staticQuorum);
     const dynamic = { 'controller.quorum.voters': '', 'controller.quorum.bootstrap.servers': 'localhost:9093' };
-    expect((await rejection(formatStorage(config(dynamic), randomUuid()))).message).toContain('you must specify one of the following: --standalone');
-    expect((await formatStorage(config(dynamic), randomUuid(), { standalone: true })).formatted).toHaveLength(3);
+    expect((await rejection(formatStorage(config(dynamic), randomUuid()))).message).toBe(
+      'Because controller.quorum.voters is not set on this controller, you must specify one of the following: --standalone, --initial-controllers, or --no-initial-controllers.',
+    );
+    expect((await rejection(formatStorage(config(dynamic), randomUuid(), { standalone: true, noInitialControllers: true }))).message).toBe(
+      'argument --no-initial-controllers/-N: not allowed with argument --standalone/-s',
+    );
+    const broker = config({ ...dynamic, 'process.roles': 'broker', listeners: 'PLAINTEXT://:9092' });
+    expect((await rejection(formatStorage(broker, randomUuid(), { standalone: true }))).message).toBe('You can only use --standalone on a controller.');
+    // A broker of a dynamic quorum, and --no-initial-controllers anywhere, need no voters.
+    expect((await formatStorage(broker, randomUuid())).initialVoters).toBeUndefined();
+  });
+
+  it('--standalone makes this controller the only initial voter, its metadata directory a voter directory', async () => {
+    const lines: string[] = [];
+    const dynamic = config({ 'controller.quorum.voters': '', 'controller.quorum.bootstrap.servers': 'localhost:9093' });
+    const result = await formatStorage(dynamic, randomUuid(), { standalone: true, out: (l) => lines.push(l) });
+    expect(result.formatted).toHaveLength(3);
+    expect(result.initialVoters).toEqual([{ nodeId: 3, host: 'localhost', port: 9093, directoryId: result.formatted[2]!.directoryId }]);
+    expect(formatDynamicVoter(result.initialVoters![0]!)).toBe(`3@localhost:9093:${result.formatted[2]!.directoryId}`);
+    expect(lines[2]).toBe(`Formatting dynamic metadata voter directory ${join(root, 'meta')} with metadata.version 3.9-IV0.`);
+  });
+
+  it('--initial-controllers gives the metadata directory its own entry\'s directory id', async () => {
+    const dynamic = config({ 'controller.quorum.voters': '', 'controller.quorum.bootstrap.servers': 'localhost:9093' });
+    const [d1, d3] = ['K90IZ-0DRNazJ49kCZ1EMQ', '2ggvsS4kQb-fSJ_-zC_Ang'];
+    const voters = `1@localhost:8020:${d1},3@[::1]:8030:${d3}`;
+    const lines: string[] = [];
+    const clusterId = randomUuid();
+    const result = await formatStorage(dynamic, clusterId, { initialControllers: voters, out: (l) => lines.push(l) });
+    expect(result.initialVoters).toEqual([
+      { nodeId: 1, host: 'localhost', port: 8020, directoryId: d1 },
+      { nodeId: 3, host: '::1', port: 8030, directoryId: d3 },
+    ]);
+    expect((await readMetaProperties(join(root, 'meta')))!.directoryId).toBe(d3);
+    expect((await readMetaProperties(join(root, 'a')))!.directoryId).not.toBe(d3);
+    expect(lines[2]).toBe(`Formatting dynamic metadata voter directory ${join(root, 'meta')} with metadata.version 3.9-IV0.`);
+    // Formatting the rest again must not contradict the metadata directory's id.
+    await rm(join(root, 'b'), { recursive: true });
+    const other = `1@localhost:8020:${d1},3@localhost:8030:${randomUuid()}`;
+    expect((await rejection(formatStorage(dynamic, clusterId, { initialControllers: other, ignoreFormatted: true }))).message).toContain(
+      `The metadata directory ${join(root, 'meta')} has directory id ${d3}`,
+    );
+    // A controller outside the initial voters formats a dynamic (non-voter) metadata directory.
+    const outside: string[] = [];
+    const four = config({ 'node.id': '4', 'controller.quorum.voters': '', 'controller.quorum.bootstrap.servers': 'localhost:9093', 'log.dirs': join(root, 'x'), 'metadata.log.dir': join(root, 'y') });
+    await formatStorage(four, clusterId, { initialControllers: voters, out: (l) => outside.push(l) });
+    expect(outside[1]).toBe(`Formatting dynamic metadata directory ${join(root, 'y')} with metadata.version 3.9-IV0.`);
+  });
+
+  it('parses --initial-controllers with Kafka\'s DynamicVoter messages', () => {
+    const bad: [string, string][] = [
+      ['', 'No voters given.'],
+      ['1localhost:8020:K90IZ-0DRNazJ49kCZ1EMQ', 'No @ found in dynamic voter string.'],
+      ['@localhost:8020:K90IZ-0DRNazJ49kCZ1EMQ', 'Invalid @ at beginning of dynamic voter string.'],
+      ['x@localhost:8020:K90IZ-0DRNazJ49kCZ1EMQ', 'Failed to parse node id in dynamic voter string.'],
+      ['-1@localhost:8020:K90IZ-0DRNazJ49kCZ1EMQ', 'Invalid negative node id -1 in dynamic voter string.'],
+      ['1@', 'No hostname found after node id.'],
+      ['1@[::1:8020:K90IZ-0DRNazJ49kCZ1EMQ', 'Hostname began with left bracket, but no right bracket was found.'],
+      ['1@localhost8020K90IZ-0DRNazJ49kCZ1EMQ', 'No colon following hostname could be found.'],
+      ['1@[::1]8020:K90IZ-0DRNazJ49kCZ1EMQ', 'Port section must start with a colon.'],
+      ['1@localhost:8020', 'No colon following port could be found.'],
+      ['1@localhost:80x:K90IZ-0DRNazJ49kCZ1EMQ', 'Failed to parse port in dynamic voter string.'],
+      ['1@localhost:666666:K90IZ-0DRNazJ49kCZ1EMQ', 'Invalid port 666666 in dynamic voter string.'],
+      ['1@localhost:8020:nope', 'Failed to parse directory ID in dynamic voter string.'],
+      ['1@a:1:K90IZ-0DRNazJ49kCZ1EMQ,1@b:2:2ggvsS4kQb-fSJ_-zC_Ang', 'Node id 1 was specified more than once.'],
+    ];
+    for (const [text, message] of bad) expect(() => parseDynamicVoters(text), text).toThrow(message);
   });
 });
 
@@ -182,5 +249,29 @@ describe('storage command', () => {
     await expect(h.done).rejects.toMatchObject({ code: 'commander.helpDisplayed' });
     expect(h.out.join('')).toContain('--ignore-formatted');
     expect(h.out.join('')).toContain('--standalone');
+    expect(h.out.join('')).toContain('--initial-controllers <voters>');
+    expect(h.out.join('')).toContain('--no-initial-controllers');
+  });
+
+  it('formats a dynamic-quorum controller with -I and a joining one with -N', async () => {
+    const dynamic = { ...props(), 'controller.quorum.voters': '', 'controller.quorum.bootstrap.servers': 'localhost:9093' };
+    const file = join(root, 'dynamic.properties');
+    await writeFile(file, Object.entries(dynamic).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    const directoryId = randomUuid();
+    const r = run(['format', '-t', randomUuid(), '-c', file, '-I', `3@localhost:9093:${directoryId}`]);
+    await r.done;
+    expect(r.failed()).toBe(0);
+    expect((await readMetaProperties(join(root, 'meta')))!.directoryId).toBe(directoryId);
+    await rm(join(root, 'meta'), { recursive: true });
+    await rm(join(root, 'a'), { recursive: true });
+    await rm(join(root, 'b'), { recursive: true });
+    const none = run(['format', '-t', randomUuid(), '-c', file]);
+    await none.done;
+    expect(none.failed()).toBe(1);
+    expect(none.err[0]).toContain('you must specify one of the following');
+    const joining = run(['format', '-t', randomUuid(), '-c', file, '-N']);
+    await joining.done;
+    expect(joining.failed()).toBe(0);
+    expect(joining.out[2]).toBe(`Formatting metadata directory ${join(root, 'meta')} with metadata.version 3.9-IV0.`);
   });
 });

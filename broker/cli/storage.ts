@@ -2,6 +2,12 @@
 // id; `format` writes meta.properties (cluster.id, node.id, a fresh directory.id, version=1) into
 // every log directory and the metadata log directory of a node. A formatted directory is never
 // rewritten: format refuses unless --ignore-formatted, which then formats only the others.
+// A controller of a dynamic quorum (KIP-853: controller.quorum.voters empty) is formatted with
+// --standalone (it is the only initial voter), --initial-controllers id@host:port:directoryId,...
+// (its metadata directory takes its own entry's directory id) or --no-initial-controllers (it
+// joins later); the flags are checked with StorageTool's messages and the initial voter set is
+// returned to the caller. Kafka also writes that voter set into a bootstrap checkpoint of
+// __cluster_metadata; Samsa does not write it yet.
 // formatStorage is also what the broker's main calls to format on first start.
 import { Command } from 'commander';
 import type { BrokerConfig } from '../config/broker-config.ts';
@@ -32,6 +38,8 @@ export interface FormatOptions {
   standalone?: boolean;
   /** A controller that will join an existing dynamic quorum (Kafka's --no-initial-controllers). */
   noInitialControllers?: boolean;
+  /** The initial voters of a dynamic quorum, as Kafka's --initial-controllers takes them. */
+  initialControllers?: string;
   /** Where progress lines go (Kafka prints them on stdout). */
   out?: (line: string) => void;
   /** Date written in the meta.properties comment. */
@@ -43,28 +51,116 @@ export interface FormatResult {
   formatted: { dir: string; directoryId: string }[];
   /** Directories left alone because they were already formatted (only with ignoreFormatted). */
   skipped: string[];
+  /** The initial voters of a dynamic quorum (--standalone or --initial-controllers), else undefined. */
+  initialVoters?: DynamicVoter[];
+}
+
+/** One initial voter of a dynamic quorum: Kafka's DynamicVoter, `id@host:port:directoryId`. */
+export interface DynamicVoter {
+  nodeId: number;
+  host: string;
+  port: number;
+  directoryId: string;
+}
+
+/** Kafka's DynamicVoter.parse, with its messages. */
+export function parseDynamicVoter(text: string): DynamicVoter {
+  let input = text.trim();
+  const at = input.indexOf('@');
+  if (at < 0) throw new FormatterError('No @ found in dynamic voter string.');
+  if (at === 0) throw new FormatterError('Invalid @ at beginning of dynamic voter string.');
+  const idText = input.slice(0, at);
+  if (!/^[+-]?\d+$/.test(idText) || !Number.isSafeInteger(Number(idText))) throw new FormatterError('Failed to parse node id in dynamic voter string.');
+  const nodeId = Number(idText);
+  if (nodeId < 0) throw new FormatterError(`Invalid negative node id ${nodeId} in dynamic voter string.`);
+  input = input.slice(at + 1);
+  if (input === '') throw new FormatterError('No hostname found after node id.');
+  let host: string;
+  if (input.startsWith('[')) {
+    const end = input.indexOf(']');
+    if (end < 0) throw new FormatterError('Hostname began with left bracket, but no right bracket was found.');
+    host = input.slice(1, end);
+    input = input.slice(end + 1);
+  } else {
+    const colon = input.indexOf(':');
+    if (colon < 0) throw new FormatterError('No colon following hostname could be found.');
+    host = input.slice(0, colon);
+    input = input.slice(colon);
+  }
+  if (!input.startsWith(':')) throw new FormatterError('Port section must start with a colon.');
+  input = input.slice(1);
+  const colon = input.indexOf(':');
+  if (colon < 0) throw new FormatterError('No colon following port could be found.');
+  const portText = input.slice(0, colon);
+  if (!/^[+-]?\d+$/.test(portText)) throw new FormatterError('Failed to parse port in dynamic voter string.');
+  const port = Number(portText);
+  if (port < 0 || port > 65535) throw new FormatterError(`Invalid port ${port} in dynamic voter string.`);
+  const directoryId = input.slice(colon + 1);
+  try {
+    uuidToBytes(directoryId);
+  } catch {
+    throw new FormatterError('Failed to parse directory ID in dynamic voter string.');
+  }
+  return { nodeId, host, port, directoryId };
+}
+
+/** Kafka's DynamicVoters.parse: a comma list of voters, each node id once. */
+export function parseDynamicVoters(text: string): DynamicVoter[] {
+  const voters = text.trim().split(',').filter((v) => v !== '').map(parseDynamicVoter);
+  if (voters.length === 0) throw new FormatterError('No voters given.');
+  const seen = new Set<number>();
+  for (const v of voters) {
+    if (seen.has(v.nodeId)) throw new FormatterError(`Node id ${v.nodeId} was specified more than once.`);
+    seen.add(v.nodeId);
+  }
+  return voters;
+}
+
+/** Kafka's DynamicVoter text, `id@host:port:directoryId`. */
+export function formatDynamicVoter(v: DynamicVoter): string {
+  return `${v.nodeId}@${v.host.includes(':') ? `[${v.host}]` : v.host}:${v.port}:${v.directoryId}`;
+}
+
+/**
+ * StorageTool's checks of the dynamic quorum flags against the node's configuration; returns the
+ * initial voters they give (undefined for a static quorum or --no-initial-controllers).
+ */
+export function initialVotersFor(config: BrokerConfig, opts: FormatOptions): DynamicVoter[] | undefined {
+  const given = [opts.standalone ? '--standalone/-s' : null, opts.initialControllers !== undefined ? '--initial-controllers/-I' : null, opts.noInitialControllers ? '--no-initial-controllers/-N' : null].filter(
+    (f): f is string => f !== null,
+  );
+  if (given.length > 1) throw new FormatterError(`argument ${given[1]}: not allowed with argument ${given[0]}`);
+  if (config.quorumVoters.length > 0 && (opts.standalone || opts.initialControllers !== undefined)) {
+    throw new FormatterError(
+      'You cannot specify controller.quorum.voters and format the node with --initial-controllers or --standalone. If you want to use dynamic quorum, please remove controller.quorum.voters and specify controller.quorum.bootstrap.servers instead.',
+    );
+  }
+  let voters: DynamicVoter[] | undefined;
+  if (opts.standalone) {
+    if (!config.isController) throw new FormatterError('You can only use --standalone on a controller.');
+    const listener = config.controllerListeners[0];
+    if (listener === undefined) throw new FormatterError('No controller listeners found.');
+    voters = [{ nodeId: config.nodeId, host: listener.host ?? 'localhost', port: listener.port, directoryId: randomUuid() }];
+  } else if (opts.initialControllers !== undefined) {
+    voters = parseDynamicVoters(opts.initialControllers);
+  }
+  if (!opts.noInitialControllers && config.isController && config.quorumVoters.length === 0 && voters === undefined) {
+    throw new FormatterError('Because controller.quorum.voters is not set on this controller, you must specify one of the following: --standalone, --initial-controllers, or --no-initial-controllers.');
+  }
+  return voters;
 }
 
 /** Formats a node's directories for the cluster `clusterId`. Throws FormatterError as Kafka's tool fails. */
 export async function formatStorage(config: BrokerConfig, clusterId: string, opts: FormatOptions = {}): Promise<FormatResult> {
   const out = opts.out ?? (() => {});
+  const initialVoters = initialVotersFor(config, opts);
   try {
     uuidToBytes(clusterId);
   } catch {
     throw new FormatterError(`Cluster ID string ${clusterId} does not appear to be a valid UUID: expected 22 characters of URL-safe base64 encoding 16 bytes`);
   }
-  if (opts.standalone && opts.noInitialControllers) {
-    throw new FormatterError('--standalone and --no-initial-controllers cannot be used together.');
-  }
-  if (opts.standalone || opts.noInitialControllers) {
-    const flag = opts.standalone ? '--standalone' : '--no-initial-controllers';
-    if (!config.isController) throw new FormatterError(`You can only use ${flag} on a controller (process.roles must contain controller).`);
-    if (config.quorumVoters.length > 0) {
-      throw new FormatterError(`You cannot use ${flag} with a static quorum: controller.quorum.voters is set; use controller.quorum.bootstrap.servers instead.`);
-    }
-  } else if (config.isController && config.quorumVoters.length === 0) {
-    throw new FormatterError('Because controller.quorum.voters is not set on this controller, you must specify one of the following: --standalone, --initial-controllers, or --no-initial-controllers.');
-  }
+  // The metadata directory of an initial voter takes the directory id its entry names.
+  const ownEntry = initialVoters?.find((v) => v.nodeId === config.nodeId);
 
   const dirs = nodeDirectories(config);
   const unformatted: string[] = [];
@@ -92,25 +188,35 @@ export async function formatStorage(config: BrokerConfig, clusterId: string, opt
       if (meta !== 'unreadable' && meta.nodeId !== config.nodeId) {
         throw new FormatterError(`Stored node id ${meta.nodeId} doesn't match previous node id ${config.nodeId} in ${dir}. If you moved your data, make sure your configured node id matches. If you intend to create a new node, you should remove all data in your data directories.`);
       }
+      if (meta !== 'unreadable' && ownEntry !== undefined && dir === config.metadataLogDir && meta.directoryId !== ownEntry.directoryId) {
+        throw new FormatterError(`The metadata directory ${dir} has directory id ${meta.directoryId}, but --initial-controllers gives node ${config.nodeId} the directory id ${ownEntry.directoryId}.`);
+      }
       skipped.push(dir);
     }
   }
   if (unformatted.length === 0) {
     out('All of the log directories are already formatted.');
-    return { formatted: [], skipped };
+    return { formatted: [], skipped, initialVoters };
   }
   const formatted: FormatResult['formatted'] = [];
-  const used = new Set<string>();
+  const used = new Set<string>(ownEntry === undefined ? [] : [ownEntry.directoryId]);
   for (const dir of unformatted) {
-    let directoryId = randomUuid();
-    while (used.has(directoryId)) directoryId = randomUuid();
-    used.add(directoryId);
-    const kind = dir === config.metadataLogDir ? 'metadata' : 'data';
-    out(`Formatting ${kind} directory ${dir} with metadata.version ${DEFAULT_METADATA_VERSION}.`);
+    let directoryId: string;
+    let kind: string;
+    if (dir !== config.metadataLogDir) kind = 'data directory';
+    else if (initialVoters === undefined) kind = 'metadata directory';
+    else kind = ownEntry === undefined ? 'dynamic metadata directory' : 'dynamic metadata voter directory';
+    if (dir === config.metadataLogDir && ownEntry !== undefined) directoryId = ownEntry.directoryId;
+    else {
+      directoryId = randomUuid();
+      while (used.has(directoryId)) directoryId = randomUuid();
+      used.add(directoryId);
+    }
+    out(`Formatting ${kind} ${dir} with metadata.version ${DEFAULT_METADATA_VERSION}.`);
     await writeMetaProperties(dir, { version: 1, clusterId, nodeId: config.nodeId, directoryId }, opts.now);
     formatted.push({ dir, directoryId });
   }
-  return { formatted, skipped };
+  return { formatted, skipped, initialVoters };
 }
 
 export interface StorageCommandIo {
@@ -143,15 +249,20 @@ export function storageCommand(io: StorageCommandIo = defaultIo): Command {
     .requiredOption('-t, --cluster-id <cluster-id>', 'the cluster id (see: samsa storage random-uuid)')
     .requiredOption('-c, --config <server.properties>', 'the node\'s server.properties')
     .option('-g, --ignore-formatted', 'skip directories that are already formatted instead of failing', false)
-    .option('-s, --standalone', 'bootstrap a dynamic quorum with this controller as its only voter', false)
-    .option('-N, --no-initial-controllers', 'this controller will join an existing dynamic quorum')
-    .action(async (o: { clusterId: string; config: string; ignoreFormatted: boolean; standalone: boolean; initialControllers: boolean }) => {
+    .option('-s, --standalone', 'Used to initialize a controller as the single voter of a dynamic quorum.', false)
+    .option(
+      '-I, --initial-controllers <voters>',
+      'The initial controllers of a dynamic quorum, as id@host:port:directoryId,... (the same on every node), e.g. 0@localhost:8082:JEXY6aqzQY-32P5TStzaFg,1@localhost:8083:MvDxzVmcRsaTz33bUuRU6A',
+    )
+    .option('-N, --no-initial-controllers', 'Used to initialize a server without a dynamic quorum topology (it joins later).')
+    .action(async (o: { clusterId: string; config: string; ignoreFormatted: boolean; standalone: boolean; initialControllers: string | boolean }) => {
       try {
         const config = await loadServerProperties(o.config);
         await formatStorage(config, o.clusterId, {
           ignoreFormatted: o.ignoreFormatted,
           standalone: o.standalone,
           noInitialControllers: o.initialControllers === false,
+          initialControllers: typeof o.initialControllers === 'string' ? o.initialControllers : undefined,
           out: io.out,
         });
       } catch (e) {
