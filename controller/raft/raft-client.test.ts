@@ -219,3 +219,54 @@ describe('diverging epochs in the log', () => {
     expect(r.client.hw).toBe(0n);
   });
 });
+
+describe('quorum view and resignation', () => {
+  it('DescribeQuorum gives the leader view of voters and observers, and NOT_LEADER_OR_FOLLOWER elsewhere', async () => {
+    const r = replica(1, [1]);
+    await r.client.start();
+    await r.client.handleFetch(fetchRequest(null, { replicaId: 7, currentLeaderEpoch: r.client.currentEpoch, fetchOffset: 1n, lastFetchedEpoch: r.client.currentEpoch, maxWaitMs: 0, maxBytes: 1024 }));
+    const d = (await r.client.handleDescribeQuorum({ topics: [] })).topics[0]!.partitions[0]!;
+    expect(d).toMatchObject({ errorCode: 0, leaderId: 1, leaderEpoch: 1, highWatermark: 1n });
+    expect(d.currentVoters.map((v) => [v.replicaId, v.logEndOffset])).toEqual([[1, 1n]]);
+    expect(d.observers.map((v) => [v.replicaId, v.logEndOffset])).toEqual([[7, 1n]]);
+    const f = replica(2);
+    await f.client.start();
+    expect((await f.client.handleDescribeQuorum({ topics: [] })).topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  });
+
+  it('the first preferred successor stands at once when its leader resigns; later ones wait', async () => {
+    const first = replica(2);
+    const second = replica(3);
+    for (const r of [first, second]) {
+      await r.client.start();
+      await r.client.handleBeginQuorumEpoch(beginQuorumEpochRequest(null, r.client.nodeId, 1, 4));
+    }
+    const { endQuorumEpochRequest } = await import('./raft-messages.ts');
+    for (const r of [first, second]) await r.client.handleEndQuorumEpoch(endQuorumEpochRequest(null, 1, 4, [2, 3]));
+    for (const r of [first, second]) {
+      r.clock.advance(1);
+      await settle();
+    }
+    expect(first.client.role).toBe('candidate');
+    expect(first.client.currentEpoch).toBe(5);
+    expect(second.client.role).toBe('follower');
+  });
+
+  it('a leader that hears from no majority for 1.5 fetch timeouts resigns and grants no vote in its epoch', async () => {
+    const r = replica(1);
+    await r.client.start();
+    r.clock.advance(250);
+    await settle();
+    const epoch = r.client.currentEpoch;
+    const grant = { errorCode: 0, topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0, errorCode: 0, leaderId: -1, leaderEpoch: epoch, voteGranted: true }] }] };
+    await (r.client as unknown as { handlers: { onVoteResponse(d: number, g: number, v: unknown): Promise<void> } }).handlers.onVoteResponse(3, r.client.generation, grant);
+    await settle();
+    expect(r.client.isLeader).toBe(true);
+    r.clock.advance(301);
+    await settle();
+    expect(r.client.role).toBe('resigned');
+    expect(r.client.currentEpoch).toBe(epoch);
+    expect(r.sent.filter((s) => s.api === 'endQuorumEpoch').map((s) => s.to)).toEqual([2, 3]);
+    expect((await r.client.handleVote(vote(2, epoch, 9, 100n))).topics[0]!.partitions[0]!.voteGranted).toBe(false);
+  });
+});
