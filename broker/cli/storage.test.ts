@@ -1,4 +1,5 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +56,8 @@ describe('formatStorage', () => {
     expect(text).toBe(`#\n#Tue Jan 02 03:04:05 UTC 2024\ncluster.id=${clusterId}\ndirectory.id=${directoryId}\nnode.id=3\nversion=1\n`);
     expect(uuidToBytes(directoryId)).toHaveLength(16);
     expect(new Set(result.formatted.map((f) => f.directoryId)).size).toBe(3);
+    // A static quorum needs no bootstrap checkpoint.
+    expect(existsSync(join(root, 'meta', '__cluster_metadata-0'))).toBe(false);
     expect(await readMetaProperties(join(root, 'meta'))).toEqual({ version: 1, clusterId, nodeId: 3, directoryId: result.formatted[2]!.directoryId });
     const ensemble = await loadMetaPropertiesEnsemble(config());
     expect(ensemble.clusterId).toBe(clusterId);
@@ -124,6 +127,9 @@ describe('formatStorage', () => {
     expect(result.initialVoters).toEqual([{ nodeId: 3, host: 'localhost', port: 9093, directoryId: result.formatted[2]!.directoryId }]);
     expect(formatDynamicVoter(result.initialVoters![0]!)).toBe(`3@localhost:9093:${result.formatted[2]!.directoryId}`);
     expect(lines[2]).toBe(`Formatting dynamic metadata voter directory ${join(root, 'meta')} with metadata.version 3.9-IV0.`);
+    // The voter set goes into the metadata directory's bootstrap checkpoint, as Kafka writes it.
+    expect(existsSync(join(root, 'meta', '__cluster_metadata-0', '00000000000000000000-0000000000.checkpoint'))).toBe(true);
+    expect(existsSync(join(root, 'a', '__cluster_metadata-0'))).toBe(false);
   });
 
   it('--initial-controllers gives the metadata directory its own entry\'s directory id', async () => {

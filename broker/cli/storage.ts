@@ -5,9 +5,9 @@
 // A controller of a dynamic quorum (KIP-853: controller.quorum.voters empty) is formatted with
 // --standalone (it is the only initial voter), --initial-controllers id@host:port:directoryId,...
 // (its metadata directory takes its own entry's directory id) or --no-initial-controllers (it
-// joins later); the flags are checked with StorageTool's messages and the initial voter set is
-// returned to the caller. Kafka also writes that voter set into a bootstrap checkpoint of
-// __cluster_metadata; Samsa does not write it yet.
+// joins later); the flags are checked with StorageTool's messages, and the initial voter set is
+// written, as Kafka writes it, into the bootstrap checkpoint of __cluster_metadata
+// (bootstrap-checkpoint.ts) and returned to the caller.
 // formatStorage is also what the broker's main calls to format on first start.
 import { Command } from 'commander';
 import type { BrokerConfig } from '../config/broker-config.ts';
@@ -16,6 +16,7 @@ import type { MetaProperties } from '../../storage/meta-properties.ts';
 import { MetaPropertiesError, nodeDirectories, readMetaProperties, writeMetaProperties } from '../../storage/meta-properties.ts';
 import { loadServerProperties } from '../config/server-properties.ts';
 import { randomUuid, uuidToBytes } from '../../protocol/uuid.ts';
+import { writeBootstrapCheckpoint } from './bootstrap-checkpoint.ts';
 
 export { readMetaProperties, loadMetaPropertiesEnsemble } from '../../storage/meta-properties.ts';
 export type { MetaProperties } from '../../storage/meta-properties.ts';
@@ -214,6 +215,9 @@ export async function formatStorage(config: BrokerConfig, clusterId: string, opt
     }
     out(`Formatting ${kind} ${dir} with metadata.version ${DEFAULT_METADATA_VERSION}.`);
     await writeMetaProperties(dir, { version: 1, clusterId, nodeId: config.nodeId, directoryId }, opts.now);
+    if (dir === config.metadataLogDir && initialVoters !== undefined) {
+      await writeBootstrapCheckpoint(dir, initialVoters, config.controllerListenerNames[0]!, opts.now?.getTime());
+    }
     formatted.push({ dir, directoryId });
   }
   return { formatted, skipped, initialVoters };
