@@ -265,6 +265,8 @@ export class ClassicGroup {
       this.members.delete(memberId);
       for (const p of m.protocols) this.decSupported(p.name);
       if (m.isAwaitingJoin) this.numMembersAwaitingJoin--;
+      // A static member leaves with its instance id, as in Kafka's ClassicGroup.remove.
+      if (m.groupInstanceId !== null && this.staticMembers.get(m.groupInstanceId) === memberId) this.staticMembers.delete(m.groupInstanceId);
     }
     this.pendingMembers.delete(memberId);
     this.pendingSyncMembers.delete(memberId);

@@ -103,8 +103,11 @@ export function createGroupCoordinator(deps: GroupCoordinatorDeps): GroupCoordin
     for (const p of [...coordinator.ownedPartitions().keys()]) if (!led.has(p)) coordinator.onResignation(p);
     for (const [p, epoch] of led) coordinator.elect(p, epoch);
   };
-  metadata.onPublish(follow);
-  follow(metadata.image);
+  // An image listener runs outside any request: a failure is logged, and the next image (which
+  // carries the same leadership) tries again.
+  const contained = scheduler.wrap({ unit: 'group-coordinator', context: { task: 'leadership' } }, follow);
+  metadata.onPublish(contained);
+  contained(metadata.image);
   return coordinator;
 }
 

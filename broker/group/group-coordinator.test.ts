@@ -280,6 +280,24 @@ describe('group state machine', () => {
     expect(c.group('g')!.size).toBe(2);
   });
 
+  it('a static member refused for the group size while rebalancing leaves with its instance id', async () => {
+    const { c, time } = await setup({ groupMaxSize: 2 });
+    const s = await stableOne(c, time, { groupInstanceId: 'inst', sessionTimeoutMs: 30_000 });
+    join(c, params({ clientId: 'a', sessionTimeoutMs: 30_000 }));
+    join(c, params({ clientId: 'b', sessionTimeoutMs: 30_000 }));
+    await flush();
+    // Two members already wait in the rebalance: the static member's rejoin is one too many.
+    const refused = await c.joinGroup(params({ memberId: s.memberId, groupInstanceId: 'inst', sessionTimeoutMs: 30_000 }));
+    expect(refused.errorCode).toBe(ErrorCode.GROUP_MAX_SIZE_REACHED);
+    const g = c.group('g')!;
+    expect(g.has(s.memberId)).toBe(false);
+    expect(g.hasStaticMember('inst')).toBe(false);
+    // Everyone left has rejoined: the rebalance completes without it.
+    await flush();
+    expect(g.state).toBe('CompletingRebalance');
+    expect(g.size).toBe(2);
+  });
+
   it('leave removes members (by member id or instance id) and an empty group becomes Empty', async () => {
     const { c, time, log } = await setup();
     await stableOne(c, time, { groupInstanceId: 'inst-1' });

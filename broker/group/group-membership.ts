@@ -115,6 +115,9 @@ export class GroupMembership {
       this.groups.set(p.groupId, group);
     }
     if (!this.acceptJoiningMember(group, p.memberId)) {
+      // Kafka drops a known member refused for the group's size; it comes back as a new one.
+      const refused = group.members.get(p.memberId);
+      refused?.heartbeatTimer?.cancel();
       group.remove(p.memberId);
       respond(joinError(UNKNOWN_MEMBER_ID, ErrorCode.GROUP_MAX_SIZE_REACHED));
     } else if (isUnknownMember) {
