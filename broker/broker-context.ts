@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { QuorumController } from '../controller/quorum-controller.ts';
 import type { Scheduler } from '../protocol/scheduler.ts';
 import type { BrokerConfig } from './config/broker-config.ts';
+import type { ControllerChannel } from './controller-channel.ts';
 import type { DelayedFetchPurgatory } from './fetch/delayed-fetch.ts';
 import type { FetchSessionCache } from './fetch/fetch-session-cache.ts';
 import type { GroupCoordinator } from './group/group-coordinator.ts';
@@ -20,6 +21,8 @@ export interface BrokerContext {
   readonly metadata: MetadataPublisher;
   /** The quorum controller of this process (combined broker+controller mode). */
   readonly controller: QuorumController;
+  /** Metadata changes go to the active controller through it, wherever that runs. */
+  readonly controllerChannel: ControllerChannel;
   readonly replicaManager: ReplicaManager;
   readonly producerIds: ProducerIdManager;
   /** Incremental fetch sessions (KIP-227); the Fetch handler makes its own when absent. */

@@ -1,9 +1,14 @@
-// Assembles one node from its configuration: storage (log manager), the metadata quorum (a
-// single-voter KRaft log and the quorum controller), the broker's metadata publisher and
-// replica manager, request handlers behind one router per listener, and the socket server.
-// Start order: logs, quorum (replays the metadata log), listeners, registration and unfencing;
-// stop order: listeners (in-flight requests finish), producer snapshots, quorum, logs (which
-// leave the clean-shutdown marker).
+// Assembles one node from its configuration (process.roles broker, controller or both):
+// storage (log manager), its replica of the KRaft metadata log `__cluster_metadata` (a voter on
+// controllers, an observer on broker-only nodes; Raft requests travel over the controllers'
+// listeners), the quorum controller (active on the quorum leader, replaying the log everywhere),
+// the broker's metadata publisher and replica manager, request handlers behind one router per
+// listener, and the socket server. Metadata changes reach the active controller through the
+// controller channel, in process or over the network.
+// Start order: logs, quorum replica (replays the metadata log), listeners (controllers must be
+// reachable to elect a leader), then for a broker registration and heartbeats until unfenced;
+// stop order: controlled shutdown (leaderships move away), listeners (in-flight requests
+// finish), producer snapshots, quorum (a leader resigns), logs (clean-shutdown marker).
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -11,7 +16,6 @@ import { QuorumController } from '../controller/quorum-controller.ts';
 import { FileReplicatedLog } from '../controller/raft/file-replicated-log.ts';
 import { QuorumStateStore } from '../controller/raft/quorum-state.ts';
 import { RaftClient } from '../controller/raft/raft-client.ts';
-import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import { FatalError, type FaultInjector, SystemScheduler } from '../protocol/scheduler.ts';
 import { randomUuid } from '../protocol/uuid.ts';
 import { LogManager, METADATA_LOG_DIR } from '../storage/log-manager.ts';
@@ -30,6 +34,10 @@ import { registerBrokerHandlers, registerControllerHandlers } from './handlers/r
 import { followDynamicBrokerConfigs } from './metadata/dynamic-broker-config.ts';
 import { MetadataPublisher } from './metadata/metadata-publisher.ts';
 import { ProducerIdManager } from './producer-id-manager.ts';
+import { BrokerLifecycle } from './broker-lifecycle.ts';
+import { ControllerChannel } from './controller-channel.ts';
+import { NodeConnections } from '../controller/network/node-connections.ts';
+import { RaftTcpTransport } from '../controller/network/raft-tcp-transport.ts';
 import { partitionKey, ReplicaManager } from './replica/replica-manager.ts';
 import { Router } from './router.ts';
 import { type BoundListener, SocketServer } from './server.ts';
@@ -56,7 +64,14 @@ export class Broker {
   private readonly raftLog: FileReplicatedLog;
   private stopping: Promise<void> | null = null;
 
-  private constructor(context: BrokerContext, server: SocketServer, logManager: LogManager, raftLog: FileReplicatedLog) {
+  private constructor(
+    context: BrokerContext,
+    server: SocketServer,
+    logManager: LogManager,
+    raftLog: FileReplicatedLog,
+    private readonly connections: NodeConnections,
+    private readonly lifecycle: BrokerLifecycle | undefined,
+  ) {
     this.context = context;
     this.server = server;
     this.logManager = logManager;
@@ -119,16 +134,36 @@ export class Broker {
     publisher = new MetadataPublisher(replicaManager, logger.child({ module: 'metadata-publisher' }), scheduler);
 
     const raftLog = await FileReplicatedLog.open(config.metadataLogDir, logger, { segmentBytes: config.get('metadata.log.segment.bytes') });
+    const voterEndpoints = new Map(config.quorumVoters.map((v) => [v.id, { host: v.host, port: v.port }]));
+    const requestTimeoutMs = config.get('controller.quorum.request.timeout.ms');
+    const connections = new NodeConnections({
+      endpointOf: (id) => voterEndpoints.get(id),
+      clientId: `samsa-node-${nodeId}`,
+      logger: logger.child({ module: 'node-connections' }),
+      requestTimeoutMs,
+      reconnectBackoffMs: config.get('controller.quorum.retry.backoff.ms'),
+    });
     const raft = new RaftClient({
       nodeId,
       voters: config.quorumVoters.map((v) => v.id),
       log: raftLog,
       stateStore: new QuorumStateStore(join(config.metadataLogDir, METADATA_LOG_DIR)),
       logger: logger.child({ module: 'raft' }),
+      scheduler,
+      transport: new RaftTcpTransport(connections, requestTimeoutMs),
+      clusterId,
+      config: {
+        electionTimeoutMs: config.get('controller.quorum.election.timeout.ms'),
+        fetchTimeoutMs: config.get('controller.quorum.fetch.timeout.ms'),
+        electionBackoffMaxMs: config.get('controller.quorum.election.backoff.max.ms'),
+        requestTimeoutMs,
+        retryBackoffMs: config.get('controller.quorum.retry.backoff.ms'),
+      },
     });
     const controller = new QuorumController({
       raft,
       scheduler,
+      brokerSessionTimeoutMs: config.get('broker.session.timeout.ms'),
       logger: logger.child({ module: 'controller' }),
       deleteTopicEnable: config.get('delete.topic.enable'),
       topicDefaults: {
@@ -143,9 +178,17 @@ export class Broker {
     await controller.start();
     await publisher.waitFor(controller.image.offset);
 
-    let brokerEpoch = -1n;
+    const controllerChannel = new ControllerChannel({
+      nodeId,
+      clusterId,
+      controller,
+      connections,
+      logger: logger.child({ module: 'controller-channel' }),
+      timeoutMs: Math.max(requestTimeoutMs, config.get('controller.quorum.fetch.timeout.ms') + 2 * config.get('controller.quorum.election.timeout.ms')),
+    });
+    let lifecycle: BrokerLifecycle | undefined;
     const producerIds = new ProducerIdManager({
-      allocate: () => controller.allocateProducerIds(nodeId, brokerEpoch),
+      allocate: () => controllerChannel.allocateProducerIds(nodeId, lifecycle?.brokerEpoch ?? -1n),
     });
     const context: BrokerContext = {
       nodeId,
@@ -154,6 +197,7 @@ export class Broker {
       logger,
       metadata: publisher,
       controller,
+      controllerChannel,
       replicaManager,
       producerIds,
       fetchSessions: new FetchSessionCache({ maxEntries: config.get('max.incremental.fetch.session.cache.slots'), evictionMs: config.get('min.incremental.fetch.session.eviction.ms') }),
@@ -191,21 +235,30 @@ export class Broker {
       port: l.port === 0 ? (boundPort.get(l.name) ?? 0) : l.port,
       securityProtocol: SECURITY_PROTOCOL_IDS[l.securityProtocol] ?? 0,
     }));
-    const reg = await controller.registerBroker({
-      brokerId: nodeId,
-      incarnationId: randomUuid(),
-      endpoints,
-      rack: config.get('broker.rack'),
-      logDirs: [],
-      features: [{ name: 'metadata.version', minSupportedVersion: 1, maxSupportedVersion: 21 }],
-    });
-    if (reg.errorCode !== ErrorCode.NONE) throw new KafkaError(reg.errorCode as ErrorCode, 'broker registration failed');
-    brokerEpoch = reg.brokerEpoch;
-    const hb = await controller.brokerHeartbeat({ brokerId: nodeId, brokerEpoch, currentMetadataOffset: controller.raft.hw, wantFence: false, wantShutDown: false });
-    if (hb.isFenced) throw new Error(`broker ${nodeId} stayed fenced after registering`);
-    await publisher.waitFor(controller.image.offset);
-    logger.info({ nodeId, clusterId, brokerEpoch: String(brokerEpoch), listeners: bound, ms: Date.now() - started }, 'broker started');
-    fatalBroker = new Broker(context, server, logManager, raftLog);
+    if (config.isBroker) {
+      const incarnationId = randomUuid();
+      lifecycle = new BrokerLifecycle({
+        nodeId,
+        channel: controllerChannel,
+        scheduler,
+        logger: logger.child({ module: 'broker-lifecycle' }),
+        heartbeatIntervalMs: config.get('broker.heartbeat.interval.ms'),
+        registration: () => ({
+          brokerId: nodeId,
+          incarnationId,
+          endpoints,
+          rack: config.get('broker.rack'),
+          logDirs: [],
+          features: [{ name: 'metadata.version', minSupportedVersion: 1, maxSupportedVersion: 21 }],
+        }),
+        publishedOffset: () => publisher.image.offset,
+      });
+      await lifecycle.start();
+      // Serve from an image that shows this broker unfenced (and its partitions led again).
+      await publisher.waitFor(await controllerChannel.committedOffset());
+    }
+    logger.info({ nodeId, clusterId, roles: config.processRoles, brokerEpoch: String(lifecycle?.brokerEpoch ?? -1n), listeners: bound, ms: Date.now() - started }, 'broker started');
+    fatalBroker = new Broker(context, server, logManager, raftLog, connections, lifecycle);
     return fatalBroker;
   }
 
@@ -213,6 +266,8 @@ export class Broker {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       const log = this.context.logger;
+      // Controlled shutdown first, while still serving: leaderships move to other brokers.
+      if (this.lifecycle) await this.lifecycle.shutdown(this.context.config.get('broker.session.timeout.ms')).catch((err: unknown) => log.warn({ err }, 'controlled shutdown failed'));
       // Waiting fetches answer now rather than hold the drain of in-flight requests.
       this.context.fetchPurgatory?.shutdown();
       // Likewise JoinGroup and SyncGroup waiting for a rebalance: answered NOT_COORDINATOR.
@@ -221,6 +276,7 @@ export class Broker {
       await this.context.metadata.idle();
       await this.context.replicaManager.close();
       await this.context.controller.close();
+      await this.connections.close();
       await this.raftLog.close();
       await this.logManager.shutdown();
       log.info('broker stopped');

@@ -148,7 +148,7 @@ describe('containment through the scheduler seam', () => {
     try {
       expect((await client.produce('bad', 0, batch('x'), { acks: 1 }))!.errorCode).toBe(0);
       expect(errorsOf('partition').some((l) => l.topic === 'bad')).toBe(true);
-      const end = (await client.listOffsets('good', 0, -1)).offset;
+      const end = (await client.listOffsets('good', 0, -1)).offset ?? 0n;
       const started = Date.now();
       const waiting = client.fetch('good', 0, end, { maxWaitMs: 10_000, minBytes: 1 });
       await new Promise((r) => setTimeout(r, 100));
@@ -165,7 +165,7 @@ describe('containment through the scheduler seam', () => {
   it('a failing expiry of one waiting fetch answers that fetch as expired', async () => {
     const undo = inject((s) => (s.unit === 'fetch-wait' ? new Error('injected expiry failure') : undefined));
     try {
-      const end = (await client.listOffsets('good', 0, -1)).offset;
+      const end = (await client.listOffsets('good', 0, -1)).offset ?? 0n;
       const fetched = await client.fetch('good', 0, end, { maxWaitMs: 200, minBytes: 1 });
       expect(fetched.errorCode).toBe(0);
       expect(fetched.records.length).toBe(0);

@@ -5,6 +5,7 @@ import { MetadataRecordType } from '../protocol/generated/metadata-records.ts';
 import type { ControllerResult } from './controller-result.ts';
 import type { BrokerEndpoint, MetadataImage } from './metadata/image.ts';
 import { type MetadataRecord, record } from './metadata/record-serde.ts';
+import { leaveBroker, returnBroker } from './partition-leadership.ts';
 
 export interface RegisterBrokerInput {
   brokerId: number;
@@ -65,17 +66,25 @@ export function brokerHeartbeat(image: MetadataImage, input: HeartbeatInput, com
   const records: MetadataRecord[] = [];
   let fenced = b.fenced;
   if (input.wantShutDown) {
-    if (!b.fenced) records.push(record(MetadataRecordType.FenceBrokerRecord, { id: b.id, epoch: b.epoch }));
+    // Controlled shutdown: its leaderships move to other ISR members before it stops.
+    if (!b.fenced) records.push(...fenceBroker(image, b.id));
     return { records, response: { errorCode: ErrorCode.NONE, isCaughtUp: caughtUp, isFenced: true, shouldShutDown: true } };
   }
   if (b.fenced && !input.wantFence && caughtUp) {
-    records.push(record(MetadataRecordType.UnfenceBrokerRecord, { id: b.id, epoch: b.epoch }));
+    records.push(record(MetadataRecordType.UnfenceBrokerRecord, { id: b.id, epoch: b.epoch }), ...returnBroker(image, b.id));
     fenced = false;
   } else if (!b.fenced && input.wantFence) {
-    records.push(record(MetadataRecordType.FenceBrokerRecord, { id: b.id, epoch: b.epoch }));
+    records.push(...fenceBroker(image, b.id));
     fenced = true;
   }
   return { records, response: { errorCode: ErrorCode.NONE, isCaughtUp: caughtUp, isFenced: fenced, shouldShutDown: false } };
+}
+
+/** Fences a broker (no heartbeat within its session, or it asked to be): its partitions move away. */
+export function fenceBroker(image: MetadataImage, brokerId: number): MetadataRecord[] {
+  const b = image.brokers.get(brokerId);
+  if (!b || b.fenced) return [];
+  return [record(MetadataRecordType.FenceBrokerRecord, { id: b.id, epoch: b.epoch }), ...leaveBroker(image, b.id)];
 }
 
 /** Kafka hands out producer ids in blocks of this size to each broker. */

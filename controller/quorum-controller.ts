@@ -1,15 +1,22 @@
-// The quorum controller: the one writer of cluster metadata. Operations run one at a time
-// against the latest committed image; the records each produces are committed through Raft and
-// replayed into the next image before its answer is given, so an answer never describes state
-// that could still be lost. Subscribers (the broker's metadata publisher) see every new image.
+// The quorum controller: the one writer of cluster metadata, active on the node that leads the
+// metadata quorum. Operations run one at a time against the latest committed image; the records
+// each produces are committed through Raft and replayed into the next image before its answer is
+// given, so an answer never describes state that could still be lost. On every node (voter or
+// observer) it replays the committed log into images for subscribers (the broker's metadata
+// publisher). Elsewhere than on the active controller, operations fail with NOT_CONTROLLER.
+// Leadership: once this node's leadership is announced (after everything before its epoch is
+// replayed) it writes the bootstrap records of a new cluster if they are missing and starts
+// every broker's session; a broker whose session runs out is fenced and its partitions move.
 import type { Logger } from 'pino';
-import { type Scheduler, SystemScheduler } from '../protocol/scheduler.ts';
+import { ErrorCode, KafkaError } from '../protocol/errors.ts';
+import { type Scheduler, SystemScheduler, type TimerHandle } from '../protocol/scheduler.ts';
+import { BrokerSessions } from './broker-sessions.ts';
 import type { ControllerResult } from './controller-result.ts';
-import { allocateProducerIds, alterConfigs, bootstrapRecords, brokerHeartbeat, type ConfigChange, type HeartbeatInput, registerBroker, type RegisterBrokerInput } from './cluster-control.ts';
+import { allocateProducerIds, alterConfigs, bootstrapRecords, brokerHeartbeat, type ConfigChange, fenceBroker, type HeartbeatInput, registerBroker, type RegisterBrokerInput } from './cluster-control.ts';
 import { MetadataDelta } from './metadata/delta.ts';
 import { EMPTY_IMAGE, type MetadataImage } from './metadata/image.ts';
 import { decodeMetadataRecord, encodeMetadataRecord } from './metadata/record-serde.ts';
-import type { CommittedBatch, RaftClient } from './raft/raft-client.ts';
+import { type CommittedBatch, NotLeaderError, type RaftClient } from './raft/raft-client.ts';
 import { createPartitions, type CreatePartitionsInput, createTopics, type CreateTopicInput, deleteTopics, type DeleteTopicInput, type TopicDefaults } from './topic-control.ts';
 
 export type ImageListener = (image: MetadataImage, delta: MetadataDelta) => void;
@@ -21,6 +28,8 @@ export interface QuorumControllerOptions {
   scheduler?: Scheduler;
   topicDefaults: TopicDefaults;
   deleteTopicEnable: boolean;
+  /** broker.session.timeout.ms: a broker without a heartbeat this long is fenced. */
+  brokerSessionTimeoutMs?: number;
 }
 
 export class QuorumController {
@@ -29,11 +38,60 @@ export class QuorumController {
   private readonly listeners: ImageListener[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private readonly scheduler: Scheduler;
+  private readonly sessions: BrokerSessions;
+  private readonly sessionTimeoutMs: number;
+  /** The epoch this node leads in once its leadership is announced; -1 when not active. */
+  private activeEpoch = -1;
+  private sessionTimer: TimerHandle | undefined;
 
   constructor(opts: QuorumControllerOptions) {
     this.opts = opts;
     this.scheduler = opts.scheduler ?? new SystemScheduler({ logger: opts.logger });
-    opts.raft.register({ handleCommit: (batch) => this.replay(batch) });
+    this.sessionTimeoutMs = opts.brokerSessionTimeoutMs ?? 9000;
+    this.sessions = new BrokerSessions(this.sessionTimeoutMs);
+    opts.raft.register({ handleCommit: (batch) => this.replay(batch), handleLeaderChange: (leaderId, epoch) => this.onLeaderChange(leaderId, epoch) });
+  }
+
+  /** True while this node is the active controller (it leads the quorum and has replayed all before). */
+  get isActive(): boolean {
+    return this.activeEpoch >= 0 && this.opts.raft.isLeader && this.opts.raft.currentEpoch === this.activeEpoch;
+  }
+
+  private onLeaderChange(leaderId: number, epoch: number): void {
+    const log = this.opts.logger;
+    if (leaderId !== this.opts.raft.nodeId) {
+      if (this.activeEpoch >= 0) log.info({ leaderId, epoch }, 'no longer the active controller');
+      this.activeEpoch = -1;
+      this.sessions.deactivate();
+      this.sessionTimer?.cancel();
+      this.sessionTimer = undefined;
+      return;
+    }
+    this.activeEpoch = epoch;
+    this.sessions.activate(this.currentImage.brokers.keys(), this.scheduler.now());
+    log.info({ epoch, offset: String(this.currentImage.offset) }, 'became the active controller');
+    const scope = { unit: 'controller', context: { task: 'activation', epoch } };
+    this.scheduler.watch(
+      scope,
+      this.run((image) => (image.features.has('metadata.version') ? { records: [], response: undefined } : { records: bootstrapRecords(), response: undefined })).catch((err: unknown) => {
+        if (!(err instanceof KafkaError && err.errorCode === ErrorCode.NOT_CONTROLLER)) throw err;
+      }),
+    );
+    this.sessionTimer?.cancel();
+    const every = Math.max(50, Math.min(1000, Math.floor(this.sessionTimeoutMs / 4)));
+    this.sessionTimer = this.scheduler.every(every, { unit: 'controller', context: { task: 'broker-sessions' } }, () => this.fenceExpiredBrokers());
+  }
+
+  /** Fences the unfenced brokers whose session ran out (their partitions move or go offline). */
+  private async fenceExpiredBrokers(): Promise<void> {
+    if (!this.isActive) return;
+    const unfenced = [...this.currentImage.brokers.values()].filter((b) => !b.fenced).map((b) => b.id);
+    const expired = this.sessions.expired(unfenced, this.scheduler.now());
+    for (const id of expired) {
+      this.opts.logger.warn({ brokerId: id, sessionTimeoutMs: this.sessionTimeoutMs }, 'fencing broker: no heartbeat within its session');
+      await this.run((image) => ({ records: fenceBroker(image, id), response: undefined }));
+      this.sessions.forget(id);
+    }
   }
 
   get image(): MetadataImage {
@@ -57,20 +115,32 @@ export class QuorumController {
     for (const l of this.listeners) this.scheduler.run(scope, () => l(image, delta));
   }
 
-  /** Starts the quorum (replaying the log) and writes the bootstrap records on a new cluster. */
+  /**
+   * Starts the quorum replica (replaying the log). A single voter leads at once, and start
+   * resolves once the bootstrap records of a new cluster are written; with several voters the
+   * election runs in the background.
+   */
   async start(): Promise<void> {
     await this.opts.raft.start();
-    if (!this.currentImage.features.has('metadata.version')) {
-      await this.run(() => ({ records: bootstrapRecords(), response: undefined }));
-      this.opts.logger.info('wrote the bootstrap metadata of a new cluster');
-    }
+    await this.queue;
   }
 
-  /** Runs one operation after all earlier ones, committing its records before answering. */
+  /**
+   * Runs one operation after all earlier ones, committing its records before answering.
+   * Anywhere but on the active controller it fails with NOT_CONTROLLER.
+   */
   run<T>(op: (image: MetadataImage) => ControllerResult<T>): Promise<T> {
     const task = async (): Promise<T> => {
+      if (!this.isActive) throw notController(this.opts.raft);
       const result = op(this.currentImage);
-      if (result.records.length > 0) await this.opts.raft.append(result.records.map(encodeMetadataRecord));
+      if (result.records.length > 0) {
+        try {
+          await this.opts.raft.append(result.records.map(encodeMetadataRecord));
+        } catch (err) {
+          if (err instanceof NotLeaderError) throw notController(this.opts.raft);
+          throw err;
+        }
+      }
       return result.response;
     };
     const p = this.queue.then(task, task);
@@ -91,11 +161,18 @@ export class QuorumController {
   }
 
   registerBroker(input: RegisterBrokerInput) {
-    return this.run((image) => registerBroker(image, input, this.opts.raft.logEndOffset()));
+    return this.run((image) => {
+      this.sessions.touch(input.brokerId, this.scheduler.now());
+      return registerBroker(image, input, this.opts.raft.logEndOffset());
+    });
   }
 
   brokerHeartbeat(input: HeartbeatInput) {
-    return this.run((image) => brokerHeartbeat(image, input, this.opts.raft.hw - 1n));
+    return this.run((image) => {
+      const b = image.brokers.get(input.brokerId);
+      if (b && b.epoch === input.brokerEpoch) this.sessions.touch(input.brokerId, this.scheduler.now());
+      return brokerHeartbeat(image, input, this.opts.raft.hw - 1n);
+    });
   }
 
   allocateProducerIds(brokerId: number, brokerEpoch: bigint) {
@@ -107,7 +184,13 @@ export class QuorumController {
   }
 
   async close(): Promise<void> {
+    this.sessionTimer?.cancel();
     await this.queue;
     await this.opts.raft.close();
   }
+}
+
+function notController(raft: RaftClient): KafkaError {
+  const leader = raft.currentLeader;
+  return new KafkaError(ErrorCode.NOT_CONTROLLER, leader >= 0 ? `This node is not the active controller; the active controller is ${leader}` : 'This node is not the active controller; no controller is elected yet');
 }

@@ -10,15 +10,16 @@ import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 import { alterConfigResources, everyResourceFailed, planAlterations } from './config-alteration.ts';
 import { checkAlterableResource } from './config-resources.ts';
+import { onControllerListener } from './quorum-handler.ts';
 
 export function alterConfigsHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.AlterConfigs,
-    async handle(req) {
+    async handle(req, rc) {
       const plans = planAlterations(req.resources, true, (r, plan) => {
         const nulls = r.configs.filter((c) => c.value === null).map((c) => c.name);
         if (nulls.length > 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${nulls.join(', ')}`);
-        checkAlterableResource(r.resourceType, r.resourceName, ctx.nodeId);
+        checkAlterableResource(r.resourceType, r.resourceName, onControllerListener(ctx, rc) ? null : ctx.nodeId);
         plan.changes = () => new Map(r.configs.map((c) => [c.name, c.value]));
       });
       const responses = await alterConfigResources(ctx, plans, req.validateOnly);

@@ -4,9 +4,13 @@
 // set, committed as ConfigRecords, and answered once the broker has published the new image (so
 // a DescribeConfigs after the answer sees it, and the open logs already use it).
 // Invariant: a resource whose validation fails contributes no record; the others still commit.
+// On a node that is not the active controller, each resource's change is decided against this
+// node's image and sent to the active controller as explicit SET and DELETE operations of an
+// IncrementalAlterConfigs request, where it is validated and committed again.
 import { alterConfigs, type ConfigChange } from '../../controller/cluster-control.ts';
 import { ConfigResourceType, type MetadataImage } from '../../controller/metadata/image.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
+import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { duplicates, resourceConfigs, validateBrokerDynamicConfigs, validateTopicResource } from './config-resources.ts';
 
@@ -63,7 +67,9 @@ function decide(ctx: BrokerContext, image: MetadataImage, p: PlannedAlteration, 
 export async function alterConfigResources(ctx: BrokerContext, plans: readonly PlannedAlteration[], validateOnly: boolean): Promise<ResourceOutcome[]> {
   const pending = plans.filter((p) => !p.error && p.changes);
   const decided = new Map<PlannedAlteration, ResourceOutcome>();
-  if (pending.length > 0) {
+  if (pending.length > 0 && !ctx.controller.isActive) {
+    await forwardAlterations(ctx, pending, validateOnly, decided);
+  } else if (pending.length > 0) {
     await ctx.controller.run((image) => {
       const records: ConfigChange[] = [];
       for (const p of pending) {
@@ -82,6 +88,42 @@ export async function alterConfigResources(ctx: BrokerContext, plans: readonly P
     await ctx.metadata.waitFor(ctx.controller.image.offset);
   }
   return plans.map((p) => decided.get(p) ?? outcome(p, p.error ?? null));
+}
+
+const SET = 0;
+const DELETE = 1;
+
+/** Decides here, commits through the active controller, and waits to see the change published. */
+async function forwardAlterations(ctx: BrokerContext, pending: readonly PlannedAlteration[], validateOnly: boolean, decided: Map<PlannedAlteration, ResourceOutcome>): Promise<void> {
+  const image = ctx.metadata.image;
+  const sent: { plan: PlannedAlteration; changes: ConfigChange[] }[] = [];
+  for (const p of pending) {
+    const mine: ConfigChange[] = [];
+    try {
+      decide(ctx, image, p, mine);
+      sent.push({ plan: p, changes: mine });
+    } catch (err) {
+      if (!(err instanceof KafkaError)) throw err;
+      decided.set(p, outcome(p, err));
+    }
+  }
+  if (sent.length === 0) return;
+  const request = {
+    validateOnly,
+    resources: sent.map(({ plan, changes }) => ({
+      resourceType: plan.resourceType,
+      resourceName: plan.resourceName,
+      configs: changes.map((c) => ({ name: c.name, configOperation: c.value === null ? DELETE : SET, value: c.value })),
+    })),
+  };
+  const response = await ctx.controllerChannel.forward(ApiKey.IncrementalAlterConfigs, request, (r) => r.responses.some((x) => x.errorCode === ErrorCode.NOT_CONTROLLER));
+  if (response === undefined) throw new KafkaError(ErrorCode.NOT_CONTROLLER, 'this node became the active controller; retry');
+  for (const { plan } of sent) {
+    const r = response.responses.find((x) => x.resourceType === plan.resourceType && x.resourceName === plan.resourceName);
+    const err = r && r.errorCode !== ErrorCode.NONE ? new KafkaError(r.errorCode as ErrorCode, r.errorMessage ?? undefined) : r ? null : new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, 'no answer from the controller');
+    decided.set(plan, outcome(plan, err));
+  }
+  if (!validateOnly) await ctx.metadata.waitFor(await ctx.controllerChannel.committedOffset());
 }
 
 interface AlterableResource {

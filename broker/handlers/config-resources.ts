@@ -34,11 +34,12 @@ export function dynamicBrokerConfigs(image: MetadataImage, nodeId: number): Dyna
  * Checks that a non-empty BROKER resource name is this node's id. Kafka answers only for the node
  * it runs on; `what` is the word Kafka uses in the message ("Node" or "Broker").
  */
-export function checkBrokerResourceName(name: string, nodeId: number, what: 'Node' | 'Broker' = 'Node'): void {
+/** `nodeId` null: any broker's id (a controller validating a request a broker forwarded). */
+export function checkBrokerResourceName(name: string, nodeId: number | null, what: 'Node' | 'Broker' = 'Node'): void {
   if (!/^[+-]?\d+$/.test(name) || !Number.isSafeInteger(Number(name))) {
     throw new KafkaError(ErrorCode.INVALID_REQUEST, `${what} id must be an integer, but it is: ${name}`);
   }
-  if (Number(name) !== nodeId) {
+  if (nodeId !== null && Number(name) !== nodeId) {
     throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${nodeId}, but received ${name}`);
   }
 }
@@ -163,7 +164,7 @@ export function duplicates(names: readonly string[]): Set<string> {
 }
 
 /** A TOPIC resource, or a BROKER one naming this node or the cluster default (""); else Kafka's error. */
-export function checkAlterableResource(resourceType: number, resourceName: string, nodeId: number): void {
+export function checkAlterableResource(resourceType: number, resourceName: string, nodeId: number | null): void {
   if (resourceType === ConfigResourceType.Broker) {
     if (resourceName !== '') checkBrokerResourceName(resourceName, nodeId);
   } else if (resourceType !== ConfigResourceType.Topic) {

@@ -17,7 +17,7 @@ export function createPartitionsHandler(ctx: BrokerContext) {
     async handle(req, rc) {
       const dup = duplicates(req.topics.map((t) => t.name));
       const requested = req.topics.filter((t) => !dup.has(t.name));
-      const outcomes = requested.length === 0 ? [] : await ctx.controller.createPartitions(
+      const outcomes = requested.length === 0 ? [] : await ctx.controllerChannel.createPartitions(
         requested.map((t) => ({ name: t.name, count: t.count, assignments: t.assignments && t.assignments.map((a) => ({ brokerIds: [...a.brokerIds] })) })),
         req.validateOnly,
       );

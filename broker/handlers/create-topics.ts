@@ -30,7 +30,7 @@ export function createTopicsHandler(ctx: BrokerContext) {
       const validateOnly = rc.apiVersion >= 1 && (req.validateOnly ?? false);
       const dup = duplicates(req.topics.map((t) => t.name));
       const requested = req.topics.filter((t) => !dup.has(t.name) && t.name !== METADATA_TOPIC);
-      const outcomes = requested.length === 0 ? [] : await ctx.controller.createTopics(
+      const outcomes = requested.length === 0 ? [] : await ctx.controllerChannel.createTopics(
         requested.map((t) => ({
           name: t.name,
           numPartitions: t.numPartitions,

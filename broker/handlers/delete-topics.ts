@@ -62,7 +62,7 @@ export function deleteTopicsHandler(ctx: BrokerContext) {
         }
       }
       const inputs = [...byName.map((name) => ({ name, topicId: ZERO_UUID })), ...[...byId].map((topicId) => ({ name: null, topicId }))];
-      const outcomes = inputs.length === 0 ? [] : await ctx.controller.deleteTopics(inputs);
+      const outcomes = inputs.length === 0 ? [] : await ctx.controllerChannel.deleteTopics(inputs);
       const deleted = outcomes.filter((o) => o.errorCode === ErrorCode.NONE);
       for (const o of deleted) rc.logger.info({ topic: o.name, topicId: o.topicId }, 'deleted topic');
       const inTime = deleted.length === 0 || (await awaitPublished(ctx, req.timeoutMs));

@@ -13,6 +13,7 @@ import { defineHandler } from './api-handler.ts';
 import { alterLoggerLevels } from './broker-loggers.ts';
 import { alterConfigResources, everyResourceFailed, planAlterations } from './config-alteration.ts';
 import { AlterConfigOp, applyIncrementalOps, checkAlterableResource } from './config-resources.ts';
+import { onControllerListener } from './quorum-handler.ts';
 
 export function incrementalAlterConfigsHandler(ctx: BrokerContext) {
   return defineHandler({
@@ -27,7 +28,7 @@ export function incrementalAlterConfigsHandler(ctx: BrokerContext) {
           rc.logger.info({ loggers: r.configs.map((c) => `${c.name}=${c.value}`), validateOnly: req.validateOnly }, 'log levels altered');
           return;
         }
-        checkAlterableResource(r.resourceType, r.resourceName, ctx.nodeId);
+        checkAlterableResource(r.resourceType, r.resourceName, onControllerListener(ctx, rc) ? null : ctx.nodeId);
         plan.changes = (current) => applyIncrementalOps(r.resourceType, current, r.configs);
       });
       const responses = await alterConfigResources(ctx, plans, req.validateOnly);

@@ -51,7 +51,7 @@ function missingTopic(name: string | null, topicId: string, errorCode: number): 
 
 export function metadataHandler(ctx: BrokerContext) {
   async function autoCreate(names: string[], rc: RequestContext): Promise<void> {
-    const results = await ctx.controller.createTopics(
+    const results = await ctx.controllerChannel.createTopics(
       names.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] })),
       false,
     );
@@ -62,7 +62,7 @@ export function metadataHandler(ctx: BrokerContext) {
         rc.logger.info({ topic: r.name, partitions: r.numPartitions }, 'auto-created topic');
       }
     }
-    await ctx.metadata.waitFor(ctx.controller.image.offset);
+    await ctx.metadata.waitFor(await ctx.controllerChannel.committedOffset());
   }
 
   return defineHandler({

@@ -8,7 +8,8 @@ import type { BrokerContext } from '../broker-context.ts';
 /** True once the controller's latest image is published (or no wait was asked), false when the wait expired. */
 export async function awaitPublished(ctx: BrokerContext, timeoutMs: number): Promise<boolean> {
   if (timeoutMs <= 0) return true;
-  const published = ctx.metadata.waitFor(ctx.controller.image.offset).then(() => true);
+  const published = ctx.controllerChannel.committedOffset().then((offset) => ctx.metadata.waitFor(offset))
+    .then(() => true, () => false);
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), timeoutMs);

@@ -30,6 +30,14 @@ import { offsetCommitHandler } from './offset-commit.ts';
 import { offsetDeleteHandler } from './offset-delete.ts';
 import { offsetFetchHandler } from './offset-fetch.ts';
 import { syncGroupHandler } from './sync-group.ts';
+import { beginQuorumEpochHandler } from './begin-quorum-epoch.ts';
+import { describeQuorumHandler } from './describe-quorum.ts';
+import { endQuorumEpochHandler } from './end-quorum-epoch.ts';
+import { quorumFetchHandler } from './quorum-fetch.ts';
+import { voteHandler } from './vote.ts';
+import { allocateProducerIdsHandler } from './allocate-producer-ids.ts';
+import { brokerHeartbeatHandler } from './broker-heartbeat.ts';
+import { brokerRegistrationHandler } from './broker-registration.ts';
 
 export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void {
   router.register(apiVersionsHandler(ctx, router));
@@ -62,7 +70,21 @@ export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void
   router.register(deleteGroupsHandler(ctx));
 }
 
-/** The controller listener serves the quorum's own APIs; clients only negotiate versions there. */
+/** The controller listener serves the quorum's own APIs (KRaft replication of `__cluster_metadata`). */
 export function registerControllerHandlers(router: Router, ctx: BrokerContext): void {
   router.register(apiVersionsHandler(ctx, router));
+  router.register(voteHandler(ctx));
+  router.register(beginQuorumEpochHandler(ctx));
+  router.register(endQuorumEpochHandler(ctx));
+  router.register(quorumFetchHandler(ctx));
+  router.register(describeQuorumHandler(ctx));
+  router.register(brokerRegistrationHandler(ctx));
+  router.register(brokerHeartbeatHandler(ctx));
+  router.register(allocateProducerIdsHandler(ctx));
+  // Admin requests brokers forward (and clients with bootstrap.controllers send) to controllers.
+  router.register(createTopicsHandler(ctx));
+  router.register(deleteTopicsHandler(ctx));
+  router.register(createPartitionsHandler(ctx));
+  router.register(alterConfigsHandler(ctx));
+  router.register(incrementalAlterConfigsHandler(ctx));
 }

@@ -1,0 +1,14 @@
+// BeginQuorumEpoch (key 53), v0-v1, on the controller listener: a newly elected leader tells
+// this voter of its epoch (KIP-595), so it starts fetching from it without an election timeout.
+import { ApiKey } from '../../protocol/generated/api-table.ts';
+import type { BrokerContext } from '../broker-context.ts';
+import { defineHandler } from './api-handler.ts';
+import { quorumReplica } from './quorum-handler.ts';
+
+export function beginQuorumEpochHandler(ctx: BrokerContext) {
+  return defineHandler({
+    apiKey: ApiKey.BeginQuorumEpoch,
+    handle: (req) => quorumReplica(ctx).handleBeginQuorumEpoch(req),
+    errorResponse: (_req, err) => ({ errorCode: err.errorCode, topics: [] }),
+  });
+}

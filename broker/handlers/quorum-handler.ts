@@ -1,0 +1,20 @@
+// What the controller listener's KRaft handlers share: each passes its request to this node's
+// Raft replica of `__cluster_metadata` and returns the replica's answer. A node without a
+// replica to ask (it is shutting down) answers with the top-level error, as Kafka's
+// ControllerApis does for a request it cannot serve.
+import type { RaftClient } from '../../controller/raft/raft-client.ts';
+import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
+import type { BrokerContext } from '../broker-context.ts';
+import type { RequestContext } from './api-handler.ts';
+
+/** The node's Raft replica, or BROKER_NOT_AVAILABLE while it stops. */
+export function quorumReplica(ctx: BrokerContext): RaftClient {
+  const raft = ctx.controller.raft;
+  if (raft.isClosed) throw new KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, 'the metadata quorum replica of this node is stopped');
+  return raft;
+}
+
+/** True for a request that came in on a controller listener (from a broker or a controller client). */
+export function onControllerListener(ctx: BrokerContext, rc: RequestContext): boolean {
+  return ctx.config.controllerListenerNames.includes(rc.listenerName);
+}

@@ -1,0 +1,62 @@
+// Partition leadership as brokers come and go: pure decisions against one image, returning the
+// PartitionChangeRecords that carry them out (Kafka's PartitionChangeBuilder, for the cases a
+// broker's fencing, controlled shutdown and unfencing bring about).
+// - A broker that is fenced or shuts down leaves every partition it leads: the first other ISR
+//   member that is alive becomes leader; with none, the partition is offline (leader -1). It is
+//   removed from the ISR of partitions that keep another member, never from a last one, so the
+//   replica that holds everything acknowledged is the one that leads again when it returns.
+// - A broker that is unfenced takes back the offline partitions it is in the ISR of.
+import { MetadataRecordType } from '../protocol/generated/metadata-records.ts';
+import type { MetadataImage, PartitionImage, TopicImage } from './metadata/image.ts';
+import { type MetadataRecord, record } from './metadata/record-serde.ts';
+
+export const NO_LEADER = -1;
+
+function change(topic: TopicImage, p: PartitionImage, fields: { leader?: number; isr?: number[] }): MetadataRecord {
+  return record(MetadataRecordType.PartitionChangeRecord, {
+    partitionId: p.partition,
+    topicId: topic.id,
+    leader: fields.leader ?? -2,
+    isr: fields.isr ?? null,
+    replicas: null,
+    removingReplicas: null,
+    addingReplicas: null,
+    leaderRecoveryState: -1,
+  });
+}
+
+function alive(image: MetadataImage, id: number, leaving: number): boolean {
+  if (id === leaving) return false;
+  const b = image.brokers.get(id);
+  return b !== undefined && !b.fenced && !b.inControlledShutdown;
+}
+
+/** Moves leadership and ISR membership away from `brokerId`, which is leaving. */
+export function leaveBroker(image: MetadataImage, brokerId: number): MetadataRecord[] {
+  const out: MetadataRecord[] = [];
+  for (const topic of image.topicsById.values()) {
+    for (const p of topic.partitions) {
+      if (!p.isr.includes(brokerId) && p.leader !== brokerId) continue;
+      const isr = p.isr.length > 1 ? p.isr.filter((r) => r !== brokerId) : [...p.isr];
+      const shrink = isr.length !== p.isr.length;
+      if (p.leader === brokerId) {
+        const next = isr.find((r) => alive(image, r, brokerId)) ?? NO_LEADER;
+        out.push(change(topic, p, { leader: next, isr: shrink ? isr : undefined }));
+      } else if (shrink) {
+        out.push(change(topic, p, { isr }));
+      }
+    }
+  }
+  return out;
+}
+
+/** Elects `brokerId`, now unfenced, for the offline partitions whose ISR holds it. */
+export function returnBroker(image: MetadataImage, brokerId: number): MetadataRecord[] {
+  const out: MetadataRecord[] = [];
+  for (const topic of image.topicsById.values()) {
+    for (const p of topic.partitions) {
+      if (p.leader === NO_LEADER && p.isr.includes(brokerId)) out.push(change(topic, p, { leader: brokerId }));
+    }
+  }
+  return out;
+}
