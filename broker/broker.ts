@@ -202,7 +202,7 @@ export class Broker {
       producerIds,
       fetchSessions: new FetchSessionCache({ maxEntries: config.get('max.incremental.fetch.session.cache.slots'), evictionMs: config.get('min.incremental.fetch.session.eviction.ms') }),
       fetchPurgatory: new DelayedFetchPurgatory({ scheduler }),
-      groupCoordinator: createGroupCoordinator({ nodeId, config, logger, metadata: publisher, controller, replicaManager, scheduler }),
+      groupCoordinator: createGroupCoordinator({ nodeId, config, logger, metadata: publisher, controllerChannel, replicaManager, scheduler }),
       scheduler,
       now: () => Date.now(),
     };

@@ -6,7 +6,7 @@
 // and resigns it from those it stopped leading.
 import type { Logger } from 'pino';
 import { liveBrokers, type MetadataImage } from '../../controller/metadata/image.ts';
-import type { QuorumController } from '../../controller/quorum-controller.ts';
+import type { ControllerChannel } from '../controller-channel.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { type Scheduler, SystemScheduler } from '../../protocol/scheduler.ts';
 import type { BrokerConfig } from '../config/broker-config.ts';
@@ -21,7 +21,8 @@ export interface GroupCoordinatorDeps {
   config: BrokerConfig;
   logger: Logger;
   metadata: MetadataPublisher;
-  controller: QuorumController;
+  /** Where `__consumer_offsets` is created: the active controller, in this process or not. */
+  controllerChannel: ControllerChannel;
   replicaManager: ReplicaManager;
   /** The broker's scheduler; the coordinator's timers and write completions run through it. */
   scheduler?: Scheduler;
@@ -41,7 +42,7 @@ export function groupCoordinatorConfig(config: BrokerConfig): GroupCoordinatorCo
 }
 
 export function createGroupCoordinator(deps: GroupCoordinatorDeps): GroupCoordinator {
-  const { config, metadata, controller, nodeId } = deps;
+  const { config, metadata, controllerChannel, nodeId } = deps;
   const logger = deps.logger.child({ module: 'group-coordinator' });
   const scheduler = deps.scheduler ?? new SystemScheduler({ logger });
   let creating: Promise<void> | null = null;
@@ -51,7 +52,7 @@ export function createGroupCoordinator(deps: GroupCoordinatorDeps): GroupCoordin
     creating ??= (async () => {
       const live = liveBrokers(metadata.image).length;
       const rf = Math.max(1, Math.min(config.get('offsets.topic.replication.factor'), live));
-      const [result] = await controller.createTopics(
+      const [result] = await controllerChannel.createTopics(
         [
           {
             name: GROUP_METADATA_TOPIC_NAME,
@@ -71,7 +72,7 @@ export function createGroupCoordinator(deps: GroupCoordinatorDeps): GroupCoordin
         throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `could not create ${GROUP_METADATA_TOPIC_NAME}: ${result.errorMessage}`);
       }
       logger.info({ partitions: config.get('offsets.topic.num.partitions'), replicationFactor: rf }, `created ${GROUP_METADATA_TOPIC_NAME}`);
-      await metadata.waitFor(controller.image.offset);
+      await metadata.waitFor(await controllerChannel.committedOffset());
     })().finally(() => {
       creating = null;
     });
