@@ -2,11 +2,13 @@
 // --bootstrap-server (brokers) and --bootstrap-controller (the controllers' own listener), one
 // connection to the first address of the list that answers, and Kafka's way of printing a failed
 // call (the Java exception's class and message, as the tools print an ExecutionException's cause).
+// Invariant: runAdmin never throws a refusal or a failed call past itself; it prints and exits 1.
 import { parseHostPort } from '../../protocol/client/client.ts';
 import { ConnectionError } from '../../protocol/client/connection-errors.ts';
 import { KafkaConnection } from '../../protocol/client/connection.ts';
 import { KafkaError } from '../../protocol/errors.ts';
 import { CliError } from './command-io.ts';
+import type { CommandIo } from './command-io.ts';
 
 export interface BootstrapChoice {
   /** 'server': a broker listener; 'controller': a controller listener (KIP-919). */
@@ -63,4 +65,30 @@ export function describeFailure(e: KafkaError | ConnectionError): string {
   if (e instanceof KafkaError) return `org.apache.kafka.common.errors.${javaExceptionName(e.errorName)}: ${e.message}`;
   if (e.code === 'CONNECT_TIMEOUT' || e.code === 'REQUEST_TIMEOUT') return `org.apache.kafka.common.errors.TimeoutException: ${e.message}`;
   return `org.apache.kafka.common.errors.NetworkException: ${e.message}`;
+}
+
+/**
+ * Runs an admin subcommand: `connect` opens (once) a connection to the chosen bootstrap address.
+ * A CliError prints its message, a failed call Kafka's exception line; both exit 1. The
+ * connection is closed whatever happens.
+ */
+export async function runAdmin(
+  io: CommandIo,
+  options: { bootstrapServer?: string; bootstrapController?: string },
+  clientId: string,
+  body: (connect: () => Promise<KafkaConnection>, choice: BootstrapChoice) => Promise<void>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  let conn: KafkaConnection | undefined;
+  try {
+    const choice = bootstrapChoice(options);
+    await body(async () => (conn ??= await connectFirst(choice.addresses, clientId, timeoutMs)), choice);
+  } catch (e) {
+    if (e instanceof CliError) io.err(`${e.message}\n`);
+    else if (e instanceof KafkaError || e instanceof ConnectionError) io.err(`${describeFailure(e)}\n`);
+    else throw e;
+    io.fail(1);
+  } finally {
+    await conn?.close();
+  }
 }

@@ -75,7 +75,7 @@ async function produceAndRead(bootstrap: string, topic: string, replicationFacto
   const client = new KafkaClient({ bootstrapServers: bootstrap, clientId: 'cluster-int-test', retries: 10 });
   try {
     const created = await client.createTopics([{ name: topic, numPartitions: 1, replicationFactor }]);
-    expect(created.topics[0]!.errorCode).toBe(0);
+    expect(created.topics[0]!.errorCode, `${created.topics[0]!.errorCode} ${created.topics[0]!.errorMessage}`).toBe(0);
     const batch = encodeRecordBatch({
       baseTimestamp: BigInt(Date.now()),
       producerId: -1n,
@@ -167,7 +167,7 @@ describe.skipIf(!THREE_NODES)(`samsa cluster with three nodes${THREE_NODES ? '' 
     const status = await samsa(['cluster', 'status', '--dir', dir]);
     expect(status.stdout.split('\n').slice(1, -1).filter((l) => l.includes('\trunning\t'))).toHaveLength(3);
 
-    const controller = readCluster(dir)[0]!.listeners.find((l) => l.startsWith('CONTROLLER://'))!.slice('CONTROLLER://'.length);
+    const controller = readCluster(dir)[0]!.controllerAddress!;
     const replication = await samsa(['metadata-quorum', '--bootstrap-controller', controller, 'describe', '--replication']);
     expect(replication.code, replication.stderr).toBe(0);
     const rows = replication.stdout.trim().split('\n').slice(1);

@@ -39,7 +39,10 @@ export interface ClusterNode {
   propertiesFile: string;
   roles: Role[];
   listeners: string[];
+  /** host:port of the first client (non-controller) listener. */
   brokerAddress?: string;
+  /** host:port of the first controller listener. */
+  controllerAddress?: string;
 }
 
 const propertiesFileOf = (nodeDir: string): string => join(nodeDir, 'server.properties');
@@ -57,14 +60,17 @@ export function readCluster(dir: string): ClusterNode[] {
     const props = parseProperties(readFileSync(propertiesFileOf(nodeDir), 'utf8'));
     const listeners = (props['listeners'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
     const controllerNames = new Set((props['controller.listener.names'] ?? '').split(',').map((s) => s.trim().toUpperCase()));
-    const broker = listeners.find((l) => !controllerNames.has(l.slice(0, l.indexOf('://')).toUpperCase()));
+    const isController = (l: string): boolean => controllerNames.has(l.slice(0, l.indexOf('://')).toUpperCase());
+    const address = (l: string | undefined): string | undefined => (l === undefined ? undefined : l.slice(l.indexOf('://') + 3));
+    const broker = listeners.find((l) => !isController(l));
     nodes.push({
       nodeId: Number(props['node.id'] ?? m[1]),
       dir: nodeDir,
       propertiesFile: propertiesFileOf(nodeDir),
       roles: (props['process.roles'] ?? '').split(',').map((r) => r.trim()).filter((r): r is Role => r === 'broker' || r === 'controller'),
       listeners,
-      brokerAddress: broker === undefined ? undefined : broker.slice(broker.indexOf('://') + 3),
+      brokerAddress: address(broker),
+      controllerAddress: address(listeners.find(isController)),
     });
   }
   return nodes.sort((a, b) => a.nodeId - b.nodeId);
@@ -191,7 +197,7 @@ function logSince(node: ClusterNode, offset: number): string {
 
 /** Resolves once the node is up: a broker has logged that it started, a controller accepts connections. */
 async function waitUntilUp(node: ClusterNode, pid: number, logOffset: number, deadline: number): Promise<void> {
-  const controllerPort = node.listeners.find((l) => !l.startsWith('PLAINTEXT://'))?.split(':').pop();
+  const controllerPort = node.controllerAddress?.split(':').pop();
   while (Date.now() < deadline) {
     if (!isNodeProcess(pid, node.propertiesFile)) {
       const tail = logSince(node, logOffset).split('\n').slice(-15).join('\n');
@@ -261,6 +267,9 @@ export async function startCluster(io: CommandIo, dirOption: string, o: StartOpt
     for (const node of nodes) {
       const pid = runningPid(node);
       if (pid !== undefined) throw new CliError(`Node ${node.nodeId} is already running (pid ${pid}); run samsa cluster stop --dir ${dirOption} first`);
+    }
+    if (o.nodes !== undefined || o.controllers !== undefined || o.brokers !== undefined || o.basePort !== undefined) {
+      io.err(`${dir} already holds a cluster: --nodes, --controllers, --brokers and --base-port are ignored\n`);
     }
     io.out(`Starting the existing cluster of ${nodes.length} node(s) in ${dir}\n`);
   } else {

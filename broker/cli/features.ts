@@ -5,14 +5,13 @@
 // feature ("metadata.version was upgraded to 21." or "Could not upgrade ...: <reason>"), then
 // fail with "N out of M operation(s) failed." if any did, as FeatureCommand does.
 import { Command } from 'commander';
-import { ConnectionError } from '../../protocol/client/connection-errors.ts';
 import type { KafkaConnection } from '../../protocol/client/connection.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { ErrorCode as ErrorCodeValue } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { ApiVersionsResponse } from '../../protocol/generated/message/api-versions-response.ts';
 import type { UpdateFeaturesResponse } from '../../protocol/generated/message/update-features-response.ts';
-import { bootstrapChoice, connectFirst, describeFailure } from './admin-connection.ts';
+import { runAdmin } from './admin-connection.ts';
 import { CliError, collect, processIo } from './command-io.ts';
 import type { CommandIo } from './command-io.ts';
 
@@ -149,21 +148,6 @@ interface GlobalOptions {
   commandConfig?: string;
 }
 
-async function run(io: CommandIo, global: GlobalOptions, body: (conn: () => Promise<KafkaConnection>) => Promise<void>): Promise<void> {
-  let conn: KafkaConnection | undefined;
-  try {
-    const choice = bootstrapChoice(global);
-    await body(async () => (conn ??= await connectFirst(choice.addresses, 'samsa-features')));
-  } catch (e) {
-    if (e instanceof CliError) io.err(`${e.message}\n`);
-    else if (e instanceof KafkaError || e instanceof ConnectionError) io.err(`${describeFailure(e)}\n`);
-    else throw e;
-    io.fail(1);
-  } finally {
-    await conn?.close();
-  }
-}
-
 async function update(io: CommandIo, connect: () => Promise<KafkaConnection>, op: FeatureOp, o: UpdateOptions): Promise<void> {
   const updates = featureUpdates(op, o);
   const type = op === 'upgrade' ? UpgradeType.UPGRADE : o.unsafe ? UpgradeType.UNSAFE_DOWNGRADE : UpgradeType.SAFE_DOWNGRADE;
@@ -190,7 +174,7 @@ export function featuresCommand(io: CommandIo = processIo): Command {
     .command('describe')
     .description('Describes the current active feature flags.')
     .action(async () => {
-      await run(io, global(), async (connect) => {
+      await runAdmin(io, global(), 'samsa-features', async (connect) => {
         const conn = await connect();
         const response = await conn.send(ApiKey.ApiVersions, { clientSoftwareName: 'samsa', clientSoftwareVersion: '0.1.0' });
         if (response.errorCode !== ErrorCode.NONE) throw new KafkaError(response.errorCode as ErrorCodeValue);
@@ -205,12 +189,12 @@ export function featuresCommand(io: CommandIo = processIo): Command {
       .option('--feature <feature=level>', `A feature ${verb} we should perform, in feature=level format (repeatable). For example: \`metadata.version=5\`.`, collect)
       .option('--dry-run', `Validate this ${verb}, but do not perform it.`);
   common(cmd.command('upgrade').description('Upgrade one or more feature flags.'), 'upgrade').action(async (o: UpdateOptions) => {
-    await run(io, global(), (connect) => update(io, connect, 'upgrade', o));
+    await runAdmin(io, global(), 'samsa-features', (connect) => update(io, connect, 'upgrade', o));
   });
   common(cmd.command('downgrade').description('Downgrade one or more feature flags.'), 'downgrade')
     .option('--unsafe', 'Perform this downgrade even if it may irreversibly destroy metadata.')
     .action(async (o: UpdateOptions) => {
-      await run(io, global(), (connect) => update(io, connect, 'downgrade', o));
+      await runAdmin(io, global(), 'samsa-features', (connect) => update(io, connect, 'downgrade', o));
     });
   cmd
     .command('disable')
@@ -219,7 +203,7 @@ export function featuresCommand(io: CommandIo = processIo): Command {
     .option('--unsafe', 'Disable this feature flag even if it may irreversibly destroy metadata.')
     .option('--dry-run', 'Perform a dry-run of this disable operation.')
     .action(async (o: UpdateOptions) => {
-      await run(io, global(), (connect) => update(io, connect, 'disable', o));
+      await runAdmin(io, global(), 'samsa-features', (connect) => update(io, connect, 'disable', o));
     });
   return cmd;
 }

@@ -10,7 +10,6 @@
 // MetadataQuorumCommand's; a failed call prints the Java exception's class and message on stderr.
 import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { ConnectionError } from '../../protocol/client/connection-errors.ts';
 import type { KafkaConnection } from '../../protocol/client/connection.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { ErrorCode as ErrorCodeValue } from '../../protocol/errors.ts';
@@ -19,7 +18,7 @@ import type { DescribeQuorumResponse } from '../../protocol/generated/message/de
 import { ZERO_UUID, uuidToBytes } from '../../protocol/uuid.ts';
 import { parseProperties } from '../../storage/java-properties.ts';
 import { MetaPropertiesError, readMetaProperties } from '../../storage/meta-properties.ts';
-import { bootstrapChoice, connectFirst, describeFailure } from './admin-connection.ts';
+import { runAdmin } from './admin-connection.ts';
 import type { BootstrapChoice } from './admin-connection.ts';
 import { CliError, processIo } from './command-io.ts';
 import type { CommandIo } from './command-io.ts';
@@ -279,23 +278,6 @@ function loadCommandConfig(path: string | undefined): Record<string, string> {
   return parseProperties(readFileSync(path, 'utf8'));
 }
 
-/** Runs one subcommand: CliError prints its message, a failed call Kafka's exception line; both exit 1. */
-async function run(io: CommandIo, global: GlobalOptions, body: (conn: () => Promise<KafkaConnection>, choice: BootstrapChoice, props: Record<string, string>) => Promise<void>): Promise<void> {
-  let conn: KafkaConnection | undefined;
-  try {
-    const choice = bootstrapChoice(global);
-    const props = loadCommandConfig(global.commandConfig);
-    await body(async () => (conn ??= await connectFirst(choice.addresses, CLIENT_ID, REQUEST_TIMEOUT_MS)), choice, props);
-  } catch (e) {
-    if (e instanceof CliError) io.err(`${e.message}\n`);
-    else if (e instanceof KafkaError || e instanceof ConnectionError) io.err(`${describeFailure(e)}\n`);
-    else throw e;
-    io.fail(1);
-  } finally {
-    await conn?.close();
-  }
-}
-
 export function metadataQuorumCommand(io: CommandIo = processIo, now: () => number = Date.now): Command {
   const cmd = new Command('metadata-quorum')
     .description('Describe the KRaft metadata quorum and add or remove controllers (kafka-metadata-quorum).')
@@ -303,6 +285,8 @@ export function metadataQuorumCommand(io: CommandIo = processIo, now: () => numb
     .option('--bootstrap-controller <controllers>', 'A comma-separated list of host:port pairs to use for establishing the connection to the Kafka controllers.')
     .option('--command-config <file>', 'Property file containing configs to be passed to Admin Client. For add-controller, the file is used to specify the controller properties as well.');
   const global = (): GlobalOptions => cmd.opts<GlobalOptions>();
+  const run = (body: (connect: () => Promise<KafkaConnection>, choice: BootstrapChoice) => Promise<void>): Promise<void> =>
+    runAdmin(io, global(), CLIENT_ID, body, REQUEST_TIMEOUT_MS);
 
   cmd
     .command('describe')
@@ -311,7 +295,8 @@ export function metadataQuorumCommand(io: CommandIo = processIo, now: () => numb
     .option('--replication', 'Detailed information about the status of replication')
     .option('--human-readable', 'Human-readable output')
     .action(async (o: DescribeOptions) => {
-      await run(io, global(), async (connect, choice) => {
+      await run(async (connect, choice) => {
+        loadCommandConfig(global().commandConfig);
         const mode = describeMode(o);
         const conn = await connect();
         if (mode === 'status') {
@@ -329,7 +314,8 @@ export function metadataQuorumCommand(io: CommandIo = processIo, now: () => numb
     .description('Add a controller to the KRaft controller cluster')
     .option('--dry-run', 'True if we should print what would be done, but not do it.')
     .action(async (o: { dryRun?: boolean }) => {
-      await run(io, global(), async (connect, _choice, props) => {
+      await run(async (connect) => {
+        const props = loadCommandConfig(global().commandConfig);
         if (global().commandConfig === undefined) {
           throw new CliError('You must supply the configuration file of the controller you are adding when using add-controller.');
         }
@@ -358,7 +344,8 @@ export function metadataQuorumCommand(io: CommandIo = processIo, now: () => numb
     .option('-d, --controller-directory-id <id>', 'The directory ID of the controller to remove.')
     .option('--dry-run', 'True if we should print what would be done, but not do it.')
     .action(async (o: { controllerId?: string; controllerDirectoryId?: string; dryRun?: boolean }) => {
-      await run(io, global(), async (connect) => {
+      await run(async (connect) => {
+        loadCommandConfig(global().commandConfig);
         const { controllerId, directoryId } = removeControllerArgs(o);
         if (!o.dryRun) {
           const conn = await connect();
