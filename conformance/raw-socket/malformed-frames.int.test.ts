@@ -128,6 +128,8 @@ describe('malformed input against a broker process', () => {
     body.writeInt16BE(-1, 8);
     const out = await exchange(sized(body));
     expect(out.closed).toBe(true);
+    // The broker's log line travels through its stdout pipe: it may arrive just after the close.
+    for (let i = 0; i < 40 && !/unknown or unserved API key 999/.test(broker.logs); i++) await new Promise((r) => setTimeout(r, 50));
     expect(broker.logs).toMatch(/unknown or unserved API key 999/);
   });
 
