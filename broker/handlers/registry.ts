@@ -51,6 +51,7 @@ export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void
   router.register(alterConfigsHandler(ctx));
   router.register(incrementalAlterConfigsHandler(ctx));
   router.register(describeClusterHandler(ctx));
+  router.register(describeQuorumHandler(ctx));
   router.register(describeTopicPartitionsHandler(ctx));
   router.register(fetchHandler(ctx));
   router.register(listOffsetsHandler(ctx));
@@ -81,6 +82,7 @@ export function registerControllerHandlers(router: Router, ctx: BrokerContext): 
   router.register(brokerRegistrationHandler(ctx));
   router.register(brokerHeartbeatHandler(ctx));
   router.register(allocateProducerIdsHandler(ctx));
+  router.register(describeClusterHandler(ctx));
   // Admin requests brokers forward (and clients with bootstrap.controllers send) to controllers.
   router.register(createTopicsHandler(ctx));
   router.register(deleteTopicsHandler(ctx));
