@@ -145,6 +145,19 @@ describe('samsa cluster', () => {
     await stopAndCheck(dir);
   });
 
+  it('runs a controller-only node beside a broker-only node', { timeout: 180_000 }, async () => {
+    dir = await mkdtemp(join(tmpdir(), 'samsa-cluster-'));
+    const started = await samsa(['cluster', 'start', '--controllers', '1', '--brokers', '1', '--dir', dir]);
+    expect(started.code, started.stdout + started.stderr).toBe(0);
+    const bootstrap = started.stdout.trim().split('\n').at(-1)!;
+    const [controllerNode, brokerNode] = readCluster(dir);
+    expect([controllerNode!.roles, brokerNode!.roles]).toEqual([['controller'], ['broker']]);
+    expect(controllerNode!.listeners).toEqual([`CONTROLLER://${controllerNode!.controllerAddress}`]);
+    expect(brokerNode!.listeners).toEqual([`PLAINTEXT://${bootstrap}`]);
+    await produceAndRead(bootstrap, 'cluster-cli-t2', 1);
+    await stopAndCheck(dir);
+  });
+
   it('refuses a bad layout before writing anything', async () => {
     dir = await mkdtemp(join(tmpdir(), 'samsa-cluster-'));
     const r = await samsa(['cluster', 'start', '--controllers', '3', '--dir', dir]);

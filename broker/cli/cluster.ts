@@ -6,8 +6,8 @@
 // until every node is up and prints the bootstrap servers (the brokers' listeners) as its last
 // line. A directory that already holds a cluster is started again as it is, data kept.
 // `stop` sends SIGTERM to each node's pid, only after checking the process is still that node
-// (its command line names the node's properties file), waits for them to exit, and SIGKILLs any
-// left after the timeout. `status` prints each node's id, roles, pid, state and listeners.
+// (its command line names the node's properties file, read from /proc), broker-only nodes before
+// the others, waits for them to exit, and SIGKILLs any left after the timeout. `status` prints each node's id, roles, pid, state and listeners.
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -310,7 +310,10 @@ export async function stopCluster(io: CommandIo, dirOption: string, timeoutMs: n
       io.out(`Node ${node.nodeId} is not running\n`);
     }
   }
-  await stopNodes(io, running, timeoutMs);
+  // Brokers first, as Kafka's operators stop them: a broker's controlled shutdown needs the controllers.
+  const brokerOnly = running.filter(({ node }) => !node.roles.includes('controller'));
+  await stopNodes(io, brokerOnly, timeoutMs);
+  await stopNodes(io, running.filter((r) => !brokerOnly.includes(r)), timeoutMs);
 }
 
 export function clusterStatus(dirOption: string): string {
