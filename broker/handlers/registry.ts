@@ -35,6 +35,7 @@ import { describeQuorumHandler } from './describe-quorum.ts';
 import { endQuorumEpochHandler } from './end-quorum-epoch.ts';
 import { quorumFetchHandler } from './quorum-fetch.ts';
 import { voteHandler } from './vote.ts';
+import { updateFeaturesHandler } from './update-features.ts';
 import { allocateProducerIdsHandler } from './allocate-producer-ids.ts';
 import { brokerHeartbeatHandler } from './broker-heartbeat.ts';
 import { brokerRegistrationHandler } from './broker-registration.ts';
@@ -52,6 +53,7 @@ export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void
   router.register(incrementalAlterConfigsHandler(ctx));
   router.register(describeClusterHandler(ctx));
   router.register(describeQuorumHandler(ctx));
+  router.register(updateFeaturesHandler(ctx));
   router.register(describeTopicPartitionsHandler(ctx));
   router.register(fetchHandler(ctx));
   router.register(listOffsetsHandler(ctx));
