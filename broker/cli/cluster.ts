@@ -114,7 +114,7 @@ export function runningPid(node: ClusterNode): number | undefined {
 }
 
 /** `count` distinct free loopback ports: from basePort upward (checked free), else ephemeral. */
-async function allocatePorts(count: number, basePort: number | undefined): Promise<number[]> {
+export async function allocatePorts(count: number, basePort: number | undefined): Promise<number[]> {
   const held: Server[] = [];
   const listen = (port: number): Promise<Server> =>
     new Promise((resolveServer, reject) => {
