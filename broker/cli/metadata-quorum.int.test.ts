@@ -44,26 +44,25 @@ describe('samsa metadata-quorum against one node', () => {
     expect(r.out.split('\n')[1]).toMatch(/\t\d+ ms ago +\tLeader\t$/);
   });
 
-  it('describe --status prints the summary with the cluster id (from DescribeCluster on the controller listener)', async () => {
-    const r = await run((io) => metadataQuorumCommand(io), [...controller(), 'describe', '--status']);
-    if (r.err.includes('does not support DescribeCluster')) {
-      // Until the controller listener serves DescribeCluster (endpoint type 2), Kafka's tool fails the same way.
-      console.warn('metadata-quorum describe --status: the controller listener does not serve DescribeCluster yet; only the refusal is checked');
-      expect(r).toMatchObject({ code: 1, out: '', err: expect.stringMatching(/^org\.apache\.kafka\.common\.errors\.UnsupportedVersionException: /) });
-      return;
+  it('describe --status prints the summary with the cluster id, from the controller listener and through a broker', async () => {
+    const outputs: string[] = [];
+    for (const bootstrap of [controller(), ['--bootstrap-server', broker.bootstrap]]) {
+      const r = await run((io) => metadataQuorumCommand(io), [...bootstrap, 'describe', '--status']);
+      expect(r.err).toBe('');
+      const lines = r.out.split('\n');
+      expect(lines[0]).toMatch(/^ClusterId: {14}[A-Za-z0-9_-]{22}$/);
+      expect(lines.slice(1, 6)).toEqual([
+        'LeaderId:               1',
+        expect.stringMatching(/^LeaderEpoch: {12}\d+$/),
+        expect.stringMatching(/^HighWatermark: {10}\d+$/),
+        'MaxFollowerLag:         0',
+        'MaxFollowerLagTimeMs:   0',
+      ]);
+      expect(lines[6]).toMatch(/^CurrentVoters: {10}\[\{"id": 1(, "directoryId": "[A-Za-z0-9_-]{22}")?(, "endpoints": \["CONTROLLER:\/\/127\.0\.0\.1:\d+"\])?\}\]$/);
+      expect(lines.slice(7)).toEqual(['CurrentObservers:       []', '']);
+      outputs.push(lines[0]!);
     }
-    expect(r.err).toBe('');
-    const lines = r.out.split('\n');
-    expect(lines[0]).toMatch(/^ClusterId: {14}[A-Za-z0-9_-]{22}$/);
-    expect(lines.slice(1, 6)).toEqual([
-      'LeaderId:               1',
-      expect.stringMatching(/^LeaderEpoch: {12}\d+$/),
-      expect.stringMatching(/^HighWatermark: {10}\d+$/),
-      'MaxFollowerLag:         0',
-      'MaxFollowerLagTimeMs:   0',
-    ]);
-    expect(lines[6]).toMatch(/^CurrentVoters: {10}\[\{"id": 1(, "directoryId": "[A-Za-z0-9_-]{22}")?(, "endpoints": \["CONTROLLER:\/\/127\.0\.0\.1:\d+"\])?\}\]$/);
-    expect(lines[7]).toBe('CurrentObservers:       []');
+    expect(outputs[0]).toBe(outputs[1]);
   });
 
   it('a server without AddRaftVoter or RemoveRaftVoter gets Kafka\'s exception line, or the request\'s outcome', async () => {
@@ -86,5 +85,13 @@ describe('samsa features against one node', () => {
       expect(r.err).toBe('');
       expect(r.out).toMatch(/^Feature: metadata\.version\tSupportedMinVersion: 3\.\d-IV\d\tSupportedMaxVersion: 3\.9-IV0\tFinalizedVersionLevel: 3\.9-IV0\tEpoch: \d+$/m);
     }
+  });
+
+  it('upgrade to the finalized metadata.version succeeds (and --dry-run says it can); a bad level is refused before sending', async () => {
+    const B = ['--bootstrap-server', broker.bootstrap];
+    expect(await run((io) => featuresCommand(io), [...B, 'upgrade', '--metadata', '3.9-IV0', '--dry-run'])).toEqual({ out: 'metadata.version can be upgraded to 21.\n', err: '', code: 0 });
+    expect(await run((io) => featuresCommand(io), [...B, 'upgrade', '--release-version', '3.9'])).toEqual({ out: 'metadata.version was upgraded to 21.\n', err: '', code: 0 });
+    const bad = await run((io) => featuresCommand(io), [...B, 'upgrade', '--feature', 'metadata.version']);
+    expect(bad).toEqual({ out: '', err: "Can't parse feature=level string metadata.version: equals sign not found.\n", code: 1 });
   });
 });
