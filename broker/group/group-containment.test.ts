@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ManualScheduler, type Scope } from '../../protocol/scheduler.ts';
-import type { JoinGroupResult, SyncGroupResult } from './classic-group.ts';
+import { ClassicGroup, type JoinGroupResult, type SyncGroupResult } from './classic-group.ts';
 import { MemoryCoordinatorLog } from './coordinator-log.ts';
 import { GroupCoordinator, type GroupCoordinatorConfig, type JoinGroupParams } from './group-coordinator.ts';
 
@@ -324,5 +324,32 @@ describe('a failure in one group is contained to that group', () => {
     expect(g1.state).toBe('Empty');
     expect(g1.size).toBe(0);
     await expectBothGroupsWork(ctx, g2!);
+  });
+});
+
+describe('loading a partition', () => {
+  it('a failure while loading gives the partition up instead of leaving it loading; the next election loads it', async () => {
+    const ctx = await setup();
+    const [r] = await stable(ctx, 'g1', [{ sessionTimeoutMs: 60_000 }]);
+    expect(await commit(ctx.c, 'g1', r!.memberId, 1, 5n)).toEqual([ErrorCode.NONE]);
+    const scheduler = new ManualScheduler();
+    const c2 = new GroupCoordinator({ config: CONFIG, log: ctx.log, scheduler, logger: pino({ level: 'silent' }) });
+    // Something about a loaded group breaks while the partition is being loaded.
+    const original = ClassicGroup.prototype.computeSubscribedTopics;
+    ClassicGroup.prototype.computeSubscribedTopics = () => {
+      throw new Error('injected into loading');
+    };
+    try {
+      c2.elect(0, 1);
+      await flush();
+    } finally {
+      ClassicGroup.prototype.computeSubscribedTopics = original;
+    }
+    expect(scheduler.failures.map((f) => f.scope.unit)).toEqual(['group-partition']);
+    expect(c2.heartbeat('g1', r!.memberId, null, 1)).toBe(ErrorCode.NOT_COORDINATOR);
+    c2.elect(0, 2);
+    await flush();
+    expect(c2.heartbeat('g1', r!.memberId, null, 1)).toBe(ErrorCode.NONE);
+    expect(c2.fetchOffsets('g1', null, false).offsets.map((o) => o.offset)).toEqual([5n]);
   });
 });
