@@ -41,6 +41,10 @@ export interface TopicDefaults {
   random?: () => number;
 }
 
+/** As Kafka's controller: one request creates at most this many partitions in all. */
+export const MAX_PARTITIONS_PER_REQUEST = 10_000;
+const TOO_MANY_PARTITIONS = 'Excessively large number of partitions per request.';
+
 const ok = (): TopicOutcome => ({ errorCode: ErrorCode.NONE, errorMessage: null });
 const fail = (errorCode: number, errorMessage: string): TopicOutcome => ({ errorCode, errorMessage });
 
@@ -102,6 +106,7 @@ export function createTopics(image: MetadataImage, topics: readonly CreateTopicI
   for (const t of topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
   const live = liveBrokers(image).map((b) => b.id);
   const createdCollisions = new Set<string>();
+  let budget = MAX_PARTITIONS_PER_REQUEST;
   for (const t of topics) {
     const out: CreateTopicOutcome = { name: t.name, topicId: ZERO_UUID, numPartitions: -1, replicationFactor: -1, ...ok() };
     response.push(out);
@@ -177,6 +182,10 @@ export function createTopics(image: MetadataImage, topics: readonly CreateTopicI
         set(fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor must be larger than 0, or -1 to use the default value.`));
         continue;
       }
+      if (partitions > budget) {
+        set(fail(ErrorCode.POLICY_VIOLATION, TOO_MANY_PARTITIONS));
+        continue;
+      }
       if (rf > live.length) {
         set(
           fail(
@@ -188,6 +197,11 @@ export function createTopics(image: MetadataImage, topics: readonly CreateTopicI
       }
       replicaLists = placeReplicas(live, 0, partitions, rf, defaults.random);
     }
+    if (replicaLists.length > budget) {
+      set(fail(ErrorCode.POLICY_VIOLATION, TOO_MANY_PARTITIONS));
+      continue;
+    }
+    budget -= replicaLists.length;
     out.numPartitions = replicaLists.length;
     out.replicationFactor = replicaLists[0]!.length;
     if (hasCollisionChars(t.name)) createdCollisions.add(unifyCollisionChars(t.name));
@@ -215,6 +229,7 @@ export function createPartitions(image: MetadataImage, topics: readonly CreatePa
   const seen = new Map<string, number>();
   for (const t of topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
   const live = liveBrokers(image).map((b) => b.id);
+  let budget = MAX_PARTITIONS_PER_REQUEST;
   for (const t of topics) {
     const answer = (o: TopicOutcome): void => void response.push({ name: t.name, ...o });
     if (seen.get(t.name)! > 1) {
@@ -236,6 +251,10 @@ export function createPartitions(image: MetadataImage, topics: readonly CreatePa
       continue;
     }
     const added = t.count - current;
+    if (added > budget) {
+      answer(fail(ErrorCode.POLICY_VIOLATION, TOO_MANY_PARTITIONS));
+      continue;
+    }
     const rf = topic.partitions[0]?.replicas.length ?? 1;
     let lists: number[][];
     if (t.assignments) {
@@ -260,6 +279,7 @@ export function createPartitions(image: MetadataImage, topics: readonly CreatePa
       }
       lists = placeReplicas(live, current, added, rf, random);
     }
+    budget -= added;
     answer(ok());
     if (!validateOnly) records.push(...partitionRecords(topic.id, current, lists));
   }

@@ -66,7 +66,7 @@ export interface LogOptions {
   random?: () => number;
   /** The containment seam for this log's timers (delayed file deletion); wall clock when absent. */
   scheduler?: Scheduler;
-  /** Told once when the log goes offline after an I/O error (the log manager marks its dir). */
+  /** Told once when the log goes offline after an I/O error (the log manager marks its dir offline). */
   onOffline?: (err: StorageError) => void;
 }
 
@@ -533,8 +533,11 @@ export class Log {
     if (this.failure !== null) return;
     this.failure = err instanceof StorageError ? err : new StorageError('KAFKA_STORAGE_ERROR', `I/O error on log ${this.name}: ${(err as Error).message}`, { cause: err });
     this.nextOffsetPending = this.leo;
-    this.logger.error({ err }, 'log is offline after an I/O error');
-    this.onOffline?.(this.failure);
+    // Only a failure of the file system concerns the directory (and may stop the node); any
+    // other failure while appending leaves this log alone offline, its state being unsure.
+    const io = typeof (err as NodeJS.ErrnoException)?.syscall === 'string';
+    this.logger.error({ err }, io ? 'log is offline after an I/O error' : 'log is offline after an unexpected failure while appending');
+    if (io) this.onOffline?.(this.failure);
   }
 
   private async rollTo(newBase: number): Promise<LogSegment> {

@@ -70,4 +70,14 @@ describe('TimeIndex', () => {
     again.truncateTo(9);
     expect(again.lastEntry()).toEqual({ timestamp: 1000, offset: 3 });
   });
+
+  it('keeps timestamps at the edge of a 64-bit long (they round past it as numbers) clamped to the long range', async () => {
+    const dir = tempDir();
+    const idx = new TimeIndex(path.join(dir, '00000000000000000000.timeindex'), 0, 1200);
+    await idx.openForAppend(1200);
+    expect(() => idx.maybeAppend(2 ** 63, 1)).not.toThrow();
+    expect(idx.entries).toBe(1);
+    await idx.trimAndClose();
+    expect(fs.readFileSync(path.join(dir, '00000000000000000000.timeindex')).readBigInt64BE(0)).toBe(2n ** 63n - 1n);
+  });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ProducerStateManager, snapshotFileName } from './producer-state.ts';
+import { nextSequence, ProducerStateManager, snapshotFileName } from './producer-state.ts';
 
 const logger = pino({ level: 'silent' });
 const b = (firstSeq: number, lastSeq: number, firstOffset: number) => ({ firstSeq, lastSeq, firstOffset, lastOffset: firstOffset + lastSeq - firstSeq, timestamp: 1000 });
@@ -50,6 +50,23 @@ describe('ProducerStateManager', () => {
       expect(await readdir(dir)).not.toContain(snapshotFileName(16));
       await writeFile(join(dir, snapshotFileName(5)), Buffer.from([0, 1, 0, 0, 0, 0, 0, 0, 0, 0]));
       expect(await new ProducerStateManager(dir, logger).loadLatestSnapshot(12)).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('wraps a batch\'s last sequence past Int32.MAX and writes it to a snapshot', async () => {
+    expect(nextSequence(2147483647, 3)).toBe(2);
+    expect(nextSequence(5, 3)).toBe(8);
+    const dir = await mkdtemp(join(tmpdir(), 'samsa-ps-'));
+    try {
+      const s = new ProducerStateManager(dir, logger);
+      s.update(7n, 0, b(2147483647, nextSequence(2147483647, 3), 0));
+      s.mapEndOffset = 4;
+      await s.takeSnapshot();
+      const t = new ProducerStateManager(dir, logger);
+      expect(await t.loadLatestSnapshot(4)).toBe(4);
+      expect(t.check(7n, 0, 3, 5).kind).toBe('append');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -52,7 +52,8 @@ export function snapshotFileName(offset: number): string {
   return `${String(offset).padStart(20, '0')}${SNAPSHOT_SUFFIX}`;
 }
 
-function nextSequence(seq: number, increment: number): number {
+/** `seq + increment`, wrapping past 2^31-1 to 0 as Kafka's sequences do. */
+export function nextSequence(seq: number, increment: number): number {
   return seq > INT32_MAX - increment ? increment - (INT32_MAX - seq) - 1 : seq + increment;
 }
 

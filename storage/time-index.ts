@@ -48,7 +48,7 @@ export class TimeIndex extends IndexFile {
       if (offset - this.baseOffset < this.relativeOffsetAt(n - 1)) return;
     }
     const at = this.reserveEntry();
-    this.buf.writeBigInt64BE(BigInt(timestamp), at);
+    this.buf.writeBigInt64BE(toInt64(timestamp), at);
     this.buf.writeInt32BE(offset - this.baseOffset, at + 8);
   }
 
@@ -89,4 +89,13 @@ export class TimeIndex extends IndexFile {
     }
     return true;
   }
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+/** A timestamp as Kafka's long: a number near +-2^63 has rounded past the range, so it is clamped. */
+function toInt64(timestamp: number): bigint {
+  const v = BigInt(Math.trunc(timestamp));
+  return v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : v;
 }

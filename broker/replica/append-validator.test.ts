@@ -168,4 +168,11 @@ describe('record errors', () => {
     expect(err.errorCode).toBe(ErrorCode.INVALID_RECORD);
     expect(err.recordErrors.map((e) => e.batchIndex)).toEqual([1]);
   });
+
+  it('refuses a batch whose base timestamp plus a record\'s delta is beyond a 64-bit long, as INVALID_TIMESTAMP', () => {
+    const edge = 2n ** 63n - 2n;
+    const buf = encodeRecordBatch({ baseTimestamp: edge, maxTimestamp: edge, records: [0, 5].map((d, i) => ({ offsetDelta: i, timestampDelta: d, key: Buffer.from('k'), value: Buffer.from('v') })) });
+    const err = failure(() => validateProducedRecords(buf, opts));
+    expect(err.errorCode).toBe(ErrorCode.INVALID_TIMESTAMP);
+  });
 });

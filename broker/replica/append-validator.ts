@@ -27,6 +27,9 @@ import {
 } from '../../protocol/records/record-batch.ts';
 import { isCompacted, type LogConfig } from '../../storage/log-config.ts';
 
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
 export interface RecordError {
   batchIndex: number;
   batchIndexErrorMessage: string | null;
@@ -174,6 +177,9 @@ export function validateProducedRecords(records: Buffer, opts: ValidateOptions):
       // Kafka stamps every CreateTime batch with the largest record timestamp it found, whatever
       // the producer wrote there (some clients write 0), so time lookups can trust it.
       const recordMax = header.baseTimestamp + BigInt(summary.maxTimestampDelta);
+      if (recordMax > INT64_MAX || recordMax < INT64_MIN) {
+        throw new AppendValidationError(ErrorCode.INVALID_TIMESTAMP, `Timestamp ${recordMax} of a record in ${tp} is beyond the range of a 64-bit timestamp`);
+      }
       if (recordMax !== header.maxTimestamp || batchTimestampType(header.attributes) !== TimestampType.CreateTime) {
         setMaxTimestamp(records, e.position, TimestampType.CreateTime, recordMax);
       }

@@ -5,6 +5,7 @@
 //   - the append promise resolves once the bytes are in the log file; only then are offsets
 //     known, the high watermark moved (here ISR = the leader alone) and waiters woken.
 import type { Logger } from 'pino';
+import { nextSequence } from '../../storage/producer-state.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { Log } from '../../storage/log.ts';
 import type { LogConfig } from '../../storage/log-config.ts';
@@ -127,7 +128,7 @@ export class Partition {
     for (const b of v.batches) {
       const h = b.header;
       if (h.producerId < 0n) continue;
-      const lastSeq = h.baseSequence + h.lastOffsetDelta;
+      const lastSeq = nextSequence(h.baseSequence, h.lastOffsetDelta);
       const check = this.producerState.check(h.producerId, h.producerEpoch, h.baseSequence, lastSeq);
       if (check.kind === 'duplicate') {
         if (v.batches.length !== 1) throw new KafkaError(ErrorCode.DUPLICATE_SEQUENCE_NUMBER, `Duplicate batch in a multi-batch append to ${this.name}`);
