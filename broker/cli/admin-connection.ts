@@ -1,13 +1,15 @@
 // What the KRaft admin tools (metadata-quorum, features) share: Kafka's choice between
-// --bootstrap-server (brokers) and --bootstrap-controller (the controllers' own listener), one
-// connection to the first address of the list that answers, and Kafka's way of printing a failed
+// --bootstrap-server (brokers) and --bootstrap-controller (the controllers' own listener, where
+// requests go on to the active controller), one connection to the first address of the list that
+// answers, retries while the quorum elects a leader, and Kafka's way of printing a failed
 // call (the Java exception's class and message, as the tools print an ExecutionException's cause).
 // Invariant: runAdmin never throws a refusal or a failed call past itself; it prints and exits 1.
 import { parseHostPort } from '../../protocol/client/client.ts';
 import { ConnectionError } from '../../protocol/client/connection-errors.ts';
 import { KafkaConnection } from '../../protocol/client/connection.ts';
-import { KafkaError } from '../../protocol/errors.ts';
-import { CliError } from './command-io.ts';
+import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
+import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { CliError, sleep } from './command-io.ts';
 import type { CommandIo } from './command-io.ts';
 
 export interface BootstrapChoice {
@@ -67,10 +69,35 @@ export function describeFailure(e: KafkaError | ConnectionError): string {
   return `org.apache.kafka.common.errors.NetworkException: ${e.message}`;
 }
 
+/** Errors meaning the request reached a node that is not the quorum's leader: nothing was done. */
+const NOT_THE_LEADER: ReadonlySet<number> = new Set([ErrorCode.NOT_LEADER_OR_FOLLOWER, ErrorCode.NOT_CONTROLLER]);
+const RETRY_BACKOFF_MS = 500;
+
 /**
- * Runs an admin subcommand: `connect` opens (once) a connection to the chosen bootstrap address.
- * A CliError prints its message, a failed call Kafka's exception line; both exit 1. The
- * connection is closed whatever happens.
+ * With --bootstrap-controller, requests go to the active controller, as Kafka's admin client
+ * sends them: DescribeCluster on a controller listener (KIP-919) names it and its endpoint. A
+ * controller without that answer, or a quorum without a leader, leaves the bootstrap connection.
+ */
+async function activeController(bootstrap: KafkaConnection, clientId: string, timeoutMs: number): Promise<KafkaConnection | undefined> {
+  let response;
+  try {
+    response = await bootstrap.send(ApiKey.DescribeCluster, { includeClusterAuthorizedOperations: false, endpointType: 2 });
+  } catch (e) {
+    if (e instanceof KafkaError && e.errorCode === ErrorCode.UNSUPPORTED_VERSION) return undefined;
+    throw e;
+  }
+  if (response.errorCode !== ErrorCode.NONE || response.controllerId < 0) return undefined;
+  const active = response.brokers.find((b) => b.brokerId === response.controllerId);
+  if (active === undefined || (active.host === bootstrap.host && active.port === bootstrap.port)) return undefined;
+  return KafkaConnection.connect(active.host, active.port, { clientId, connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs });
+}
+
+/**
+ * Runs an admin subcommand: `connect` opens (once) a connection to the chosen bootstrap address,
+ * or with --bootstrap-controller to the active controller. A call answered by a node that is not
+ * the leader (an election in progress) is tried again from the start, within retryForMs, as
+ * Kafka's admin client retries it. A CliError prints its message, a failed call Kafka's
+ * exception line; both exit 1. Connections are closed whatever happens.
  */
 export async function runAdmin(
   io: CommandIo,
@@ -78,17 +105,37 @@ export async function runAdmin(
   clientId: string,
   body: (connect: () => Promise<KafkaConnection>, choice: BootstrapChoice) => Promise<void>,
   timeoutMs = 30_000,
+  retryForMs = 15_000,
 ): Promise<void> {
-  let conn: KafkaConnection | undefined;
+  const deadline = Date.now() + retryForMs;
   try {
     const choice = bootstrapChoice(options);
-    await body(async () => (conn ??= await connectFirst(choice.addresses, clientId, timeoutMs)), choice);
+    for (;;) {
+      const opened: KafkaConnection[] = [];
+      let target: KafkaConnection | undefined;
+      const connect = async (): Promise<KafkaConnection> => {
+        if (target !== undefined) return target;
+        const bootstrap = await connectFirst(choice.addresses, clientId, timeoutMs);
+        opened.push(bootstrap);
+        const active = choice.kind === 'controller' ? await activeController(bootstrap, clientId, timeoutMs) : undefined;
+        if (active !== undefined) opened.push(active);
+        target = active ?? bootstrap;
+        return target;
+      };
+      try {
+        await body(connect, choice);
+        return;
+      } catch (e) {
+        if (!(e instanceof KafkaError && NOT_THE_LEADER.has(e.errorCode) && Date.now() + RETRY_BACKOFF_MS < deadline)) throw e;
+      } finally {
+        await Promise.all(opened.map((c) => c.close()));
+      }
+      await sleep(RETRY_BACKOFF_MS);
+    }
   } catch (e) {
     if (e instanceof CliError) io.err(`${e.message}\n`);
     else if (e instanceof KafkaError || e instanceof ConnectionError) io.err(`${describeFailure(e)}\n`);
     else throw e;
     io.fail(1);
-  } finally {
-    await conn?.close();
   }
 }

@@ -120,11 +120,11 @@ export function featureUpdates(op: FeatureOp, o: UpdateOptions): Map<string, num
  */
 export function formatUpdateResults(op: FeatureOp, updates: ReadonlyMap<string, number>, response: UpdateFeaturesResponse, dryRun: boolean): { text: string; failures: number } {
   const errorOf = (feature: string): string | null => {
-    if (response.errorCode !== ErrorCode.NONE) return new KafkaError(response.errorCode as ErrorCodeValue, response.errorMessage ?? undefined).message;
+    if (response.errorCode !== ErrorCode.NONE) return new KafkaError(response.errorCode as ErrorCodeValue, response.errorMessage || undefined).message;
     const r = response.results.find((x) => x.feature === feature);
     if (r === undefined) return 'The controller response did not contain a result for this feature.';
     if (r.errorCode === ErrorCode.NONE) return null;
-    return new KafkaError(r.errorCode as ErrorCodeValue, r.errorMessage ?? undefined).message;
+    return new KafkaError(r.errorCode as ErrorCodeValue, r.errorMessage || undefined).message;
   };
   let text = '';
   let failures = 0;

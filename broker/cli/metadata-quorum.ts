@@ -57,7 +57,7 @@ export interface QuorumInfo {
 /** Decodes a DescribeQuorum response as Kafka's admin client does, throwing its errors. */
 export function quorumInfoFrom(response: DescribeQuorumResponse): QuorumInfo {
   if (response.errorCode !== ErrorCode.NONE) {
-    throw new KafkaError(response.errorCode as ErrorCodeValue, response.errorMessage ?? undefined);
+    throw new KafkaError(response.errorCode as ErrorCodeValue, response.errorMessage || undefined);
   }
   const topic = response.topics[0];
   if (response.topics.length !== 1 || topic === undefined || topic.topicName !== METADATA_TOPIC) {
@@ -68,7 +68,7 @@ export function quorumInfoFrom(response: DescribeQuorumResponse): QuorumInfo {
     throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `DescribeMetadataQuorum response did not contain ${METADATA_TOPIC}-0`);
   }
   if (partition.errorCode !== ErrorCode.NONE) {
-    throw new KafkaError(partition.errorCode as ErrorCodeValue, partition.errorMessage ?? undefined);
+    throw new KafkaError(partition.errorCode as ErrorCodeValue, partition.errorMessage || undefined);
   }
   const replica = (r: DescribeQuorumResponse['topics'][number]['partitions'][number]['currentVoters'][number]): ReplicaState => ({
     replicaId: r.replicaId,
@@ -177,7 +177,7 @@ export async function describeQuorum(conn: KafkaConnection): Promise<QuorumInfo>
 /** The cluster id from DescribeCluster, asking a controller listener for controller endpoints (KIP-919). */
 export async function describeClusterId(conn: KafkaConnection, kind: BootstrapChoice['kind']): Promise<string> {
   const response = await conn.send(ApiKey.DescribeCluster, { includeClusterAuthorizedOperations: false, endpointType: kind === 'controller' ? 2 : 1 });
-  if (response.errorCode !== ErrorCode.NONE) throw new KafkaError(response.errorCode as ErrorCodeValue, response.errorMessage ?? undefined);
+  if (response.errorCode !== ErrorCode.NONE) throw new KafkaError(response.errorCode as ErrorCodeValue, response.errorMessage || undefined);
   return response.clusterId;
 }
 
@@ -246,7 +246,7 @@ async function metadataDirectoryId(dir: string): Promise<string> {
 }
 
 function throwIfFailed(errorCode: number, errorMessage: string | null): void {
-  if (errorCode !== ErrorCode.NONE) throw new KafkaError(errorCode as ErrorCodeValue, errorMessage ?? undefined);
+  if (errorCode !== ErrorCode.NONE) throw new KafkaError(errorCode as ErrorCodeValue, errorMessage || undefined);
 }
 
 export interface DescribeOptions {
