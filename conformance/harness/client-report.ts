@@ -1,8 +1,9 @@
 // Registers a client's conformance checks as vitest tests and records each outcome, so the
 // matrix in conformance/README.md is rendered from what actually ran (write-matrix.ts).
 // Invariants:
-// - One result file per client and matrix, `<os tmpdir>/samsa-conformance/<client>.json` (or
-//   `groups-<client>.json` for the group scenarios), rewritten whole after every outcome; a run of a client's test file starts it afresh.
+// - One result file per client, matrix and target, `<os tmpdir>/samsa-conformance/<client>.json`
+//   (prefixed `groups-` for the group scenarios, `cluster-` for the three-node cluster runs),
+//   rewritten whole after every outcome; a run of a client's test file starts it afresh.
 // - A check the broker cannot serve yet (an API it does not advertise) is skipped at run time
 //   with the reason, never silently passed; a check the client has no feature for is "n/a".
 // - An expected failure (`knownBrokerBug`) names its entry in FINDINGS.md and runs as `it.fails`,
@@ -15,6 +16,7 @@ import { KafkaConnection } from '../../protocol/client/connection.ts';
 import { parseHostPort } from '../../protocol/client/client.ts';
 import { checksOf, type AnyCheckId, type MatrixKind } from './checks.ts';
 import { RESULTS_DIR, type ClientResults, type Outcome } from './results.ts';
+import type { TargetKind } from './target.ts';
 
 export interface CheckOptions {
   /** APIs the check needs the broker to advertise; missing ones skip it with their names. */
@@ -35,13 +37,20 @@ export class ClientReport {
   /** API key -> max version the broker advertises; set by probe(). */
   private advertised: Map<number, number> | undefined;
 
-  constructor(client: string, title: string, matrix: MatrixKind = 'clients') {
-    this.data = matrix === 'clients' ? { client, title, version: 'unknown', results: [] } : { client, matrix, title, version: 'unknown', results: [] };
+  constructor(client: string, title: string, matrix: MatrixKind = 'clients', target: TargetKind = 'broker') {
+    this.data = {
+      client,
+      ...(matrix === 'clients' ? {} : { matrix }),
+      ...(target === 'broker' ? {} : { target }),
+      title,
+      version: 'unknown',
+      results: [],
+    };
     this.flush();
   }
 
   get file(): string {
-    return join(RESULTS_DIR, `${this.data.matrix === 'groups' ? 'groups-' : ''}${this.data.client}.json`);
+    return join(RESULTS_DIR, `${this.data.matrix === 'groups' ? 'groups-' : ''}${this.data.target === 'cluster' ? 'cluster-' : ''}${this.data.client}.json`);
   }
 
   setVersion(version: string): void {
@@ -51,7 +60,7 @@ export class ClientReport {
 
   /** Learns which APIs the broker advertises, for `requires`. */
   async probe(bootstrap: string): Promise<void> {
-    const { host, port } = parseHostPort(bootstrap);
+    const { host, port } = parseHostPort(bootstrap.split(',')[0]!);
     const conn = await KafkaConnection.connect(host, port, { clientId: 'conformance-probe' });
     try {
       this.advertised = new Map([...(conn.apiVersions ?? new Map()).entries()].map(([k, r]) => [k, r.maxVersion]));
@@ -110,7 +119,7 @@ export class ClientReport {
   unavailable(reason: string): void {
     console.warn(`[conformance] ${this.data.title} skipped: ${reason}`);
     for (const c of checksOf(this.data.matrix ?? 'clients')) if (!this.data.results.some((r) => r.check === c.id)) this.record(c.id, 'skip', reason);
-    describe.skip(`${this.data.title} — skipped: ${reason}`, () => {
+    describe.skip(`${this.data.title}${this.data.target === 'cluster' ? ' (three-node cluster)' : ''} — skipped: ${reason}`, () => {
       it('all checks', () => undefined);
     });
   }

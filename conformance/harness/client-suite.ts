@@ -1,18 +1,26 @@
-// The checks every client goes through, against one broker process per client file. A client
+// The checks every client goes through, against a target started once per client file and suite:
+// one broker process, or a three-node cluster (target.ts) whose brokers lead different partitions
+// of every topic, so the client has to route each request to the right leader, and whose group
+// coordinator for the group check is not the leader of every partition. A client
 // plugs in as a ClientDriver (its own API in-process, or a small program run as a child process);
 // whatever it lacks is declared n/a with the reason, and whatever the broker does not advertise
 // yet is skipped with the API's name. Topics are created up front by Metadata auto-creation
 // (num.partitions=3), so the produce and consume checks do not depend on CreateTopics.
 // Every record acknowledged (or sent with acks=0) is remembered per topic, and read back after
 // each restart: a SIGTERM restart must keep everything, a SIGKILL one every acknowledged record.
+// On a cluster a SIGTERM restart goes node by node and a SIGKILL one crashes every node at once.
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { KafkaClient } from '../../protocol/client/client.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import { CompressionType } from '../../protocol/records/batch-header.ts';
-import { BrokerProcess } from './broker-process.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CheckId } from './checks.ts';
 import { ClientReport } from './client-report.ts';
+import { awaitTopicsOnEveryBroker, groupAwayFrom, partitionLeaders } from './placement.ts';
+import { RESULTS_DIR } from './results.ts';
+import { singleBroker, type Target, type TargetSpec } from './target.ts';
 import { readTopic } from './read-back.ts';
 import { expectSameRecords, makeRecords, type ReadRecord, type SentRecord } from './records.ts';
 
@@ -62,6 +70,7 @@ export interface ClientSuiteOptions {
   title: string;
   /** The client's version, or why it cannot run here (then every check is skipped, visibly). */
   detect(): Promise<{ version: string } | { unavailable: string }>;
+  /** The client for comma-separated bootstrap servers (every broker of the target). */
   driver(bootstrap: string): Promise<ClientDriver>;
   /** Checks the client has no feature for, with the reason. */
   notApplicable?: Partial<Record<CheckId, string>>;
@@ -89,8 +98,23 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export async function defineClientSuite(o: ClientSuiteOptions): Promise<void> {
-  const report = new ClientReport(o.client, o.title);
+/**
+ * Asks again, for up to `timeoutMs`, until the answer is `done`; resolves with the last answer.
+ * Brokers of a cluster learn of a metadata change one after another (in Kafka too), so the
+ * suite's own client may ask one that has not yet when the client under test is done.
+ */
+async function settled<T>(ask: () => Promise<T>, done: (answer: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answer = await ask();
+    if (done(answer) || Date.now() > deadline) return answer;
+    await sleep(100);
+  }
+}
+
+/** Registers the client's checks against the target `spec` starts (one broker process unless given). */
+export async function defineClientSuite(o: ClientSuiteOptions, spec: TargetSpec = singleBroker()): Promise<void> {
+  const report = new ClientReport(o.client, o.title, 'clients', spec.kind);
   const detected = await o.detect();
   if ('unavailable' in detected) {
     report.unavailable(detected.unavailable);
@@ -103,7 +127,7 @@ export async function defineClientSuite(o: ClientSuiteOptions): Promise<void> {
   const compare = { headers: o.headers ?? true };
   const t = (name: string): string => `${o.client}-${name}`;
 
-  let broker: BrokerProcess;
+  let target: Target;
   let driver: ClientDriver;
   let admin: KafkaClient;
   /** What each topic must hold, in send order. */
@@ -112,17 +136,16 @@ export async function defineClientSuite(o: ClientSuiteOptions): Promise<void> {
     expected.set(topic, [...(expected.get(topic) ?? []), ...records]);
   };
 
-  const newAdmin = (): KafkaClient => new KafkaClient({ bootstrapServers: broker.bootstrap, clientId: 'conformance-admin', retries: 8 });
+  const newAdmin = (): KafkaClient => new KafkaClient({ bootstrapServers: target.bootstrapServers, clientId: 'conformance-admin', retries: 8 });
   /**
-   * Restarts the broker with the suite's own connections closed, so that only the client under
-   * test holds connections across it. Resolves with the exit code of the stopped process.
+   * Restarts every broker with the suite's own connections closed, so that only the client under
+   * test holds connections across it. Resolves with the exit codes of the stopped processes.
    */
-  const restart = async (signal: 'SIGTERM' | 'SIGKILL'): Promise<number | null> => {
+  const restart = async (signal: 'SIGTERM' | 'SIGKILL'): Promise<Array<number | null>> => {
     await admin.close();
-    const code = await broker.stop(signal, 10_000);
-    await broker.launch();
+    const codes = await target.restart(signal);
     admin = newAdmin();
-    return code;
+    return codes;
   };
 
   const consume = async (topic: string): Promise<ReadRecord[]> => {
@@ -144,33 +167,46 @@ export async function defineClientSuite(o: ClientSuiteOptions): Promise<void> {
     report.check(id, title, fn, { requires: all, requiresWhy: extra?.why, passNote, knownBrokerBug: o.knownBrokerBugs?.[id], timeoutMs: o.timeoutMs });
   };
 
-  describe(`${o.title} ${detected.version}`, () => {
+  describe(`${o.title} ${detected.version} on a ${spec.title}`, () => {
     beforeAll(async () => {
       // No initial rebalance delay: a group's first member is assigned at once.
-      broker = await BrokerProcess.start({ overrides: { 'num.partitions': String(PARTITIONS), 'group.initial.rebalance.delay.ms': '0' } });
-      await report.probe(broker.bootstrap);
+      target = await spec.start({ 'num.partitions': String(PARTITIONS), 'group.initial.rebalance.delay.ms': '0' });
+      await report.probe(target.bootstrap);
       admin = newAdmin();
       // Topics for every check, created by Metadata auto-creation with num.partitions.
       const topics = ['meta', 'described', 'doomed', 'acks0', 'acks1', 'acksall', ...CODECS, 'times', 'idempotent', 'after-restart', 'crash', 'group'].map(t);
       await admin.metadata(topics, { allowAutoTopicCreation: true });
-      driver = await o.driver(broker.bootstrap);
+      await awaitTopicsOnEveryBroker(target.bootstrapServers, topics);
+      driver = await o.driver(target.bootstrap);
     }, 60_000);
 
     afterAll(async () => {
       await driver?.close?.();
       await admin?.close();
-      await broker?.destroy();
+      if (target && report.data.results.some((r) => r.outcome === 'fail')) {
+        // The brokers' side of a failure, kept for the findings.
+        const file = join(RESULTS_DIR, `${spec.kind}-${o.client}.log`);
+        mkdirSync(RESULTS_DIR, { recursive: true });
+        writeFileSync(file, target.logTail(400_000));
+        console.warn(`[conformance] ${o.title} on a ${spec.title}: broker logs in ${file}`);
+      }
+      await target?.destroy();
     }, 60_000);
 
     check('metadata', 'the client sees the broker and a topic\'s partitions', async () => {
       const view = await driver.metadata(t('meta'));
-      expect(view.brokers).toContainEqual({ nodeId: 1, host: '127.0.0.1', port: broker.port });
+      for (const b of target.brokers) expect(view.brokers).toContainEqual(b);
       expect([...view.partitions].sort()).toEqual([0, 1, 2]);
+      if (target.brokers.length > 1) {
+        // The cluster spreads a topic's partitions: the client must route by leader.
+        const leaders = await partitionLeaders(admin, t('meta'));
+        expect(new Set(leaders).size, `leaders of ${t('meta')}: ${leaders.join(', ')}`).toBeGreaterThan(1);
+      }
     });
 
     check('create-topics', 'creates a 2-partition topic', async () => {
       await driver.createTopics!([{ name: t('created'), partitions: 2 }]);
-      const md = await admin.metadata([t('created')]);
+      const md = await settled(() => admin.metadata([t('created')]), (m) => m.topics[0]!.errorCode === ErrorCode.NONE);
       expect(md.topics[0]!.errorCode).toBe(ErrorCode.NONE);
       expect(md.topics[0]!.partitions.length).toBe(2);
     }, [ApiKey.CreateTopics]);
@@ -182,7 +218,7 @@ export async function defineClientSuite(o: ClientSuiteOptions): Promise<void> {
 
     check('delete-topics', 'deletes a topic', async () => {
       await driver.deleteTopics!([t('doomed')]);
-      const md = await admin.metadata([t('doomed')]);
+      const md = await settled(() => admin.metadata([t('doomed')]), (m) => m.topics[0]!.errorCode !== ErrorCode.NONE);
       expect(md.topics[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     }, [ApiKey.DeleteTopics]);
 
@@ -257,13 +293,13 @@ export async function defineClientSuite(o: ClientSuiteOptions): Promise<void> {
 
     check('restart-sigterm', 'after a SIGTERM restart every topic reads back whole, and the client produces again', async () => {
       expect(expected.size).toBeGreaterThan(0);
-      const code = await restart('SIGTERM');
+      const codes = await restart('SIGTERM');
       const records = makeRecords(t('after-restart'), 9, PARTITIONS);
       await driver.produce(t('after-restart'), records, { acks: -1 });
       remember(t('after-restart'), records);
       for (const [topic, sent] of expected) expectSameRecords(sent, await consume(topic), compare);
-      // A SIGTERM is a controlled shutdown: the process exits by itself, with status 0.
-      expect(code, 'exit status after SIGTERM (null: it had to be killed)').toBe(0);
+      // A SIGTERM is a controlled shutdown: each process exits by itself, with status 0.
+      expect(codes, 'exit status after SIGTERM (null: it had to be killed)').toEqual(codes.map(() => 0));
     }, [ApiKey.Fetch, ...consumeRequires]);
 
     check('restart-sigkill', 'after a SIGKILL restart every acknowledged record is there', async () => {
@@ -280,11 +316,15 @@ export async function defineClientSuite(o: ClientSuiteOptions): Promise<void> {
       await driver.produce(t('group'), records, { acks: -1 });
       remember(t('group'), records);
       for (const assignor of assignors.length > 0 ? assignors : [undefined]) {
-        const group = assignor === undefined ? `${o.client}-group` : `${o.client}-group-${assignor}`;
+        const base = assignor === undefined ? `${o.client}-group` : `${o.client}-group-${assignor}`;
+        // On a cluster, a coordinator that does not lead every partition the member reads.
+        const { group, coordinator, leaders } = await groupAwayFrom(admin, base, t('group'));
+        if (target.brokers.length > 1) expect(leaders.filter((l) => l !== coordinator), `leaders ${leaders.join(', ')}, coordinator ${coordinator}`).not.toEqual([]);
+        expect((await admin.findCoordinator(group)).nodeId, `coordinator of ${group}`).toBe(coordinator);
         const got = await driver.groupConsume!(t('group'), group, records.length, assignor === undefined ? undefined : { assignor });
         expectSameRecords(records, got, compare);
         // The member committed what it consumed before it left: the group's offsets are the log ends.
-        const fetched = await admin.send('any', ApiKey.OffsetFetch, { groups: [{ groupId: group, topics: [{ name: t('group'), partitionIndexes: [0, 1, 2] }] }], requireStable: true });
+        const fetched = await admin.send({ nodeId: coordinator }, ApiKey.OffsetFetch, { groups: [{ groupId: group, topics: [{ name: t('group'), partitionIndexes: [0, 1, 2] }] }], requireStable: true });
         const committed = fetched.groups![0]!.topics.flatMap((x) => x.partitions).map((p) => [p.partitionIndex, Number(p.committedOffset)]);
         expect(committed, `offsets committed by group ${group}`).toEqual([0, 1, 2].map((p) => [p, records.filter((r) => r.partition === p).length]));
       }

@@ -1,9 +1,10 @@
-// kafkajs against a broker process: its admin, producer (acks 0/1/all, gzip, idempotent) and
-// offsets by timestamp. kafkajs has no consumer without a group, so records are read back through
-// Samsa's own client; its group consumer has its own check, which waits for group support.
+// kafkajs against a broker process, then against a three-node cluster: its admin, producer (acks
+// 0/1/all, gzip, idempotent), offsets by timestamp and group consumer. kafkajs has no consumer
+// without a group, so records are read back through Samsa's own client.
 import { createRequire } from 'node:module';
 import { CompressionTypes, Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
-import { defineClientSuite, type ClientDriver } from '../harness/client-suite.ts';
+import { defineClientSuite, type ClientDriver, type ClientSuiteOptions } from '../harness/client-suite.ts';
+import { singleBroker, threeNodeCluster } from '../harness/target.ts';
 import type { ReadRecord } from '../harness/records.ts';
 
 const require = createRequire(import.meta.url);
@@ -11,7 +12,7 @@ const require = createRequire(import.meta.url);
 async function kafkajsDriver(bootstrap: string): Promise<ClientDriver> {
   const kafka = new Kafka({
     clientId: 'conformance-kafkajs',
-    brokers: [bootstrap],
+    brokers: bootstrap.split(','),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3000,
     requestTimeout: 15_000,
@@ -106,7 +107,7 @@ async function kafkajsDriver(bootstrap: string): Promise<ClientDriver> {
   };
 }
 
-await defineClientSuite({
+const suite: ClientSuiteOptions = {
   client: 'kafkajs',
   title: 'kafkajs',
   async detect() {
@@ -119,4 +120,7 @@ await defineClientSuite({
     lz4: 'kafkajs ships only gzip; other codecs need a codec plugin',
     zstd: 'kafkajs ships only gzip; other codecs need a codec plugin',
   },
-});
+};
+
+await defineClientSuite(suite, singleBroker());
+await defineClientSuite(suite, threeNodeCluster());

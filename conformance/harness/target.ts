@@ -1,0 +1,138 @@
+// What a conformance suite runs against: one broker process (broker and controller in one node,
+// as `npm start` runs it) or a KRaft cluster of three node processes, each broker and
+// controller, with topics (replication factor 1) spread over the three brokers and each group's
+// coordinator on whichever broker leads its __consumer_offsets partition. The suites see only
+// this interface: the bootstrap list, the brokers a client must find, and restarts.
+// Invariants: ports and data directories stay the same across restarts, so the bootstrap list
+// a client was given stays valid; a SIGTERM restart stops one node at a time and waits for it to
+// be back (registered and unfenced) before the next, so every controlled shutdown has a quorum to
+// report to, and takes the active controller last, as operators do, so that leadership of the
+// metadata quorum moves once; a SIGKILL restart kills every node at once and starts them all
+// again, the harshest crash there is for records already acknowledged.
+import { KafkaConnection } from '../../protocol/client/connection.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { BrokerProcess } from './broker-process.ts';
+import { ClusterProcess, type NodeProcess } from './cluster-process.ts';
+
+export type TargetKind = 'broker' | 'cluster';
+
+export interface TargetBroker {
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+export interface Target {
+  readonly kind: TargetKind;
+  /** Comma-separated host:port of every broker, as clients take `bootstrap.servers`. */
+  readonly bootstrap: string;
+  /** The same, one entry per broker. */
+  readonly bootstrapServers: string[];
+  /** The brokers a client's metadata must show. */
+  readonly brokers: TargetBroker[];
+  /**
+   * Restarts every broker on the same ports and data; resolves with each stopped process's exit
+   * code (null: ended by a signal, or it had to be killed).
+   */
+  restart(signal: 'SIGTERM' | 'SIGKILL'): Promise<Array<number | null>>;
+  /** The last `chars` characters each node printed, for failure reports. */
+  logTail(chars: number): string;
+  destroy(): Promise<void>;
+}
+
+export interface TargetSpec {
+  readonly kind: TargetKind;
+  /** How results and test titles name the target. */
+  readonly title: string;
+  /** Starts the target with these server.properties on every node. */
+  start(properties: Record<string, string>): Promise<Target>;
+}
+
+/** How long a stopped process has to exit before it is killed. */
+const STOP_TIMEOUT_MS = 10_000;
+
+/** Quick failure detection and elections, so that restarts and fencing take seconds, not minutes. */
+export const CLUSTER_PROPERTIES: Readonly<Record<string, string>> = {
+  'controller.quorum.election.timeout.ms': '500',
+  'controller.quorum.fetch.timeout.ms': '1000',
+  'controller.quorum.request.timeout.ms': '1000',
+  'broker.heartbeat.interval.ms': '300',
+  'broker.session.timeout.ms': '3000',
+};
+
+/** The metadata quorum leader as the running controllers report it, or -1 if none answers. */
+async function quorumLeader(nodes: readonly NodeProcess[]): Promise<number> {
+  for (const n of nodes.filter((x) => x.running && x.isController)) {
+    let conn: KafkaConnection | undefined;
+    try {
+      conn = await KafkaConnection.connect('127.0.0.1', n.controllerPort, { requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
+      const r = await conn.send(ApiKey.DescribeQuorum, { topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }] });
+      const p = r.topics[0]?.partitions[0];
+      if (p && p.errorCode === ErrorCode.NONE && p.leaderId >= 0) return p.leaderId;
+    } catch {
+      // Not answering: ask the next one.
+    } finally {
+      await conn?.close();
+    }
+  }
+  return -1;
+}
+
+export function singleBroker(): TargetSpec {
+  return {
+    kind: 'broker',
+    title: 'single broker',
+    async start(properties) {
+      const broker = await BrokerProcess.start({ overrides: properties });
+      return {
+        kind: 'broker',
+        bootstrap: broker.bootstrap,
+        bootstrapServers: [broker.bootstrap],
+        brokers: [{ nodeId: 1, host: '127.0.0.1', port: broker.port }],
+        async restart(signal) {
+          const code = await broker.stop(signal, STOP_TIMEOUT_MS);
+          await broker.launch();
+          return [code];
+        },
+        logTail: (chars) => broker.logs.slice(-chars),
+        destroy: () => broker.destroy(),
+      };
+    },
+  };
+}
+
+export function threeNodeCluster(): TargetSpec {
+  return {
+    kind: 'cluster',
+    title: 'three-node cluster',
+    async start(properties) {
+      const cluster = await ClusterProcess.start({ nodes: 3, properties: { ...CLUSTER_PROPERTIES, ...properties } });
+      const nodes = cluster.brokers;
+      const bootstrapServers = nodes.map((n) => n.bootstrap);
+      return {
+        kind: 'cluster',
+        bootstrap: bootstrapServers.join(','),
+        bootstrapServers,
+        brokers: nodes.map((n) => ({ nodeId: n.id, host: '127.0.0.1', port: n.port })),
+        async restart(signal) {
+          if (signal === 'SIGKILL') {
+            const codes = await Promise.all(nodes.map((n) => n.stop('SIGKILL', STOP_TIMEOUT_MS)));
+            await Promise.all(nodes.map((n) => n.start()));
+            return codes;
+          }
+          const leader = await quorumLeader(nodes);
+          const order = [...nodes.filter((n) => n.id !== leader), ...nodes.filter((n) => n.id === leader)];
+          const codes = new Map<number, number | null>();
+          for (const n of order) {
+            codes.set(n.id, await n.stop('SIGTERM', STOP_TIMEOUT_MS));
+            await n.start();
+          }
+          return nodes.map((n) => codes.get(n.id) ?? null);
+        },
+        logTail: (chars) => nodes.map((n) => `--- node ${n.id} ---\n${n.logs.slice(-chars)}`).join('\n'),
+        destroy: () => cluster.destroy(),
+      };
+    },
+  };
+}
