@@ -2,8 +2,9 @@
 // ({"op", "bootstrap", ...}), does it with kafka-go's Conn API and prints one JSON answer; on
 // failure prints {"error": ...} and exits 1. The ops and shapes are those of
 // conformance/harness/process-driver.ts. This release writes magic 0/1 message sets (no record
-// headers, no zstd, no idempotence) and has no controller lookup: with one node, the bootstrap
-// broker is the controller. Built in GOPATH mode from Debian's Go packages.
+// headers, no zstd, no idempotence) and has no controller lookup: admin requests go to the first
+// broker that answers, which forwards them to the controller in KRaft. Built in GOPATH mode from
+// Debian's Go packages.
 package main
 
 import (
@@ -11,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	kafka "github.com/segmentio/kafka-go"
@@ -50,24 +52,31 @@ type request struct {
 
 const timeout = 15 * time.Second
 
-func dial(req request) (*kafka.Conn, error) {
-	conn, err := kafka.Dial("tcp", req.Bootstrap)
-	if err != nil {
-		return nil, err
+// A Conn is one connection to one broker: with a cluster's comma-separated bootstrap list, the
+// first broker that answers serves the request (DialLeader then reconnects to the leader).
+func firstAnswering(req request, open func(address string) (*kafka.Conn, error)) (*kafka.Conn, error) {
+	var last error
+	for _, address := range strings.Split(req.Bootstrap, ",") {
+		conn, err := open(address)
+		if err == nil {
+			conn.SetDeadline(time.Now().Add(timeout))
+			return conn, nil
+		}
+		last = err
 	}
-	conn.SetDeadline(time.Now().Add(timeout))
-	return conn, nil
+	return nil, last
+}
+
+func dial(req request) (*kafka.Conn, error) {
+	return firstAnswering(req, func(address string) (*kafka.Conn, error) { return kafka.Dial("tcp", address) })
 }
 
 func leader(req request, partition int) (*kafka.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	conn, err := kafka.DialLeader(ctx, "tcp", req.Bootstrap, req.Topic, partition)
-	if err != nil {
-		return nil, err
-	}
-	conn.SetDeadline(time.Now().Add(timeout))
-	return conn, nil
+	return firstAnswering(req, func(address string) (*kafka.Conn, error) {
+		return kafka.DialLeader(ctx, "tcp", address, req.Topic, partition)
+	})
 }
 
 func str(s string) *string { return &s }
@@ -256,7 +265,7 @@ func run(req request) (interface{}, error) {
 		// A new group: no committed offsets, so the Reader starts at the first offset. With
 		// CommitInterval 0 every ReadMessage commits synchronously.
 		reader := kafka.NewReader(kafka.ReaderConfig{
-			Brokers:           []string{req.Bootstrap},
+			Brokers:           strings.Split(req.Bootstrap, ","),
 			GroupID:           req.Group,
 			Topic:             req.Topic,
 			MinBytes:          1,

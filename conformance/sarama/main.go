@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/Shopify/sarama"
@@ -47,6 +48,12 @@ type request struct {
 }
 
 const timeout = 15 * time.Second
+
+// brokers splits the comma-separated bootstrap list: every broker of a cluster, any of which may
+// be down while the cluster restarts.
+func brokers(req request) []string {
+	return strings.Split(req.Bootstrap, ",")
+}
 
 func config() *sarama.Config {
 	c := sarama.NewConfig()
@@ -102,7 +109,7 @@ func groupConsume(req request) (interface{}, error) {
 	c.Consumer.Group.Heartbeat.Interval = 500 * time.Millisecond
 	c.Consumer.Offsets.CommitInterval = 100 * time.Millisecond
 	c.Consumer.Return.Errors = true
-	group, err := sarama.NewConsumerGroup([]string{req.Bootstrap}, req.Group, c)
+	group, err := sarama.NewConsumerGroup(brokers(req), req.Group, c)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +155,7 @@ func groupConsume(req request) (interface{}, error) {
 func run(req request) (interface{}, error) {
 	switch req.Op {
 	case "metadata":
-		client, err := sarama.NewClient([]string{req.Bootstrap}, config())
+		client, err := sarama.NewClient(brokers(req), config())
 		if err != nil {
 			return nil, err
 		}
@@ -166,7 +173,7 @@ func run(req request) (interface{}, error) {
 		return map[string]interface{}{"brokers": brokers, "partitions": partitions}, nil
 
 	case "create-topics", "describe-topics", "delete-topics":
-		admin, err := sarama.NewClusterAdmin([]string{req.Bootstrap}, config())
+		admin, err := sarama.NewClusterAdmin(brokers(req), config())
 		if err != nil {
 			return nil, err
 		}
@@ -229,7 +236,7 @@ func run(req request) (interface{}, error) {
 			c.Net.MaxOpenRequests = 1
 			c.Producer.Retry.Max = 5
 		}
-		producer, err := sarama.NewSyncProducer([]string{req.Bootstrap}, c)
+		producer, err := sarama.NewSyncProducer(brokers(req), c)
 		if err != nil {
 			return nil, err
 		}
@@ -257,7 +264,7 @@ func run(req request) (interface{}, error) {
 		return map[string]interface{}{"sent": len(msgs)}, nil
 
 	case "consume":
-		client, err := sarama.NewClient([]string{req.Bootstrap}, config())
+		client, err := sarama.NewClient(brokers(req), config())
 		if err != nil {
 			return nil, err
 		}
@@ -314,7 +321,7 @@ func run(req request) (interface{}, error) {
 		return map[string]interface{}{"records": out}, nil
 
 	case "offset-for-time":
-		client, err := sarama.NewClient([]string{req.Bootstrap}, config())
+		client, err := sarama.NewClient(brokers(req), config())
 		if err != nil {
 			return nil, err
 		}
