@@ -39,7 +39,7 @@ describe('partitions per request', () => {
     const created = createTopics(base, [{ name: 't', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], defaults, false);
     const d = new MetadataDelta(base);
     for (const [i, rec] of created.records.entries()) d.replay(rec, BigInt(i + 1), 1);
-    const r = createPartitions(d.apply(), [{ name: 't', count: 2147483647 }], false);
+    const r = createPartitions(d.apply(), [{ name: 't', count: 2147483647, assignments: null }], false);
     expect(r.records).toEqual([]);
     expect(r.response[0]).toMatchObject({ errorCode: ErrorCode.POLICY_VIOLATION });
   });
