@@ -11,11 +11,9 @@ const FIXED_SEEDS = [1, 20_260_101];
 const FRESH_SEED = Number(process.env.SAMSA_FUZZ_SEED ?? freshSeed());
 const RUN_MS = 14_000;
 const logger = pino({ level: process.env.SAMSA_FUZZ_LOG_LEVEL ?? 'warn' });
-// Left out until fixed, so a fresh seed does not fail on faults already reported (README.md,
-// "Faults found"): the controller does not refuse partition counts over Kafka's 10000-per-request
-// limit (2147483647 partitions leave the broker allocating gigabytes, unanswering), and a batch
-// whose max timestamp is near 2^63 takes the log directory, and so the process, down.
-const AVOID = ['huge-partition-counts', 'edge-timestamps'];
+// Kinds of input to leave out while a fault they reach is known and being fixed (see --avoid in
+// README.md); none today.
+const AVOID: string[] = [];
 
 describe('fuzzing a broker process over TCP', () => {
   for (const [label, seed] of [...FIXED_SEEDS.map((s) => ['fixed', s] as const), ['fresh', FRESH_SEED] as const]) {
