@@ -186,7 +186,8 @@ export function runFetcher(ctx: FuzzContext, rng: Prng, lane: string): Promise<v
     const topics = [];
     for (let i = rng.range(0, 2); i >= 0; i--) {
       const name = topicOf(rng);
-      const id = ctx.topicIds.get(name) ?? (rng.chance(0.5) ? ZERO_UUID : 'fzfzfzfzfzfzfzfzfzfzfw');
+      const unknownId = rng.chance(0.5) ? ZERO_UUID : 'fzfzfzfzfzfzfzfzfzfzfw';
+      const id = ctx.topicIds.get(name) ?? unknownId;
       topics.push({ topic: name, topicId: id, partitions: [{ partition: partitionOf(rng), fetchOffset: rng.weighted([[6, BigInt(rng.int(50))], [1, rng.int64()]] as const), partitionMaxBytes: rng.pick([1 << 20, 0, -1, 100]), currentLeaderEpoch: rng.range(-1, 2), lastFetchedEpoch: -1, logStartOffset: -1n }] });
     }
     const forgotten = rng.chance(0.3) ? [{ topic: topicOf(rng), topicId: ctx.topicIds.get(rng.pick(CHURN_TOPICS)) ?? ZERO_UUID, partitions: [partitionOf(rng), partitionOf(rng)] }] : [];

@@ -227,8 +227,12 @@ async function join(ctx: FuzzContext, rng: Prng, wire: Wire, m: Member, log: (a:
 async function sync(ctx: FuzzContext, rng: Prng, wire: Wire, m: Member, log: (a: string) => void): Promise<void> {
   const v = ctx.version(rng, ApiKey.SyncGroup);
   if (v === undefined) return;
-  const targets = rng.chance(0.8) ? m.members : [m.memberId, `fz-member-${rng.int(1000)}`, m.memberId];
-  const assignments = rng.chance(0.7) ? targets.map((id) => ({ memberId: id, assignment: rng.bytes(rng.int(24)) })) : [];
+  // Every draw is made whatever the broker answered, so a seed keeps its stream: the member list
+  // learned from a JoinGroup answer only decides who gets the (one) drawn assignment.
+  const stranger = `fz-member-${rng.int(1000)}`;
+  const targets = rng.chance(0.8) ? m.members : [m.memberId, stranger, m.memberId];
+  const assignment = rng.bytes(rng.int(24));
+  const assignments = rng.chance(0.7) ? targets.map((id) => ({ memberId: id, assignment })) : [];
   const body = {
     groupId: m.groupId,
     generationId: generationOf(rng, m),
