@@ -41,8 +41,12 @@ export class Journal {
   /** Each lane's latest action: after a hang, what every lane was left waiting on. */
   latestPerLane(): string {
     const latest = new Map<string, JournalEntry>();
-    for (const e of this.last()) latest.set(e.lane, e);
-    return [...latest.values()].sort((a, b) => a.atMs - b.atMs).map(line).join('\n');
+    for (const e of this.last()) {
+      // Re-inserted so the map's order is that of each lane's latest action.
+      latest.delete(e.lane);
+      latest.set(e.lane, e);
+    }
+    return [...latest.values()].map(line).join('\n');
   }
 }
 
