@@ -1,10 +1,11 @@
-// kafka-python against a broker process, through client.py beside this file: KafkaAdminClient
-// create/describe/delete, KafkaProducer with each acks level and each codec it supports,
-// KafkaConsumer by assign() and seek(), offsets_for_times, and KafkaConsumer(group_id=...).
-// kafka-python 2.0.2 has no idempotent producer.
+// kafka-python against a broker process and a three-node cluster, through client.py beside this
+// file: KafkaAdminClient create/describe/delete, KafkaProducer with each acks level and each codec
+// it supports, KafkaConsumer by assign() and seek(), offsets_for_times, and
+// KafkaConsumer(group_id=...). kafka-python 2.0.2 has no idempotent producer.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineClientSuite } from '../harness/client-suite.ts';
+import { defineClientSuite, type ClientSuiteOptions } from '../harness/client-suite.ts';
+import { singleBroker, threeNodeCluster } from '../harness/target.ts';
 import { processDriver } from '../harness/process-driver.ts';
 import { pythonModuleVersion, PYTHON } from '../harness/python.ts';
 
@@ -18,7 +19,7 @@ for (const [codec, [module, pkg]] of Object.entries(CODEC_MODULES)) {
   if ('unavailable' in found) missingCodecs[codec as keyof typeof CODEC_MODULES] = `Python module ${module} missing (apt-get install ${pkg})`;
 }
 
-await defineClientSuite({
+const suite: ClientSuiteOptions = {
   client: 'kafka-python',
   title: 'kafka-python',
   detect: () => pythonModuleVersion('kafka', 'kafka.__version__', 'python3-kafka'),
@@ -28,4 +29,7 @@ await defineClientSuite({
   explicitTimestamps: true,
   notApplicable: { idempotent: 'kafka-python 2.0.2 has no idempotent producer (enable_idempotence came in 2.1)' },
   pending: missingCodecs,
-});
+};
+
+await defineClientSuite(suite, singleBroker());
+await defineClientSuite(suite, threeNodeCluster());

@@ -1,10 +1,11 @@
-// librdkafka through kcat against a broker process: metadata (-L), produce per partition with
-// keys, headers, each acks level, every codec and idempotence (-P), consume from the beginning to
-// the end of each partition (-C -o beginning -e), offsets by timestamp (-Q) and the balanced
-// consumer (-G). kcat has no admin commands. Every kcat run is a child process with a timeout;
-// -J gives JSON to parse.
+// librdkafka through kcat against a broker process and a three-node cluster: metadata (-L), produce
+// per partition with keys, headers, each acks level, every codec and idempotence (-P), consume from
+// the beginning to the end of each partition (-C -o beginning -e), offsets by timestamp (-Q) and
+// the balanced consumer (-G). kcat has no admin commands. Every kcat run is a child process with a
+// timeout; -J gives JSON to parse.
 import { ApiKey } from '../../protocol/generated/api-table.ts';
-import { defineClientSuite, type ClientDriver } from '../harness/client-suite.ts';
+import { defineClientSuite, type ClientDriver, type ClientSuiteOptions } from '../harness/client-suite.ts';
+import { singleBroker, threeNodeCluster } from '../harness/target.ts';
 import { run } from '../harness/child-json.ts';
 import { byPartition } from '../harness/records.ts';
 import { LZ4_NEEDS } from './librdkafka.ts';
@@ -90,7 +91,7 @@ function kcatDriver(bootstrap: string): ClientDriver {
   };
 }
 
-await defineClientSuite({
+const suite: ClientSuiteOptions = {
   client: 'kcat',
   title: 'kcat (librdkafka)',
   async detect() {
@@ -113,4 +114,7 @@ await defineClientSuite({
     'describe-topics': 'kcat has no admin commands (-L is the metadata check)',
     'delete-topics': 'kcat has no admin commands',
   },
-});
+};
+
+await defineClientSuite(suite, singleBroker());
+await defineClientSuite(suite, threeNodeCluster());

@@ -1,20 +1,22 @@
-// @platformatic/kafka against a broker process: Admin (metadata, create/delete topics), Producer
-// (acks 0/1/all, each codec this Node has, idempotent) and Consumer. Its consume() always joins
-// a group, so records are read back without one through Consumer.fetch (a raw Fetch to the
-// partition leader by topic id) and offsets by timestamp come from Consumer.listOffsets.
+// @platformatic/kafka against a broker process and a three-node cluster: Admin (metadata,
+// create/delete topics), Producer (acks 0/1/all, each codec this Node has, idempotent) and
+// Consumer. Its consume() always joins a group, so records are read back without one through
+// Consumer.fetch (a raw Fetch to the partition leader by topic id) and offsets by timestamp come
+// from Consumer.listOffsets.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import zlib from 'node:zlib';
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
-import { defineClientSuite, type ClientDriver } from '../harness/client-suite.ts';
+import { defineClientSuite, type ClientDriver, type ClientSuiteOptions } from '../harness/client-suite.ts';
+import { singleBroker, threeNodeCluster } from '../harness/target.ts';
 import type { ReadRecord } from '../harness/records.ts';
 
 const require = createRequire(import.meta.url);
 const MAX_FETCHES = 100;
 
 async function platformaticDriver(bootstrap: string): Promise<ClientDriver> {
-  const base = { clientId: 'conformance-platformatic', bootstrapBrokers: [bootstrap], retries: 5, retryDelay: 200, timeout: 15_000 };
+  const base = { clientId: 'conformance-platformatic', bootstrapBrokers: bootstrap.split(','), retries: 5, retryDelay: 200, timeout: 15_000 };
   const admin = new Admin(base);
   const producer = new Producer({ ...base, serializers: stringSerializers, autocreateTopics: false });
   let idempotent: Producer<string, string, string, string> | undefined;
@@ -124,7 +126,7 @@ async function platformaticDriver(bootstrap: string): Promise<ClientDriver> {
 
 const zstdHere = typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync === 'function';
 
-await defineClientSuite({
+const suite: ClientSuiteOptions = {
   client: 'platformatic-kafka',
   title: '@platformatic/kafka',
   async detect() {
@@ -136,4 +138,7 @@ await defineClientSuite({
   driver: platformaticDriver,
   explicitTimestamps: true,
   notApplicable: zstdHere ? {} : { zstd: `@platformatic/kafka uses node:zlib zstd, which Node ${process.versions.node} lacks` },
-});
+};
+
+await defineClientSuite(suite, singleBroker());
+await defineClientSuite(suite, threeNodeCluster());
