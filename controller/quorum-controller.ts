@@ -7,6 +7,8 @@
 // Leadership: once this node's leadership is announced (after everything before its epoch is
 // replayed) it writes the bootstrap records of a new cluster if they are missing and starts
 // every broker's session; a broker whose session runs out is fenced and its partitions move.
+// Snapshots: a loaded snapshot (at start-up or fetched from the leader) replaces the image; the
+// snapshot generator snapshots committed images as its policy says.
 import type { Logger } from 'pino';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import { type Scheduler, SystemScheduler, type TimerHandle } from '../protocol/scheduler.ts';
@@ -16,7 +18,8 @@ import { allocateProducerIds, alterConfigs, bootstrapRecords, brokerHeartbeat, t
 import { MetadataDelta } from './metadata/delta.ts';
 import { EMPTY_IMAGE, type MetadataImage } from './metadata/image.ts';
 import { decodeMetadataRecord, encodeMetadataRecord } from './metadata/record-serde.ts';
-import { type CommittedBatch, NotLeaderError, type RaftClient } from './raft/raft-client.ts';
+import { SnapshotGenerator, type SnapshotPolicy } from './metadata/snapshot-generator.ts';
+import { type CommittedBatch, type LoadedSnapshot, NotLeaderError, type RaftClient } from './raft/raft-client.ts';
 import { createPartitions, type CreatePartitionsInput, createTopics, type CreateTopicInput, deleteTopics, type DeleteTopicInput, type TopicDefaults } from './topic-control.ts';
 
 export type ImageListener = (image: MetadataImage, delta: MetadataDelta) => void;
@@ -30,6 +33,8 @@ export interface QuorumControllerOptions {
   deleteTopicEnable: boolean;
   /** broker.session.timeout.ms: a broker without a heartbeat this long is fenced. */
   brokerSessionTimeoutMs?: number;
+  /** When to snapshot the committed image; Kafka's defaults when absent. */
+  snapshotPolicy?: SnapshotPolicy;
 }
 
 export class QuorumController {
@@ -43,13 +48,19 @@ export class QuorumController {
   /** The epoch this node leads in once its leadership is announced; -1 when not active. */
   private activeEpoch = -1;
   private sessionTimer: TimerHandle | undefined;
+  readonly snapshots: SnapshotGenerator;
 
   constructor(opts: QuorumControllerOptions) {
     this.opts = opts;
     this.scheduler = opts.scheduler ?? new SystemScheduler({ logger: opts.logger });
     this.sessionTimeoutMs = opts.brokerSessionTimeoutMs ?? 9000;
     this.sessions = new BrokerSessions(this.sessionTimeoutMs);
-    opts.raft.register({ handleCommit: (batch) => this.replay(batch), handleLeaderChange: (leaderId, epoch) => this.onLeaderChange(leaderId, epoch) });
+    this.snapshots = new SnapshotGenerator(opts.raft, this.scheduler, opts.logger, opts.snapshotPolicy);
+    opts.raft.register({
+      handleCommit: (batch) => this.replay(batch),
+      handleLoadSnapshot: (snapshot) => this.loadSnapshot(snapshot),
+      handleLeaderChange: (leaderId, epoch) => this.onLeaderChange(leaderId, epoch),
+    });
   }
 
   /** True while this node is the active controller (it leads the quorum and has replayed all before). */
@@ -110,9 +121,28 @@ export class QuorumController {
     const delta = new MetadataDelta(this.currentImage);
     for (const r of batch.records) delta.replay(decodeMetadataRecord(r.value), r.offset, batch.epoch);
     this.currentImage = delta.apply();
+    this.publish(delta);
+    let bytes = 0;
+    for (const r of batch.records) bytes += r.value.length;
+    this.snapshots.onCommit(this.currentImage, bytes, batch.timestamp);
+  }
+
+  private publish(delta: MetadataDelta): void {
     const image = this.currentImage;
-    const scope = { unit: 'metadata-listener', context: { offset: String(batch.lastOffset) } };
+    const scope = { unit: 'metadata-listener', context: { offset: String(image.offset) } };
     for (const l of this.listeners) this.scheduler.run(scope, () => l(image, delta));
+  }
+
+  /** A snapshot replaces the image; listeners get it whole (its delta starts from the empty image). */
+  private loadSnapshot(snapshot: LoadedSnapshot): void {
+    const delta = new MetadataDelta(EMPTY_IMAGE);
+    const last = snapshot.id.endOffset - 1n;
+    for (const v of snapshot.records) delta.replay(decodeMetadataRecord(v), last, snapshot.id.epoch);
+    for (const [id, t] of this.currentImage.topicsById) if (!delta.changedTopics.has(id)) delta.removedTopics.set(id, t);
+    this.currentImage = Object.freeze({ ...delta.apply(), offset: last, epoch: snapshot.id.epoch });
+    this.snapshots.onSnapshotLoaded();
+    this.opts.logger.info({ offset: String(last), records: snapshot.records.length, topics: this.currentImage.topicsByName.size }, 'metadata image loaded from a snapshot');
+    this.publish(delta);
   }
 
   /**

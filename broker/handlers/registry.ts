@@ -34,9 +34,11 @@ import { beginQuorumEpochHandler } from './begin-quorum-epoch.ts';
 import { describeQuorumHandler } from './describe-quorum.ts';
 import { endQuorumEpochHandler } from './end-quorum-epoch.ts';
 import { quorumFetchHandler } from './quorum-fetch.ts';
+import { fetchSnapshotHandler } from './fetch-snapshot.ts';
 import { voteHandler } from './vote.ts';
 import { updateFeaturesHandler } from './update-features.ts';
 import { allocateProducerIdsHandler } from './allocate-producer-ids.ts';
+import { alterPartitionHandler } from './alter-partition.ts';
 import { brokerHeartbeatHandler } from './broker-heartbeat.ts';
 import { brokerRegistrationHandler } from './broker-registration.ts';
 
@@ -80,10 +82,12 @@ export function registerControllerHandlers(router: Router, ctx: BrokerContext): 
   router.register(beginQuorumEpochHandler(ctx));
   router.register(endQuorumEpochHandler(ctx));
   router.register(quorumFetchHandler(ctx));
+  router.register(fetchSnapshotHandler(ctx));
   router.register(describeQuorumHandler(ctx));
   router.register(brokerRegistrationHandler(ctx));
   router.register(brokerHeartbeatHandler(ctx));
   router.register(allocateProducerIdsHandler(ctx));
+  router.register(alterPartitionHandler(ctx));
   router.register(describeClusterHandler(ctx));
   // Admin requests brokers forward (and clients with bootstrap.controllers send) to controllers.
   router.register(createTopicsHandler(ctx));

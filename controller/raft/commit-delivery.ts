@@ -1,10 +1,12 @@
 // Hands committed batches of the metadata log to listeners, in offset order, exactly once per
 // replica lifetime: everything below the high watermark and nothing above it. Control batches
-// (leader changes) advance the position but are not passed on. Also settles the leader's
-// appends: each resolves once the high watermark passed its last offset and listeners saw it.
+// (leader changes) advance the position but are not passed on. A loaded snapshot replaces what
+// listeners hold and moves the position to its end. Also settles the leader's appends: each
+// resolves once the high watermark passed its last offset and listeners saw it.
 import type { Logger } from 'pino';
 import { decodeRecordBatch, iterateBatches } from '../../protocol/records/record-batch.ts';
 import type { ReplicatedLog } from './replicated-log.ts';
+import type { SnapshotId } from './snapshot-format.ts';
 
 export interface CommittedRecord {
   offset: bigint;
@@ -15,12 +17,27 @@ export interface CommittedBatch {
   baseOffset: bigint;
   lastOffset: bigint;
   epoch: number;
+  /** The batch's largest record timestamp (when it was appended). */
+  timestamp: number;
   /** Data records only; control records (leader changes) are not passed on. */
   records: CommittedRecord[];
 }
 
+/** A snapshot handed to listeners: the whole committed state up to (not including) id.endOffset. */
+export interface LoadedSnapshot {
+  id: SnapshotId;
+  lastContainedLogTimestamp: number;
+  /** The state's records (values), in order. */
+  records: Buffer[];
+}
+
 export interface RaftListener {
   handleCommit(batch: CommittedBatch): void;
+  /**
+   * The listener's state is replaced by a snapshot's (at start-up, or when this replica fell
+   * behind the leader's log start and fetched one); commits continue from the snapshot's end.
+   */
+  handleLoadSnapshot?(snapshot: LoadedSnapshot): void;
   /** Called whenever a new leader becomes known (the local one once listeners caught up to its epoch). */
   handleLeaderChange?(leaderId: number, epoch: number): void;
 }
@@ -79,7 +96,7 @@ export class CommitDelivery {
             const o = h.baseOffset + BigInt(r.offsetDelta);
             if (o >= this.next && r.value) records.push({ offset: o, value: Buffer.from(r.value) });
           }
-          const committed: CommittedBatch = { baseOffset: h.baseOffset, lastOffset: last, epoch: h.partitionLeaderEpoch, records };
+          const committed: CommittedBatch = { baseOffset: h.baseOffset, lastOffset: last, epoch: h.partitionLeaderEpoch, timestamp: Number(h.maxTimestamp), records };
           for (const l of this.listeners) {
             try {
               l.handleCommit(committed);
@@ -98,6 +115,18 @@ export class CommitDelivery {
     if (done.length === 0) return;
     this.pending = this.pending.filter((p) => p.lastOffset >= this.next);
     for (const p of done) p.resolve(p.lastOffset);
+  }
+
+  /** Hands a snapshot to every listener and continues delivery from its end. */
+  loadSnapshot(snapshot: LoadedSnapshot): void {
+    for (const l of this.listeners) {
+      try {
+        l.handleLoadSnapshot?.(snapshot);
+      } catch (err) {
+        this.logger.error({ err, snapshotId: `${snapshot.id.endOffset}-${snapshot.id.epoch}` }, 'metadata log listener failed to load a snapshot');
+      }
+    }
+    if (snapshot.id.endOffset > this.next) this.next = snapshot.id.endOffset;
   }
 
   fireLeaderChange(leaderId: number, epoch: number): void {

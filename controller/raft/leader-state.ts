@@ -70,6 +70,14 @@ export class LeaderState {
     return voter !== undefined && this.maybeAdvance();
   }
 
+  /** A replica is fetching a snapshot: alive for check-quorum, its log position unknown yet. */
+  touchReplica(replicaId: number, nowMs: number): void {
+    const p = this.voters.get(replicaId) ?? this.observers.get(replicaId);
+    if (!p) return;
+    p.lastFetchMs = nowMs;
+    p.acknowledged = true;
+  }
+
   acknowledge(replicaId: number): void {
     const p = this.voters.get(replicaId);
     if (p) p.acknowledged = true;

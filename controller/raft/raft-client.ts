@@ -10,7 +10,8 @@
 //   before a candidate asks for votes, before a leader writes).
 // - A new leader first appends a LeaderChangeMessage; the high watermark moves only once a
 //   majority holds it (leader-state.ts), and never moves back in one replica's life.
-// - Listeners see committed data batches only, in offset order (commit-delivery.ts).
+// - Listeners see committed data batches only, in offset order (commit-delivery.ts), after the
+//   newest snapshot when there is one (raft-snapshots.ts).
 // - Every timer and callback goes through the injected Scheduler with the 'raft' scope; clock,
 //   randomness, transport and log are injected, so a seeded simulation replays exactly.
 // A single voter elects itself in start() and commits each append once it is flushed.
@@ -29,8 +30,10 @@ import type { LeaderAndEpoch } from './raft-messages.ts';
 import { NO_TRANSPORT, type RaftApi, type RaftMessages, type RaftTransport } from './raft-transport.ts';
 import type { ElectionStore } from './quorum-state.ts';
 import type { ReplicatedLog } from './replicated-log.ts';
+import { DEFAULT_SNAPSHOTS_RETAINED, RaftSnapshots } from './raft-snapshots.ts';
+import type { SnapshotId } from './snapshot-format.ts';
 
-export type { CommittedBatch, CommittedRecord, RaftListener } from './commit-delivery.ts';
+export type { CommittedBatch, CommittedRecord, LoadedSnapshot, RaftListener } from './commit-delivery.ts';
 
 export interface RaftClientOptions {
   nodeId: number;
@@ -49,6 +52,8 @@ export interface RaftClientOptions {
   config?: Partial<RaftConfig>;
   /** Sent in requests and checked in inbound ones when set. */
   clusterId?: string | null;
+  /** How many snapshots are kept; the log start offset follows the oldest. */
+  snapshotsRetained?: number;
 }
 
 export class NotLeaderError extends Error {
@@ -69,6 +74,7 @@ export class RaftClient {
   readonly random: () => number;
   readonly transport: RaftTransport;
   readonly delivery: CommitDelivery;
+  readonly snapshots: RaftSnapshots;
   private readonly opts: RaftClientOptions;
   private readonly handlers: RaftHandlers;
   private state: EpochState = { role: 'unattached', epoch: 0 };
@@ -99,6 +105,7 @@ export class RaftClient {
     this.delivery = new CommitDelivery(opts.log, opts.logger);
     this.scope = { unit: 'raft', context: { nodeId: opts.nodeId } };
     this.handlers = new RaftHandlers(this);
+    this.snapshots = new RaftSnapshots(this, this.handlers, opts.snapshotsRetained ?? DEFAULT_SNAPSHOTS_RETAINED);
   }
 
   get nodeId(): number {
@@ -172,6 +179,14 @@ export class RaftClient {
     this.delivery.listeners.push(listener);
   }
 
+  /**
+   * Writes a snapshot of the committed state below `id.endOffset` (see RaftSnapshots.create);
+   * false when a newer one exists or one is being written.
+   */
+  createSnapshot(id: SnapshotId, records: readonly Buffer[], lastContainedLogTimestamp: number): Promise<boolean> {
+    return this.snapshots.create(id, records, lastContainedLogTimestamp);
+  }
+
   /** Runs `fn` after everything queued before it; the one way state is read-modified-written. */
   serial<T>(fn: () => T | Promise<T>): Promise<T> {
     const p = this.queue.then(fn, fn);
@@ -187,6 +202,7 @@ export class RaftClient {
   async start(): Promise<void> {
     this.started = true;
     await this.serial(async () => {
+      await this.snapshots.loadOnStart();
       const saved = await this.opts.stateStore.read();
       const logEpoch = this.log.lastEpoch();
       const id = this.nodeId;
@@ -529,6 +545,10 @@ export class RaftClient {
 
   handleFetch(...args: Parameters<RaftHandlers['handleFetch']>): ReturnType<RaftHandlers['handleFetch']> {
     return this.handlers.handleFetch(...args);
+  }
+
+  handleFetchSnapshot(...args: Parameters<RaftSnapshots['handleFetchSnapshot']>): ReturnType<RaftSnapshots['handleFetchSnapshot']> {
+    return this.snapshots.handleFetchSnapshot(...args);
   }
 
   handleDescribeQuorum(...args: Parameters<RaftHandlers['handleDescribeQuorum']>): ReturnType<RaftHandlers['handleDescribeQuorum']> {

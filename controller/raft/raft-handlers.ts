@@ -1,7 +1,7 @@
 // The Raft protocol of one replica (KIP-595): the requests it sends (Vote as candidate,
 // BeginQuorumEpoch as new leader, EndQuorumEpoch as resigned leader, Fetch as follower or
 // observer) with what it does on their answers, and the answers it gives to other replicas'
-// requests. Everything that reads or changes the role runs in the client's `serial` queue;
+// requests. A fetch the leader answers with a snapshot id goes on in raft-snapshots.ts. Everything that reads or changes the role runs in the client's `serial` queue;
 // callbacks of a role that has since changed (an older generation) do nothing.
 import type { BeginQuorumEpochRequest } from '../../protocol/generated/message/begin-quorum-epoch-request.ts';
 import type { BeginQuorumEpochResponse } from '../../protocol/generated/message/begin-quorum-epoch-response.ts';
@@ -41,7 +41,7 @@ export class RaftHandlers {
   }
 
   /** Runs a response handler contained and in order, unless the role it was sent for is gone. */
-  private onAnswer(gen: number, fn: () => unknown): void {
+  onAnswer(gen: number, fn: () => unknown): void {
     const c = this.c;
     c.scheduler.run(c.scope, () =>
       c.serial(() => {
@@ -234,6 +234,7 @@ export class RaftHandlers {
     const c = this.c;
     const s = c.epochState;
     if (c.isClosed || gen !== c.generation) return;
+    if (c.snapshots.fetching(gen)) return c.snapshots.sendFetchSnapshot(gen);
     let target: number;
     if (s.role === 'follower') target = s.leaderId;
     else if (!c.isVoter && s.role === 'unattached' && c.voters.length > 0) target = c.voters[Math.floor(c.random() * c.voters.length)]!;
@@ -265,7 +266,9 @@ export class RaftHandlers {
     if (p.errorCode !== ErrorCode.NONE || s.role !== 'follower' || s.leaderId !== target) return this.retryFetch(gen);
     c.resetFetchTimer();
     const diverging = p.divergingEpoch;
-    if (diverging && diverging.endOffset >= 0n) {
+    if (p.snapshotId && p.snapshotId.endOffset >= 0n && p.snapshotId.epoch >= 0) {
+      c.snapshots.beginFetch({ endOffset: p.snapshotId.endOffset, epoch: p.snapshotId.epoch }, gen);
+    } else if (diverging && diverging.endOffset >= 0n) {
       // The log past the new end is not known to match the leader's yet, so the high watermark
       // waits for a fetch the leader accepts.
       await this.truncateToDiverging(diverging.epoch, diverging.endOffset);
@@ -340,6 +343,12 @@ export class RaftHandlers {
     const lastFetchedEpoch = p.lastFetchedEpoch ?? -1;
     if (p.fetchOffset < 0n || (p.fetchOffset > 0n && lastFetchedEpoch < 0)) return answer(ErrorCode.NONE, { errorCode: ErrorCode.INVALID_REQUEST, highWatermark: -1n, leader: at });
     const hw = (): bigint => s.leader.highWatermark ?? -1n;
+    const replicaId = req.replicaState?.replicaId ?? req.replicaId ?? -1;
+    const snapshotId = c.snapshots.snapshotForFetch(p.fetchOffset, lastFetchedEpoch);
+    if (snapshotId) {
+      if (replicaId >= 0) s.leader.touchReplica(replicaId, c.now());
+      return answer(ErrorCode.NONE, { errorCode: ErrorCode.NONE, highWatermark: hw(), leader: at, snapshotId });
+    }
     if (p.fetchOffset > 0n) {
       const known = c.log.endOffsetForEpoch(lastFetchedEpoch);
       if (known.epoch !== lastFetchedEpoch || known.endOffset < p.fetchOffset) {
@@ -347,7 +356,6 @@ export class RaftHandlers {
       }
     }
     const before = seenHw ?? hw();
-    const replicaId = req.replicaState?.replicaId ?? req.replicaId ?? -1;
     if (replicaId >= 0 && s.leader.updateReplica(replicaId, p.fetchOffset, c.log.endOffset(), c.now())) await c.onLeaderHighWatermark();
     const records = p.fetchOffset < c.log.endOffset() ? await c.log.read(p.fetchOffset, Math.min(p.partitionMaxBytes, c.config.fetchMaxBytes)) : Buffer.alloc(0);
     if (records.length === 0 && mayPark && hw() === before) return { parkedAt: before };

@@ -92,7 +92,10 @@ export interface FetchAnswer {
   highWatermark: bigint;
   leader: LeaderAndEpoch;
   records?: Buffer;
+  logStartOffset?: bigint;
   divergingEpoch?: { epoch: number; endOffset: bigint };
+  /** The snapshot to fetch first (the fetch is below the leader's log start). */
+  snapshotId?: { endOffset: bigint; epoch: number };
 }
 
 export function fetchResponse(topLevelError: number, a: FetchAnswer): FetchResponse {
@@ -110,10 +113,10 @@ export function fetchResponse(topLevelError: number, a: FetchAnswer): FetchRespo
             errorCode: a.errorCode,
             highWatermark: a.highWatermark,
             lastStableOffset: a.highWatermark,
-            logStartOffset: 0n,
+            logStartOffset: a.logStartOffset ?? 0n,
             divergingEpoch: a.divergingEpoch ?? { epoch: -1, endOffset: -1n },
             currentLeader: { leaderId: a.leader.leaderId, leaderEpoch: a.leader.epoch },
-            snapshotId: { endOffset: -1n, epoch: -1 },
+            snapshotId: a.snapshotId ?? { endOffset: -1n, epoch: -1 },
             abortedTransactions: null,
             preferredReadReplica: -1,
             records: a.records ?? Buffer.alloc(0),

@@ -1,10 +1,15 @@
 // The log a Raft replica keeps (`__cluster_metadata-0`): batches carry the leader epoch that
 // wrote them in their partitionLeaderEpoch field. Two implementations honour this seam: an
 // in-memory one for simulations and tests, and one on storage's partition log.
-// Invariants: offsets are contiguous from 0; epochs never decrease along the log; a leader
-// assigns offsets and its epoch, a follower keeps the leader's; truncation removes whole batches.
+// Invariants: offsets are contiguous from the log start offset; epochs never decrease along the
+// log; a leader assigns offsets and its epoch, a follower keeps the leader's; truncation removes
+// whole batches. The log keeps its snapshots (snapshot-store.ts): the log start offset is the end
+// offset of the oldest snapshot kept (0 without one), and that snapshot's epoch stands for the
+// epoch of the records below it that the log no longer holds.
 import { readBatchHeader } from '../../protocol/records/batch-header.ts';
 import { iterateBatches, setBaseOffset, setPartitionLeaderEpoch } from '../../protocol/records/record-batch.ts';
+import type { SnapshotId } from './snapshot-format.ts';
+import { MemorySnapshotStore, type SnapshotStore } from './snapshot-store.ts';
 
 export interface AppendInfo {
   baseOffset: bigint;
@@ -18,9 +23,13 @@ export interface EpochEndOffset {
 }
 
 export interface ReplicatedLog {
+  /** The snapshots of this log's state. */
+  readonly snapshots: SnapshotStore;
   /** Offset the next appended record gets. */
   endOffset(): bigint;
-  /** Epoch of the last batch in the log (-1 when empty). */
+  /** First offset the log holds (or would hold): the oldest kept snapshot's end, 0 without one. */
+  startOffset(): bigint;
+  /** Epoch of the last batch in the log; the start snapshot's epoch when it holds none (-1 when empty from 0). */
   lastEpoch(): number;
   /** Appends one batch as leader of `epoch`: offsets and epoch are assigned here. */
   appendAsLeader(batch: Buffer, epoch: number): Promise<AppendInfo>;
@@ -37,7 +46,21 @@ export interface ReplicatedLog {
   flush(): Promise<void>;
   /** Removes every batch at or after `offset` (a batch boundary). */
   truncateTo(offset: bigint): Promise<void>;
+  /**
+   * Moves the log start offset up to snapshot `id`'s end (committed and flushed) and deletes
+   * what it can below it (the file log whole segments only).
+   */
+  advanceStart(id: SnapshotId): Promise<void>;
+  /** Empties the log and restarts it at snapshot `id`'s end (a fetched snapshot replaces it). */
+  truncateFullyAndStartAt(id: SnapshotId): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The (startOffset, epoch) runs of a log whose start is a snapshot: the snapshot's epoch runs from the start. */
+export function withStartRun(runs: { epoch: number; startOffset: bigint }[], start: bigint, startEpoch: number): { epoch: number; startOffset: bigint }[] {
+  if (start <= 0n || startEpoch < 0) return runs;
+  // The record before the start has the snapshot's epoch; a run that begins at the start follows it.
+  return [{ epoch: startEpoch, startOffset: start }, ...runs.filter((r) => r.startOffset >= start && r.epoch >= startEpoch)];
 }
 
 interface MemoryBatch {
@@ -59,16 +82,23 @@ export function endOffsetForEpochIn(runs: readonly { epoch: number; startOffset:
 
 /** A ReplicatedLog held in memory; `flush` is where a simulated crash draws the line. */
 export class MemoryReplicatedLog implements ReplicatedLog {
+  readonly snapshots = new MemorySnapshotStore();
   private batches: MemoryBatch[] = [];
   private durable = 0;
+  private start = 0n;
+  private startEpoch = -1;
 
   endOffset(): bigint {
     const last = this.batches.at(-1);
-    return last ? last.last + 1n : 0n;
+    return last ? last.last + 1n : this.start;
+  }
+
+  startOffset(): bigint {
+    return this.start;
   }
 
   lastEpoch(): number {
-    return this.batches.at(-1)?.epoch ?? -1;
+    return this.batches.at(-1)?.epoch ?? this.startEpoch;
   }
 
   async appendAsLeader(batch: Buffer, epoch: number): Promise<AppendInfo> {
@@ -107,7 +137,7 @@ export class MemoryReplicatedLog implements ReplicatedLog {
   endOffsetForEpoch(epoch: number): EpochEndOffset {
     const runs: { epoch: number; startOffset: bigint }[] = [];
     for (const b of this.batches) if (runs.at(-1)?.epoch !== b.epoch) runs.push({ epoch: b.epoch, startOffset: b.base });
-    return endOffsetForEpochIn(runs, epoch, this.endOffset());
+    return endOffsetForEpochIn(withStartRun(runs, this.start, this.startEpoch), epoch, this.endOffset());
   }
 
   async read(offset: bigint, maxBytes: number): Promise<Buffer> {
@@ -127,8 +157,26 @@ export class MemoryReplicatedLog implements ReplicatedLog {
   }
 
   async truncateTo(offset: bigint): Promise<void> {
+    if (offset < this.start) throw new Error(`cannot truncate to ${offset}, below the log start offset ${this.start}`);
     this.batches = this.batches.filter((b) => b.last < offset);
     this.durable = Math.min(this.durable, this.batches.length);
+  }
+
+  async advanceStart(id: SnapshotId): Promise<void> {
+    if (id.endOffset <= this.start) return;
+    if (id.endOffset > this.endOffset()) throw new Error(`log start offset ${id.endOffset} past the log end ${this.endOffset()}`);
+    const kept = this.batches.filter((b) => b.last >= id.endOffset);
+    this.durable = Math.max(0, this.durable - (this.batches.length - kept.length));
+    this.batches = kept;
+    this.start = id.endOffset;
+    this.startEpoch = id.epoch;
+  }
+
+  async truncateFullyAndStartAt(id: SnapshotId): Promise<void> {
+    this.batches = [];
+    this.durable = 0;
+    this.start = id.endOffset;
+    this.startEpoch = id.epoch;
   }
 
   /** Drops what was never flushed, as a process crash would. */
