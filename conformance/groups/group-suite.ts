@@ -1,14 +1,17 @@
-// Consumer-group scenarios for one client, against one broker process per client file: members
+// Consumer-group scenarios for one client, against a target started once per client file and
+// suite (target.ts): one broker process, or a three-node cluster where each group is given an id
+// whose coordinator does not lead every partition of its topic, so members talk to the
+// coordinator and to other partition leaders at once. Members
 // run as child processes (GroupMember) so that a kill is a real kill, records are produced with
 // kafkajs from the test process, and what the broker kept is read back with OffsetFetch,
 // DescribeGroups and ListGroups through Samsa's own client as well as through the client's
-// committed(). Outcomes go in the group matrix (GROUP_CHECKS, `groups-<client>.json`).
+// committed(). Outcomes go in the group matrix (GROUP_CHECKS, `groups-[cluster-]<client>.json`).
 // Invariants: every wait is bounded; a member commits each record after processing it, so a
 // record processed again after its commit is a broker fault (the ledger's `afterCommit`), while a
 // record processed twice without a commit in between is allowed; the broker runs with
 // `group.initial.rebalance.delay.ms=0` and members with 6000 ms sessions (Kafka's
 // `group.min.session.timeout.ms` default), which bounds how long a dead member keeps partitions.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
@@ -16,10 +19,12 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { KafkaClient } from '../../protocol/client/client.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
-import { BrokerProcess } from '../harness/broker-process.ts';
 import { run } from '../harness/child-json.ts';
 import type { GroupCheckId } from '../harness/checks.ts';
 import { ClientReport } from '../harness/client-report.ts';
+import { awaitTopicsOnEveryBroker, groupAwayFrom } from '../harness/placement.ts';
+import { singleBroker, type Target, type TargetSpec } from '../harness/target.ts';
+import { RESULTS_DIR } from '../harness/results.ts';
 import { GroupLedger, GroupMember, until, type MemberCommand, type MemberConfig } from './group-member.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -35,7 +40,10 @@ export interface GroupSuiteOptions {
   detect(): Promise<{ version: string } | { unavailable: string }>;
   /** The command that runs one member with this configuration. */
   member(config: MemberConfig): MemberCommand;
-  /** The group's committed offsets for partitions 0..n-1 of a topic, as the client reads them (-1: none). */
+  /**
+   * The group's committed offsets for partitions 0..n-1 of a topic, as the client reads them
+   * (-1: none), from comma-separated bootstrap servers.
+   */
   committed(bootstrap: string, group: string, topic: string, partitions: number): Promise<number[]>;
   /** The eager assignor the failover check uses, when the client takes one. */
   assignor?: string;
@@ -69,24 +77,28 @@ export function parseDescribeTable(text: string): Array<Record<string, string>> 
     });
 }
 
-export async function defineGroupSuite(o: GroupSuiteOptions): Promise<void> {
-  const report = new ClientReport(o.client, o.title, 'groups');
+/** Registers the client's group scenarios against the target `spec` starts (one broker process unless given). */
+export async function defineGroupSuite(o: GroupSuiteOptions, spec: TargetSpec = singleBroker()): Promise<void> {
+  const report = new ClientReport(o.client, o.title, 'groups', spec.kind);
   const detected = await o.detect();
   if ('unavailable' in detected) {
     report.unavailable(detected.unavailable);
     return;
   }
   report.setVersion(detected.version);
+  // Broker logs of a failed run; an earlier run's are stale.
+  const logFile = join(RESULTS_DIR, `groups-${spec.kind}-${o.client}.log`);
+  rmSync(logFile, { force: true });
   for (const [id, reason] of Object.entries(o.notApplicable ?? {})) report.notApplicable(id as GroupCheckId, reason);
 
-  let broker: BrokerProcess;
+  let target: Target;
   let admin: KafkaClient;
   const live: GroupMember[] = [];
   const t = (name: string): string => `${o.client}-${name}`;
-  const newAdmin = (): KafkaClient => new KafkaClient({ bootstrapServers: broker.bootstrap, clientId: 'conformance-admin', retries: 8 });
+  const newAdmin = (): KafkaClient => new KafkaClient({ bootstrapServers: target.bootstrapServers, clientId: 'conformance-admin', retries: 8 });
 
   const startMember = (name: string, group: string, topic: string, ledger: GroupLedger, extra: Partial<MemberConfig> = {}): GroupMember => {
-    const config: MemberConfig = { bootstrap: broker.bootstrap, group, topic, clientId: `${o.client}-${name}`, sessionTimeoutMs: SESSION_TIMEOUT_MS, ...extra };
+    const config: MemberConfig = { bootstrap: target.bootstrap, group, topic, clientId: `${o.client}-${name}`, sessionTimeoutMs: SESSION_TIMEOUT_MS, ...extra };
     if (o.assignor !== undefined && config.assignor === undefined) config.assignor = o.assignor;
     const m = GroupMember.start(name, o.member(config), ledger);
     live.push(m);
@@ -95,7 +107,7 @@ export async function defineGroupSuite(o: GroupSuiteOptions): Promise<void> {
 
   /** `count` records with keys `<tag>-<i>` on partition i % 6; returns the keys. */
   const produce = async (topic: string, tag: string, count: number): Promise<string[]> => {
-    const kafka = new Kafka({ clientId: 'conformance-producer', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
+    const kafka = new Kafka({ clientId: 'conformance-producer', brokers: target.bootstrapServers, logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     try {
@@ -107,9 +119,17 @@ export async function defineGroupSuite(o: GroupSuiteOptions): Promise<void> {
     }
   };
 
-  const createTopic = async (topic: string): Promise<void> => {
+  /** Creates the scenario's topic and picks its group (on a cluster, one placed away from some partitions). */
+  const createTopic = async (topic: string, baseGroup: string): Promise<string> => {
     const md = await admin.metadata([topic], { allowAutoTopicCreation: true });
     expect(md.topics[0]!.partitions.length).toBe(PARTITIONS);
+    await awaitTopicsOnEveryBroker(target.bootstrapServers, [topic]);
+    const { group, coordinator, leaders } = await groupAwayFrom(admin, baseGroup, topic);
+    if (target.brokers.length > 1) {
+      expect(new Set(leaders).size, `leaders of ${topic}: ${leaders.join(', ')}`).toBeGreaterThan(1);
+      expect(leaders.filter((l) => l !== coordinator), `leaders ${leaders.join(', ')}, coordinator ${coordinator}`).not.toEqual([]);
+    }
+    return group;
   };
 
   /** Log end offsets of every partition. */
@@ -119,20 +139,28 @@ export async function defineGroupSuite(o: GroupSuiteOptions): Promise<void> {
     return out;
   };
 
-  /** A group request retried while the coordinator is loading or moving (after a restart). */
-  const groupRequest = async <T extends { errorCode: number }>(send: () => Promise<T>): Promise<T> => {
+  /**
+   * A request to the group's coordinator, found again and retried while it is loading or moving
+   * (after a restart).
+   */
+  const groupRequest = async <T extends { errorCode: number }>(group: string, send: (coordinator: number) => Promise<T>): Promise<T> => {
     const retriable: number[] = [ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR];
     for (let attempt = 0; ; attempt++) {
-      const answer = await send();
-      if (!retriable.includes(answer.errorCode) || attempt === 40) return answer;
+      const coordinator = await admin.findCoordinator(group).then((c) => c.nodeId, () => -1);
+      if (coordinator >= 0) {
+        const answer = await send(coordinator);
+        if (!retriable.includes(answer.errorCode) || attempt === 40) return answer;
+      } else if (attempt === 40) {
+        throw new Error(`no coordinator found for ${group}`);
+      }
       await new Promise((r) => setTimeout(r, 250));
     }
   };
 
   /** Committed offsets read with OffsetFetch (v8, one group), -1 for none. */
   const offsetFetch = async (group: string, topic: string): Promise<number[]> => {
-    const answer = await groupRequest(async () => {
-      const r = await admin.send('any', ApiKey.OffsetFetch, { groups: [{ groupId: group, topics: [{ name: topic, partitionIndexes: Array.from({ length: PARTITIONS }, (_, p) => p) }] }], requireStable: true });
+    const answer = await groupRequest(group, async (coordinator) => {
+      const r = await admin.send({ nodeId: coordinator }, ApiKey.OffsetFetch, { groups: [{ groupId: group, topics: [{ name: topic, partitionIndexes: Array.from({ length: PARTITIONS }, (_, p) => p) }] }], requireStable: true });
       return r.groups![0]!;
     });
     expect(answer.errorCode, `OffsetFetch ${group}`).toBe(ErrorCode.NONE);
@@ -145,7 +173,7 @@ export async function defineGroupSuite(o: GroupSuiteOptions): Promise<void> {
   };
 
   const describeGroup = async (group: string) =>
-    groupRequest(async () => (await admin.send('any', ApiKey.DescribeGroups, { groups: [group], includeAuthorizedOperations: false })).groups[0]!);
+    groupRequest(group, async (coordinator) => (await admin.send({ nodeId: coordinator }, ApiKey.DescribeGroups, { groups: [group], includeAuthorizedOperations: false })).groups[0]!);
 
   const allProcessed = (ledger: GroupLedger, keys: readonly string[]): boolean => keys.every((k) => ledger.processed.has(k));
   const committedTo = (ledger: GroupLedger, ends: readonly number[]): boolean => ends.every((end, p) => end === 0 || ledger.committed.get(p) === end);
@@ -173,8 +201,7 @@ export async function defineGroupSuite(o: GroupSuiteOptions): Promise<void> {
    */
   const failover = async (name: string, cooperative: string | undefined): Promise<void> => {
     const topic = t(name);
-    const group = t(`${name}-group`);
-    await createTopic(topic);
+    const group = await createTopic(topic, t(`${name}-group`));
     const ledger = new GroupLedger();
     const extra = cooperative === undefined ? {} : { assignor: cooperative };
     const members = [0, 1, 2].map((i) => startMember(`${name}-m${i}`, group, topic, ledger, extra));
@@ -221,8 +248,7 @@ export async function defineGroupSuite(o: GroupSuiteOptions): Promise<void> {
   const brokerRestart = async (signal: 'SIGTERM' | 'SIGKILL'): Promise<void> => {
     const name = signal === 'SIGTERM' ? 'restart' : 'crash';
     const topic = t(name);
-    const group = t(`${name}-group`);
-    await createTopic(topic);
+    const group = await createTopic(topic, t(`${name}-group`));
     const ledger = new GroupLedger();
     const first = await produce(topic, `${name}-a`, 30);
     const m = await consumeAll(`${name}-m0`, group, topic, first, ledger);
@@ -231,15 +257,15 @@ export async function defineGroupSuite(o: GroupSuiteOptions): Promise<void> {
     expect(await offsetFetch(group, topic)).toEqual(ends);
 
     await admin.close();
-    await broker.stop(signal, 10_000);
-    await broker.launch();
+    await target.restart(signal);
     admin = newAdmin();
 
     expect(await offsetFetch(group, topic), 'OffsetFetch after the restart').toEqual(ends);
-    expect(await o.committed(broker.bootstrap, group, topic, PARTITIONS), `${o.title} committed() after the restart`).toEqual(ends);
+    expect(await o.committed(target.bootstrap, group, topic, PARTITIONS), `${o.title} committed() after the restart`).toEqual(ends);
     const described = await describeGroup(group);
     expect(described).toMatchObject({ errorCode: ErrorCode.NONE, groupId: group, groupState: 'Empty', protocolType: 'consumer' });
-    const listed = await groupRequest(() => admin.send('any', ApiKey.ListGroups, { statesFilter: [], typesFilter: [] }));
+    // ListGroups lists the groups of the broker asked: ask the coordinator.
+    const listed = await groupRequest(group, (coordinator) => admin.send({ nodeId: coordinator }, ApiKey.ListGroups, { statesFilter: [], typesFilter: [] }));
     expect(listed.groups.map((g) => g.groupId)).toContain(group);
 
     // A member of the kept group reads only what came after the committed offsets.
@@ -248,19 +274,24 @@ export async function defineGroupSuite(o: GroupSuiteOptions): Promise<void> {
     expect(ledger.afterCommit, 'records processed again after their offset was committed').toEqual([]);
   };
 
-  describe(`${o.title} ${detected.version}: consumer groups`, () => {
+  describe(`${o.title} ${detected.version}: consumer groups on a ${spec.title}`, () => {
     beforeAll(async () => {
-      broker = await BrokerProcess.start({
-        overrides: { 'num.partitions': String(PARTITIONS), 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '5' },
-      });
-      await report.probe(broker.bootstrap);
+      target = await spec.start({ 'num.partitions': String(PARTITIONS), 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '5' });
+      await report.probe(target.bootstrap);
       admin = newAdmin();
     }, 60_000);
 
     afterAll(async () => {
       await Promise.all(live.splice(0).map((m) => m.kill()));
       await admin?.close();
-      await broker?.destroy();
+      if (target && report.data.results.some((r) => r.outcome === 'fail')) {
+        // The brokers' side of a failure, kept for the findings.
+        const file = logFile;
+        mkdirSync(RESULTS_DIR, { recursive: true });
+        writeFileSync(file, target.logTail(400_000));
+        console.warn(`[conformance] ${o.title} groups on a ${spec.title}: broker logs in ${file}`);
+      }
+      await target?.destroy();
     }, 60_000);
 
     check('group-failover', 'three members share 6 partitions; one is killed; its partitions move and every record is processed, none again after its commit', () => failover('failover', undefined), {
@@ -271,8 +302,7 @@ export async function defineGroupSuite(o: GroupSuiteOptions): Promise<void> {
 
     check('group-resume', 'a consumer restarted in its group resumes at the committed offsets', async () => {
       const topic = t('resume');
-      const group = t('resume-group');
-      await createTopic(topic);
+      const group = await createTopic(topic, t('resume-group'));
       const ledger = new GroupLedger();
       const first = await produce(topic, 'resume-a', 30);
       await (await consumeAll('resume-m0', group, topic, first, ledger)).stop();
@@ -291,8 +321,7 @@ export async function defineGroupSuite(o: GroupSuiteOptions): Promise<void> {
 
     check('group-static-member', 'static members killed and restarted within the session timeout (a follower, then the leader) get their partitions back; the others see no rebalance', async () => {
       const topic = t('static');
-      const group = t('static-group');
-      await createTopic(topic);
+      const group = await createTopic(topic, t('static-group'));
       const ledger = new GroupLedger();
       const instance = (i: number): Partial<MemberConfig> => ({ instanceId: `${o.client}-static-${i}` });
       // The first member to join leads the group: start it alone so the leader is known.
@@ -333,11 +362,10 @@ export async function defineGroupSuite(o: GroupSuiteOptions): Promise<void> {
 
     check('group-describe-lag', '`samsa consumer-groups --describe --group` shows committed offset, end offset and lag per partition, and the active member', async () => {
       const topic = t('lag');
-      const group = t('lag-group');
-      await createTopic(topic);
+      const group = await createTopic(topic, t('lag-group'));
       const ledger = new GroupLedger();
       const describe = async (): Promise<Array<Record<string, string>>> => {
-        const r = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'broker/cli/samsa.ts'), 'consumer-groups', '--bootstrap-server', broker.bootstrap, '--describe', '--group', group], { cwd: ROOT, timeoutMs: 30_000 });
+        const r = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'broker/cli/samsa.ts'), 'consumer-groups', '--bootstrap-server', target.bootstrap, '--describe', '--group', group], { cwd: ROOT, timeoutMs: 30_000 });
         expect(r.code, `samsa consumer-groups exited ${r.code}: ${r.stderr}`).toBe(0);
         const rows = parseDescribeTable(r.stdout).filter((row) => row['TOPIC'] === topic);
         expect(rows.every((row) => row['GROUP'] === group), r.stdout).toBe(true);

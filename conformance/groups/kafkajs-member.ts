@@ -11,7 +11,7 @@ const emit = (e: MemberEvent): void => void process.stdout.write(`${JSON.stringi
 
 const kafka = new Kafka({
   clientId: config.clientId,
-  brokers: [config.bootstrap],
+  brokers: config.bootstrap.split(','),
   logLevel: logLevel.NOTHING,
   retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 },
 });

@@ -14,7 +14,7 @@ import { KafkaClient } from '../../protocol/client/client.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import { CompressionType } from '../../protocol/records/batch-header.ts';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckId } from './checks.ts';
 import { ClientReport } from './client-report.ts';
@@ -121,6 +121,9 @@ export async function defineClientSuite(o: ClientSuiteOptions, spec: TargetSpec 
     return;
   }
   report.setVersion(detected.version);
+  // Broker logs of a failed run; an earlier run's are stale.
+  const logFile = join(RESULTS_DIR, `${spec.kind}-${o.client}.log`);
+  rmSync(logFile, { force: true });
   for (const [id, reason] of Object.entries(o.notApplicable ?? {})) report.notApplicable(id as CheckId, reason);
   const na = (id: CheckId): boolean => o.notApplicable?.[id] !== undefined;
   const pending = (id: CheckId): string | undefined => o.pending?.[id];
@@ -185,7 +188,7 @@ export async function defineClientSuite(o: ClientSuiteOptions, spec: TargetSpec 
       await admin?.close();
       if (target && report.data.results.some((r) => r.outcome === 'fail')) {
         // The brokers' side of a failure, kept for the findings.
-        const file = join(RESULTS_DIR, `${spec.kind}-${o.client}.log`);
+        const file = logFile;
         mkdirSync(RESULTS_DIR, { recursive: true });
         writeFileSync(file, target.logTail(400_000));
         console.warn(`[conformance] ${o.title} on a ${spec.title}: broker logs in ${file}`);

@@ -8,7 +8,8 @@
 // be back (registered and unfenced) before the next, so every controlled shutdown has a quorum to
 // report to, and takes the active controller last, as operators do, so that leadership of the
 // metadata quorum moves once; a SIGKILL restart kills every node at once and starts them all
-// again, the harshest crash there is for records already acknowledged.
+// again, the harshest crash there is for records already acknowledged. A cluster start or
+// restart is done when every broker lists all three brokers in its Metadata answers.
 import { KafkaConnection } from '../../protocol/client/connection.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
@@ -79,6 +80,34 @@ async function quorumLeader(nodes: readonly NodeProcess[]): Promise<number> {
   return -1;
 }
 
+/**
+ * Waits until every broker lists every broker in its Metadata answers: a node that has just
+ * started may still see the others fenced for a moment, and a restart counts as done when the
+ * cluster is whole again everywhere.
+ */
+async function awaitWholeCluster(nodes: readonly NodeProcess[], timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const want = nodes.filter((n) => n.isBroker).map((n) => n.id);
+  for (const n of nodes.filter((x) => x.isBroker)) {
+    let seen: number[] = [];
+    for (;;) {
+      let conn: KafkaConnection | undefined;
+      try {
+        conn = await KafkaConnection.connect('127.0.0.1', n.port, { requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
+        const md = await conn.send(ApiKey.Metadata, { topics: [], allowAutoTopicCreation: false });
+        seen = md.brokers.map((b) => b.nodeId);
+      } catch {
+        seen = [];
+      } finally {
+        await conn?.close();
+      }
+      if (want.every((id) => seen.includes(id))) break;
+      if (Date.now() > deadline) throw new Error(`broker ${n.id} lists brokers [${seen.join(', ')}], not all of [${want.join(', ')}], ${timeoutMs} ms after the restart`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 export function singleBroker(): TargetSpec {
   return {
     kind: 'broker',
@@ -109,6 +138,7 @@ export function threeNodeCluster(): TargetSpec {
     async start(properties) {
       const cluster = await ClusterProcess.start({ nodes: 3, properties: { ...CLUSTER_PROPERTIES, ...properties } });
       const nodes = cluster.brokers;
+      await awaitWholeCluster(nodes);
       const bootstrapServers = nodes.map((n) => n.bootstrap);
       return {
         kind: 'cluster',
@@ -119,6 +149,7 @@ export function threeNodeCluster(): TargetSpec {
           if (signal === 'SIGKILL') {
             const codes = await Promise.all(nodes.map((n) => n.stop('SIGKILL', STOP_TIMEOUT_MS)));
             await Promise.all(nodes.map((n) => n.start()));
+            await awaitWholeCluster(nodes);
             return codes;
           }
           const leader = await quorumLeader(nodes);
@@ -128,6 +159,7 @@ export function threeNodeCluster(): TargetSpec {
             codes.set(n.id, await n.stop('SIGTERM', STOP_TIMEOUT_MS));
             await n.start();
           }
+          await awaitWholeCluster(nodes);
           return nodes.map((n) => codes.get(n.id) ?? null);
         },
         logTail: (chars) => nodes.map((n) => `--- node ${n.id} ---\n${n.logs.slice(-chars)}`).join('\n'),
