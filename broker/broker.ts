@@ -254,6 +254,23 @@ export class Broker {
         publishedOffset: () => publisher.image.offset,
       });
       await lifecycle.start();
+      const registered = lifecycle;
+      await replicaManager.startReplication({
+        alterPartition: (request) => controllerChannel.alterPartition(request),
+        brokerEpoch: () => registered.brokerEpoch,
+        image: () => publisher.image,
+        interBrokerListenerName: config.interBrokerListenerName,
+        replicaLagTimeMaxMs: config.get('replica.lag.time.max.ms'),
+        reconnectBackoffMs: config.get('replica.fetch.backoff.ms'),
+        fetcher: {
+          maxWaitMs: config.get('replica.fetch.wait.max.ms'),
+          minBytes: config.get('replica.fetch.min.bytes'),
+          maxBytes: config.get('replica.fetch.response.max.bytes'),
+          partitionMaxBytes: config.get('replica.fetch.max.bytes'),
+          backoffMs: config.get('replica.fetch.backoff.ms'),
+          requestTimeoutMs: config.get('replica.socket.timeout.ms'),
+        },
+      });
       // Serve from an image that shows this broker unfenced (and its partitions led again).
       await publisher.waitFor(await controllerChannel.committedOffset());
     }
@@ -270,6 +287,8 @@ export class Broker {
       if (this.lifecycle) await this.lifecycle.shutdown(this.context.config.get('broker.session.timeout.ms')).catch((err: unknown) => log.warn({ err }, 'controlled shutdown failed'));
       // Waiting fetches answer now rather than hold the drain of in-flight requests.
       this.context.fetchPurgatory?.shutdown();
+      // Likewise acks=all answers waiting for followers.
+      this.context.replicaManager.delayedProduce.shutdown();
       // Likewise JoinGroup and SyncGroup waiting for a rebalance: answered NOT_COORDINATOR.
       this.context.groupCoordinator?.shutdown();
       await this.server.stop();

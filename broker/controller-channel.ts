@@ -2,13 +2,14 @@
 // change. When the active controller is this very process, the call goes straight to it; when
 // it is another node, the same operation travels as the Kafka request of the same name to that
 // node's controller listener (BrokerRegistration, BrokerHeartbeat, AllocateProducerIds,
-// CreateTopics, DeleteTopics, CreatePartitions, and admin requests forwarded as they came).
+// CreateTopics, DeleteTopics, CreatePartitions, AlterPartition, and admin requests forwarded as they came).
 // Until a controller is known, or while it moves (NOT_CONTROLLER, a lost connection), a call
 // waits for the next leader and tries again, within its deadline; past it the answer is
 // NOT_CONTROLLER, which clients retry. The answers are the controller's: the change is committed.
 // `committedOffset` tells how far the active controller has committed, so a caller can wait for
 // its own image to show a change before answering.
 import type { Logger } from 'pino';
+import { ALTER_PARTITION_VERSION, alterPartition } from '../controller/alter-partition.ts';
 import type { HeartbeatInput, HeartbeatOutcome, RegisterBrokerInput } from '../controller/cluster-control.ts';
 import type { NodeConnections } from '../controller/network/node-connections.ts';
 import type { QuorumController } from '../controller/quorum-controller.ts';
@@ -16,6 +17,8 @@ import type { CreatePartitionsInput, CreateTopicInput, CreateTopicOutcome, Delet
 import { ConnectionError } from '../protocol/client/connection-errors.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import { ApiKey, type ApiMessages, apiSpec } from '../protocol/generated/api-table.ts';
+import type { AlterPartitionRequest } from '../protocol/generated/message/alter-partition-request.ts';
+import type { AlterPartitionResponse } from '../protocol/generated/message/alter-partition-response.ts';
 
 const RETRY_MS = 50;
 
@@ -153,6 +156,20 @@ export class ControllerChannel {
         for (const t of r.results) throwIfNotController(t.errorCode);
         return r.results.map((a) => ({ name: a.name, errorCode: a.errorCode, errorMessage: a.errorMessage ?? null }));
       },
+    );
+  }
+
+  /** AlterPartition: a leader's ISR change (controller/alter-partition.ts decides it). */
+  alterPartition(request: AlterPartitionRequest, timeoutMs?: number): Promise<AlterPartitionResponse> {
+    return this.call(
+      'AlterPartition',
+      (c) => c.run((image) => alterPartition(image, request, ALTER_PARTITION_VERSION)),
+      async (leader) => {
+        const r = await this.send(leader, ApiKey.AlterPartition, request);
+        throwIfNotController(r.errorCode);
+        return r;
+      },
+      timeoutMs,
     );
   }
 

@@ -11,9 +11,10 @@
 // v0-v3 answer with magic 0 (v0-v1) or magic 1 (v2-v3) message sets, down-converted from the log
 // unless message.downconversion.enable is false (then UNSUPPORTED_VERSION for that partition).
 // Records otherwise go out as the file bytes Log.read returned, never decoded.
+// A follower's read records its position on the leader (broker/replica/follower-fetch.ts: its
+// fetch offset is its log end offset), which moves the high watermark and the ISR.
 // Differences from Kafka: abortedTransactions is always [] for read_committed (no transaction
-// index yet), follower fetches do not move follower state or the high watermark (replication is
-// served elsewhere), and preferredReadReplica is always -1 (no replica selector).
+// index yet), and preferredReadReplica is always -1 (no replica selector).
 import { topicConfigs, type MetadataImage } from '../../controller/metadata/image.ts';
 import { DecodeError } from '../../protocol/decode-error.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
@@ -35,6 +36,7 @@ import {
   newFetchContext,
 } from '../fetch/fetch-session-cache.ts';
 import { hostedPartition, partitionErrorCode } from '../fetch/partition-access.ts';
+import { recordFollowerFetch } from '../replica/follower-fetch.ts';
 import { partitionKey } from '../replica/replica-manager.ts';
 import { defineHandler, type RequestContext } from './api-handler.ts';
 import { brokersOnListener } from './metadata.ts';
@@ -47,6 +49,8 @@ interface ReadParams {
   image: MetadataImage;
   isFollower: boolean;
   replicaId: number;
+  /** The follower's broker epoch (ReplicaState, v15+), or -1. */
+  replicaEpoch: bigint;
   readCommitted: boolean;
   maxBytes: number;
   /** KIP-74 (v3+): the first non-empty partition returns its first batch whatever its size. */
@@ -159,7 +163,9 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
       }
       const maxBytes = Math.max(0, Math.min(req.maxBytes, limitBytes));
       // Offsets in the answer are those from before the read, as Kafka's are.
+      const leaderEndOffset = log.logEndOffset;
       const res = await log.read(fetchOffset, maxBytes, { maxOffset: readBound(log, p.isFollower, p.readCommitted), minOneMessage });
+      if (p.isFollower) recordFollowerFetch(partition, { replicaId: p.replicaId, replicaEpoch: p.replicaEpoch, fetchOffset, leaderEndOffset });
       return { ...base, records: res.records };
     } catch (err) {
       return errorData(req.partition, partitionErrorCode(err, rc.logger, `${req.topic}-${req.partition}`));
@@ -310,6 +316,7 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
         image,
         isFollower,
         replicaId,
+        replicaEpoch: version >= 15 ? (req.replicaState?.replicaEpoch ?? -1n) : -1n,
         readCommitted: !isFollower && version >= 4 && req.isolationLevel === READ_COMMITTED,
         maxBytes,
         minOneMessage: version >= 3,

@@ -1,7 +1,9 @@
 // Produce (key 0), v0-v11. Per partition: leadership, validation (append-validator), the
 // idempotent producer's sequence checks and the append; acks=0 gets no response, acks=1 an
-// answer once the bytes are in the log, acks=-1 once the in-sync replicas have them (with the
-// leader as the only replica, that is the same moment). Every partition's append is started
+// answer once the bytes are in the log, acks=-1 once the high watermark passes the batch
+// (broker/replica/delayed-produce.ts): refused before the append with NOT_ENOUGH_REPLICAS when
+// the ISR is below min.insync.replicas, answered NOT_ENOUGH_REPLICAS_AFTER_APPEND when it shrank
+// below it meanwhile, REQUEST_TIMED_OUT past the request's timeoutMs. Every partition's append is started
 // before the first await, in request order, so one connection's batches keep their order.
 // Transactional produce is refused with INVALID_TXN_STATE: no transaction can have been begun,
 // as this broker serves no transaction coordinator.
@@ -81,9 +83,11 @@ export function produceHandler(ctx: BrokerContext) {
             if (req.transactionalId != null || validated.batches.some((b) => (b.header.attributes & TRANSACTIONAL_MASK) !== 0)) {
               throw new KafkaError(ErrorCode.INVALID_TXN_STATE, `Transactional records for ${tp} are not part of a transaction begun on this broker`);
             }
-            return partition.appendAsLeader(validated, acks).then((r) => ({
+            const leader = partition;
+            return leader.appendAsLeader(validated, acks).then(async (r) => ({
               index: pd.index,
-              errorCode: ErrorCode.NONE,
+              // acks=all: answered once the in-sync replicas have the batch (or the wait ends).
+              errorCode: acks === -1 ? await ctx.replicaManager.delayedProduce.wait(leader, r.lastOffset + 1, req.timeoutMs) : ErrorCode.NONE,
               baseOffset: BigInt(r.baseOffset),
               logAppendTimeMs: BigInt(r.logAppendTime),
               logStartOffset: BigInt(r.logStartOffset),

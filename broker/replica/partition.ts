@@ -3,7 +3,17 @@
 //   - everything up to `log.append` runs synchronously, so appends (and the producer-state
 //     checks that decide them) happen in the order requests arrived;
 //   - the append promise resolves once the bytes are in the log file; only then are offsets
-//     known, the high watermark moved (here ISR = the leader alone) and waiters woken.
+//     known, the high watermark moved and waiters woken.
+// As leader it also keeps each follower's fetch state (isr-state.ts) and owns the ISR:
+//   - the high watermark is the smallest log end offset over the maximal ISR (the committed ISR
+//     plus a member being added; a member being removed still counts until the removal is
+//     committed), and never goes back;
+//   - a follower not caught up for replica.lag.time.max.ms is removed, one caught up to the high
+//     watermark (and to the start of the leader's epoch) is added back, each through an
+//     AlterPartition to the controller, one at a time; the answer, or a newer image, sets the ISR.
+// As follower it appends the leader's batches as they are (offsets and epochs kept) and truncates
+// where the leader's log diverges; the replica fetcher drives that.
+// Listeners (`onAppend`) hear of appends, high watermark moves and leadership or ISR changes.
 import type { Logger } from 'pino';
 import { nextSequence } from '../../storage/producer-state.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
@@ -13,6 +23,7 @@ import type { BatchMetadata, ProducerStateManager } from '../../storage/producer
 import { readBatchHeader } from '../../protocol/records/batch-header.ts';
 import { iterateBatches } from '../../protocol/records/record-batch.ts';
 import type { ValidatedRecords } from './append-validator.ts';
+import { type AlterIsrRequest, type AlterIsrResult, FollowerStates } from './isr-state.ts';
 
 export interface LeaderAppendResult {
   baseOffset: number;
@@ -23,6 +34,15 @@ export interface LeaderAppendResult {
 }
 
 export type AppendListener = (partition: Partition) => void;
+
+/** What a partition needs from the broker to manage its ISR; absent, the ISR never changes here. */
+export interface PartitionReplication {
+  now(): number;
+  /** Sends an ISR change to the active controller; resolves with its answer. */
+  alterIsr(partition: Partition, request: AlterIsrRequest): Promise<AlterIsrResult>;
+  /** May this broker (with the epoch its fetches named) join an ISR: registered, unfenced, not shutting down. */
+  isEligible(brokerId: number, brokerEpoch: bigint): boolean;
+}
 
 const READ_CHUNK = 1 << 20;
 
@@ -40,8 +60,25 @@ export class Partition {
   replicas: readonly number[] = [];
   isr: readonly number[] = [];
   private readonly onAppend: AppendListener;
+  private readonly replication: PartitionReplication | undefined;
+  /** Fetch state of each follower, kept while this broker leads. */
+  readonly followers = new FollowerStates();
+  /** The ISR proposed to the controller and not yet answered (null when none is in flight). */
+  private pendingIsr: readonly number[] | null = null;
+  /** Bumped to disown an AlterPartition in flight (leadership or a newer image arrived). */
+  private isrGeneration = 0;
 
-  constructor(opts: { topic: string; partition: number; topicId: string; log: Log; producerState: ProducerStateManager; nodeId: number; logger: Logger; onAppend: AppendListener }) {
+  constructor(opts: {
+    topic: string;
+    partition: number;
+    topicId: string;
+    log: Log;
+    producerState: ProducerStateManager;
+    nodeId: number;
+    logger: Logger;
+    onAppend: AppendListener;
+    replication?: PartitionReplication;
+  }) {
     this.topic = opts.topic;
     this.partition = opts.partition;
     this.topicId = opts.topicId;
@@ -50,6 +87,7 @@ export class Partition {
     this.nodeId = opts.nodeId;
     this.logger = opts.logger;
     this.onAppend = opts.onAppend;
+    this.replication = opts.replication;
   }
 
   get name(): string {
@@ -87,21 +125,198 @@ export class Partition {
   /** Leadership and replica set from the metadata image. */
   update(leaderId: number, leaderEpoch: number, partitionEpoch: number, replicas: readonly number[], isr: readonly number[]): void {
     const becameLeader = leaderId === this.nodeId && (this.leaderId !== this.nodeId || leaderEpoch !== this.leaderEpoch);
+    const sameLeadership = leaderId === this.leaderId && leaderEpoch === this.leaderEpoch;
     this.leaderId = leaderId;
     this.leaderEpoch = leaderEpoch;
-    this.partitionEpoch = partitionEpoch;
     this.replicas = replicas;
-    this.isr = isr;
+    // An image older than the ISR an AlterPartition answer already gave is not taken.
+    if (!sameLeadership || partitionEpoch >= this.partitionEpoch) {
+      if (this.pendingIsr !== null && (!sameLeadership || partitionEpoch > this.partitionEpoch)) this.cancelPendingIsr();
+      this.partitionEpoch = partitionEpoch;
+      this.isr = isr;
+    }
     if (becameLeader) {
+      this.cancelPendingIsr();
       this.log.leaderEpochCache.assign(leaderEpoch, this.log.logEndOffset);
-      this.maybeAdvanceHighWatermark();
-      this.logger.info({ leaderEpoch, isr }, 'became leader');
+      this.followers.reset(replicas.filter((r) => r !== this.nodeId), this.isr, this.now());
+      this.logger.info({ leaderEpoch, isr, logEndOffset: this.log.logEndOffset, highWatermark: this.log.highWatermark }, 'became leader');
+    } else if (leaderId !== this.nodeId) {
+      this.cancelPendingIsr();
+      this.followers.clear();
+    } else {
+      this.followers.retain(replicas);
+    }
+    this.maybeIncrementHighWatermark();
+    this.onAppend(this);
+  }
+
+  private now(): number {
+    return this.replication?.now() ?? Date.now();
+  }
+
+  private cancelPendingIsr(): void {
+    this.pendingIsr = null;
+    this.isrGeneration++;
+  }
+
+  /** The committed ISR plus any member being added (Kafka's maximal ISR). */
+  get maximalIsr(): readonly number[] {
+    if (this.pendingIsr === null) return this.isr;
+    const out = [...this.isr];
+    for (const r of this.pendingIsr) if (!out.includes(r)) out.push(r);
+    return out;
+  }
+
+  /** True while an ISR change is waiting for the controller's answer. */
+  get isrChangePending(): boolean {
+    return this.pendingIsr !== null;
+  }
+
+  /**
+   * Leader: the smallest log end offset over the maximal ISR; moves the high watermark up to it
+   * (never down) and wakes listeners when it moved. A member whose position is unknown holds it.
+   */
+  maybeIncrementHighWatermark(): boolean {
+    if (!this.isLeader) return false;
+    let hw = this.log.logEndOffset;
+    for (const r of this.maximalIsr) {
+      if (r === this.nodeId) continue;
+      hw = Math.min(hw, this.followers.get(r)?.logEndOffset ?? -1);
+    }
+    if (hw <= this.log.highWatermark) return false;
+    this.log.updateHighWatermark(hw);
+    return true;
+  }
+
+  /**
+   * Leader: a follower fetched from `fetchOffset` when this log ended at `leaderEndOffset`.
+   * Records its position, may move the high watermark and may propose it back into the ISR.
+   */
+  updateFollowerFetchState(replicaId: number, fetchOffset: number, leaderEndOffset: number, brokerEpoch: bigint): void {
+    if (!this.isLeader || !this.replicas.includes(replicaId) || replicaId === this.nodeId) return;
+    this.followers.recordFetch(replicaId, fetchOffset, leaderEndOffset, this.now(), brokerEpoch);
+    this.maybeExpandIsr(replicaId);
+    if (this.maybeIncrementHighWatermark()) this.onAppend(this);
+  }
+
+  /** Kafka's isFollowerInSync: caught up to the high watermark and into the current epoch. */
+  private maybeExpandIsr(replicaId: number): void {
+    if (this.pendingIsr !== null || this.isr.includes(replicaId) || !this.replication) return;
+    const s = this.followers.get(replicaId);
+    if (!s || s.logEndOffset < this.log.highWatermark) return;
+    const epochStart = this.log.leaderEpochCache.latestEntry();
+    if (!epochStart || epochStart.epoch !== this.leaderEpoch || s.logEndOffset < epochStart.startOffset) return;
+    if (!this.replication.isEligible(replicaId, s.brokerEpoch)) return;
+    this.proposeIsr([...this.isr, replicaId], 'caught up');
+  }
+
+  /** Leader: removes from the ISR the followers not caught up for `lagTimeMaxMs`. */
+  maybeShrinkIsr(lagTimeMaxMs: number): void {
+    if (!this.isLeader || this.pendingIsr !== null || !this.replication) return;
+    const now = this.now();
+    const outOfSync = this.followers.outOfSync(this.isr.filter((r) => r !== this.nodeId), now, lagTimeMaxMs);
+    if (outOfSync.length === 0) return;
+    this.proposeIsr(
+      this.isr.filter((r) => !outOfSync.includes(r)),
+      `not caught up within ${lagTimeMaxMs} ms: ${outOfSync.join(',')}`,
+    );
+  }
+
+  private proposeIsr(newIsr: readonly number[], reason: string): void {
+    const replication = this.replication!;
+    const generation = ++this.isrGeneration;
+    this.pendingIsr = newIsr;
+    const request: AlterIsrRequest = {
+      leaderEpoch: this.leaderEpoch,
+      partitionEpoch: this.partitionEpoch,
+      newIsr: newIsr.map((r) => ({ brokerId: r, brokerEpoch: r === this.nodeId ? -1n : (this.followers.get(r)?.brokerEpoch ?? -1n) })),
+    };
+    this.logger.info({ isr: this.isr, newIsr, reason, partitionEpoch: this.partitionEpoch }, 'proposing an ISR change');
+    const settle = (result: AlterIsrResult): void => {
+      if (generation !== this.isrGeneration) return;
+      this.pendingIsr = null;
+      if (result.errorCode !== ErrorCode.NONE) {
+        this.logger.info({ newIsr, errorCode: result.errorCode }, 'the controller refused the ISR change');
+      } else if (result.leaderEpoch === this.leaderEpoch && result.partitionEpoch >= this.partitionEpoch) {
+        this.isr = result.isr;
+        this.partitionEpoch = result.partitionEpoch;
+        this.logger.info({ isr: result.isr, partitionEpoch: result.partitionEpoch }, 'ISR changed');
+      }
+      this.maybeIncrementHighWatermark();
+      this.onAppend(this);
+    };
+    replication.alterIsr(this, request).then(settle, (err: unknown) => {
+      this.logger.warn({ err, newIsr }, 'ISR change not sent; it is retried');
+      settle({ errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, leaderEpoch: -1, partitionEpoch: -1, isr: [] });
+    });
+  }
+
+  /**
+   * Kafka's checkEnoughReplicasReachOffset, for acks=all: undefined while the high watermark is
+   * below `requiredOffset`, else the answer (NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR
+   * shrank below min.insync.replicas meanwhile).
+   */
+  checkEnoughReplicasReachOffset(requiredOffset: number): number | undefined {
+    if (!this.isLeader) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    if (this.log.highWatermark < requiredOffset) return undefined;
+    return this.isr.length >= this.config.minInsyncReplicas ? ErrorCode.NONE : ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+  }
+
+  // ---- follower ----------------------------------------------------------------------------
+
+  /**
+   * Follower: appends the leader's batches as they are (offsets and leader epochs kept; the
+   * leader-epoch cache follows the batches), and replays their producer state.
+   */
+  async appendAsFollower(records: Buffer): Promise<number> {
+    // Whole batches only (a fetch answer may end in a partial one); those wholly below the log
+    // end were written from an earlier answer.
+    let start = -1;
+    let end = 0;
+    const leo = this.log.logEndOffset;
+    for (const e of iterateBatches(records)) {
+      const h = readBatchHeader(records, e.position);
+      if (start < 0 && Number(h.baseOffset) + h.lastOffsetDelta >= leo) start = e.position;
+      end = e.position + e.size;
+    }
+    if (start < 0 || start >= end) return 0;
+    const buf = records.subarray(start, end);
+    const res = await this.log.append(buf, { assignOffsets: false });
+    for (const e of iterateBatches(buf)) {
+      const h = readBatchHeader(buf, e.position);
+      if (h.producerId < 0n || h.magic !== 2) continue;
+      const base = Number(h.baseOffset);
+      this.producerState.replay(h.producerId, h.producerEpoch, h.baseSequence, h.baseSequence + h.lastOffsetDelta, base, base + h.lastOffsetDelta, Number(h.maxTimestamp));
+    }
+    this.producerState.mapEndOffset = res.lastOffset + 1;
+    this.onAppend(this);
+    return res.lastOffset + 1 - res.firstOffset;
+  }
+
+  /** Follower: takes the leader's high watermark (up to its own log end, never down). */
+  updateFollowerHighWatermark(leaderHighWatermark: number): void {
+    const next = Math.min(leaderHighWatermark, this.log.logEndOffset);
+    if (next > this.log.highWatermark) {
+      this.log.updateHighWatermark(next);
+      this.onAppend(this);
     }
   }
 
-  /** With the leader as the only in-sync replica, everything written is committed. */
-  private maybeAdvanceHighWatermark(): void {
-    if (this.isr.length === 1 && this.isr[0] === this.nodeId) this.log.updateHighWatermark(this.log.logEndOffset);
+  /** Follower: removes everything from `offset` on (a diverging log) and rebuilds producer state. */
+  async truncateTo(offset: number): Promise<void> {
+    if (offset >= this.log.logEndOffset) return;
+    this.logger.info({ offset, logEndOffset: this.log.logEndOffset, highWatermark: this.log.highWatermark }, 'truncating diverging log');
+    await this.log.truncateTo(offset);
+    this.producerState.clear(0);
+    await this.loadProducerState();
+  }
+
+  /** Follower: the leader no longer has our next offset; start over at its log start. */
+  async truncateFullyAndStartAt(offset: number): Promise<void> {
+    this.logger.info({ offset, logEndOffset: this.log.logEndOffset }, 'restarting the log at the leader\'s log start offset');
+    await this.log.truncateFullyAndStartAt(offset);
+    this.producerState.clear(offset);
+    await this.loadProducerState();
   }
 
   checkLeader(currentLeaderEpoch = -1): void {
@@ -157,7 +372,7 @@ export class Partition {
           next += count;
         }
         this.producerState.mapEndOffset = res.lastOffset + 1;
-        this.maybeAdvanceHighWatermark();
+        this.maybeIncrementHighWatermark();
         this.onAppend(this);
         return { baseOffset: res.firstOffset, lastOffset: res.lastOffset, logAppendTime: res.logAppendTime, logStartOffset: res.logStartOffset };
       },

@@ -1,8 +1,14 @@
 // Owns the partitions this broker hosts. Follows the metadata image: opens (or creates) the log
 // of every partition placed on this node, tracks leadership, and removes the logs of deleted
-// topics. Handlers find partitions here; appends wake whoever waits on a partition (fetch
-// purgatory) through the listeners registered with `onAppend`, each run through the containment
-// seam with the partition as its unit: a listener that fails never fails the append it follows.
+// topics. Handlers find partitions here; appends, high watermark moves and leadership or ISR
+// changes wake whoever waits on a partition (fetch purgatory, the acks=all purgatory) through the
+// listeners registered with `onAppend`, each run through the containment seam with the
+// partition as its unit: a listener that fails never fails the append it follows.
+// Replication (once `startReplication` is called): the image drives the replica fetcher manager
+// (follower of a partition led elsewhere → fetched from its leader; leader → not fetched, and
+// only after any follower append in progress has landed, so a new leader's epoch starts after
+// everything it fetched); a periodic task lets leaders drop followers that fell behind
+// (replica.lag.time.max.ms); ISR changes go to the active controller as AlterPartition.
 import type { Logger } from 'pino';
 import { type Scheduler, SystemScheduler } from '../../protocol/scheduler.ts';
 import type { MetadataDelta } from '../../controller/metadata/delta.ts';
@@ -11,7 +17,15 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { Log } from '../../storage/log.ts';
 import type { LogConfig } from '../../storage/log-config.ts';
 import { ProducerStateManager } from '../../storage/producer-state.ts';
-import { type AppendListener, Partition } from './partition.ts';
+import { NodeConnections } from '../../controller/network/node-connections.ts';
+import type { AlterPartitionRequest } from '../../protocol/generated/message/alter-partition-request.ts';
+import type { AlterPartitionResponse } from '../../protocol/generated/message/alter-partition-response.ts';
+import type { TimerHandle } from '../../protocol/scheduler.ts';
+import { DelayedProducePurgatory } from './delayed-produce.ts';
+import { ReplicaFetcherManager } from './fetcher-manager.ts';
+import type { AlterIsrRequest, AlterIsrResult } from './isr-state.ts';
+import { type AppendListener, Partition, type PartitionReplication } from './partition.ts';
+import type { FetcherConfig } from './replica-fetcher.ts';
 
 /** Where partition logs come from: the log manager, or a directory for tests. */
 export interface LogProvider {
@@ -30,6 +44,22 @@ export interface ReplicaManagerOptions {
   scheduler?: Scheduler;
 }
 
+export interface ReplicationOptions {
+  /** Sends an AlterPartition to the active controller (the controller channel). */
+  alterPartition(request: AlterPartitionRequest): Promise<AlterPartitionResponse>;
+  /** This broker's epoch, from its registration. */
+  brokerEpoch(): bigint;
+  /** The latest published image: broker endpoints and states. */
+  image(): MetadataImage;
+  /** inter.broker.listener.name: where leaders are fetched from. */
+  interBrokerListenerName: string;
+  /** replica.lag.time.max.ms */
+  replicaLagTimeMaxMs: number;
+  fetcher: FetcherConfig;
+  /** Backoff before reconnecting to a broker that could not be reached. */
+  reconnectBackoffMs: number;
+}
+
 export function partitionKey(topic: string, partition: number): string {
   return `${topic}-${partition}`;
 }
@@ -39,10 +69,99 @@ export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
   private readonly appendListeners: AppendListener[] = [];
   private readonly scheduler: Scheduler;
+  /** acks=all answers waiting for the high watermark. */
+  readonly delayedProduce: DelayedProducePurgatory;
+  private replication: ReplicationOptions | undefined;
+  private fetchers: ReplicaFetcherManager | undefined;
+  private brokerConnections: NodeConnections | undefined;
+  private isrExpiration: TimerHandle | undefined;
+  private readonly partitionReplication: PartitionReplication;
 
   constructor(opts: ReplicaManagerOptions) {
     this.opts = opts;
     this.scheduler = opts.scheduler ?? new SystemScheduler({ logger: opts.logger });
+    this.delayedProduce = new DelayedProducePurgatory({ scheduler: this.scheduler });
+    this.appendListeners.push((p) => this.delayedProduce.notify(p));
+    this.partitionReplication = {
+      now: () => this.scheduler.now(),
+      alterIsr: (p, request) => this.alterIsr(p, request),
+      isEligible: (brokerId, brokerEpoch) => {
+        const b = this.replication?.image().brokers.get(brokerId);
+        return b !== undefined && !b.fenced && !b.inControlledShutdown && (brokerEpoch < 0n || b.epoch === brokerEpoch);
+      },
+    };
+  }
+
+  /** Starts fetching as follower and managing ISRs as leader; partitions already hosted join at once. */
+  async startReplication(opts: ReplicationOptions): Promise<void> {
+    if (this.replication) return;
+    this.replication = opts;
+    const log = this.opts.logger;
+    this.brokerConnections = new NodeConnections({
+      endpointOf: (id) => {
+        const ep = opts.image().brokers.get(id)?.endpoints.find((e) => e.name === opts.interBrokerListenerName);
+        return ep ? { host: ep.host, port: ep.port } : undefined;
+      },
+      clientId: `samsa-replica-fetcher-${this.opts.nodeId}`,
+      logger: log.child({ module: 'broker-connections' }),
+      requestTimeoutMs: opts.fetcher.requestTimeoutMs,
+      reconnectBackoffMs: opts.reconnectBackoffMs,
+    });
+    this.fetchers = new ReplicaFetcherManager({
+      nodeId: this.opts.nodeId,
+      brokerEpoch: opts.brokerEpoch,
+      connections: this.brokerConnections,
+      scheduler: this.scheduler,
+      logger: log.child({ module: 'replica-fetcher' }),
+      config: opts.fetcher,
+    });
+    const lag = opts.replicaLagTimeMaxMs;
+    this.isrExpiration = this.scheduler.every(Math.max(10, Math.floor(lag / 2)), { unit: 'replica-manager', context: { task: 'isr-expiration' } }, () => {
+      for (const p of this.partitions.values()) {
+        if (p.isLeader) this.scheduler.run({ unit: 'partition', context: { topic: p.topic, partition: p.partition } }, () => p.maybeShrinkIsr(lag));
+      }
+    });
+    for (const p of [...this.partitions.values()]) await this.syncFetcher(p);
+  }
+
+  /** The fetcher that follows `p`'s leader, or none when this broker leads it or it has no leader. */
+  private async syncFetcher(p: Partition): Promise<void> {
+    if (!this.fetchers) return;
+    if (p.leaderId >= 0 && p.leaderId !== this.opts.nodeId) await this.fetchers.follow(p, p.leaderId, p.leaderEpoch);
+    else await this.fetchers.unfollow(p);
+  }
+
+  /** The broker `p` is fetched from, or -1 (tests and metrics). */
+  fetchSourceOf(p: Partition): number {
+    return this.fetchers?.sourceOf(p) ?? -1;
+  }
+
+  private async alterIsr(p: Partition, request: AlterIsrRequest): Promise<AlterIsrResult> {
+    const replication = this.replication;
+    if (!replication) throw new Error('replication has not started');
+    const r = await replication.alterPartition({
+      brokerId: this.opts.nodeId,
+      brokerEpoch: replication.brokerEpoch(),
+      topics: [
+        {
+          topicName: p.topic,
+          topicId: p.topicId,
+          partitions: [
+            {
+              partitionIndex: p.partition,
+              leaderEpoch: request.leaderEpoch,
+              newIsr: request.newIsr.map((m) => m.brokerId),
+              newIsrWithEpochs: request.newIsr.map((m) => ({ brokerId: m.brokerId, brokerEpoch: m.brokerEpoch })),
+              leaderRecoveryState: 0,
+              partitionEpoch: request.partitionEpoch,
+            },
+          ],
+        },
+      ],
+    });
+    const a = r.topics[0]?.partitions[0];
+    if (r.errorCode !== ErrorCode.NONE || !a) return { errorCode: r.errorCode !== ErrorCode.NONE ? r.errorCode : ErrorCode.UNKNOWN_SERVER_ERROR, leaderEpoch: -1, partitionEpoch: -1, isr: [] };
+    return { errorCode: a.errorCode, leaderEpoch: a.leaderEpoch, partitionEpoch: a.partitionEpoch, isr: a.isr };
   }
 
   get nodeId(): number {
@@ -127,6 +246,7 @@ export class ReplicaManager {
             nodeId: this.opts.nodeId,
             logger: log.child({ topic: topic.name, partition: p.partition }),
             onAppend: this.notifyAppend,
+            replication: this.partitionReplication,
           });
           await part.loadProducerState();
           this.partitions.set(key, part);
@@ -134,7 +254,10 @@ export class ReplicaManager {
         part.topicId = topic.id;
         // A log loaded from disk at start was opened before any topic config was known.
         part.log.config = config;
+        // A follower append still landing must not follow the new leader epoch's start.
+        if (p.leader === this.opts.nodeId && !part.isLeader) await this.fetchers?.unfollow(part);
         part.update(p.leader, p.leaderEpoch, p.partitionEpoch, p.replicas, p.isr);
+        await this.syncFetcher(part);
       }
     }
     // Config changes of topics apply to their open logs.
@@ -146,14 +269,22 @@ export class ReplicaManager {
 
   private async removePartition(topic: string, partition: number): Promise<void> {
     const key = partitionKey(topic, partition);
-    if (!this.partitions.has(key)) return;
+    const part = this.partitions.get(key);
+    if (!part) return;
     this.partitions.delete(key);
+    await this.fetchers?.unfollow(part);
     await this.opts.logs.deleteLog(topic, partition);
     this.opts.logger.info({ topic, partition }, 'removed partition of a deleted topic');
   }
 
   /** Snapshots producer state of every partition; the log manager closes the logs afterwards. */
   async close(): Promise<void> {
+    this.isrExpiration?.cancel();
+    this.delayedProduce.shutdown();
+    const fetchersStopped = this.fetchers?.stop();
+    // Closing the connections cuts short the fetches in flight.
+    await this.brokerConnections?.close();
+    await fetchersStopped;
     for (const p of this.partitions.values()) await p.snapshotProducerState();
     this.partitions.clear();
   }

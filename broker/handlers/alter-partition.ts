@@ -1,0 +1,17 @@
+// AlterPartition (key 56), v0-v3, on the controller listener: a partition leader's ISR change,
+// decided by controller/alter-partition.ts and answered once its record is committed. Other
+// controllers answer NOT_CONTROLLER (top level), which the sending broker retries elsewhere.
+import { ApiKey } from '../../protocol/generated/api-table.ts';
+import type { BrokerContext } from '../broker-context.ts';
+import { alterPartition } from '../../controller/alter-partition.ts';
+import { defineHandler } from './api-handler.ts';
+
+export function alterPartitionHandler(ctx: BrokerContext) {
+  return defineHandler({
+    apiKey: ApiKey.AlterPartition,
+    async handle(req, rc) {
+      return ctx.controller.run((image) => alterPartition(image, req, rc.apiVersion));
+    },
+    errorResponse: (_req, err) => ({ throttleTimeMs: 0, errorCode: err.errorCode, topics: [] }),
+  });
+}

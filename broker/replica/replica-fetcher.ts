@@ -1,0 +1,295 @@
+// One replica fetcher per source broker (Kafka's ReplicaFetcherThread): fetches, as a follower,
+// every partition this broker follows whose leader is that broker, in a loop of Fetch requests
+// to the leader's inter-broker listener. Each request names this broker (replicaId, and the
+// ReplicaState with its broker epoch), and per partition the follower's log end offset as fetch
+// offset, the leader epoch it follows (currentLeaderEpoch) and the epoch of its last batch
+// (lastFetchedEpoch) so the leader can point out where the logs diverge. Fetches are
+// sessionless (sessionEpoch -1): every request names every partition.
+// Per partition of an answer:
+//   - records are appended as they are (Partition.appendAsFollower), the leader's high watermark
+//     is taken up to the local log end, and its log start offset followed;
+//   - a diverging epoch truncates the log to where it stops agreeing with the leader's, found
+//     through the local leader-epoch cache (Kafka's truncation with KIP-320 epochs), and the next
+//     fetch goes from there;
+//   - OFFSET_OUT_OF_RANGE asks the leader for its log end and start (ListOffsets as a replica):
+//     truncate down to its end, or start over at its start;
+//   - other errors (not leader, fenced or unknown epoch, unknown topic) hold the partition back
+//     for replica.fetch.backoff.ms while the metadata image catches up.
+// A failed request (connection lost, timeout) holds every partition back for the same backoff.
+// Invariant: an answer is applied only to a partition still fetched in the same leader epoch,
+// and `remove` resolves only once no answer is being applied to it, so a partition that
+// becomes leader never takes a follower append afterwards. Rounds run through the containment
+// seam (unit 'replica-fetcher'); `stop` ends the loop after the round in flight.
+import type { Logger } from 'pino';
+import { ErrorCode } from '../../protocol/errors.ts';
+import { ApiKey } from '../../protocol/generated/api-table.ts';
+import type { FetchRequest, FetchTopic } from '../../protocol/generated/message/fetch-request.ts';
+import type { FetchResponse, PartitionData } from '../../protocol/generated/message/fetch-response.ts';
+import type { Scheduler, TimerHandle } from '../../protocol/scheduler.ts';
+import type { NodeConnections } from '../../controller/network/node-connections.ts';
+import { ZERO_UUID } from '../../protocol/uuid.ts';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../storage/log.ts';
+import type { Partition } from './partition.ts';
+
+/** How fetchers reach other brokers (NodeConnections on the inter-broker listener). */
+export type BrokerConnections = Pick<NodeConnections, 'send'>;
+
+export interface FetcherConfig {
+  /** replica.fetch.wait.max.ms, replica.fetch.min.bytes, replica.fetch.response.max.bytes, replica.fetch.max.bytes */
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  partitionMaxBytes: number;
+  /** replica.fetch.backoff.ms */
+  backoffMs: number;
+  /** replica.socket.timeout.ms: how long an answer may take beyond maxWaitMs. */
+  requestTimeoutMs: number;
+}
+
+export interface FetcherDeps {
+  nodeId: number;
+  brokerEpoch(): bigint;
+  connections: BrokerConnections;
+  scheduler: Scheduler;
+  logger: Logger;
+  config: FetcherConfig;
+}
+
+interface FetchState {
+  readonly partition: Partition;
+  readonly leaderEpoch: number;
+  /** No fetch for this partition before this time (after an error). */
+  delayedUntil: number;
+}
+
+const LANE = 'replica-fetch';
+const UNKNOWN_OFFSET = -1;
+
+export class ReplicaFetcher {
+  readonly sourceBroker: number;
+  private readonly deps: FetcherDeps;
+  private readonly states = new Map<Partition, FetchState>();
+  private timer: TimerHandle | undefined;
+  /** The round in flight, if any (a request, then the answer being applied). */
+  private round: Promise<void> | undefined;
+  /** The answer being applied (remove waits for it). */
+  private applying: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private failures = 0;
+
+  constructor(sourceBroker: number, deps: FetcherDeps) {
+    this.sourceBroker = sourceBroker;
+    this.deps = deps;
+  }
+
+  get size(): number {
+    return this.states.size;
+  }
+
+  has(partition: Partition): boolean {
+    return this.states.has(partition);
+  }
+
+  /** Fetches `partition` in `leaderEpoch` from now on (a new epoch replaces the old state). */
+  add(partition: Partition, leaderEpoch: number): void {
+    const s = this.states.get(partition);
+    if (s && s.leaderEpoch === leaderEpoch) return;
+    this.states.set(partition, { partition, leaderEpoch, delayedUntil: 0 });
+    this.wake(0);
+  }
+
+  /** Stops fetching `partition`; resolves once no answer is being applied to it. */
+  async remove(partition: Partition): Promise<void> {
+    if (!this.states.delete(partition)) return;
+    await this.applying;
+  }
+
+  /** Ends the loop; resolves after the round in flight (bounded by the request timeout). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.states.clear();
+    await this.round;
+  }
+
+  private wake(delayMs: number): void {
+    if (this.stopped || this.round || this.timer) return;
+    const scope = {
+      unit: 'replica-fetcher',
+      context: { sourceBroker: this.sourceBroker },
+      onFailure: () => {
+        this.round = undefined;
+        this.wake(this.deps.config.backoffMs);
+      },
+    };
+    this.timer = this.deps.scheduler.schedule(delayMs, scope, () => {
+      this.timer = undefined;
+      this.round = this.doRound().finally(() => {
+        this.round = undefined;
+      });
+      return this.round.then(() => this.next());
+    });
+  }
+
+  /** Schedules the next round: at once when some partition is ready, else when the first backoff ends. */
+  private next(): void {
+    if (this.stopped || this.states.size === 0) return;
+    const now = this.deps.scheduler.now();
+    let soonest = Infinity;
+    for (const s of this.states.values()) soonest = Math.min(soonest, s.delayedUntil);
+    this.wake(Math.max(0, soonest - now));
+  }
+
+  private async doRound(): Promise<void> {
+    const { scheduler, config, nodeId, logger } = this.deps;
+    const now = scheduler.now();
+    const ready = [...this.states.values()].filter((s) => s.delayedUntil <= now);
+    if (ready.length === 0) return;
+    const topics = new Map<string, FetchTopic>();
+    for (const s of ready) {
+      const p = s.partition;
+      let t = topics.get(p.topicId);
+      if (!t) topics.set(p.topicId, (t = { topic: p.topic, topicId: p.topicId, partitions: [] }));
+      t.partitions.push({
+        partition: p.partition,
+        currentLeaderEpoch: s.leaderEpoch,
+        fetchOffset: BigInt(p.log.logEndOffset),
+        lastFetchedEpoch: p.log.leaderEpochCache.latestEpoch() ?? -1,
+        logStartOffset: BigInt(p.log.logStartOffset),
+        partitionMaxBytes: config.partitionMaxBytes,
+      });
+    }
+    const request: FetchRequest = {
+      clusterId: null,
+      replicaId: nodeId,
+      replicaState: { replicaId: nodeId, replicaEpoch: this.deps.brokerEpoch() },
+      maxWaitMs: config.maxWaitMs,
+      minBytes: config.minBytes,
+      maxBytes: config.maxBytes,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [...topics.values()],
+      forgottenTopicsData: [],
+      rackId: '',
+    };
+    let response: FetchResponse;
+    try {
+      response = await this.deps.connections.send(this.sourceBroker, ApiKey.Fetch, request, { lane: LANE, timeoutMs: config.maxWaitMs + config.requestTimeoutMs });
+    } catch (err) {
+      this.failures++;
+      // The first failure of a run is worth a line; the rest repeat it.
+      const level = this.failures === 1 ? 'warn' : 'debug';
+      logger[level]({ sourceBroker: this.sourceBroker, err: err instanceof Error ? err.message : String(err) }, 'replica fetch failed; backing off');
+      this.holdBack(ready);
+      return;
+    }
+    this.failures = 0;
+    if (response.errorCode !== ErrorCode.NONE) {
+      logger.info({ sourceBroker: this.sourceBroker, errorCode: response.errorCode }, 'replica fetch refused; backing off');
+      this.holdBack(ready);
+      return;
+    }
+    const byKey = new Map<string, PartitionData>();
+    for (const t of response.responses) {
+      // v13+ names topics by id, older versions by name.
+      const key = t.topicId && t.topicId !== ZERO_UUID ? `id:${t.topicId}` : `name:${t.topic ?? ''}`;
+      for (const pd of t.partitions) byKey.set(`${key}/${pd.partitionIndex}`, pd);
+    }
+    const work = (async () => {
+      for (const s of ready) {
+        const p = s.partition;
+        const pd = byKey.get(`id:${p.topicId}/${p.partition}`) ?? byKey.get(`name:${p.topic}/${p.partition}`);
+        if (!pd || this.states.get(p) !== s) continue;
+        try {
+          await this.apply(s, pd);
+        } catch (err) {
+          logger.error({ err, topic: p.topic, partition: p.partition }, 'could not apply a replica fetch answer; backing off');
+          this.holdBack([s]);
+        }
+      }
+    })();
+    this.applying = work;
+    await work;
+  }
+
+  private holdBack(states: readonly FetchState[]): void {
+    const until = this.deps.scheduler.now() + this.deps.config.backoffMs;
+    for (const s of states) s.delayedUntil = until;
+  }
+
+  private async apply(s: FetchState, pd: PartitionData): Promise<void> {
+    const p = s.partition;
+    const log = p.log;
+    switch (pd.errorCode) {
+      case ErrorCode.NONE: {
+        const div = pd.divergingEpoch;
+        if (div && div.epoch >= 0 && Number(div.endOffset) >= 0) {
+          await p.truncateTo(this.truncationOffset(p, div.epoch, Number(div.endOffset)));
+          return;
+        }
+        if (pd.records && pd.records.length > 0) await p.appendAsFollower(pd.records);
+        const leaderStart = Number(pd.logStartOffset ?? -1n);
+        p.updateFollowerHighWatermark(Number(pd.highWatermark));
+        if (leaderStart > log.logStartOffset && leaderStart <= log.highWatermark) await log.deleteRecordsBefore(leaderStart);
+        return;
+      }
+      case ErrorCode.OFFSET_OUT_OF_RANGE:
+        await this.handleOutOfRange(s);
+        return;
+      default:
+        this.deps.logger.debug({ topic: p.topic, partition: p.partition, errorCode: pd.errorCode, leaderEpoch: s.leaderEpoch }, 'replica fetch error for a partition; backing off');
+        this.holdBack([s]);
+    }
+  }
+
+  /**
+   * Where to truncate when the leader says our log diverges after `leaderEndOffset` of
+   * `leaderEpoch` (Kafka's getOffsetTruncationState): with that same epoch locally, at the
+   * smaller of both ends; with only an older one, at the smaller of its end and the leader's
+   * (the next fetch narrows it further); with no epoch at all, at the high watermark.
+   */
+  private truncationOffset(p: Partition, leaderEpoch: number, leaderEndOffset: number): number {
+    const log = p.log;
+    const local = log.leaderEpochCache.endOffsetForEpoch(leaderEpoch, log.logEndOffset);
+    if (local.epoch < 0 || local.endOffset < 0) return Math.min(log.highWatermark, log.logEndOffset);
+    return Math.min(local.endOffset, leaderEndOffset, log.logEndOffset);
+  }
+
+  private async handleOutOfRange(s: FetchState): Promise<void> {
+    const p = s.partition;
+    const leaderEnd = await this.leaderOffset(s, LATEST_TIMESTAMP);
+    const leaderStart = await this.leaderOffset(s, EARLIEST_TIMESTAMP);
+    if (this.states.get(p) !== s) return;
+    if (leaderEnd === UNKNOWN_OFFSET || leaderStart === UNKNOWN_OFFSET) {
+      this.holdBack([s]);
+      return;
+    }
+    const end = p.log.logEndOffset;
+    if (leaderEnd < end) await p.truncateTo(leaderEnd);
+    else if (leaderStart > end) await p.truncateFullyAndStartAt(leaderStart);
+    else this.holdBack([s]);
+  }
+
+  private async leaderOffset(s: FetchState, timestamp: number): Promise<number> {
+    const p = s.partition;
+    try {
+      const r = await this.deps.connections.send(
+        this.sourceBroker,
+        ApiKey.ListOffsets,
+        {
+          replicaId: this.deps.nodeId,
+          isolationLevel: 0,
+          topics: [{ name: p.topic, partitions: [{ partitionIndex: p.partition, currentLeaderEpoch: s.leaderEpoch, timestamp: BigInt(timestamp), maxNumOffsets: 1 }] }],
+        },
+        { lane: 'control', timeoutMs: this.deps.config.requestTimeoutMs },
+      );
+      const a = r.topics[0]?.partitions[0];
+      if (!a || a.errorCode !== ErrorCode.NONE) return UNKNOWN_OFFSET;
+      return Number(a.offset ?? -1n);
+    } catch {
+      return UNKNOWN_OFFSET;
+    }
+  }
+}
