@@ -17,6 +17,8 @@ export interface RaftConfig {
   fetchMaxWaitMs: number;
   /** Most bytes a Fetch asks for and a leader returns. */
   fetchMaxBytes: number;
+  /** Most bytes of a snapshot one FetchSnapshot asks for. */
+  fetchSnapshotMaxBytes: number;
   /** How long a resigning leader waits in close() for a successor before stopping anyway. */
   shutdownTimeoutMs: number;
 }
@@ -29,6 +31,7 @@ export const DEFAULT_RAFT_CONFIG: RaftConfig = {
   retryBackoffMs: 20,
   fetchMaxWaitMs: 500,
   fetchMaxBytes: 8 << 20,
+  fetchSnapshotMaxBytes: 8 << 20,
   shutdownTimeoutMs: 5000,
 };
 

@@ -139,7 +139,7 @@ export class RaftSnapshots {
       if (size < 0) return fetchSnapshotResponse(ErrorCode.NONE, ErrorCode.SNAPSHOT_NOT_FOUND, at, id);
       if (p.position < 0n || p.position >= BigInt(size)) return fetchSnapshotResponse(ErrorCode.NONE, ErrorCode.POSITION_OUT_OF_RANGE, at, id);
       if (req.replicaId >= 0) s.leader.touchReplica(req.replicaId, c.now());
-      const maxBytes = Math.max(1, Math.min(req.maxBytes, c.config.fetchMaxBytes));
+      const maxBytes = Math.max(1, Math.min(req.maxBytes, c.config.fetchSnapshotMaxBytes));
       const chunk = await c.log.snapshots.readChunk(id, Number(p.position), maxBytes);
       return fetchSnapshotResponse(ErrorCode.NONE, ErrorCode.NONE, at, id, { size: BigInt(size), position: p.position, bytes: chunk });
     });
@@ -169,7 +169,7 @@ export class RaftSnapshots {
     const req: FetchSnapshotRequest = {
       clusterId: c.clusterId,
       replicaId: c.nodeId,
-      maxBytes: c.config.fetchMaxBytes,
+      maxBytes: c.config.fetchSnapshotMaxBytes,
       topics: [{ name: METADATA_TOPIC, partitions: [{ partition: METADATA_PARTITION, currentLeaderEpoch: s.epoch, snapshotId: { ...f.id }, position: BigInt(f.position) }] }],
     };
     c.request(target, 'fetchSnapshot', req).then(

@@ -5,7 +5,9 @@
 // - committed data never changes: every delivery of an offset, by any node in any life, carries
 //   the value first seen there, each life delivers in increasing offsets, and each node's log
 //   below its high watermark is byte for byte the same batches (epochs included) as every other's;
-// - an acknowledged append is committed at the offset it was acknowledged with.
+// - an acknowledged append is committed at the offset it was acknowledged with;
+// - a loaded snapshot holds exactly the committed values below its end offset, and delivery
+//   continues after it.
 // A violation throws an InvariantError naming it.
 import type { MemoryReplicatedLog } from '../replicated-log.ts';
 import type { RaftClient } from '../raft-client.ts';
@@ -48,6 +50,22 @@ export class InvariantChecker {
     else if (seen !== value) fail(`node ${life.nodeId} delivered ${value} at offset ${offset}, where ${seen} was committed`);
   }
 
+  /** A life loaded a snapshot whose state is every committed value below `endOffset`. */
+  onSnapshotLoaded(life: LifeRecord, endOffset: bigint, state: ReadonlyMap<bigint, string>): void {
+    if (endOffset - 1n < life.lastDelivered) fail(`node ${life.nodeId} loaded a snapshot ending at ${endOffset} after delivering ${life.lastDelivered}`);
+    for (const [offset, value] of state) {
+      if (offset >= endOffset) fail(`node ${life.nodeId} snapshot ending at ${endOffset} holds offset ${offset}`);
+      const seen = this.committed.get(offset);
+      if (seen === undefined) this.committed.set(offset, value);
+      else if (seen !== value) fail(`node ${life.nodeId} snapshot holds ${value} at ${offset}, where ${seen} was committed`);
+    }
+    for (const offset of this.committed.keys()) {
+      if (offset < endOffset && !state.has(offset)) fail(`node ${life.nodeId} snapshot ending at ${endOffset} lacks committed offset ${offset}`);
+    }
+    life.lastDelivered = endOffset - 1n;
+    life.delivered = state.size;
+  }
+
   onAcked(offset: bigint, value: string): void {
     const seen = this.committed.get(offset);
     if (seen !== value) fail(`append of ${value} acknowledged at ${offset}, but ${seen ?? 'nothing'} is committed there`);
@@ -74,6 +92,8 @@ export class InvariantChecker {
   /** Compares the node's committed log prefix not yet compared with the canonical batches. */
   async checkLog(life: LifeRecord, client: RaftClient, log: MemoryReplicatedLog): Promise<void> {
     const hw = client.hw;
+    // Below the log start only snapshots remain; they are checked when loaded.
+    if (life.checkedTo < log.startOffset()) life.checkedTo = log.startOffset() < hw ? log.startOffset() : hw;
     if (hw <= life.checkedTo) return;
     const buf = await log.read(life.checkedTo, Number.MAX_SAFE_INTEGER);
     for (const e of iterateBatches(buf)) {

@@ -103,6 +103,6 @@ function dispatch(client: RaftClient, api: RaftApi, request: unknown): Promise<u
     case 'describeQuorum':
       return client.handleDescribeQuorum(request as RaftMessages['describeQuorum']['request']);
     case 'fetchSnapshot':
-      return Promise.reject(new Error('FetchSnapshot is not served yet'));
+      return client.handleFetchSnapshot(request as RaftMessages['fetchSnapshot']['request']);
   }
 }

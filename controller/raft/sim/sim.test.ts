@@ -11,14 +11,23 @@ describe('raft simulation', () => {
   it(`keeps every invariant and converges for ${count} seed(s)`, { timeout: 300_000 }, async () => {
     const failures: string[] = [];
     let events = 0;
+    let snapshots = 0;
+    let fetched = 0;
     for (let i = 0; i < count; i++) {
       const seed = single !== undefined ? Number(single) : from + i;
       const r = await runSeed({ seed });
       events += r.events;
+      snapshots += r.snapshots;
+      fetched += r.snapshotFetches;
       if (!r.ok) failures.push(formatFailure(r));
     }
     if (failures.length > 0) console.error(failures.join('\n\n'));
     expect(failures.map((f) => f.split('\n')[0])).toEqual([]);
     expect(events).toBeGreaterThan(count * 100);
+    // Nodes snapshot, and lagging ones catch up through FetchSnapshot.
+    if (single === undefined && count >= 50) {
+      expect(snapshots).toBeGreaterThan(count);
+      expect(fetched).toBeGreaterThan(0);
+    }
   });
 });

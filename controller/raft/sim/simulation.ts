@@ -6,6 +6,10 @@
 // lets every async step settle, then checks the invariants (invariants.ts). At the end the
 // network heals and every node restarts; a leader must then be elected within a bound, and every
 // committed entry must reach every live voter. A failure names the seed and the last events.
+// Each node's listener is a small state machine (every committed value by offset) that
+// snapshots itself every few committed records; replicas keep two snapshots and drop the log
+// below the older one, so a node that was down or cut off long enough catches up through
+// FetchSnapshot, and a restart loads the newest snapshot before replaying the log.
 import pino, { type Logger } from 'pino';
 import { ManualScheduler } from '../../../protocol/scheduler.ts';
 import { MemoryQuorumStateStore } from '../quorum-state.ts';
@@ -36,6 +40,9 @@ export interface SimResult {
   committed: number;
   acked: number;
   leaders: number;
+  /** Snapshots written, and fetched from a leader with FetchSnapshot, over every node life. */
+  snapshots: number;
+  snapshotFetches: number;
   virtualMs: number;
   error?: string;
   trace: string[];
@@ -50,6 +57,7 @@ export const SIM_RAFT_CONFIG: Partial<RaftConfig> = {
   retryBackoffMs: 20,
   fetchMaxWaitMs: 200,
   fetchMaxBytes: 4096,
+  fetchSnapshotMaxBytes: 512,
   shutdownTimeoutMs: 1500,
 };
 
@@ -84,10 +92,14 @@ export class Simulation {
   private appends = 0;
   private failure: unknown;
   private startedOutsideTimer = false;
+  /** Committed records between two snapshots of a node's state (per seed). */
+  private readonly snapshotEvery: number;
+  private readonly clients: RaftClient[] = [];
 
   constructor(private readonly opts: SimOptions) {
     this.prng = new Prng(opts.seed);
     const voterCount = this.prng.chance(0.5) ? 3 : 5;
+    this.snapshotEvery = 3 + Math.floor(this.prng.next() * 18);
     this.voterIds = Array.from({ length: voterCount }, (_, i) => i + 1);
     const observerId = voterCount + 1;
     this.net = new SimNetwork(this.clock, this.prng.fork(), { minDelayMs: 0.5, maxDelayMs: 25 }, (l) => this.note(l));
@@ -122,11 +134,42 @@ export class Simulation {
       config: SIM_RAFT_CONFIG,
       clusterId: 'sim',
     });
+    let state = new Map<bigint, string>();
+    let sinceSnapshot = 0;
     client.register({
       handleCommit: (batch) => {
-        for (const r of batch.records) this.guard(() => this.checker.onDelivered(record, r.offset, r.value.toString()));
+        for (const r of batch.records) {
+          this.guard(() => this.checker.onDelivered(record, r.offset, r.value.toString()));
+          state.set(r.offset, r.value.toString());
+        }
+        sinceSnapshot += batch.records.length;
+        if (sinceSnapshot < this.snapshotEvery) return;
+        sinceSnapshot = 0;
+        const id = { endOffset: batch.lastOffset + 1n, epoch: batch.epoch };
+        const entries = [...state].map(([o, v]) => Buffer.from(`${o}=${v}`));
+        // After this listener returns, once the batch counts as delivered.
+        void Promise.resolve().then(() => {
+          if (node.life?.client !== client) return;
+          client.createSnapshot(id, entries, batch.timestamp).then(
+            (written) => written && this.note(`SNAPSHOT node ${node.id} at ${id.endOffset}-${id.epoch} (log start ${node.log.startOffset()})`),
+            (err: unknown) => (this.failure ??= err),
+          );
+        });
+      },
+      handleLoadSnapshot: (snapshot) => {
+        state = new Map(
+          snapshot.records.map((b) => {
+            const text = b.toString();
+            const eq = text.indexOf('=');
+            return [BigInt(text.slice(0, eq)), text.slice(eq + 1)] as const;
+          }),
+        );
+        sinceSnapshot = 0;
+        this.note(`LOAD SNAPSHOT node ${node.id} ${snapshot.id.endOffset}-${snapshot.id.epoch} (${state.size} entries)`);
+        this.guard(() => this.checker.onSnapshotLoaded(record, snapshot.id.endOffset, state));
       },
     });
+    this.clients.push(client);
     node.life = { client, sched, record };
     this.net.attach(node.id, { client, life: sched });
     this.clock.watch({ unit: 'sim' }, client.start());
@@ -353,7 +396,8 @@ export class Simulation {
       for (const offset of this.checker.committed.keys()) {
         if (offset >= hw) throw new InvariantError(`node ${n.id} high watermark ${hw} is below committed offset ${offset}`);
       }
-      // Each life delivers from offset 0, in order, each value checked: equal counts mean all of it.
+      // Each life delivers from its snapshot (complete below its end) or offset 0, in order, each
+      // value checked: equal counts mean all of it.
       if (life.record.delivered !== this.checker.committed.size) {
         throw new InvariantError(`node ${n.id} delivered ${life.record.delivered} of ${this.checker.committed.size} committed records`);
       }
@@ -374,6 +418,8 @@ export class Simulation {
       committed: this.checker.committed.size,
       acked: this.checker.acked.size,
       leaders: this.checker.leaderCount,
+      snapshots: this.clients.reduce((n, c) => n + c.snapshots.created, 0),
+      snapshotFetches: this.clients.reduce((n, c) => n + c.snapshots.installed, 0),
       virtualMs: Math.round(this.clock.now()),
       error,
       trace: this.trace.slice(-(this.opts.traceLines ?? 80)),
