@@ -94,7 +94,7 @@ describe('LogManager', () => {
     expect(mgr.getLog('gone', 3)).toBeUndefined();
     const names = fs.readdirSync(root);
     expect(names.some((n) => /^gone-3\.[0-9a-f]{32}-delete$/.test(n))).toBe(true);
-    for (let i = 0; i < 50 && fs.readdirSync(root).some((n) => n.endsWith('-delete')); i++) await sleep(20);
+    for (let i = 0; i < 250 && fs.readdirSync(root).some((n) => n.endsWith('-delete')); i++) await sleep(20);
     expect(fs.readdirSync(root).some((n) => n.endsWith('-delete'))).toBe(false);
     await mgr.shutdown();
   });
@@ -127,7 +127,7 @@ describe('LogManager', () => {
     await mgr.retentionCheck();
     expect(timed.logSegments().length).toBe(1);
     expect(timed.logStartOffset).toBe(timed.activeSegment.baseOffset);
-    for (let i = 0; i < 50 && fs.readdirSync(timed.dir).some((n) => n.endsWith('.deleted')); i++) await sleep(20);
+    for (let i = 0; i < 250 && fs.readdirSync(timed.dir).some((n) => n.endsWith('.deleted')); i++) await sleep(20);
     expect(fs.readdirSync(timed.dir).some((n) => n.endsWith('.deleted'))).toBe(false);
     await mgr.shutdown();
   });
