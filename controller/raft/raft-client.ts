@@ -563,6 +563,7 @@ export class RaftClient {
   async close(): Promise<void> {
     if (this.closed || this.closing) return;
     this.closing = true;
+    await this.snapshots.idle();
     if (this.started && this.isLeader && !this.isSoleVoter()) {
       const epoch = this.state.epoch;
       await this.serial(() => this.resign());

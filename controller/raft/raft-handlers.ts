@@ -347,7 +347,7 @@ export class RaftHandlers {
     const snapshotId = c.snapshots.snapshotForFetch(p.fetchOffset, lastFetchedEpoch);
     if (snapshotId) {
       if (replicaId >= 0) s.leader.touchReplica(replicaId, c.now());
-      return answer(ErrorCode.NONE, { errorCode: ErrorCode.NONE, highWatermark: hw(), leader: at, snapshotId });
+      return answer(ErrorCode.NONE, { errorCode: ErrorCode.NONE, highWatermark: hw(), leader: at, snapshotId, logStartOffset: c.log.startOffset() });
     }
     if (p.fetchOffset > 0n) {
       const known = c.log.endOffsetForEpoch(lastFetchedEpoch);
@@ -359,7 +359,7 @@ export class RaftHandlers {
     if (replicaId >= 0 && s.leader.updateReplica(replicaId, p.fetchOffset, c.log.endOffset(), c.now())) await c.onLeaderHighWatermark();
     const records = p.fetchOffset < c.log.endOffset() ? await c.log.read(p.fetchOffset, Math.min(p.partitionMaxBytes, c.config.fetchMaxBytes)) : Buffer.alloc(0);
     if (records.length === 0 && mayPark && hw() === before) return { parkedAt: before };
-    return answer(ErrorCode.NONE, { errorCode: ErrorCode.NONE, highWatermark: hw(), leader: at, records });
+    return answer(ErrorCode.NONE, { errorCode: ErrorCode.NONE, highWatermark: hw(), leader: at, records, logStartOffset: c.log.startOffset() });
   }
 
   // ---- DescribeQuorum ----

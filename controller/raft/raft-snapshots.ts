@@ -31,7 +31,7 @@ const idText = (id: SnapshotId): string => `${id.endOffset}-${id.epoch}`;
 
 export class RaftSnapshots {
   private fetch: SnapshotFetch | undefined;
-  private writing = false;
+  private writing: Promise<unknown> | undefined;
   /** Snapshots written and fetched in this replica's life (for tests and the simulation). */
   created = 0;
   installed = 0;
@@ -77,25 +77,34 @@ export class RaftSnapshots {
     const c = this.c;
     if (id.endOffset > c.hw || id.endOffset > c.delivery.deliveredEnd) throw new Error(`snapshot ${idText(id)} is past the committed offset ${c.hw}`);
     const latest = c.log.snapshots.latest();
-    if (this.writing || (latest && id.endOffset <= latest.endOffset) || id.endOffset < c.log.startOffset()) return false;
-    this.writing = true;
-    try {
+    if (this.writing || c.isClosing || c.isClosed || (latest && id.endOffset <= latest.endOffset) || id.endOffset < c.log.startOffset()) return false;
+    const write = (async () => {
       const started = Date.now();
       const bytes = encodeSnapshot(id, records, lastContainedLogTimestamp);
       await c.log.snapshots.write(id, bytes);
       this.created++;
       c.logger.info({ snapshotId: idText(id), file: snapshotFileName(id), bytes: bytes.length, records: records.length, ms: Date.now() - started }, 'wrote metadata snapshot');
       await c.serial(() => this.clean());
+    })();
+    this.writing = write;
+    try {
+      await write;
     } finally {
-      this.writing = false;
+      this.writing = undefined;
     }
     return true;
+  }
+
+  /** Resolves once no snapshot is being written (the replica waits for it before closing). */
+  async idle(): Promise<void> {
+    await this.writing?.catch(() => undefined);
   }
 
   /** Keeps the newest `retained` snapshots and moves the log start offset to the oldest kept. Runs in `serial`. */
   private async clean(): Promise<void> {
     const c = this.c;
     const snaps = c.log.snapshots;
+    if (c.isClosed) return;
     while (snaps.list().length > this.retained) await snaps.delete(snaps.list()[0]!);
     const earliest = snaps.earliest();
     if (!earliest || earliest.endOffset <= c.log.startOffset() || earliest.endOffset > c.hw || earliest.endOffset > c.log.endOffset()) return;
