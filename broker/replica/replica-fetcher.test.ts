@@ -1,0 +1,132 @@
+import { rmSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../protocol/errors.ts';
+import type { FetchRequest } from '../../protocol/generated/message/fetch-request.ts';
+import type { FetchResponse, PartitionData } from '../../protocol/generated/message/fetch-response.ts';
+import { ManualScheduler } from '../../protocol/scheduler.ts';
+import { Log } from '../../storage/log.ts';
+import { defaultLogConfig } from '../../storage/log-config.ts';
+import { ProducerStateManager } from '../../storage/producer-state.ts';
+import { buildSimpleBatch } from '../../storage/test-batches.ts';
+import { silentLogger, tempDir } from '../../storage/test-support.ts';
+import { Partition } from './partition.ts';
+import { type BrokerConnections, ReplicaFetcher } from './replica-fetcher.ts';
+
+const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAQ';
+const dirs: string[] = [];
+const logs: Log[] = [];
+afterEach(async () => {
+  for (const l of logs.splice(0)) await l.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function follower(): Promise<Partition> {
+  const dir = tempDir('samsa-fetcher-');
+  dirs.push(dir);
+  const log = await Log.open({ dir, topic: 't', partition: 0, config: { ...defaultLogConfig }, logger: silentLogger() });
+  logs.push(log);
+  const p = new Partition({ topic: 't', partition: 0, topicId: TOPIC_ID, log, producerState: new ProducerStateManager(dir, silentLogger()), nodeId: 2, logger: silentLogger(), onAppend: () => undefined });
+  p.update(1, 3, 0, [1, 2], [1, 2]);
+  return p;
+}
+
+function answer(data: Partial<PartitionData>): FetchResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: ErrorCode.NONE,
+    sessionId: 0,
+    responses: [{ topic: '', topicId: TOPIC_ID, partitions: [{ partitionIndex: 0, errorCode: ErrorCode.NONE, highWatermark: 0n, lastStableOffset: 0n, logStartOffset: 0n, abortedTransactions: null, preferredReadReplica: -1, records: Buffer.alloc(0), ...data }] }],
+    nodeEndpoints: [],
+  };
+}
+
+/** A leader that answers each Fetch with the next scripted answer and records the requests. */
+function scripted(answers: (FetchResponse | Error)[]) {
+  const requests: FetchRequest[] = [];
+  const connections = {
+    send: async (_id: number, _key: number, request: FetchRequest) => {
+      requests.push(request);
+      const a = answers.shift();
+      if (a === undefined) throw new Error('no more answers');
+      if (a instanceof Error) throw a;
+      return a;
+    },
+  } as unknown as BrokerConnections;
+  return { requests, connections };
+}
+
+async function settle(scheduler: ManualScheduler, rounds = 5): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    scheduler.advance(0);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function fetcherFor(connections: BrokerConnections, scheduler: ManualScheduler): ReplicaFetcher {
+  return new ReplicaFetcher(1, {
+    nodeId: 2,
+    brokerEpoch: () => 42n,
+    connections,
+    scheduler,
+    logger: silentLogger(),
+    config: { maxWaitMs: 500, minBytes: 1, maxBytes: 1 << 20, partitionMaxBytes: 1 << 20, backoffMs: 1000, requestTimeoutMs: 1000 },
+  });
+}
+
+describe('replica fetcher', () => {
+  it('fetches as a replica from its log end, appends the leader batches and takes the high watermark', async () => {
+    const p = await follower();
+    const scheduler = new ManualScheduler();
+    const records = Buffer.concat([buildSimpleBatch(3, 10, { baseOffset: 0, partitionLeaderEpoch: 2 }), buildSimpleBatch(2, 10, { baseOffset: 3, partitionLeaderEpoch: 3 })]);
+    const { requests, connections } = scripted([answer({ records, highWatermark: 4n })]);
+    const f = fetcherFor(connections, scheduler);
+    f.add(p, 3);
+    await settle(scheduler);
+    expect(requests[0]).toMatchObject({ replicaId: 2, replicaState: { replicaId: 2, replicaEpoch: 42n }, sessionEpoch: -1 });
+    expect(requests[0]!.topics[0]!.partitions[0]).toMatchObject({ fetchOffset: 0n, currentLeaderEpoch: 3, lastFetchedEpoch: -1 });
+    expect(p.log.logEndOffset).toBe(5);
+    expect(p.log.highWatermark).toBe(4);
+    expect(requests[1]!.topics[0]!.partitions[0]).toMatchObject({ fetchOffset: 5n, lastFetchedEpoch: 3 });
+    await f.stop();
+  });
+
+  it('truncates where the leader says the logs diverge, then fetches from there', async () => {
+    const p = await follower();
+    // Local log: epoch 1 at 0..2, epoch 2 at 3..5 (written by a leader that lost its leadership).
+    await p.appendAsFollower(Buffer.concat([buildSimpleBatch(3, 10, { baseOffset: 0, partitionLeaderEpoch: 1 }), buildSimpleBatch(3, 10, { baseOffset: 3, partitionLeaderEpoch: 2 })]));
+    const scheduler = new ManualScheduler();
+    // The leader never had epoch 2: its epoch 1 ends at 4.
+    const { requests, connections } = scripted([answer({ divergingEpoch: { epoch: 1, endOffset: 4n } }), answer({ divergingEpoch: { epoch: 1, endOffset: 4n } })]);
+    const f = fetcherFor(connections, scheduler);
+    f.add(p, 3);
+    await settle(scheduler);
+    expect(requests[0]!.topics[0]!.partitions[0]).toMatchObject({ fetchOffset: 6n, lastFetchedEpoch: 2 });
+    // Local epoch 1 ends at 3 (where epoch 2 starts): the smaller of both ends.
+    expect(p.log.logEndOffset).toBe(3);
+    expect(requests[1]!.topics[0]!.partitions[0]).toMatchObject({ fetchOffset: 3n, lastFetchedEpoch: 1 });
+    await f.stop();
+  });
+
+  it('backs off after a failed request and after a partition error, and applies nothing once removed', async () => {
+    const p = await follower();
+    const scheduler = new ManualScheduler();
+    const { requests, connections } = scripted([new Error('connection refused'), answer({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER })]);
+    const f = fetcherFor(connections, scheduler);
+    f.add(p, 3);
+    await settle(scheduler);
+    expect(requests).toHaveLength(1);
+    scheduler.advance(1000);
+    await settle(scheduler);
+    expect(requests).toHaveLength(2);
+    scheduler.advance(999);
+    await settle(scheduler);
+    expect(requests).toHaveLength(2);
+    scheduler.advance(1);
+    await settle(scheduler);
+    expect(requests).toHaveLength(3);
+    await f.remove(p);
+    expect(f.size).toBe(0);
+    await f.stop();
+  });
+});
