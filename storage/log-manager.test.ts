@@ -87,7 +87,7 @@ describe('LogManager', () => {
 
   it('deletes a partition by renaming its directory and removing it after the delay', async () => {
     const root = tempDir();
-    const mgr = await start([root], { fileDeleteDelayMs: 30 });
+    const mgr = await start([root], { fileDeleteDelayMs: 500 });
     const log = await mgr.getOrCreateLog('gone', 3);
     await log.append(buildSimpleBatch(1, 10), { assignOffsets: true });
     expect(await mgr.deleteLog('gone', 3)).toBe(true);
@@ -103,7 +103,7 @@ describe('LogManager', () => {
     const root = tempDir();
     const clock = new ManualClock(1_000_000);
     const mgr = await start([root], { clock });
-    const timed = await mgr.getOrCreateLog('timed', 0, logConfigFromProperties({ 'retention.ms': '10000', 'segment.bytes': '1500', 'file.delete.delay.ms': '20' }));
+    const timed = await mgr.getOrCreateLog('timed', 0, logConfigFromProperties({ 'retention.ms': '10000', 'segment.bytes': '1500', 'file.delete.delay.ms': '500' }));
     const sized = await mgr.getOrCreateLog('sized', 0, logConfigFromProperties({ 'retention.bytes': '3000', 'segment.bytes': '1500', 'retention.ms': '-1' }));
     for (let i = 0; i < 12; i++) {
       await timed.append(buildSimpleBatch(2, 200, { timestamp: 1_000_000 + i * 1000 }), { assignOffsets: true });
