@@ -34,6 +34,9 @@ import { metadataPartition } from './raft-transport.ts';
 import type { RaftClient } from './raft-client.ts';
 
 export class RaftHandlers {
+  /** The high watermark each replica was last answered with (leader side). */
+  private readonly lastSentHw = new Map<number, bigint>();
+
   constructor(private readonly c: RaftClient) {}
 
   private at(): LeaderAndEpoch {
@@ -355,10 +358,13 @@ export class RaftHandlers {
         return answer(ErrorCode.NONE, { errorCode: ErrorCode.NONE, highWatermark: hw(), leader: at, divergingEpoch: known });
       }
     }
-    const before = seenHw ?? hw();
+    // Parked only while the high watermark is the one this replica was last told: a replica
+    // whose previous answer predates a commit learns of it at once.
+    const before = seenHw ?? (replicaId >= 0 ? this.lastSentHw.get(replicaId) : undefined) ?? hw();
     if (replicaId >= 0 && s.leader.updateReplica(replicaId, p.fetchOffset, c.log.endOffset(), c.now())) await c.onLeaderHighWatermark();
     const records = p.fetchOffset < c.log.endOffset() ? await c.log.read(p.fetchOffset, Math.min(p.partitionMaxBytes, c.config.fetchMaxBytes)) : Buffer.alloc(0);
     if (records.length === 0 && mayPark && hw() === before) return { parkedAt: before };
+    if (replicaId >= 0) this.lastSentHw.set(replicaId, hw());
     return answer(ErrorCode.NONE, { errorCode: ErrorCode.NONE, highWatermark: hw(), leader: at, records, logStartOffset: c.log.startOffset() });
   }
 
