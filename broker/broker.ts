@@ -292,10 +292,12 @@ export class Broker {
       this.context.replicaManager.delayedProduce.shutdown();
       // Likewise JoinGroup and SyncGroup waiting for a rebalance: answered NOT_COORDINATOR.
       this.context.groupCoordinator?.shutdown();
+      // The quorum replica stops before the listeners: a leader resigns and must hear of its
+      // successor (a Vote or BeginQuorumEpoch on its controller listener) to stop at once.
+      await this.context.controller.close();
       await this.server.stop();
       await this.context.metadata.idle();
       await this.context.replicaManager.close();
-      await this.context.controller.close();
       await this.connections.close();
       await this.raftLog.close();
       await this.logManager.shutdown();

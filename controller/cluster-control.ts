@@ -19,7 +19,9 @@ export interface RegisterBrokerInput {
 /**
  * Registers (or re-registers, after a restart) a broker, fenced until its first heartbeat says it
  * has caught up with the metadata log. The broker epoch is the offset the record lands at, so the
- * caller passes the log end offset it will be appended at.
+ * caller passes the log end offset it will be appended at. A new incarnation of a registered
+ * broker (a restart) gives up its leaderships at once, as after an unclean shutdown in Kafka:
+ * until it has caught up it cannot serve them, and clients are not sent to it.
  */
 export function registerBroker(image: MetadataImage, input: RegisterBrokerInput, brokerEpoch: bigint): ControllerResult<{ errorCode: number; brokerEpoch: bigint }> {
   const existing = image.brokers.get(input.brokerId);
@@ -39,7 +41,8 @@ export function registerBroker(image: MetadataImage, input: RegisterBrokerInput,
     inControlledShutdown: false,
     logDirs: input.logDirs,
   });
-  return { records: [rec], response: { errorCode: ErrorCode.NONE, brokerEpoch } };
+  const leaving = existing ? leaveBroker(image, input.brokerId) : [];
+  return { records: [rec, ...leaving], response: { errorCode: ErrorCode.NONE, brokerEpoch } };
 }
 
 export interface HeartbeatInput {

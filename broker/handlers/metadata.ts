@@ -35,7 +35,9 @@ function describeTopic(image: MetadataImage, t: TopicImage, listenerName: string
     partitions: t.partitions.map((p) => ({
       errorCode: reachable.has(p.leader) ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
       partitionIndex: p.partition,
-      leaderId: p.leader,
+      // A leader the client cannot reach (fenced, or without this listener) is named -1, as
+      // Kafka does, so the client refreshes its metadata instead of looking for that broker.
+      leaderId: reachable.has(p.leader) ? p.leader : -1,
       leaderEpoch: p.leaderEpoch,
       replicaNodes: [...p.replicas],
       isrNodes: [...p.isr],

@@ -4,7 +4,7 @@
 // replaced within controller.quorum.fetch.timeout.ms plus an election timeout or two, metadata
 // writes continue, and the killed node catches up when it returns. With two of three voters
 // down no write is accepted and no leader appears; one voter back and writes resume with
-// nothing committed lost.
+// nothing committed lost. A leader stopped with SIGTERM resigns and a successor leads at once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaClient } from '../../protocol/client/client.ts';
 import { KafkaConnection } from '../../protocol/client/connection.ts';
@@ -121,6 +121,23 @@ describe('a three-node KRaft cluster', () => {
     await victim.start();
     await eventually('the restarted node sees the topic created while it was down', 15_000, async () => (await topicsOn(victim, ['after-failover', 'spread'])).every((e) => e === ErrorCode.NONE));
   }, 90_000);
+
+  it('hands leadership over at once when the active controller is stopped with SIGTERM', async () => {
+    const before = await awaitLeader(10_000);
+    const leaving = cluster.node(before.leaderId);
+    const started = Date.now();
+    const stopping = leaving.stop('SIGTERM');
+    const after = await awaitLeader(10_000, [leaving.id]);
+    const code = await stopping;
+    const stoppedMs = Date.now() - started;
+    console.log(`leader ${leaving.id} stopped with SIGTERM: node ${after.leaderId} leads after ${after.ms} ms; the process exited after ${stoppedMs} ms`);
+    expect(code).toBe(0);
+    // The resigning leader names its successor: no election timeout (1-2 x 500 ms) plus fetch timeout to sit out.
+    expect(after.ms).toBeLessThan(FETCH_TIMEOUT_MS + ELECTION_TIMEOUT_MS);
+    // It stops once its successor is known, not after the 5 s shutdown bound.
+    expect(stoppedMs).toBeLessThan(4500);
+    await leaving.start();
+  }, 60_000);
 
   it('accepts no write and elects no leader with two of three voters down, and resumes with nothing lost when one returns', async () => {
     const leader = await awaitLeader(10_000);
