@@ -97,7 +97,8 @@ export function runProducer(ctx: FuzzContext, rng: Prng, lane: string): Promise<
     const partition = partitionOf(rng);
     const key = `${topic}/${partition}/${producerId}`;
     const next = sequences.get(key) ?? 0;
-    const sequence = idempotent ? rng.weighted([[8, next], [1, next + rng.range(1, 3)], [1, rng.pick([next - 1, -1, 0x7fffffff, 0])]] as const) : -1;
+    // Sequences wrap at 2^31 as Kafka's do.
+    const sequence = idempotent ? rng.weighted([[8, next], [1, (next + rng.range(1, 3)) | 0], [1, rng.pick([(next - 1) | 0, -1, 0x7fffffff, 0])]] as const) : -1;
     const first = batchOf(ctx, rng, producerId, epoch, sequence);
     const batches: Buffer[] = [first.batch];
     if (rng.chance(0.1)) batches.push(batchOf(ctx, rng, producerId, epoch, (sequence + first.count) | 0).batch);
