@@ -123,13 +123,17 @@ export class ReplicaFetcher {
         this.wake(this.deps.config.backoffMs);
       },
     };
-    this.timer = this.deps.scheduler.schedule(delayMs, scope, () => {
+    const start = () => {
       this.timer = undefined;
       this.round = this.doRound().finally(() => {
         this.round = undefined;
       });
       return this.round.then(() => this.next());
-    });
+    };
+    // The next fetch goes out at once after an answer (a timer would add a tick to every
+    // acks=all round trip); each round waits on the network, so this never spins.
+    if (delayMs <= 0) this.deps.scheduler.run(scope, start);
+    else this.timer = this.deps.scheduler.schedule(delayMs, scope, start);
   }
 
   /** Schedules the next round: at once when some partition is ready, else when the first backoff ends. */
