@@ -104,9 +104,10 @@ export function renderMatrix(all: readonly ClientResults[]): string {
     lines.push('## Consumer groups');
     lines.push('');
     lines.push('Scenarios in `conformance/groups/`: each member is its own process (a kafkajs script or a Python');
-    lines.push('program), killed with SIGKILL where a check says so, against a broker process with');
-    lines.push('`group.initial.rebalance.delay.ms=0` and 6000 ms session timeouts. Members commit each record');
-    lines.push('after processing it; a record processed again after its offset was committed counts as a failure.');
+    lines.push('program), killed with SIGKILL where a check says so, against a broker process and then a');
+    lines.push('three-node cluster, with `group.initial.rebalance.delay.ms=0` and 6000 ms session timeouts.');
+    lines.push('Members commit each record after processing it; a record processed again after its offset was');
+    lines.push('committed counts as a failure.');
     lines.push('');
     lines.push('| client | version |');
     lines.push('| --- | --- |');
