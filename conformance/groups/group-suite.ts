@@ -286,10 +286,9 @@ export async function defineGroupSuite(o: GroupSuiteOptions, spec: TargetSpec = 
       await admin?.close();
       if (target && report.data.results.some((r) => r.outcome === 'fail')) {
         // The brokers' side of a failure, kept for the findings.
-        const file = logFile;
         mkdirSync(RESULTS_DIR, { recursive: true });
-        writeFileSync(file, target.logTail(400_000));
-        console.warn(`[conformance] ${o.title} groups on a ${spec.title}: broker logs in ${file}`);
+        writeFileSync(logFile, target.logTail(400_000));
+        console.warn(`[conformance] ${o.title} groups on a ${spec.title}: broker logs in ${logFile}`);
       }
       await target?.destroy();
     }, 60_000);

@@ -9,13 +9,13 @@
 // Every record acknowledged (or sent with acks=0) is remembered per topic, and read back after
 // each restart: a SIGTERM restart must keep everything, a SIGKILL one every acknowledged record.
 // On a cluster a SIGTERM restart goes node by node and a SIGKILL one crashes every node at once.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { KafkaClient } from '../../protocol/client/client.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import { CompressionType } from '../../protocol/records/batch-header.ts';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CheckId } from './checks.ts';
 import { ClientReport } from './client-report.ts';
 import { awaitTopicsOnEveryBroker, groupAwayFrom, partitionLeaders } from './placement.ts';
@@ -188,10 +188,9 @@ export async function defineClientSuite(o: ClientSuiteOptions, spec: TargetSpec 
       await admin?.close();
       if (target && report.data.results.some((r) => r.outcome === 'fail')) {
         // The brokers' side of a failure, kept for the findings.
-        const file = logFile;
         mkdirSync(RESULTS_DIR, { recursive: true });
-        writeFileSync(file, target.logTail(400_000));
-        console.warn(`[conformance] ${o.title} on a ${spec.title}: broker logs in ${file}`);
+        writeFileSync(logFile, target.logTail(400_000));
+        console.warn(`[conformance] ${o.title} on a ${spec.title}: broker logs in ${logFile}`);
       }
       await target?.destroy();
     }, 60_000);
