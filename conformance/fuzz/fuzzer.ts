@@ -60,7 +60,7 @@ export interface FuzzReport {
   crashes: number;
   failure?: FuzzFailure;
   /** Latencies are of whole rounds (ApiVersions, Metadata, Produce, Fetch in turn). */
-  health: { rounds: number; errorAnswers: number; reconnects: number; p50Ms: number; p99Ms: number; maxMs: number };
+  health: { rounds: number; errorAnswers: number; reconnects: number; p50Ms: number; p99Ms: number; maxMs: number; quietBeforeP50Ms: number; quietAfterP50Ms: number };
   rssStartKb: number;
   rssEndKb: number;
   finalCheck: string;
@@ -75,6 +75,8 @@ export const FUZZ_BROKER_OVERRIDES: Record<string, string> = {
   'offsets.topic.num.partitions': '5',
   'num.partitions': '2',
 };
+
+const QUIET_MS = 1000;
 
 const DEFAULT_LANES = { raw: 2, members: 8, producers: 2, topics: 1, fetchers: 2, records: 1 };
 
@@ -176,7 +178,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     const versions = await apiVersions(broker.port);
     await createTopics(broker.port, [...STEADY_TOPICS, HEALTH_TOPIC], 3);
     rssStartKb = rssKb(pid);
-    ctx = new FuzzContext(broker.port, versions, Date.now() + opts.durationMs, opts.journalSize ?? 200, new Set(opts.avoid ?? []));
+    ctx = new FuzzContext(broker.port, versions, Date.now() + QUIET_MS + opts.durationMs, opts.journalSize ?? 200, new Set(opts.avoid ?? []));
     const c = ctx;
     const fail = (reason: string): void => {
       if (failure) return;
@@ -187,6 +189,9 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     };
     health = new HealthCheck(broker.port, opts.healthLimitMs ?? 5000, 200, fail);
     health.start();
+    // A second of health rounds with no other traffic, to compare with the same after the lanes stop.
+    await sleep(QUIET_MS);
+    health.phase = 'during';
     const guarded = (lane: string, run: () => Promise<void>): Promise<void> =>
       run().catch((err: Error) => {
         if (!alive(pid)) return;
@@ -212,12 +217,14 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     c.stopped = true;
     await Promise.race([Promise.all(running), sleep(15_000)]);
     c.closeAll();
-    await health.stop();
     if (!failure) {
-      // Let the broker settle the connections dropped above before judging it.
+      // Let the broker settle the connections dropped above, then time quiet rounds again.
       await sleep(500);
+      health.phase = 'after';
+      await sleep(QUIET_MS);
       if (!alive(pid)) fail('broker process exited');
     }
+    await health.stop();
     rssEndKb = rssKb(pid);
     if (!failure && !opts.skipFinalCheck) {
       finalResult = await finalCheck(broker.bootstrap, opts.seed);
@@ -248,7 +255,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     fuzzerFaults: ctx?.faults ?? 0,
     crashes: failure ? 1 : 0,
     failure,
-    health: { rounds: health?.rounds ?? 0, errorAnswers: health?.errorAnswers ?? 0, reconnects: health?.reconnects ?? 0, p50Ms: percentile(lat, 50), p99Ms: percentile(lat, 99), maxMs: lat.length ? Math.max(...lat) : NaN },
+    health: { rounds: lat.length, errorAnswers: health?.errorAnswers ?? 0, reconnects: health?.reconnects ?? 0, quietBeforeP50Ms: percentile(health?.quietMs.before ?? [], 50), quietAfterP50Ms: percentile(health?.quietMs.after ?? [], 50), p50Ms: percentile(lat, 50), p99Ms: percentile(lat, 99), maxMs: lat.length ? Math.max(...lat) : NaN },
     rssStartKb,
     rssEndKb,
     finalCheck: finalResult,
@@ -267,6 +274,7 @@ export function formatReport(r: FuzzReport): string {
     `  crashes             ${r.crashes}`,
     `  fuzzer faults       ${r.fuzzerFaults}`,
     `  health check        ${r.health.rounds} rounds, p50 ${r.health.p50Ms} ms, p99 ${r.health.p99Ms} ms, max ${r.health.maxMs} ms (a round: ApiVersions, Metadata, Produce, Fetch), error answers ${r.health.errorAnswers}, reconnects ${r.health.reconnects}`,
+    `  health, no traffic  round p50 ${r.health.quietBeforeP50Ms} ms before the fuzz lanes, ${r.health.quietAfterP50Ms} ms after`,
     `  broker RSS          ${(r.rssStartKb / 1024).toFixed(1)} MiB at start, ${(r.rssEndKb / 1024).toFixed(1)} MiB at end`,
     `  final client check  ${r.finalCheck}`,
   ];

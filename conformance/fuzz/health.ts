@@ -9,8 +9,14 @@ import { Wire } from './wire.ts';
 
 export const HEALTH_TOPIC = 'fz-health';
 
+export type HealthPhase = 'before' | 'during' | 'after';
+
 export class HealthCheck {
+  /** Round latencies while the fuzz lanes run. */
   readonly latenciesMs: number[] = [];
+  /** Round latencies with no fuzz traffic, just before the lanes start and just after they stop. */
+  readonly quietMs: Record<'before' | 'after', number[]> = { before: [], after: [] };
+  phase: HealthPhase = 'before';
   rounds = 0;
   /** Answers with an error code (not failures: counted for the summary). */
   errorAnswers = 0;
@@ -67,7 +73,9 @@ export class HealthCheck {
         const p = fr?.responses[0]?.partitions[0];
         if (!p || p.errorCode !== 0) this.errorAnswers++;
         else offset = p.highWatermark;
-        this.latenciesMs.push(Date.now() - started);
+        const took = Date.now() - started;
+        if (this.phase === 'during') this.latenciesMs.push(took);
+        else this.quietMs[this.phase].push(took);
         this.rounds++;
       } catch (err) {
         const code = (err as { code?: string }).code;
