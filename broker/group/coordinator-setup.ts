@@ -86,6 +86,7 @@ export function createGroupCoordinator(deps: GroupCoordinatorDeps): GroupCoordin
       metadata,
       compressionCodec: config.get('offsets.topic.compression.codec'),
       loadBufferSize: config.get('offsets.load.buffer.size'),
+      commitTimeoutMs: config.get('offsets.commit.timeout.ms'),
       now: () => scheduler.now(),
       logger,
     }),

@@ -1,6 +1,8 @@
 // The group coordinator's log on this broker: `__consumer_offsets` partitions through the replica
 // manager. Appends are built as one magic-2 batch (offsets.topic.compression.codec), validated as
-// a produced batch would be and appended as leader with acks=-1; reads walk the partition's log
+// a produced batch would be and appended as leader with acks=-1, resolving once the in-sync
+// replicas have it (the high watermark passed it) or failing with Kafka's produce error when
+// offsets.commit.timeout.ms runs out or the ISR is too small; reads walk the partition's log
 // from its start offset to the end it had when loading began, skipping control batches.
 import type { Logger } from 'pino';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
@@ -18,6 +20,8 @@ export interface ReplicaCoordinatorLogOptions {
   compressionCodec: number;
   /** offsets.load.buffer.size. */
   loadBufferSize: number;
+  /** offsets.commit.timeout.ms: how long a write waits for the in-sync replicas. */
+  commitTimeoutMs: number;
   now(): number;
   logger: Logger;
 }
@@ -39,7 +43,9 @@ export class ReplicaCoordinatorLog implements CoordinatorLog {
       records: records.map((r, i) => ({ timestampDelta: 0, offsetDelta: i, key: r.key, value: r.value })),
     });
     const validated = validateProducedRecords(batch, { apiVersion: 9, topicPartition: p.name, config: p.config, now });
-    await p.appendAsLeader(validated, -1);
+    const appended = await p.appendAsLeader(validated, -1);
+    const code = await replicaManager.delayedProduce.wait(p, appended.lastOffset + 1, this.opts.commitTimeoutMs);
+    if (code !== ErrorCode.NONE) throw new KafkaError(code as ErrorCode, `the write to ${p.name} was not replicated to the in-sync replicas`);
   }
 
   async *read(partition: number): AsyncIterable<readonly CoordinatorRecord[]> {
