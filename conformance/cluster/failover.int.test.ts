@@ -1,0 +1,353 @@
+// Durability under leader failover with a real client: a three-node KRaft cluster of real
+// processes (each node broker and controller), a topic with 3 partitions, replication factor 3 and
+// min.insync.replicas=2, and an idempotent acks=all librdkafka producer
+// (conformance/cluster/idempotent_producer.py) writing numbered records without pause while the
+// node leading the most partitions is killed (SIGKILL) and restarted, again and again. Afterwards
+// every partition is read back from its leader: each acknowledged record must be there exactly
+// once, at the offset its delivery report gave, and each partition must hold its records in the
+// order they were sent with no gap and no duplicate. A second round stops leaders with SIGTERM,
+// where the producer must see no error but retriable ones.
+// SAMSA_FAILOVER_KILLS sets the number of kills (5 by default; 20 for the long run). Without
+// python3-confluent-kafka the tests are skipped, visibly.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaClient } from '../../protocol/client/client.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import { ClusterProcess, type NodeProcess } from '../harness/cluster-process.ts';
+import { PYTHON, pythonModuleVersion } from '../harness/python.ts';
+import { readPartition } from '../harness/read-back.ts';
+
+const KILLS = Math.max(1, Number(process.env.SAMSA_FAILOVER_KILLS ?? 5));
+const TERMS = 2;
+const PARTITIONS = 3;
+const SESSION_TIMEOUT_MS = 3000;
+const PROPERTIES = {
+  'controller.quorum.election.timeout.ms': '500',
+  'controller.quorum.fetch.timeout.ms': '1000',
+  'controller.quorum.request.timeout.ms': '1000',
+  'broker.heartbeat.interval.ms': '300',
+  'broker.session.timeout.ms': String(SESSION_TIMEOUT_MS),
+  'replica.lag.time.max.ms': '3000',
+  'replica.fetch.wait.max.ms': '200',
+  'replica.fetch.backoff.ms': '200',
+};
+const DRIVER = join(dirname(fileURLToPath(import.meta.url)), 'idempotent_producer.py');
+// Errors librdkafka reports on a connection that went away; it reconnects and retries by itself.
+const CONNECTION_ERRORS = new Set(['_TRANSPORT', '_ALL_BROKERS_DOWN']);
+
+const librdkafka = await pythonModuleVersion('confluent_kafka', 'confluent_kafka.libversion()[0]', 'python3-confluent-kafka');
+const unavailable = 'unavailable' in librdkafka ? librdkafka.unavailable : null;
+if (unavailable) console.warn(`failover tests skipped: ${unavailable}`);
+
+let cluster: ClusterProcess;
+
+async function withClient<T>(fn: (c: KafkaClient) => Promise<T>, retries = 2): Promise<T> {
+  const c = new KafkaClient({ bootstrapServers: cluster.bootstrap, clientId: 'failover-test', requestTimeoutMs: 10_000, retries, retryBackoffMs: 200 });
+  try {
+    await c.connect();
+    return await fn(c);
+  } finally {
+    await c.close();
+  }
+}
+
+async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined | false>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await check().catch(() => undefined);
+    if (v !== undefined && v !== false) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms`);
+}
+
+interface PartitionState {
+  leader: number;
+  leaderEpoch: number;
+  isr: number[];
+}
+
+async function partitionStates(topic: string): Promise<PartitionState[] | undefined> {
+  return withClient(async (c) => {
+    const t = (await c.metadata([topic], { allowAutoTopicCreation: false })).topics[0];
+    if (!t || t.errorCode !== ErrorCode.NONE || t.partitions.length !== PARTITIONS) return undefined;
+    const out: PartitionState[] = [];
+    for (const p of [...t.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex)) {
+      if (p.errorCode !== ErrorCode.NONE) return undefined;
+      out.push({ leader: p.leaderId, leaderEpoch: p.leaderEpoch ?? -1, isr: [...p.isrNodes].sort() });
+    }
+    return out;
+  }, 0);
+}
+
+/** Waits until every partition has a live leader and all three replicas in its ISR. */
+async function settled(topic: string, timeoutMs = 60_000): Promise<PartitionState[]> {
+  return eventually(`${topic}: every partition led with a full ISR`, timeoutMs, async () => {
+    const s = await partitionStates(topic);
+    return s && s.every((p) => p.leader >= 0 && cluster.node(p.leader).running && p.isr.length === 3) ? s : undefined;
+  });
+}
+
+interface Ack {
+  k: number;
+  p: number;
+  o: number;
+  t: number;
+}
+interface ClientError {
+  error: string;
+  str: string;
+  fatal: boolean;
+  retriable: boolean;
+  t: number;
+}
+interface Failure {
+  fail: number;
+  p: number;
+  err: string;
+  fatal: boolean;
+  retriable: boolean;
+  t: number;
+}
+interface Summary {
+  produced: number;
+  acked: number;
+  failed: number;
+  unflushed: number;
+  perPartition: number[];
+  fatal: string | null;
+}
+
+/** The Python producer as a child: its delivery reports arrive as they happen. */
+class ProducerChild {
+  readonly acks: Ack[] = [];
+  readonly failures: Failure[] = [];
+  readonly errors: ClientError[] = [];
+  private readonly child: ChildProcess;
+  private stderr = '';
+  private buffered = '';
+  private readonly done: Promise<Summary>;
+
+  constructor(bootstrap: string[], topic: string) {
+    const args = JSON.stringify({ bootstrap: bootstrap.join(','), topic, partitions: PARTITIONS, intervalMs: 2 });
+    this.child = spawn(PYTHON, [DRIVER, args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdin!.on('error', () => undefined);
+    this.child.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-20_000)));
+    this.done = new Promise((resolve, reject) => {
+      let summary: Summary | undefined;
+      this.child.stdout!.on('data', (d: Buffer) => {
+        this.buffered += d.toString();
+        const lines = this.buffered.split('\n');
+        this.buffered = lines.pop()!;
+        for (const line of lines) {
+          if (line.trim() === '') continue;
+          const m = JSON.parse(line) as Record<string, unknown>;
+          if ('ack' in m) this.acks.push({ k: m.ack as number, p: m.p as number, o: m.o as number, t: m.t as number });
+          else if ('fail' in m) this.failures.push(m as unknown as Failure);
+          else if ('error' in m) this.errors.push(m as unknown as ClientError);
+          else if ('done' in m) summary = m.done as Summary;
+        }
+      });
+      this.child.once('error', reject);
+      this.child.once('close', (code, signal) => {
+        if (summary && code === 0) resolve(summary);
+        else reject(new Error(`producer exited with ${code ?? signal} and no summary:\n${this.stderr.slice(-3000)}`));
+      });
+    });
+    this.done.catch(() => undefined);
+  }
+
+  /** The time of the first acknowledgement on partition `p` after `since`, if any yet. */
+  firstAckAfter(p: number, since: number): number | undefined {
+    let first: number | undefined;
+    for (let i = this.acks.length - 1; i >= 0 && this.acks[i]!.t > since; i--) if (this.acks[i]!.p === p) first = this.acks[i]!.t;
+    return first;
+  }
+
+  /** Stops producing and waits (bounded) for the flush and the summary. */
+  async stop(timeoutMs = 120_000): Promise<Summary> {
+    this.child.stdin!.end('stop\n');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    try {
+      return await this.done;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+function percentile(values: number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
+}
+
+/** Picks the node leading the most partitions, not the last victim where there is a choice. */
+function victimOf(states: PartitionState[], previous: number | undefined): NodeProcess {
+  const counts = new Map<number, number>();
+  for (const s of states) counts.set(s.leader, (counts.get(s.leader) ?? 0) + 1);
+  const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] === previous ? 1 : 0) - (b[0] === previous ? 1 : 0));
+  return cluster.node(ranked[0]![0]);
+}
+
+interface Verdict {
+  acked: number;
+  inLog: number;
+  duplicates: string[];
+  lost: string[];
+  misplaced: string[];
+  disorder: string[];
+  foreign: string[];
+}
+
+/** Reads every partition back and compares it with what the producer sent and was told. */
+async function verify(topic: string, producer: ProducerChild, summary: Summary): Promise<Verdict> {
+  const v: Verdict = { acked: producer.acks.length, inLog: 0, duplicates: [], lost: [], misplaced: [], disorder: [], foreign: [] };
+  await withClient(async (c) => {
+    for (let p = 0; p < PARTITIONS; p++) {
+      const read = await readPartition(c, topic, p, 5000);
+      v.inLog += read.records.length;
+      const offsetOf = new Map<number, number>();
+      let expected = 0;
+      for (const r of read.records) {
+        const [pp, kk] = (r.value ?? '').split(':');
+        const k = Number(kk);
+        if (Number(pp) !== p || !Number.isInteger(k)) {
+          v.foreign.push(`${p}@${r.offset}=${r.value}`);
+          continue;
+        }
+        if (offsetOf.has(k)) {
+          v.duplicates.push(`${p}:${k} at ${offsetOf.get(k)} and ${r.offset}`);
+          continue;
+        }
+        offsetOf.set(k, r.offset);
+        // Sent in order k = 0, 1, 2, ... per partition: the log must hold them in that order, whole.
+        if (k !== expected) v.disorder.push(`${p}:${k} at ${r.offset}, expected ${p}:${expected}`);
+        expected = Math.max(expected, k + 1);
+      }
+      for (const a of producer.acks.filter((x) => x.p === p)) {
+        const at = offsetOf.get(a.k);
+        if (at === undefined) v.lost.push(`${p}:${a.k} (acknowledged at offset ${a.o})`);
+        else if (at !== a.o) v.misplaced.push(`${p}:${a.k} acknowledged at ${a.o}, found at ${at}`);
+      }
+      if (expected > summary.perPartition[p]!) v.foreign.push(`${p}: ${expected} records, ${summary.perPartition[p]} sent`);
+    }
+  });
+  return v;
+}
+
+async function saveLogs(name: string): Promise<string> {
+  const dir = join(tmpdir(), `samsa-failover-${name}-${Date.now()}`);
+  await mkdir(dir, { recursive: true });
+  for (const n of cluster.nodes) await writeFile(join(dir, `node-${n.id}.log`), n.logs);
+  return dir;
+}
+
+/**
+ * Runs the producer on a new topic while `rounds` times the busiest leader is stopped with
+ * `signal` and started again; returns the producer's record and the checks' figures.
+ */
+async function failoverRounds(topic: string, rounds: number, signal: NodeJS.Signals) {
+  await withClient(async (c) => {
+    const r = await c.createTopics([{ name: topic, numPartitions: PARTITIONS, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
+    expect(r.topics[0]!.errorCode).toBe(ErrorCode.NONE);
+  });
+  await settled(topic);
+  const producer = new ProducerChild(cluster.bootstrap, topic);
+  const recoveries: number[] = [];
+  const started = Date.now();
+  try {
+    await eventually('the producer acknowledged on every partition', 30_000, async () => {
+      for (let p = 0; p < PARTITIONS; p++) if (producer.firstAckAfter(p, started) === undefined) return undefined;
+      return true;
+    });
+    let previous: number | undefined;
+    for (let i = 0; i < rounds; i++) {
+      const states = await settled(topic);
+      const victim = victimOf(states, previous);
+      previous = victim.id;
+      const affected = states.flatMap((s, p) => (s.leader === victim.id ? [p] : []));
+      // Writes flow everywhere before the leader goes.
+      const before = Date.now();
+      await eventually('acknowledgements on every partition before the stop', 30_000, async () => {
+        for (let p = 0; p < PARTITIONS; p++) if (producer.firstAckAfter(p, before) === undefined) return undefined;
+        return true;
+      });
+      const stoppedAt = Date.now();
+      await victim.stop(signal);
+      const resumed = await eventually(`round ${i + 1}: acknowledgements on partitions ${affected.join(',')} after node ${victim.id} stopped`, 90_000, async () => {
+        const times = affected.map((p) => producer.firstAckAfter(p, stoppedAt));
+        return times.every((t) => t !== undefined) ? Math.max(...(times as number[])) : undefined;
+      });
+      recoveries.push(resumed - stoppedAt);
+      console.log(`${signal} ${i + 1}/${rounds}: node ${victim.id} led partitions ${affected.join(',')}; next acknowledged write on all of them after ${resumed - stoppedAt} ms (${producer.acks.length} acknowledged so far)`);
+      await victim.start();
+    }
+    const after = await settled(topic);
+    console.log(`${topic} settled: leaders ${after.map((s) => s.leader).join(',')}, epochs ${after.map((s) => s.leaderEpoch).join(',')}`);
+    const summary = await producer.stop();
+    const verdict = await verify(topic, producer, summary);
+    console.log(
+      `${topic}: ${rounds} x ${signal} in ${((Date.now() - started) / 1000).toFixed(1)} s; produced ${summary.produced}, acknowledged ${verdict.acked}, ` +
+        `failed ${summary.failed}, unflushed ${summary.unflushed}, records in the log ${verdict.inLog}; duplicates ${verdict.duplicates.length}, lost ${verdict.lost.length}, ` +
+        `misplaced ${verdict.misplaced.length}, out of order ${verdict.disorder.length}; next acknowledged write after a stop p50 ${percentile(recoveries, 0.5)} ms, ` +
+        `p99 ${percentile(recoveries, 0.99)} ms, max ${Math.max(...recoveries)} ms`,
+    );
+    const errorNames = [...new Set(producer.errors.map((e) => `${e.error}${e.fatal ? ' (fatal)' : ''}`))];
+    if (errorNames.length > 0) console.log(`${topic}: client errors reported: ${errorNames.join(', ')}`);
+    const bad = verdict.duplicates.length + verdict.lost.length + verdict.misplaced.length + verdict.disorder.length + verdict.foreign.length + summary.failed;
+    if (bad > 0 || summary.fatal) {
+      console.log(`${topic}: node logs in ${await saveLogs(topic)}`);
+      console.log(JSON.stringify({ verdict: { ...verdict, duplicates: verdict.duplicates.slice(0, 20), lost: verdict.lost.slice(0, 20) }, failures: producer.failures.slice(0, 10), fatal: summary.fatal }));
+    }
+    return { producer, summary, verdict, recoveries };
+  } finally {
+    producer.kill();
+  }
+}
+
+beforeAll(async () => {
+  if (unavailable) return;
+  cluster = await ClusterProcess.start({ nodes: 3, properties: PROPERTIES });
+}, 120_000);
+
+afterAll(async () => {
+  await cluster?.destroy();
+});
+
+describe.skipIf(unavailable !== null)(`leader failover under an idempotent acks=all librdkafka producer (${KILLS} kills)`, () => {
+  it(`loses, duplicates and reorders no acknowledged record across ${KILLS} SIGKILLs of the busiest leader`, async () => {
+    const { summary, verdict, producer } = await failoverRounds('failover-kill', KILLS, 'SIGKILL');
+    expect(summary.fatal).toBeNull();
+    expect(producer.errors.filter((e) => e.fatal)).toEqual([]);
+    expect(verdict.lost).toEqual([]);
+    expect(verdict.duplicates).toEqual([]);
+    expect(verdict.misplaced).toEqual([]);
+    expect(verdict.disorder).toEqual([]);
+    expect(verdict.foreign).toEqual([]);
+    expect(producer.failures).toEqual([]);
+    expect(summary.unflushed).toBe(0);
+    expect(verdict.acked).toBe(summary.produced);
+  }, 120_000 + KILLS * 60_000);
+
+  it(`sees no error but retriable ones across ${TERMS} SIGTERMs of the busiest leader`, async () => {
+    const { summary, verdict, producer } = await failoverRounds('failover-term', TERMS, 'SIGTERM');
+    expect(summary.fatal).toBeNull();
+    expect(producer.failures).toEqual([]);
+    expect(producer.errors.filter((e) => e.fatal || !(e.retriable || CONNECTION_ERRORS.has(e.error)))).toEqual([]);
+    expect(verdict.lost).toEqual([]);
+    expect(verdict.duplicates).toEqual([]);
+    expect(verdict.misplaced).toEqual([]);
+    expect(verdict.disorder).toEqual([]);
+    expect(summary.unflushed).toBe(0);
+    expect(verdict.acked).toBe(summary.produced);
+  }, 120_000 + TERMS * 60_000);
+});
