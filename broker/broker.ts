@@ -167,6 +167,7 @@ export class Broker {
       snapshotPolicy: { maxBytesBetweenSnapshots: config.get('metadata.log.max.record.bytes.between.snapshots'), maxIntervalMs: config.get('metadata.log.max.snapshot.interval.ms') },
       logger: logger.child({ module: 'controller' }),
       deleteTopicEnable: config.get('delete.topic.enable'),
+      leaderRebalance: { enable: config.get('auto.leader.rebalance.enable'), checkIntervalMs: Number(config.get('leader.imbalance.check.interval.seconds')) * 1000, imbalancePercentage: config.get('leader.imbalance.per.broker.percentage') },
       topicDefaults: {
         numPartitions: config.get('num.partitions'),
         defaultReplicationFactor: config.get('default.replication.factor'),

@@ -5,14 +5,35 @@
 //   member that is alive becomes leader; with none, the partition is offline (leader -1). It is
 //   removed from the ISR of partitions that keep another member, never from a last one, so the
 //   replica that holds everything acknowledged is the one that leads again when it returns.
+//   Where the topic allows unclean leader election, a partition left with no live ISR member
+//   elects its first live replica instead, with ISR [it], RECOVERING (Kafka's ONLINE election).
 // - A broker that is unfenced takes back the offline partitions it is in the ISR of.
 import { MetadataRecordType } from '../protocol/generated/metadata-records.ts';
-import type { MetadataImage, PartitionImage, TopicImage } from './metadata/image.ts';
+import { ConfigResourceType, configKey, type MetadataImage, type PartitionImage, type TopicImage, topicConfigs } from './metadata/image.ts';
 import { type MetadataRecord, record } from './metadata/record-serde.ts';
 
 export const NO_LEADER = -1;
+/** LeaderRecoveryState of a leader elected uncleanly, until it says it has recovered (KIP-704). */
+export const RECOVERING = 1;
 
-function change(topic: TopicImage, p: PartitionImage, fields: { leader?: number; isr?: number[] }): MetadataRecord {
+/** Whether a topic lets an out-of-sync replica lead (`unclean.leader.election.enable`). */
+export type UncleanElectionPolicy = (topic: TopicImage) => boolean;
+
+/**
+ * The topic's `unclean.leader.election.enable`, over the cluster-wide dynamic broker default,
+ * over `staticDefault` (the controller's own server.properties value; false as in Kafka).
+ */
+export function uncleanElectionPolicy(image: MetadataImage, staticDefault = false): UncleanElectionPolicy {
+  const key = 'unclean.leader.election.enable';
+  const cluster = image.configs.get(configKey(ConfigResourceType.Broker, ''))?.get(key);
+  const fallback = cluster !== undefined ? cluster.toLowerCase() === 'true' : staticDefault;
+  return (topic) => {
+    const v = topicConfigs(image, topic.name).get(key);
+    return v !== undefined ? v.toLowerCase() === 'true' : fallback;
+  };
+}
+
+function change(topic: TopicImage, p: PartitionImage, fields: { leader?: number; isr?: number[]; leaderRecoveryState?: number }): MetadataRecord {
   return record(MetadataRecordType.PartitionChangeRecord, {
     partitionId: p.partition,
     topicId: topic.id,
@@ -21,7 +42,7 @@ function change(topic: TopicImage, p: PartitionImage, fields: { leader?: number;
     replicas: null,
     removingReplicas: null,
     addingReplicas: null,
-    leaderRecoveryState: -1,
+    leaderRecoveryState: fields.leaderRecoveryState ?? -1,
   });
 }
 
@@ -32,7 +53,7 @@ function alive(image: MetadataImage, id: number, leaving: number): boolean {
 }
 
 /** Moves leadership and ISR membership away from `brokerId`, which is leaving. */
-export function leaveBroker(image: MetadataImage, brokerId: number): MetadataRecord[] {
+export function leaveBroker(image: MetadataImage, brokerId: number, unclean: UncleanElectionPolicy = uncleanElectionPolicy(image)): MetadataRecord[] {
   const out: MetadataRecord[] = [];
   for (const topic of image.topicsById.values()) {
     for (const p of topic.partitions) {
@@ -41,7 +62,9 @@ export function leaveBroker(image: MetadataImage, brokerId: number): MetadataRec
       const shrink = isr.length !== p.isr.length;
       if (p.leader === brokerId) {
         const next = isr.find((r) => alive(image, r, brokerId)) ?? NO_LEADER;
-        out.push(change(topic, p, { leader: next, isr: shrink ? isr : undefined }));
+        const outOfSync = next === NO_LEADER && unclean(topic) ? p.replicas.find((r) => alive(image, r, brokerId)) : undefined;
+        if (outOfSync !== undefined) out.push(change(topic, p, { leader: outOfSync, isr: [outOfSync], leaderRecoveryState: RECOVERING }));
+        else out.push(change(topic, p, { leader: next, isr: shrink ? isr : undefined }));
       } else if (shrink) {
         out.push(change(topic, p, { isr }));
       }

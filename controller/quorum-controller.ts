@@ -15,6 +15,7 @@ import { type Scheduler, SystemScheduler, type TimerHandle } from '../protocol/s
 import { BrokerSessions } from './broker-sessions.ts';
 import type { ControllerResult } from './controller-result.ts';
 import { allocateProducerIds, alterConfigs, bootstrapRecords, brokerHeartbeat, type ConfigChange, fenceBroker, type HeartbeatInput, registerBroker, type RegisterBrokerInput } from './cluster-control.ts';
+import { type LeaderRebalanceSettings, rebalanceLeaders } from './leader-election.ts';
 import { MetadataDelta } from './metadata/delta.ts';
 import { EMPTY_IMAGE, type MetadataImage } from './metadata/image.ts';
 import { decodeMetadataRecord, encodeMetadataRecord } from './metadata/record-serde.ts';
@@ -35,6 +36,8 @@ export interface QuorumControllerOptions {
   brokerSessionTimeoutMs?: number;
   /** When to snapshot the committed image; Kafka's defaults when absent. */
   snapshotPolicy?: SnapshotPolicy;
+  /** Preferred elections the active controller runs on its own; off when absent. */
+  leaderRebalance?: LeaderRebalanceSettings;
 }
 
 export class QuorumController {
@@ -48,6 +51,7 @@ export class QuorumController {
   /** The epoch this node leads in once its leadership is announced; -1 when not active. */
   private activeEpoch = -1;
   private sessionTimer: TimerHandle | undefined;
+  private rebalanceTimer: TimerHandle | undefined;
   readonly snapshots: SnapshotGenerator;
 
   constructor(opts: QuorumControllerOptions) {
@@ -76,6 +80,8 @@ export class QuorumController {
       this.sessions.deactivate();
       this.sessionTimer?.cancel();
       this.sessionTimer = undefined;
+      this.rebalanceTimer?.cancel();
+      this.rebalanceTimer = undefined;
       return;
     }
     this.activeEpoch = epoch;
@@ -91,6 +97,18 @@ export class QuorumController {
     this.sessionTimer?.cancel();
     const every = Math.max(50, Math.min(1000, Math.floor(this.sessionTimeoutMs / 4)));
     this.sessionTimer = this.scheduler.every(every, { unit: 'controller', context: { task: 'broker-sessions' } }, () => this.fenceExpiredBrokers());
+    this.rebalanceTimer?.cancel();
+    const rebalance = this.opts.leaderRebalance;
+    if (rebalance?.enable) {
+      this.rebalanceTimer = this.scheduler.every(rebalance.checkIntervalMs, { unit: 'controller', context: { task: 'leader-rebalance' } }, () => this.rebalanceLeaders(rebalance.imbalancePercentage));
+    }
+  }
+
+  /** Moves leadership back to preferred replicas where a broker's imbalance is too high. */
+  private async rebalanceLeaders(imbalancePercentage: number): Promise<void> {
+    if (!this.isActive) return;
+    const { elected } = await this.run((image) => rebalanceLeaders(image, imbalancePercentage));
+    if (elected > 0) this.opts.logger.info({ elected }, 'elected preferred leaders to balance leadership');
   }
 
   /** Fences the unfenced brokers whose session ran out (their partitions move or go offline). */
@@ -215,6 +233,7 @@ export class QuorumController {
 
   async close(): Promise<void> {
     this.sessionTimer?.cancel();
+    this.rebalanceTimer?.cancel();
     await this.queue;
     await this.opts.raft.close();
   }

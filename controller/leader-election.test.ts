@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../protocol/errors.ts';
+import { MetadataRecordType } from '../protocol/generated/metadata-records.ts';
+import { electLeaders, ElectionType, rebalanceLeaders } from './leader-election.ts';
+import { MetadataDelta } from './metadata/delta.ts';
+import { ConfigResourceType, EMPTY_IMAGE, type MetadataImage, type PartitionImage } from './metadata/image.ts';
+import { type MetadataRecord, record } from './metadata/record-serde.ts';
+import { leaveBroker, uncleanElectionPolicy } from './partition-leadership.ts';
+
+const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAg';
+
+function apply(image: MetadataImage, records: MetadataRecord[]): MetadataImage {
+  const d = new MetadataDelta(image);
+  for (const [i, r] of records.entries()) d.replay(r, image.offset + BigInt(i + 1), 1);
+  return d.apply();
+}
+
+interface P {
+  replicas: number[];
+  isr: number[];
+  leader: number;
+}
+
+/** Brokers 1..3 (those in `fenced` fenced); topic t with the partitions given. */
+function cluster(partitions: P[], fenced: number[] = [], configs: Record<string, string> = {}): MetadataImage {
+  const brokers = [1, 2, 3].map((id) =>
+    record(MetadataRecordType.RegisterBrokerRecord, {
+      brokerId: id,
+      isMigratingZkBroker: false,
+      incarnationId: `AAAAAAAAAAAAAAAAAAAAA${id}`,
+      brokerEpoch: BigInt(id * 10),
+      endPoints: [],
+      features: [],
+      rack: null,
+      fenced: fenced.includes(id),
+      inControlledShutdown: false,
+      logDirs: [],
+    }),
+  );
+  return apply(EMPTY_IMAGE, [
+    ...brokers,
+    record(MetadataRecordType.TopicRecord, { name: 't', topicId: TOPIC_ID }),
+    ...partitions.map((p, i) =>
+      record(MetadataRecordType.PartitionRecord, {
+        partitionId: i,
+        topicId: TOPIC_ID,
+        replicas: p.replicas,
+        isr: p.isr,
+        removingReplicas: [],
+        addingReplicas: [],
+        leader: p.leader,
+        leaderRecoveryState: 0,
+        leaderEpoch: 0,
+        partitionEpoch: 0,
+        directories: [],
+      }),
+    ),
+    ...Object.entries(configs).map(([name, value]) => record(MetadataRecordType.ConfigRecord, { resourceType: ConfigResourceType.Topic, resourceName: 't', name, value })),
+  ]);
+}
+
+function partition(image: MetadataImage, id: number): PartitionImage {
+  return image.topicsByName.get('t')!.partitions[id]!;
+}
+
+describe('preferred election', () => {
+  it('moves leadership to the first replica when it is in the ISR and live', () => {
+    const image = cluster([{ replicas: [1, 2, 3], isr: [1, 2, 3], leader: 2 }]);
+    const r = electLeaders(image, ElectionType.PREFERRED, [{ topic: 't', partitions: [0] }]);
+    expect(r.response).toEqual({ errorCode: 0, results: [{ topic: 't', partitionResult: [{ partitionId: 0, errorCode: 0, errorMessage: null }] }] });
+    const after = partition(apply(image, r.records), 0);
+    expect(after).toMatchObject({ leader: 1, isr: [1, 2, 3], leaderEpoch: 1, leaderRecoveryState: 0 });
+  });
+
+  it('answers ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE and UNKNOWN_TOPIC_OR_PARTITION', () => {
+    const image = cluster(
+      [
+        { replicas: [1, 2, 3], isr: [1, 2, 3], leader: 1 },
+        { replicas: [3, 1, 2], isr: [1, 2], leader: 1 },
+        { replicas: [2, 1, 3], isr: [1, 2], leader: 1 },
+      ],
+      [2],
+    );
+    const r = electLeaders(image, ElectionType.PREFERRED, [
+      { topic: 't', partitions: [0, 1, 2, 9] },
+      { topic: 'nope', partitions: [0] },
+    ]);
+    expect(r.records).toEqual([]);
+    const codes = r.response.results.map((t) => [t.topic, t.partitionResult.map((p) => [p.partitionId, p.errorCode])]);
+    expect(codes).toEqual([
+      [
+        't',
+        [
+          [0, ErrorCode.ELECTION_NOT_NEEDED],
+          [1, ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE],
+          [2, ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE],
+          [9, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+        ],
+      ],
+      ['nope', [[0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]],
+    ]);
+    expect(r.response.results[0]!.partitionResult[1]!.errorMessage).toBe('The preferred leader was not available.');
+  });
+
+  it('for all partitions, leaves out those that need no election', () => {
+    const image = cluster([
+      { replicas: [1, 2, 3], isr: [1, 2, 3], leader: 1 },
+      { replicas: [2, 3, 1], isr: [1, 2, 3], leader: 3 },
+    ]);
+    const r = electLeaders(image, ElectionType.PREFERRED, null);
+    expect(r.response.results).toEqual([{ topic: 't', partitionResult: [{ partitionId: 1, errorCode: 0, errorMessage: null }] }]);
+    expect(partition(apply(image, r.records), 1).leader).toBe(2);
+    const none = electLeaders(apply(image, r.records), ElectionType.PREFERRED, null);
+    expect(none.response.results).toEqual([]);
+  });
+
+  it('refuses an unknown election type with INVALID_REQUEST on every partition', () => {
+    const image = cluster([{ replicas: [1, 2, 3], isr: [1, 2, 3], leader: 2 }]);
+    const r = electLeaders(image, 7, [{ topic: 't', partitions: [0] }]);
+    expect(r.records).toEqual([]);
+    expect(r.response.errorCode).toBe(ErrorCode.INVALID_REQUEST);
+    expect(r.response.results[0]!.partitionResult[0]!.errorCode).toBe(ErrorCode.INVALID_REQUEST);
+  });
+});
+
+describe('unclean election', () => {
+  it('elects the first live replica with ISR [it], RECOVERING, when no ISR member is live', () => {
+    const image = cluster([{ replicas: [1, 2, 3], isr: [1], leader: -1 }], [1]);
+    const r = electLeaders(image, ElectionType.UNCLEAN, [{ topic: 't', partitions: [0] }]);
+    expect(r.response.results[0]!.partitionResult[0]!.errorCode).toBe(0);
+    expect(partition(apply(image, r.records), 0)).toMatchObject({ leader: 2, isr: [2], leaderRecoveryState: 1, leaderEpoch: 1 });
+  });
+
+  it('prefers a live ISR member, needs no election with a leader, and fails with none live', () => {
+    const image = cluster(
+      [
+        { replicas: [1, 2, 3], isr: [1, 3], leader: -1 },
+        { replicas: [1, 2, 3], isr: [1, 2, 3], leader: 2 },
+        { replicas: [1], isr: [1], leader: -1 },
+      ],
+      [1],
+    );
+    const r = electLeaders(image, ElectionType.UNCLEAN, [{ topic: 't', partitions: [0, 1, 2] }]);
+    expect(r.response.results[0]!.partitionResult.map((p) => p.errorCode)).toEqual([0, ErrorCode.ELECTION_NOT_NEEDED, ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE]);
+    expect(partition(apply(image, r.records), 0)).toMatchObject({ leader: 3, isr: [1, 3], leaderRecoveryState: 0 });
+  });
+});
+
+describe('leaving broker and unclean.leader.election.enable', () => {
+  const lastIsr: P = { replicas: [1, 2, 3], isr: [1], leader: 1 };
+
+  it('leaves the partition offline by default', () => {
+    const image = cluster([lastIsr]);
+    const after = partition(apply(image, leaveBroker(image, 1)), 0);
+    expect(after).toMatchObject({ leader: -1, isr: [1] });
+  });
+
+  it('elects a live out-of-sync replica when the topic allows it', () => {
+    const image = cluster([lastIsr], [], { 'unclean.leader.election.enable': 'true' });
+    const after = partition(apply(image, leaveBroker(image, 1)), 0);
+    expect(after).toMatchObject({ leader: 2, isr: [2], leaderRecoveryState: 1 });
+  });
+
+  it('takes the policy given over the image, and the topic config over the default', () => {
+    const image = cluster([lastIsr]);
+    expect(partition(apply(image, leaveBroker(image, 1, () => true)), 0).leader).toBe(2);
+    expect(uncleanElectionPolicy(image, true)(image.topicsByName.get('t')!)).toBe(true);
+    const off = cluster([lastIsr], [], { 'unclean.leader.election.enable': 'false' });
+    expect(uncleanElectionPolicy(off, true)(off.topicsByName.get('t')!)).toBe(false);
+  });
+
+  it('still elects a live ISR member first', () => {
+    const image = cluster([{ replicas: [1, 2, 3], isr: [1, 3], leader: 1 }], [], { 'unclean.leader.election.enable': 'true' });
+    expect(partition(apply(image, leaveBroker(image, 1)), 0)).toMatchObject({ leader: 3, isr: [3], leaderRecoveryState: 0 });
+  });
+});
+
+describe('leader rebalance', () => {
+  it('elects preferred leaders only for brokers above the imbalance percentage', () => {
+    // Broker 1 prefers 4 partitions and leads 2 (50% away); broker 2 prefers 10 and leads 9 (10%, not above).
+    const parts: P[] = [];
+    for (let i = 0; i < 4; i++) parts.push({ replicas: [1, 2, 3], isr: [1, 2, 3], leader: i < 2 ? 1 : 3 });
+    for (let i = 0; i < 10; i++) parts.push({ replicas: [2, 1, 3], isr: [1, 2, 3], leader: i < 9 ? 2 : 3 });
+    const image = cluster(parts);
+    const r = rebalanceLeaders(image, 10);
+    expect(r.response.elected).toBe(2);
+    const after = apply(image, r.records);
+    expect([2, 3].map((i) => partition(after, i).leader)).toEqual([1, 1]);
+    expect(partition(after, 13).leader).toBe(3);
+    expect(rebalanceLeaders(image, 0).response.elected).toBe(3);
+  });
+
+  it('skips a preferred broker that cannot lead', () => {
+    const image = cluster([{ replicas: [1, 2, 3], isr: [2, 3], leader: 2 }]);
+    expect(rebalanceLeaders(image, 10).records).toEqual([]);
+  });
+});
