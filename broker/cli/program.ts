@@ -12,6 +12,7 @@ import { producerPerfTestCommand } from './producer-perf-test.ts';
 import { storageCommand } from './storage.ts';
 import { metadataQuorumCommand } from './metadata-quorum.ts';
 import { featuresCommand } from './features.ts';
+import { leaderElectionCommand } from './leader-election.ts';
 import { clusterCommand } from './cluster.ts';
 import { topicsCommand } from './topics.ts';
 import { collect, parseKeyValues, processIo, runAction } from './command-io.ts';
@@ -58,6 +59,7 @@ export function buildProgram(): Program {
     .addCommand(consumerPerfTestCommand())
     .addCommand(metadataQuorumCommand())
     .addCommand(featuresCommand())
+    .addCommand(leaderElectionCommand())
     .addCommand(clusterCommand());
   return { program, keepsRunning: () => serving };
 }

@@ -37,6 +37,7 @@ import { quorumFetchHandler } from './quorum-fetch.ts';
 import { fetchSnapshotHandler } from './fetch-snapshot.ts';
 import { voteHandler } from './vote.ts';
 import { updateFeaturesHandler } from './update-features.ts';
+import { electLeadersHandler } from './elect-leaders.ts';
 import { allocateProducerIdsHandler } from './allocate-producer-ids.ts';
 import { alterPartitionHandler } from './alter-partition.ts';
 import { brokerHeartbeatHandler } from './broker-heartbeat.ts';
@@ -56,6 +57,7 @@ export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void
   router.register(describeClusterHandler(ctx));
   router.register(describeQuorumHandler(ctx));
   router.register(updateFeaturesHandler(ctx));
+  router.register(electLeadersHandler(ctx));
   router.register(describeTopicPartitionsHandler(ctx));
   router.register(fetchHandler(ctx));
   router.register(listOffsetsHandler(ctx));
@@ -95,4 +97,5 @@ export function registerControllerHandlers(router: Router, ctx: BrokerContext): 
   router.register(createPartitionsHandler(ctx));
   router.register(alterConfigsHandler(ctx));
   router.register(incrementalAlterConfigsHandler(ctx));
+  router.register(electLeadersHandler(ctx));
 }
