@@ -1,4 +1,9 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { ManualScheduler } from '../protocol/scheduler.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { MetadataRecordType } from '../protocol/generated/metadata-records.ts';
 import { electLeaders, ElectionType, rebalanceLeaders } from './leader-election.ts';
@@ -6,6 +11,12 @@ import { MetadataDelta } from './metadata/delta.ts';
 import { ConfigResourceType, EMPTY_IMAGE, type MetadataImage, type PartitionImage } from './metadata/image.ts';
 import { type MetadataRecord, record } from './metadata/record-serde.ts';
 import { leaveBroker, uncleanElectionPolicy } from './partition-leadership.ts';
+import { QuorumController } from './quorum-controller.ts';
+import { QuorumStateStore } from './raft/quorum-state.ts';
+import { RaftClient } from './raft/raft-client.ts';
+import { MemoryReplicatedLog } from './raft/replicated-log.ts';
+
+const logger = pino({ level: 'silent' });
 
 const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAg';
 
@@ -193,5 +204,45 @@ describe('leader rebalance', () => {
   it('skips a preferred broker that cannot lead', () => {
     const image = cluster([{ replicas: [1, 2, 3], isr: [2, 3], leader: 2 }]);
     expect(rebalanceLeaders(image, 10).records).toEqual([]);
+  });
+});
+
+describe('the active controller balances leadership on its schedule', () => {
+  it('elects the preferred leader after leader.imbalance.check.interval', async () => {
+    const scheduler = new ManualScheduler();
+    const dir = mkdtempSync(join(tmpdir(), 'samsa-le-'));
+    const raft = new RaftClient({ nodeId: 1, voters: [1], log: new MemoryReplicatedLog(), stateStore: new QuorumStateStore(dir), logger });
+    const qc = new QuorumController({
+      raft,
+      logger,
+      scheduler,
+      deleteTopicEnable: true,
+      topicDefaults: { numPartitions: 1, defaultReplicationFactor: 1, validateConfigs: () => [] },
+      leaderRebalance: { enable: true, checkIntervalMs: 1000, imbalancePercentage: 10 },
+    });
+    try {
+      await qc.start();
+      for (const id of [1, 2]) {
+        const reg = await qc.registerBroker({ brokerId: id, incarnationId: id === 1 ? 'AAAAAAAAAAAAAAAAAAAAAQ' : 'AAAAAAAAAAAAAAAAAAAAAg', endpoints: [], rack: null, logDirs: [], features: [] });
+        await qc.brokerHeartbeat({ brokerId: id, brokerEpoch: reg.brokerEpoch, currentMetadataOffset: qc.raft.hw, wantFence: false, wantShutDown: false });
+      }
+      const [created] = await qc.createTopics([{ name: 't', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }], configs: [] }], false);
+      expect(created!.errorCode).toBe(0);
+      const topicId = qc.image.topicsByName.get('t')!.id;
+      await qc.run(() => ({
+        records: [record(MetadataRecordType.PartitionChangeRecord, { partitionId: 0, topicId, leader: 2, isr: null, replicas: null, removingReplicas: null, addingReplicas: null, leaderRecoveryState: -1 })],
+        response: undefined,
+      }));
+      expect(partition(qc.image, 0).leader).toBe(2);
+      scheduler.advance(999);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(partition(qc.image, 0).leader).toBe(2);
+      scheduler.advance(1);
+      for (let i = 0; i < 100 && partition(qc.image, 0).leader !== 1; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(partition(qc.image, 0)).toMatchObject({ leader: 1, isr: [1, 2] });
+      expect(scheduler.failures).toEqual([]);
+    } finally {
+      await qc.close();
+    }
   });
 });
