@@ -10,7 +10,7 @@ import { electLeaders, ElectionType, rebalanceLeaders } from './leader-election.
 import { MetadataDelta } from './metadata/delta.ts';
 import { ConfigResourceType, EMPTY_IMAGE, type MetadataImage, type PartitionImage } from './metadata/image.ts';
 import { type MetadataRecord, record } from './metadata/record-serde.ts';
-import { leaveBroker, uncleanElectionPolicy } from './partition-leadership.ts';
+import { leaveBroker, returnBroker, uncleanElectionPolicy } from './partition-leadership.ts';
 import { QuorumController } from './quorum-controller.ts';
 import { QuorumStateStore } from './raft/quorum-state.ts';
 import { RaftClient } from './raft/raft-client.ts';
@@ -178,6 +178,16 @@ describe('leaving broker and unclean.leader.election.enable', () => {
     expect(uncleanElectionPolicy(image, true)(image.topicsByName.get('t')!)).toBe(true);
     const off = cluster([lastIsr], [], { 'unclean.leader.election.enable': 'false' });
     expect(uncleanElectionPolicy(off, true)(off.topicsByName.get('t')!)).toBe(false);
+  });
+
+  it('a returning out-of-sync replica leads an offline partition only when the topic allows it', () => {
+    const offline: P = { replicas: [1, 2, 3], isr: [1], leader: -1 };
+    const closed = cluster([offline], [1, 2, 3]);
+    expect(returnBroker(closed, 2)).toEqual([]);
+    const open = cluster([offline], [1, 2, 3], { 'unclean.leader.election.enable': 'true' });
+    expect(partition(apply(open, returnBroker(open, 2)), 0)).toMatchObject({ leader: 2, isr: [2], leaderRecoveryState: 1 });
+    // The ISR member itself takes it back cleanly.
+    expect(partition(apply(open, returnBroker(open, 1)), 0)).toMatchObject({ leader: 1, isr: [1], leaderRecoveryState: 0 });
   });
 
   it('still elects a live ISR member first', () => {

@@ -7,7 +7,8 @@
 //   replica that holds everything acknowledged is the one that leads again when it returns.
 //   Where the topic allows unclean leader election, a partition left with no live ISR member
 //   elects its first live replica instead, with ISR [it], RECOVERING (Kafka's ONLINE election).
-// - A broker that is unfenced takes back the offline partitions it is in the ISR of.
+// - A broker that is unfenced takes back the offline partitions it is in the ISR of (and, where
+//   the topic allows unclean election, those of which it is an out-of-sync replica).
 import { MetadataRecordType } from '../protocol/generated/metadata-records.ts';
 import { ConfigResourceType, configKey, type MetadataImage, type PartitionImage, type TopicImage, topicConfigs } from './metadata/image.ts';
 import { type MetadataRecord, record } from './metadata/record-serde.ts';
@@ -73,12 +74,19 @@ export function leaveBroker(image: MetadataImage, brokerId: number, unclean: Unc
   return out;
 }
 
-/** Elects `brokerId`, now unfenced, for the offline partitions whose ISR holds it. */
-export function returnBroker(image: MetadataImage, brokerId: number): MetadataRecord[] {
+/**
+ * Elects `brokerId`, now unfenced, for the offline partitions whose ISR holds it, and, where the
+ * topic allows unclean election, for those it is a replica of with no live ISR member.
+ */
+export function returnBroker(image: MetadataImage, brokerId: number, unclean: UncleanElectionPolicy = uncleanElectionPolicy(image)): MetadataRecord[] {
   const out: MetadataRecord[] = [];
   for (const topic of image.topicsById.values()) {
     for (const p of topic.partitions) {
-      if (p.leader === NO_LEADER && p.isr.includes(brokerId)) out.push(change(topic, p, { leader: brokerId }));
+      if (p.leader !== NO_LEADER) continue;
+      if (p.isr.includes(brokerId)) out.push(change(topic, p, { leader: brokerId }));
+      else if (p.replicas.includes(brokerId) && !p.isr.some((r) => alive(image, r, brokerId)) && unclean(topic)) {
+        out.push(change(topic, p, { leader: brokerId, isr: [brokerId], leaderRecoveryState: RECOVERING }));
+      }
     }
   }
   return out;
