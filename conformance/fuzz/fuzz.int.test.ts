@@ -9,7 +9,7 @@ import { freshSeed } from './prng.ts';
 
 const FIXED_SEEDS = [1, 20_260_101];
 const FRESH_SEED = Number(process.env.SAMSA_FUZZ_SEED ?? freshSeed());
-const RUN_MS = 14_000;
+const RUN_MS = 12_000;
 const logger = pino({ level: process.env.SAMSA_FUZZ_LOG_LEVEL ?? 'warn' });
 // Kinds of input to leave out while a fault they reach is known and being fixed (see --avoid in
 // README.md); none today.
