@@ -153,4 +153,21 @@ describe('snapshots of a replica', () => {
     } as never);
     expect(fetch.responses[0]!.partitions[0]!.snapshotId).toMatchObject({ endOffset: 36n, epoch: 1 });
   });
+
+  it('a snapshot past the log end (a fetched one whose log replacement a crash cut short) replaces the log at start-up', async () => {
+    const clock = new ManualScheduler({ startMs: 0 });
+    const log = new MemoryReplicatedLog();
+    const state = new Map([[3n, 'x'], [7n, 'y']]);
+    const id = { endOffset: 50n, epoch: 4 };
+    const { encodeSnapshot } = await import('./snapshot-format.ts');
+    await log.snapshots.write(id, encodeSnapshot(id, [...state].map(([o, v]) => Buffer.from(`${o}=${v}`)), 0));
+    const n = node(2, clock, new Map(), log);
+    await n.client.start();
+    expect(log.startOffset()).toBe(50n);
+    expect(log.endOffset()).toBe(50n);
+    expect(log.lastEpoch()).toBe(4);
+    expect(n.client.hw).toBe(50n);
+    expect(n.sm.current).toEqual(state);
+    await n.client.close();
+  });
 });
