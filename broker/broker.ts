@@ -164,6 +164,7 @@ export class Broker {
       raft,
       scheduler,
       brokerSessionTimeoutMs: config.get('broker.session.timeout.ms'),
+      uncleanLeaderElectionEnable: config.get('unclean.leader.election.enable'),
       snapshotPolicy: { maxBytesBetweenSnapshots: config.get('metadata.log.max.record.bytes.between.snapshots'), maxIntervalMs: config.get('metadata.log.max.snapshot.interval.ms') },
       logger: logger.child({ module: 'controller' }),
       deleteTopicEnable: config.get('delete.topic.enable'),

@@ -5,7 +5,7 @@ import { MetadataRecordType } from '../protocol/generated/metadata-records.ts';
 import type { ControllerResult } from './controller-result.ts';
 import type { BrokerEndpoint, MetadataImage } from './metadata/image.ts';
 import { type MetadataRecord, record } from './metadata/record-serde.ts';
-import { leaveBroker, returnBroker } from './partition-leadership.ts';
+import { leaveBroker, returnBroker, uncleanElectionPolicy } from './partition-leadership.ts';
 
 export interface RegisterBrokerInput {
   brokerId: number;
@@ -23,7 +23,7 @@ export interface RegisterBrokerInput {
  * broker (a restart) gives up its leaderships at once, as after an unclean shutdown in Kafka:
  * until it has caught up it cannot serve them, and clients are not sent to it.
  */
-export function registerBroker(image: MetadataImage, input: RegisterBrokerInput, brokerEpoch: bigint): ControllerResult<{ errorCode: number; brokerEpoch: bigint }> {
+export function registerBroker(image: MetadataImage, input: RegisterBrokerInput, brokerEpoch: bigint, uncleanDefault = false): ControllerResult<{ errorCode: number; brokerEpoch: bigint }> {
   const existing = image.brokers.get(input.brokerId);
   if (existing && existing.incarnationId === input.incarnationId) {
     // A retried registration of the same process: answer with the epoch it already has.
@@ -41,7 +41,7 @@ export function registerBroker(image: MetadataImage, input: RegisterBrokerInput,
     inControlledShutdown: false,
     logDirs: input.logDirs,
   });
-  const leaving = existing ? leaveBroker(image, input.brokerId) : [];
+  const leaving = existing ? leaveBroker(image, input.brokerId, uncleanElectionPolicy(image, uncleanDefault)) : [];
   return { records: [rec, ...leaving], response: { errorCode: ErrorCode.NONE, brokerEpoch } };
 }
 
@@ -60,7 +60,7 @@ export interface HeartbeatOutcome {
   shouldShutDown: boolean;
 }
 
-export function brokerHeartbeat(image: MetadataImage, input: HeartbeatInput, committedOffset: bigint): ControllerResult<HeartbeatOutcome> {
+export function brokerHeartbeat(image: MetadataImage, input: HeartbeatInput, committedOffset: bigint, uncleanDefault = false): ControllerResult<HeartbeatOutcome> {
   const b = image.brokers.get(input.brokerId);
   if (!b || b.epoch !== input.brokerEpoch) {
     return { records: [], response: { errorCode: ErrorCode.STALE_BROKER_EPOCH, isCaughtUp: false, isFenced: true, shouldShutDown: false } };
@@ -70,24 +70,25 @@ export function brokerHeartbeat(image: MetadataImage, input: HeartbeatInput, com
   let fenced = b.fenced;
   if (input.wantShutDown) {
     // Controlled shutdown: its leaderships move to other ISR members before it stops.
-    if (!b.fenced) records.push(...fenceBroker(image, b.id));
+    if (!b.fenced) records.push(...fenceBroker(image, b.id, uncleanDefault));
     return { records, response: { errorCode: ErrorCode.NONE, isCaughtUp: caughtUp, isFenced: true, shouldShutDown: true } };
   }
   if (b.fenced && !input.wantFence && caughtUp) {
-    records.push(record(MetadataRecordType.UnfenceBrokerRecord, { id: b.id, epoch: b.epoch }), ...returnBroker(image, b.id));
+    records.push(record(MetadataRecordType.UnfenceBrokerRecord, { id: b.id, epoch: b.epoch }), ...returnBroker(image, b.id, uncleanElectionPolicy(image, uncleanDefault)));
     fenced = false;
   } else if (!b.fenced && input.wantFence) {
-    records.push(...fenceBroker(image, b.id));
+    records.push(...fenceBroker(image, b.id, uncleanDefault));
     fenced = true;
   }
   return { records, response: { errorCode: ErrorCode.NONE, isCaughtUp: caughtUp, isFenced: fenced, shouldShutDown: false } };
 }
 
 /** Fences a broker (no heartbeat within its session, or it asked to be): its partitions move away. */
-export function fenceBroker(image: MetadataImage, brokerId: number): MetadataRecord[] {
+/** `uncleanDefault`: the broker's static unclean.leader.election.enable, under topic and dynamic settings. */
+export function fenceBroker(image: MetadataImage, brokerId: number, uncleanDefault = false): MetadataRecord[] {
   const b = image.brokers.get(brokerId);
   if (!b || b.fenced) return [];
-  return [record(MetadataRecordType.FenceBrokerRecord, { id: b.id, epoch: b.epoch }), ...leaveBroker(image, b.id)];
+  return [record(MetadataRecordType.FenceBrokerRecord, { id: b.id, epoch: b.epoch }), ...leaveBroker(image, b.id, uncleanElectionPolicy(image, uncleanDefault))];
 }
 
 /** Kafka hands out producer ids in blocks of this size to each broker. */

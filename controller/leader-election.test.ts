@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualScheduler } from '../protocol/scheduler.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { MetadataRecordType } from '../protocol/generated/metadata-records.ts';
+import { fenceBroker } from './cluster-control.ts';
 import { electLeaders, ElectionType, rebalanceLeaders } from './leader-election.ts';
 import { MetadataDelta } from './metadata/delta.ts';
 import { ConfigResourceType, EMPTY_IMAGE, type MetadataImage, type PartitionImage } from './metadata/image.ts';
@@ -170,6 +171,12 @@ describe('leaving broker and unclean.leader.election.enable', () => {
     const image = cluster([lastIsr], [], { 'unclean.leader.election.enable': 'true' });
     const after = partition(apply(image, leaveBroker(image, 1)), 0);
     expect(after).toMatchObject({ leader: 2, isr: [2], leaderRecoveryState: 1 });
+  });
+
+  it('fencing follows the server\'s unclean.leader.election.enable when the topic does not say', () => {
+    const image = cluster([lastIsr]);
+    expect(partition(apply(image, fenceBroker(image, 1)), 0).leader).toBe(-1);
+    expect(partition(apply(image, fenceBroker(image, 1, true)), 0)).toMatchObject({ leader: 2, isr: [2] });
   });
 
   it('takes the policy given over the image, and the topic config over the default', () => {

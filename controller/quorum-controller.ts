@@ -34,6 +34,8 @@ export interface QuorumControllerOptions {
   deleteTopicEnable: boolean;
   /** broker.session.timeout.ms: a broker without a heartbeat this long is fenced. */
   brokerSessionTimeoutMs?: number;
+  /** unclean.leader.election.enable of the server's properties (topic and dynamic settings win). */
+  uncleanLeaderElectionEnable?: boolean;
   /** When to snapshot the committed image; Kafka's defaults when absent. */
   snapshotPolicy?: SnapshotPolicy;
   /** Preferred elections the active controller runs on its own; off when absent. */
@@ -48,6 +50,7 @@ export class QuorumController {
   private readonly scheduler: Scheduler;
   private readonly sessions: BrokerSessions;
   private readonly sessionTimeoutMs: number;
+  private readonly uncleanDefault: boolean;
   /** The epoch this node leads in once its leadership is announced; -1 when not active. */
   private activeEpoch = -1;
   private sessionTimer: TimerHandle | undefined;
@@ -58,6 +61,7 @@ export class QuorumController {
     this.opts = opts;
     this.scheduler = opts.scheduler ?? new SystemScheduler({ logger: opts.logger });
     this.sessionTimeoutMs = opts.brokerSessionTimeoutMs ?? 9000;
+    this.uncleanDefault = opts.uncleanLeaderElectionEnable ?? false;
     this.sessions = new BrokerSessions(this.sessionTimeoutMs);
     this.snapshots = new SnapshotGenerator(opts.raft, this.scheduler, opts.logger, opts.snapshotPolicy);
     opts.raft.register({
@@ -118,7 +122,7 @@ export class QuorumController {
     const expired = this.sessions.expired(unfenced, this.scheduler.now());
     for (const id of expired) {
       this.opts.logger.warn({ brokerId: id, sessionTimeoutMs: this.sessionTimeoutMs }, 'fencing broker: no heartbeat within its session');
-      await this.run((image) => ({ records: fenceBroker(image, id), response: undefined }));
+      await this.run((image) => ({ records: fenceBroker(image, id, this.uncleanDefault), response: undefined }));
       this.sessions.forget(id);
     }
   }
@@ -211,7 +215,7 @@ export class QuorumController {
   registerBroker(input: RegisterBrokerInput) {
     return this.run((image) => {
       this.sessions.touch(input.brokerId, this.scheduler.now());
-      return registerBroker(image, input, this.opts.raft.logEndOffset());
+      return registerBroker(image, input, this.opts.raft.logEndOffset(), this.uncleanDefault);
     });
   }
 
@@ -219,7 +223,7 @@ export class QuorumController {
     return this.run((image) => {
       const b = image.brokers.get(input.brokerId);
       if (b && b.epoch === input.brokerEpoch) this.sessions.touch(input.brokerId, this.scheduler.now());
-      return brokerHeartbeat(image, input, this.opts.raft.hw - 1n);
+      return brokerHeartbeat(image, input, this.opts.raft.hw - 1n, this.uncleanDefault);
     });
   }
 
