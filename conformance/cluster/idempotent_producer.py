@@ -6,7 +6,8 @@ partition n % partitions with the value "<partition>:<k>", k counting the record
 partition from 0, so a reader can tell gaps, duplicates and reordering per partition.
 
 stdout carries one JSON object per line:
-  {"ack": k, "p": partition, "o": offset, "t": ms}        a successful delivery report
+  {"ack": k, "p": partition, "o": offset, "s": ms, "t": ms}  a successful delivery report
+                                                          (s: when produce() took it, t: now)
   {"fail": k, "p": partition, "err": ..., "t": ms}        a failed delivery report
   {"error": name, "fatal": bool, "retriable": bool, "t": ms}  an error the client reported
   {"done": {...}}                                          the last line, a summary
@@ -69,7 +70,8 @@ def main():
         k = int(msg.value().decode().split(":")[1])
         if err is None:
             summary["acked"] += 1
-            emit({"ack": k, "p": p, "o": msg.offset(), "t": now_ms()})
+            # The record's CreateTime is the moment produce() took it.
+            emit({"ack": k, "p": p, "o": msg.offset(), "s": msg.timestamp()[1], "t": now_ms()})
         else:
             summary["failed"] += 1
             emit({"fail": k, "p": p, "err": err.name(), "fatal": err.fatal(), "retriable": err.retriable(), "t": now_ms()})
