@@ -76,6 +76,7 @@ export class ClientReport {
   /** Registers one check as a test. */
   check(id: AnyCheckId, title: string, fn: (ctx: TestContext) => Promise<void>, options: CheckOptions = {}): void {
     const name = `${id}: ${title}`;
+    const timeout = options.timeoutMs ?? 60_000;
     const body = async (ctx: TestContext): Promise<void> => {
       const missing = (options.requires ?? []).filter((api) => !this.advertises(api)).map((api) => API_SPECS[api].name);
       if (missing.length > 0) {
@@ -91,7 +92,8 @@ export class ClientReport {
         ctx.skip(unavailable);
       }
       try {
-        await fn(ctx);
+        // Fails a little before vitest's own timeout, so the result file says what happened.
+        await within(fn(ctx), timeout - 1000);
       } catch (err) {
         if (options.knownBrokerBug) this.record(id, 'expected-fail', `known broker bug ${options.knownBrokerBug}`);
         else this.record(id, 'fail', firstLine(err));
@@ -99,7 +101,6 @@ export class ClientReport {
       }
       this.record(id, 'pass', options.passNote);
     };
-    const timeout = options.timeoutMs ?? 60_000;
     if (options.knownBrokerBug) it.fails(`${name} [expected to fail: ${options.knownBrokerBug}]`, body, timeout);
     else it(name, body, timeout);
   }
@@ -134,6 +135,22 @@ export class ClientReport {
     mkdirSync(RESULTS_DIR, { recursive: true });
     writeFileSync(this.file, JSON.stringify(this.data, null, 2) + '\n');
   }
+}
+
+function within<T>(work: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`did not finish within ${ms} ms`)), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
 }
 
 function firstLine(err: unknown): string {
