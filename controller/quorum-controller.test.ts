@@ -93,6 +93,24 @@ describe('QuorumController on a single-voter quorum', () => {
     expect(qc.image.topicsByName.size).toBe(0);
   });
 
+  it('counts a broker that has every metadata record as caught up even when a leader change was committed after them', async () => {
+    const log = new MemoryReplicatedLog();
+    const dir = mkdtempSync(join(tmpdir(), 'samsa-qc-'));
+    const first = controllerOn(log, dir);
+    await first.start();
+    const registration = { brokerId: 1, incarnationId: 'AAAAAAAAAAAAAAAAAAAAAQ', endpoints: [], rack: null, logDirs: [], features: [] };
+    const reg = await first.registerBroker(registration);
+    await first.close();
+    // Restarted: the new epoch's LeaderChange is the last committed record, and no image shows it.
+    const second = controllerOn(log, dir);
+    await second.start();
+    expect(second.raft.hw - 1n).toBeGreaterThan(second.image.offset);
+    const again = await second.registerBroker(registration);
+    expect(again.brokerEpoch).toBe(reg.brokerEpoch);
+    const hb = await second.brokerHeartbeat({ brokerId: 1, brokerEpoch: reg.brokerEpoch, currentMetadataOffset: second.image.offset, wantFence: false, wantShutDown: false });
+    expect(hb).toMatchObject({ isCaughtUp: true, isFenced: false });
+  });
+
   it('hands out disjoint producer-id blocks', async () => {
     const { qc, reg } = await startedWithBroker();
     const a = await qc.allocateProducerIds(1, reg.brokerEpoch);

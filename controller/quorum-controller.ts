@@ -223,7 +223,10 @@ export class QuorumController {
     return this.run((image) => {
       const b = image.brokers.get(input.brokerId);
       if (b && b.epoch === input.brokerEpoch) this.sessions.touch(input.brokerId, this.scheduler.now());
-      return brokerHeartbeat(image, input, this.opts.raft.hw - 1n, this.uncleanDefault);
+      // Caught up means: has every committed metadata record. The image's offset is that of
+      // the last one; the high watermark may be past it by control records (a new leader's
+      // LeaderChange), which no broker's image ever shows.
+      return brokerHeartbeat(image, input, image.offset, this.uncleanDefault);
     });
   }
 
