@@ -7,8 +7,8 @@
 // once, at the offset its delivery report gave, and each partition must hold its records in the
 // order they were sent with no gap and no duplicate. A second round stops leaders with SIGTERM,
 // where the producer must see no error but retriable ones.
-// SAMSA_FAILOVER_KILLS sets the number of kills (5 by default; 20 for the long run, which
-// currently meets FINDINGS.md F7: a restart that never completes). Without
+// SAMSA_FAILOVER_KILLS sets the number of kills (5 by default; 20 for the long run, which found
+// FINDINGS.md F8: a restart that never completed). Without
 // python3-confluent-kafka the tests are skipped, visibly.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -307,8 +307,8 @@ async function failoverRounds(topic: string, rounds: number, signal: NodeJS.Sign
       });
       recoveries.push(resumed - stoppedAt);
       console.log(`${signal} ${i + 1}/${rounds}: node ${victim.id} led partitions ${affected.join(',')}; first write taken after the stop acknowledged on all of them after ${resumed - stoppedAt} ms (${producer.acks.length} acknowledged so far)`);
-      // A restarted node that wins the quorum election right after registering may stay
-      // fenced: FINDINGS.md F7 (seen in the long mode).
+      // A restarted node that wins the quorum election right after registering once stayed
+      // fenced here (FINDINGS.md F8): the start's own timeout bounds it.
       await victim.start();
     }
     const after = await settled(topic);
