@@ -195,6 +195,10 @@ class ProducerChild {
     }
   }
 
+  get stderrTail(): string {
+    return this.stderr.slice(-2000);
+  }
+
   kill(): void {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
   }
@@ -331,6 +335,9 @@ async function failoverRounds(topic: string, rounds: number, signal: NodeJS.Sign
     return { producer, summary, verdict, recoveries };
   } catch (err) {
     console.log(`${topic}: node logs in ${await saveLogs(topic)}`);
+    const lastAcks = [...Array(PARTITIONS).keys()].map((p) => producer.acks.filter((a) => a.p === p).at(-1));
+    const states = await partitionStates(topic).catch(() => undefined);
+    console.log(JSON.stringify({ lastAcks, states, failures: producer.failures.slice(0, 10), errors: producer.errors.slice(-20), producerStderr: producer.stderrTail }));
     throw err;
   } finally {
     producer.kill();
