@@ -7,8 +7,9 @@
 // once, at the offset its delivery report gave, and each partition must hold its records in the
 // order they were sent with no gap and no duplicate. A second round stops leaders with SIGTERM,
 // where the producer must see no error but retriable ones.
-// SAMSA_FAILOVER_KILLS sets the number of kills (5 by default; 20 for the long run, which found
-// FINDINGS.md F8: a restart that never completed). Without
+// SAMSA_FAILOVER_KILLS sets the number of kills (3 by default, which npm test runs; 20 for the
+// long run, which found FINDINGS.md F8, a restart that never completed, and F9, open: a partition
+// that took no acknowledged write for 90 s after one of about eighty failovers). Without
 // python3-confluent-kafka the tests are skipped, visibly.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -22,7 +23,7 @@ import { ClusterProcess, type NodeProcess } from '../harness/cluster-process.ts'
 import { PYTHON, pythonModuleVersion } from '../harness/python.ts';
 import { readPartition } from '../harness/read-back.ts';
 
-const KILLS = Math.max(1, Number(process.env.SAMSA_FAILOVER_KILLS ?? 5));
+const KILLS = Math.max(1, Number(process.env.SAMSA_FAILOVER_KILLS ?? 3));
 const TERMS = 2;
 const PARTITIONS = 3;
 const SESSION_TIMEOUT_MS = 3000;
