@@ -3,7 +3,7 @@
 // context and costs that unit only (one connection, one partition's listener, one waiting fetch,
 // one metadata listener, one periodic task); the broker keeps serving everyone else. A fatal
 // state (every log directory offline) stops the node cleanly instead.
-import { rm, mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -217,8 +217,9 @@ describe('fatal states', () => {
       await c.connect();
       await c.createTopics([{ name: 'doomed', numPartitions: 1, replicationFactor: 1 }]);
       expect((await c.produce('doomed', 0, batch('first'), { acks: 1 }))!.errorCode).toBe(0);
-      // The partition's directory disappears: the next roll cannot create its segment files.
-      await rm(join(own, 'doomed-0'), { recursive: true, force: true });
+      // The partition's directory disappears (moved away at once: removing it file by file races
+      // the broker's own writes into it): the next roll cannot create its segment files.
+      await rename(join(own, 'doomed-0'), join(own, 'moved-away'));
       const big = encodeRecordBatch({ baseTimestamp: BigInt(Date.now()), records: [{ offsetDelta: 0, timestampDelta: 0, key: null, value: Buffer.alloc(700, 1) }] });
       for (let i = 0; i < 5 && fatal.length === 0; i++) await c.produce('doomed', 0, big, { acks: 1 }).catch(() => undefined);
       const deadline = Date.now() + 5000;
