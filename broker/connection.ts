@@ -17,6 +17,7 @@ import { decodeRequestHeader, encodeResponseMessageFrame } from '../protocol/hea
 import { type ApiHandler, NO_RESPONSE, type RequestContext } from './handlers/api-handler.ts';
 import type { Scheduler, Scope } from '../protocol/scheduler.ts';
 import { Router } from './router.ts';
+import type { RequestObserver, RequestTimings } from './request-observer.ts';
 
 export interface ConnectionOptions {
   listenerName: string;
@@ -28,11 +29,15 @@ export interface ConnectionOptions {
   /** Bytes queued in the socket above which reading pauses. */
   maxQueuedBytes: number;
   scheduler: Scheduler;
+  /** Told of each connection and request (metrics); optional. */
+  observer?: RequestObserver;
 }
 
 interface Slot {
   chunks: Buffer[] | null;
   done: boolean;
+  /** Set when an observer is watching: what it is told once the answer is handed to the socket. */
+  report?: Omit<RequestTimings, 'sentNs'> | null;
 }
 
 export class Connection {
@@ -75,8 +80,10 @@ export class Connection {
       on(() => {
         this.closed = true;
         this.notifyIdle();
+        opts.observer?.connectionClosed?.(opts.listenerName);
       }),
     );
+    opts.observer?.connectionOpened?.(opts.listenerName);
   }
 
   get isClosed(): boolean {
@@ -95,9 +102,10 @@ export class Connection {
       }
       throw err;
     }
+    const receivedNs = this.opts.observer ? process.hrtime.bigint() : 0n;
     for (const f of frames) {
       if (this.closed) return;
-      this.onFrame(f);
+      this.onFrame(f, receivedNs);
     }
     this.updateFlow();
   }
@@ -107,7 +115,7 @@ export class Connection {
     this.close();
   }
 
-  private onFrame(frame: Buffer): void {
+  private onFrame(frame: Buffer, receivedNs: bigint): void {
     let peek;
     try {
       peek = peekRequestHeader(frame);
@@ -146,7 +154,8 @@ export class Connection {
         // KIP-511: answer in v0 with UNSUPPORTED_VERSION and our ApiVersions range so the client can retry.
         const range = router.range(ApiKey.ApiVersions)!;
         ctx.logger.info(`ApiVersions v${apiVersion} is not supported; answering with v0`);
-        this.enqueue(
+        this.settle(
+          this.enqueue(),
           Promise.resolve(
             encodeResponseMessageFrame(ApiKey.ApiVersions, 0, correlationId, {
               errorCode: ErrorCode.UNSUPPORTED_VERSION,
@@ -168,25 +177,56 @@ export class Connection {
       throw err;
     }
     const handler = router.handler(apiKey)!;
-    this.enqueue(this.run(handler, request, ctx));
+    const slot = this.enqueue();
+    const observed = this.opts.observer?.requestCompleted ? { receivedNs, requestBytes: frame.length, slot } : null;
+    this.settle(slot, this.run(handler, request, ctx, observed));
   }
 
-  private async run(handler: ApiHandler, request: unknown, ctx: RequestContext): Promise<Buffer[] | null> {
+  private async run(
+    handler: ApiHandler,
+    request: unknown,
+    ctx: RequestContext,
+    observed: { receivedNs: bigint; requestBytes: number; slot: Slot } | null,
+  ): Promise<Buffer[] | null> {
+    const startedNs = observed ? process.hrtime.bigint() : 0n;
     let response: unknown;
+    let failed = false;
     try {
       response = await handler.handle(request as never, ctx);
     } catch (err) {
+      failed = true;
       const kafkaError = err instanceof KafkaError ? err : new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, undefined, { cause: err });
       if (!(err instanceof KafkaError)) ctx.logger.error({ err }, `unexpected error serving ${Router.apiName(ctx.apiKey)}`);
       response = handler.errorResponse(request as never, kafkaError, ctx);
     }
-    if (response === NO_RESPONSE) return null;
-    return encodeResponseMessageFrame(ctx.apiKey as ApiKey, ctx.apiVersion, ctx.correlationId, response as never);
+    const chunks = response === NO_RESPONSE ? null : encodeResponseMessageFrame(ctx.apiKey as ApiKey, ctx.apiVersion, ctx.correlationId, response as never);
+    if (observed) {
+      let responseBytes = 0;
+      if (chunks) for (const c of chunks) responseBytes += c.length;
+      observed.slot.report = {
+        listenerName: ctx.listenerName,
+        apiKey: ctx.apiKey,
+        apiVersion: ctx.apiVersion,
+        requestBytes: observed.requestBytes,
+        responseBytes,
+        response: response === NO_RESPONSE ? null : response,
+        failed,
+        receivedNs: observed.receivedNs,
+        startedNs,
+        completedNs: process.hrtime.bigint(),
+      };
+    }
+    return chunks;
   }
 
-  private enqueue(work: Promise<Buffer[] | null>): void {
+  /** A slot for one answer, in request order. */
+  private enqueue(): Slot {
     const slot: Slot = { chunks: null, done: false };
     this.pending.push(slot);
+    return slot;
+  }
+
+  private settle(slot: Slot, work: Promise<Buffer[] | null>): void {
     // Completions run outside the request's own chain: contained to this connection.
     this.opts.scheduler.watch(
       this.scope,
@@ -210,10 +250,13 @@ export class Connection {
     let wrote = false;
     while (this.pending.length > 0 && this.pending[0]!.done) {
       const slot = this.pending.shift()!;
-      if (this.closed || !slot.chunks) continue;
-      if (!wrote) this.socket.cork();
-      wrote = true;
-      for (const c of slot.chunks) this.socket.write(c);
+      if (this.closed) continue;
+      if (slot.chunks) {
+        if (!wrote) this.socket.cork();
+        wrote = true;
+        for (const c of slot.chunks) this.socket.write(c);
+      }
+      if (slot.report) this.opts.observer!.requestCompleted!({ ...slot.report, sentNs: process.hrtime.bigint() });
     }
     if (wrote) this.socket.uncork();
     this.updateFlow();

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { Connection } from './connection.ts';
 import type { Scheduler } from '../protocol/scheduler.ts';
 import type { Router } from './router.ts';
+import type { RequestObserver } from './request-observer.ts';
 
 export interface ListenerSpec {
   name: string;
@@ -23,6 +24,8 @@ export interface SocketServerOptions {
   maxQueuedBytes?: number;
   maxConnections?: number;
   scheduler: Scheduler;
+  /** Told of each connection and request (metrics); optional. */
+  observer?: RequestObserver;
 }
 
 export interface BoundListener {
@@ -74,6 +77,7 @@ export class SocketServer {
     const max = this.opts.maxConnections ?? Infinity;
     if (this.connections.size >= max) {
       this.opts.logger.warn({ client: `${socket.remoteAddress}:${socket.remotePort}`, max }, 'refusing connection: max.connections reached');
+      this.opts.observer?.connectionRefused?.(spec.name, 'max.connections');
       socket.destroy();
       return;
     }
@@ -86,6 +90,7 @@ export class SocketServer {
       maxInFlight: this.opts.maxInFlight ?? 64,
       maxQueuedBytes: this.opts.maxQueuedBytes ?? 64 * 1024 * 1024,
       scheduler: this.opts.scheduler,
+      observer: this.opts.observer,
     });
     this.connections.add(conn);
     socket.on('close', () => this.connections.delete(conn));
