@@ -14,6 +14,10 @@ export interface ReplicaProgress {
   lastCaughtUpMs: number;
   /** Has answered BeginQuorumEpoch or fetched in this epoch: no more BeginQuorumEpoch to it. */
   acknowledged: boolean;
+  /** The directory id its fetches carry (Fetch v17+), when known. */
+  directoryId?: string;
+  /** The leader's log end and the time at its previous fetch (Kafka's caught-up rule). */
+  lastFetchLeaderEnd?: bigint;
 }
 
 export class LeaderState {
@@ -55,19 +59,51 @@ export class LeaderState {
     return this.maybeAdvance();
   }
 
-  /** A replica fetched at `fetchOffset`; returns true if the high watermark moved. */
-  updateReplica(replicaId: number, fetchOffset: bigint, leaderEnd: bigint, nowMs: number): boolean {
+  /**
+   * A replica fetched at `fetchOffset`; returns true if the high watermark moved. As in Kafka, it
+   * was caught up now if it reached the leader's end, or at its previous fetch if it reached the
+   * leader's end as of then.
+   */
+  updateReplica(replicaId: number, fetchOffset: bigint, leaderEnd: bigint, nowMs: number, directoryId?: string): boolean {
     const voter = this.voters.get(replicaId);
     let p = voter ?? this.observers.get(replicaId);
     if (!p) {
       p = { replicaId, endOffset: -1n, lastFetchMs: -1, lastCaughtUpMs: -1, acknowledged: true };
       this.observers.set(replicaId, p);
     }
+    if (fetchOffset >= leaderEnd) p.lastCaughtUpMs = Math.max(p.lastCaughtUpMs, nowMs);
+    else if (p.lastFetchLeaderEnd !== undefined && p.lastFetchLeaderEnd > 0n && fetchOffset >= p.lastFetchLeaderEnd) p.lastCaughtUpMs = Math.max(p.lastCaughtUpMs, p.lastFetchMs);
+    p.lastFetchLeaderEnd = leaderEnd;
     p.endOffset = fetchOffset;
     p.lastFetchMs = nowMs;
     p.acknowledged = true;
-    if (fetchOffset >= leaderEnd) p.lastCaughtUpMs = nowMs;
+    if (directoryId !== undefined) p.directoryId = directoryId;
     return voter !== undefined && this.maybeAdvance();
+  }
+
+  /** Whether a replica was caught up with the leader within the last `maxLagMs` (AddRaftVoter's check). */
+  isCaughtUp(replicaId: number, nowMs: number, maxLagMs: number): boolean {
+    const p = this.voters.get(replicaId) ?? this.observers.get(replicaId);
+    return p !== undefined && p.lastCaughtUpMs >= 0 && nowMs - p.lastCaughtUpMs <= maxLagMs;
+  }
+
+  /**
+   * The voter set changed (a VotersRecord was appended in this epoch): new voters bring what
+   * was known of them as observers, removed ones become observers. True if the high watermark moved.
+   */
+  setVoters(ids: readonly number[], nowMs: number): boolean {
+    for (const id of ids) {
+      if (this.voters.has(id)) continue;
+      const seen = this.observers.get(id);
+      this.observers.delete(id);
+      this.voters.set(id, seen ? { ...seen, lastFetchMs: Math.max(seen.lastFetchMs, nowMs) } : { replicaId: id, endOffset: -1n, lastFetchMs: nowMs, lastCaughtUpMs: -1, acknowledged: id === this.localId });
+    }
+    for (const [id, p] of [...this.voters]) {
+      if (ids.includes(id)) continue;
+      this.voters.delete(id);
+      if (id !== this.localId) this.observers.set(id, p);
+    }
+    return this.maybeAdvance();
   }
 
   /** A replica is fetching a snapshot: alive for check-quorum, its log position unknown yet. */
@@ -102,9 +138,11 @@ export class LeaderState {
     return live < this.majority;
   }
 
-  describe(): { currentVoters: ReplicaState[]; observers: ReplicaState[] } {
+  /** `directoryIdOf`: a voter's directory id from the voter set (observers report their own). */
+  describe(directoryIdOf: (id: number) => string | undefined = () => undefined): { currentVoters: ReplicaState[]; observers: ReplicaState[] } {
     const row = (p: ReplicaProgress): ReplicaState => ({
       replicaId: p.replicaId,
+      replicaDirectoryId: directoryIdOf(p.replicaId) ?? p.directoryId ?? 'AAAAAAAAAAAAAAAAAAAAAA',
       logEndOffset: p.endOffset,
       lastFetchTimestamp: BigInt(p.lastFetchMs),
       lastCaughtUpTimestamp: BigInt(p.lastCaughtUpMs),
@@ -113,6 +151,7 @@ export class LeaderState {
   }
 
   private maybeAdvance(): boolean {
+    if (this.voters.size === 0) return false;
     const ends = [...this.voters.values()].map((p) => p.endOffset).sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
     const candidate = ends[this.majority - 1]!;
     // Committing an entry of an earlier epoch by counting replicas is unsafe (Raft §5.4.2): wait

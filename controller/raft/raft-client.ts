@@ -32,6 +32,9 @@ import type { ElectionStore } from './quorum-state.ts';
 import type { ReplicatedLog } from './replicated-log.ts';
 import { DEFAULT_SNAPSHOTS_RETAINED, RaftSnapshots } from './raft-snapshots.ts';
 import type { SnapshotId } from './snapshot-format.ts';
+import { KRaftControlLog } from './kraft-control-log.ts';
+import { VoterChanges } from './voter-changes.ts';
+import { findVoter, NO_DIRECTORY_ID, staticVoter, type VoterEndpoint, type VoterSet, votersControlRecords } from './voter-set.ts';
 
 export type { CommittedBatch, CommittedRecord, LoadedSnapshot, RaftListener } from './commit-delivery.ts';
 
@@ -54,6 +57,15 @@ export interface RaftClientOptions {
   clusterId?: string | null;
   /** How many snapshots are kept; the log start offset follows the oldest. */
   snapshotsRetained?: number;
+  /** This replica's directory id (meta.properties directory.id of the metadata log directory). */
+  directoryId?: string;
+  /**
+   * Replicas the transport reaches that lead an observer to the leader while it knows no voter
+   * (controller.quorum.bootstrap.servers; Kafka gives them negative ids).
+   */
+  bootstrapServers?: readonly number[];
+  /** The listener whose endpoint a leader reports for itself (controller.listener.names' first). */
+  listenerName?: string;
 }
 
 export class NotLeaderError extends Error {
@@ -75,6 +87,11 @@ export class RaftClient {
   readonly transport: RaftTransport;
   readonly delivery: CommitDelivery;
   readonly snapshots: RaftSnapshots;
+  /** The log with its voter-set history (kraft-control-log.ts). */
+  readonly controlLog: KRaftControlLog;
+  readonly voterChanges: VoterChanges;
+  /** Endpoints of replicas that are not (yet) known voters, learned from leaders' answers. */
+  readonly learnedEndpoints = new Map<number, VoterEndpoint>();
   private readonly opts: RaftClientOptions;
   private readonly handlers: RaftHandlers;
   private state: EpochState = { role: 'unattached', epoch: 0 };
@@ -101,19 +118,50 @@ export class RaftClient {
     this.scheduler = opts.scheduler ?? new SystemScheduler({ logger: opts.logger });
     this.random = opts.random ?? Math.random;
     this.transport = opts.transport ?? NO_TRANSPORT;
-    this.log = opts.log;
-    this.delivery = new CommitDelivery(opts.log, opts.logger);
+    this.controlLog = new KRaftControlLog(opts.log, opts.voters.map((id) => staticVoter(id)));
+    this.log = this.controlLog;
+    this.delivery = new CommitDelivery(this.log, opts.logger);
     this.scope = { unit: 'raft', context: { nodeId: opts.nodeId } };
     this.handlers = new RaftHandlers(this);
     this.snapshots = new RaftSnapshots(this, this.handlers, opts.snapshotsRetained ?? DEFAULT_SNAPSHOTS_RETAINED);
+    this.voterChanges = new VoterChanges(this);
   }
 
   get nodeId(): number {
     return this.opts.nodeId;
   }
 
+  /** Ids of the voters in force: the latest voter set appended to the log, else the static one. */
   get voters(): readonly number[] {
-    return this.opts.voters;
+    return this.controlLog.history.latest().map((v) => v.id);
+  }
+
+  get voterSet(): VoterSet {
+    return this.controlLog.history.latest();
+  }
+
+  get directoryId(): string {
+    return this.opts.directoryId ?? NO_DIRECTORY_ID;
+  }
+
+  get bootstrapServers(): readonly number[] {
+    return this.opts.bootstrapServers ?? [];
+  }
+
+  get listenerName(): string | undefined {
+    return this.opts.listenerName;
+  }
+
+  /** 1 for a quorum whose voters come from the log (KIP-853), 0 for a static one. */
+  get kraftVersion(): number {
+    return this.controlLog.history.kraftVersion;
+  }
+
+  /** Where replica `id` listens (its voter entry's endpoint on our listener, or one a leader told us of). */
+  endpointOf(id: number): VoterEndpoint | undefined {
+    const v = this.voterSet.find((x) => x.id === id);
+    const ep = v?.endpoints.find((e) => e.name === this.opts.listenerName) ?? v?.endpoints[0];
+    return ep ?? this.learnedEndpoints.get(id);
   }
 
   get clusterId(): string | null {
@@ -121,7 +169,7 @@ export class RaftClient {
   }
 
   get isVoter(): boolean {
-    return this.opts.voters.includes(this.opts.nodeId);
+    return findVoter(this.voterSet, this.nodeId, this.opts.directoryId) !== undefined;
   }
 
   get currentEpoch(): number {
@@ -162,7 +210,7 @@ export class RaftClient {
   }
 
   get majority(): number {
-    return Math.floor(this.opts.voters.length / 2) + 1;
+    return Math.floor(this.voters.length / 2) + 1;
   }
 
   /** Offset the next appended record will get. */
@@ -202,6 +250,7 @@ export class RaftClient {
   async start(): Promise<void> {
     this.started = true;
     await this.serial(async () => {
+      await this.controlLog.load();
       await this.snapshots.loadOnStart();
       const saved = await this.opts.stateStore.read();
       const logEpoch = this.log.lastEpoch();
@@ -219,7 +268,7 @@ export class RaftClient {
       } else {
         initial = { role: 'unattached', epoch: saved.epoch };
       }
-      this.logger.info({ ...saved, logEpoch, logEndOffset: String(this.log.endOffset()), role: initial.role, voters: this.voters }, 'metadata quorum replica starting');
+      this.logger.info({ ...saved, logEpoch, logEndOffset: String(this.log.endOffset()), role: initial.role, voters: this.voters, kraftVersion: this.kraftVersion }, 'metadata quorum replica starting');
       await this.transition(initial, initial.epoch !== saved.epoch);
       if (this.isSoleVoter()) await this.becomeCandidate();
     });
@@ -273,7 +322,13 @@ export class RaftClient {
     if (s.role !== 'leader') return;
     const hw = s.leader.highWatermark;
     if (hw !== undefined) await this.advanceHighWatermark(hw);
+    this.voterChanges.onCommit();
     this.wakeFetches();
+    // A leader the committed voter set no longer holds hands over (KIP-853).
+    if (hw !== undefined && !this.isVoter && this.controlLog.history.isDynamic && !this.controlLog.history.hasUncommitted(hw) && this.state.role === 'leader') {
+      this.logger.info({ epoch: s.epoch }, 'this node is no longer a voter: resigning leadership');
+      await this.resign();
+    }
   }
 
   /** Raises this replica's high watermark (never lowers it) and delivers what it commits. */
@@ -317,7 +372,10 @@ export class RaftClient {
     this.timerDeadline = undefined;
     this.gen++;
     this.state = next;
-    if (prev.role === 'leader') this.delivery.failPending(new NotLeaderError(leaderOf(next, this.nodeId), next.epoch));
+    if (prev.role === 'leader') {
+      this.delivery.failPending(new NotLeaderError(leaderOf(next, this.nodeId), next.epoch));
+      this.voterChanges.failPending();
+    }
     this.logger.info({ role: next.role, epoch: next.epoch, leaderId: leaderOf(next, this.nodeId), from: prev.role, fromEpoch: prev.epoch }, 'metadata quorum state changed');
     this.wakeFetches();
     this.notifyWaiters();
@@ -345,7 +403,7 @@ export class RaftClient {
         return;
       case 'resigned':
         for (const id of this.voters) if (id !== this.nodeId) this.handlers.sendEndQuorumEpoch(id, this.gen);
-        if (!this.closing) this.armElectionTimer();
+        if (!this.closing) this.armElectionTimer(this.isVoter ? undefined : this.scheduler.now() + this.config.fetchTimeoutMs);
         return;
     }
   }
@@ -399,10 +457,17 @@ export class RaftClient {
       voters: this.voters.map((voterId) => ({ voterId })),
       grantingVoters: leader.grantingVoters.map((voterId) => ({ voterId })),
     });
+    // A voter set known only from the bootstrap checkpoint goes into the log with the first
+    // leader change, so replicas that start empty learn it by fetching (as Kafka's LeaderState does).
+    const history = this.controlLog.history;
+    const bootstrap = history.isDynamic && history.latestOffset() === -1n ? votersControlRecords(history.latest()) : [];
     const control = encodeRecordBatch({
       isControl: true,
       baseTimestamp: BigInt(this.now()),
-      records: [{ offsetDelta: 0, timestampDelta: 0, key: encodeControlRecordKey(ControlRecordType.LeaderChange), value: lcm.toBuffer() }],
+      records: [
+        { offsetDelta: 0, timestampDelta: 0, key: encodeControlRecordKey(ControlRecordType.LeaderChange), value: lcm.toBuffer() },
+        ...bootstrap.map((r, i) => ({ offsetDelta: i + 1, timestampDelta: 0, ...r })),
+      ],
     });
     const info = await this.log.appendAsLeader(control, leader.epoch);
     this.logger.info({ epoch: leader.epoch, offset: String(info.baseOffset), grantingVoters: leader.grantingVoters }, 'became metadata quorum leader');
@@ -455,6 +520,8 @@ export class RaftClient {
         return;
       }
       if (this.closing) return;
+      // A replica removed from the voters (a resigned leader among them) looks for the leader as an observer.
+      if (!this.isVoter) return this.becomeUnattached(s.epoch);
       await this.becomeCandidate();
     });
   }

@@ -32,6 +32,7 @@ import {
 } from './raft-messages.ts';
 import { metadataPartition } from './raft-transport.ts';
 import type { RaftClient } from './raft-client.ts';
+import { NO_DIRECTORY_ID } from './voter-set.ts';
 
 export class RaftHandlers {
   /** The high watermark each replica was last answered with (leader side). */
@@ -79,7 +80,10 @@ export class RaftHandlers {
     const c = this.c;
     const s = c.epochState;
     if (s.role !== 'candidate') return;
-    const req = voteRequest(c.clusterId, destination, c.nodeId, s.epoch, c.log.lastEpoch(), c.log.endOffset());
+    const req = voteRequest(c.clusterId, destination, c.nodeId, s.epoch, c.log.lastEpoch(), c.log.endOffset(), {
+      candidateDirectoryId: c.directoryId,
+      voterDirectoryId: c.voterSet.find((v) => v.id === destination)?.directoryId,
+    });
     c.request(destination, 'vote', req).then(
       (resp) => this.onAnswer(gen, () => this.onVoteResponse(destination, gen, resp)),
       () => this.onAnswer(gen, () => this.retryVote(destination, gen)),
@@ -123,7 +127,12 @@ export class RaftHandlers {
       if (c.isClosed) return voteResponse(ErrorCode.BROKER_NOT_AVAILABLE, ErrorCode.NONE, this.at(), false);
       if (!p) return voteResponse(ErrorCode.INVALID_REQUEST, ErrorCode.NONE, this.at(), false);
       if (c.clusterId !== null && req.clusterId !== null && req.clusterId !== c.clusterId) return voteResponse(ErrorCode.INCONSISTENT_CLUSTER_ID, ErrorCode.NONE, this.at(), false);
-      if (!c.voters.includes(p.candidateId)) return voteResponse(ErrorCode.NONE, ErrorCode.INCONSISTENT_VOTER_SET, this.at(), false);
+      // A static quorum refuses candidates it does not know; a dynamic one may simply be behind
+      // on the voter set (KIP-853), and one vote per epoch keeps elections safe either way.
+      if (!c.controlLog.history.isDynamic && !c.voters.includes(p.candidateId)) return voteResponse(ErrorCode.NONE, ErrorCode.INCONSISTENT_VOTER_SET, this.at(), false);
+      if (!sameKey(p.voterDirectoryId, c.directoryId) || (req.voterId !== undefined && req.voterId >= 0 && req.voterId !== c.nodeId)) {
+        return voteResponse(ErrorCode.NONE, ErrorCode.INVALID_VOTER_KEY, this.at(), false);
+      }
       if (p.candidateEpoch < c.currentEpoch) return voteResponse(ErrorCode.NONE, ErrorCode.FENCED_LEADER_EPOCH, this.at(), false);
       const upToDate = isLogUpToDate(p.lastOffsetEpoch, p.lastOffset, c.log.lastEpoch(), c.log.endOffset());
       if (p.candidateEpoch > c.currentEpoch) await c.becomeUnattached(p.candidateEpoch, !upToDate);
@@ -138,7 +147,8 @@ export class RaftHandlers {
 
   sendBeginQuorumEpoch(destination: number, gen: number): void {
     const c = this.c;
-    const req = beginQuorumEpochRequest(c.clusterId, destination, c.nodeId, c.currentEpoch);
+    const self = c.endpointOf(c.nodeId);
+    const req = beginQuorumEpochRequest(c.clusterId, destination, c.nodeId, c.currentEpoch, c.voterSet.find((v) => v.id === destination)?.directoryId, self ? [self] : []);
     const retry = (): void => {
       c.addTimer(c.config.retryBackoffMs, gen, () => {
         const s = c.epochState;
@@ -167,6 +177,9 @@ export class RaftHandlers {
       if (!p || p.leaderId === c.nodeId) return beginQuorumEpochResponse(ErrorCode.INVALID_REQUEST, ErrorCode.NONE, this.at());
       if (c.clusterId !== null && req.clusterId !== null && req.clusterId !== c.clusterId) return beginQuorumEpochResponse(ErrorCode.INCONSISTENT_CLUSTER_ID, ErrorCode.NONE, this.at());
       if (p.leaderEpoch < c.currentEpoch) return beginQuorumEpochResponse(ErrorCode.NONE, ErrorCode.FENCED_LEADER_EPOCH, this.at());
+      if (!sameKey(p.voterDirectoryId, c.directoryId)) return beginQuorumEpochResponse(ErrorCode.NONE, ErrorCode.INVALID_VOTER_KEY, this.at());
+      const endpoint = req.leaderEndpoints?.find((e) => e.name === c.listenerName) ?? req.leaderEndpoints?.[0];
+      if (endpoint) c.learnedEndpoints.set(p.leaderId, { name: endpoint.name, host: endpoint.host, port: endpoint.port });
       const s = c.epochState;
       if (s.role === 'follower' && s.epoch === p.leaderEpoch && s.leaderId === p.leaderId) {
         c.resetFetchTimer();
@@ -239,11 +252,14 @@ export class RaftHandlers {
     if (c.isClosed || gen !== c.generation) return;
     if (c.snapshots.fetching(gen)) return c.snapshots.sendFetchSnapshot(gen);
     let target: number;
+    // An observer that knows no leader asks a known voter or a bootstrap server, which answers with the leader.
+    const pool = [...new Set([...c.voters, ...c.bootstrapServers])].filter((id) => id !== c.nodeId);
     if (s.role === 'follower') target = s.leaderId;
-    else if (!c.isVoter && s.role === 'unattached' && c.voters.length > 0) target = c.voters[Math.floor(c.random() * c.voters.length)]!;
+    else if (!c.isVoter && s.role === 'unattached' && pool.length > 0) target = pool[Math.floor(c.random() * pool.length)]!;
     else return;
     const req = fetchRequest(c.clusterId, {
       replicaId: c.nodeId,
+      replicaDirectoryId: c.directoryId,
       currentLeaderEpoch: s.epoch,
       fetchOffset: c.log.endOffset(),
       lastFetchedEpoch: c.log.lastEpoch(),
@@ -264,6 +280,7 @@ export class RaftHandlers {
     const c = this.c;
     const p = metadataPartition(resp.responses);
     if (!p || (resp.errorCode ?? 0) !== ErrorCode.NONE) return this.retryFetch(gen);
+    for (const e of resp.nodeEndpoints ?? []) if (e.nodeId !== c.nodeId) c.learnedEndpoints.set(e.nodeId, { name: c.listenerName ?? '', host: e.host, port: e.port });
     if (p.currentLeader && (await this.maybeTransition(p.currentLeader.leaderEpoch, p.currentLeader.leaderId))) return;
     const s = c.epochState;
     if (p.errorCode !== ErrorCode.NONE || s.role !== 'follower' || s.leaderId !== target) return this.retryFetch(gen);
@@ -361,11 +378,11 @@ export class RaftHandlers {
     // Parked only while the high watermark is the one this replica was last told: a replica
     // whose previous answer predates a commit learns of it at once.
     const before = seenHw ?? (replicaId >= 0 ? this.lastSentHw.get(replicaId) : undefined) ?? hw();
-    if (replicaId >= 0 && s.leader.updateReplica(replicaId, p.fetchOffset, c.log.endOffset(), c.now())) await c.onLeaderHighWatermark();
+    if (replicaId >= 0 && s.leader.updateReplica(replicaId, p.fetchOffset, c.log.endOffset(), c.now(), p.replicaDirectoryId)) await c.onLeaderHighWatermark();
     const records = p.fetchOffset < c.log.endOffset() ? await c.log.read(p.fetchOffset, Math.min(p.partitionMaxBytes, c.config.fetchMaxBytes)) : Buffer.alloc(0);
     if (records.length === 0 && mayPark && hw() === before) return { parkedAt: before };
     if (replicaId >= 0) this.lastSentHw.set(replicaId, hw());
-    return answer(ErrorCode.NONE, { errorCode: ErrorCode.NONE, highWatermark: hw(), leader: at, records, logStartOffset: c.log.startOffset() });
+    return answer(ErrorCode.NONE, { errorCode: ErrorCode.NONE, highWatermark: hw(), leader: at, records, logStartOffset: c.log.startOffset(), leaderEndpoint: c.endpointOf(c.nodeId) });
   }
 
   // ---- DescribeQuorum ----
@@ -375,7 +392,14 @@ export class RaftHandlers {
     return c.serial(() => {
       const s = c.epochState;
       if (s.role !== 'leader' || c.isClosed) return describeQuorumResponse(ErrorCode.NOT_LEADER_OR_FOLLOWER, this.at(), -1n, { currentVoters: [], observers: [] });
-      return describeQuorumResponse(ErrorCode.NONE, this.at(), s.leader.highWatermark ?? -1n, s.leader.describe());
+      const set = c.voterSet;
+      const nodes = set.filter((v) => v.endpoints.length > 0).map((v) => ({ nodeId: v.id, listeners: [...v.endpoints] }));
+      return describeQuorumResponse(ErrorCode.NONE, this.at(), s.leader.highWatermark ?? -1n, s.leader.describe((id) => set.find((v) => v.id === id)?.directoryId), nodes);
     });
   }
+}
+
+/** Whether a directory id a request names for this replica is ours (a zero or absent one names any). */
+function sameKey(named: string | undefined, own: string): boolean {
+  return named === undefined || named === NO_DIRECTORY_ID || own === NO_DIRECTORY_ID || named === own;
 }

@@ -11,17 +11,24 @@ import type { FetchResponse } from '../../protocol/generated/message/fetch-respo
 import type { VoteRequest } from '../../protocol/generated/message/vote-request.ts';
 import type { VoteResponse } from '../../protocol/generated/message/vote-response.ts';
 import { METADATA_PARTITION, METADATA_TOPIC, METADATA_TOPIC_UUID } from './raft-transport.ts';
+import type { VoterEndpoint } from './voter-set.ts';
 
 export interface LeaderAndEpoch {
   leaderId: number;
   epoch: number;
 }
 
-export function voteRequest(clusterId: string | null, voterId: number, candidateId: number, candidateEpoch: number, lastOffsetEpoch: number, lastOffset: bigint): VoteRequest {
+/** Directory ids of the replica keys (v1+): the candidate's own and the voter's it asks. */
+export interface VoteKeys {
+  candidateDirectoryId?: string;
+  voterDirectoryId?: string;
+}
+
+export function voteRequest(clusterId: string | null, voterId: number, candidateId: number, candidateEpoch: number, lastOffsetEpoch: number, lastOffset: bigint, keys: VoteKeys = {}): VoteRequest {
   return {
     clusterId,
     voterId,
-    topics: [{ topicName: METADATA_TOPIC, partitions: [{ partitionIndex: METADATA_PARTITION, candidateEpoch, candidateId, lastOffsetEpoch, lastOffset }] }],
+    topics: [{ topicName: METADATA_TOPIC, partitions: [{ partitionIndex: METADATA_PARTITION, candidateEpoch, candidateId, ...keys, lastOffsetEpoch, lastOffset }] }],
   };
 }
 
@@ -32,8 +39,8 @@ export function voteResponse(errorCode: number, partitionError: number, at: Lead
   };
 }
 
-export function beginQuorumEpochRequest(clusterId: string | null, voterId: number, leaderId: number, leaderEpoch: number): BeginQuorumEpochRequest {
-  return { clusterId, voterId, topics: [{ topicName: METADATA_TOPIC, partitions: [{ partitionIndex: METADATA_PARTITION, leaderId, leaderEpoch }] }] };
+export function beginQuorumEpochRequest(clusterId: string | null, voterId: number, leaderId: number, leaderEpoch: number, voterDirectoryId?: string, leaderEndpoints: VoterEndpoint[] = []): BeginQuorumEpochRequest {
+  return { clusterId, voterId, topics: [{ topicName: METADATA_TOPIC, partitions: [{ partitionIndex: METADATA_PARTITION, voterDirectoryId, leaderId, leaderEpoch }] }], leaderEndpoints };
 }
 
 export function beginQuorumEpochResponse(errorCode: number, partitionError: number, at: LeaderAndEpoch): BeginQuorumEpochResponse {
@@ -53,6 +60,8 @@ export function endQuorumEpochResponse(errorCode: number, partitionError: number
 
 export interface FetchPosition {
   replicaId: number;
+  /** Sent from Fetch v17 (KIP-853's replica key). */
+  replicaDirectoryId?: string;
   currentLeaderEpoch: number;
   fetchOffset: bigint;
   lastFetchedEpoch: number;
@@ -79,6 +88,7 @@ export function fetchRequest(clusterId: string | null, f: FetchPosition): FetchR
             fetchOffset: f.fetchOffset,
             lastFetchedEpoch: f.lastFetchedEpoch,
             logStartOffset: 0n,
+            replicaDirectoryId: f.replicaDirectoryId,
             partitionMaxBytes: f.maxBytes,
           },
         ],
@@ -96,6 +106,8 @@ export interface FetchAnswer {
   divergingEpoch?: { epoch: number; endOffset: bigint };
   /** The snapshot to fetch first (the fetch is below the leader's log start). */
   snapshotId?: { endOffset: bigint; epoch: number };
+  /** Where the leader listens (Fetch v16+), so an observer that found it through a bootstrap server can reach it. */
+  leaderEndpoint?: VoterEndpoint;
 }
 
 export function fetchResponse(topLevelError: number, a: FetchAnswer): FetchResponse {
@@ -103,6 +115,7 @@ export function fetchResponse(topLevelError: number, a: FetchAnswer): FetchRespo
     throttleTimeMs: 0,
     errorCode: topLevelError,
     sessionId: 0,
+    nodeEndpoints: a.leaderEndpoint && a.leader.leaderId >= 0 ? [{ nodeId: a.leader.leaderId, host: a.leaderEndpoint.host, port: a.leaderEndpoint.port, rack: null }] : [],
     responses: [
       {
         topic: METADATA_TOPIC,
@@ -132,9 +145,11 @@ export function describeQuorumResponse(
   at: LeaderAndEpoch,
   highWatermark: bigint,
   replicas: { currentVoters: ReplicaState[]; observers: ReplicaState[] },
+  nodes: { nodeId: number; listeners: VoterEndpoint[] }[] = [],
 ): DescribeQuorumResponse {
   return {
     errorCode: 0,
+    nodes: nodes.map((n) => ({ nodeId: n.nodeId, listeners: n.listeners.map((l) => ({ name: l.name, host: l.host, port: l.port })) })),
     topics: [
       {
         topicName: METADATA_TOPIC,

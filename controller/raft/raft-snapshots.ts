@@ -80,7 +80,8 @@ export class RaftSnapshots {
     if (this.writing || c.isClosing || c.isClosed || (latest && id.endOffset <= latest.endOffset) || id.endOffset < c.log.startOffset()) return false;
     const write = (async () => {
       const started = Date.now();
-      const bytes = encodeSnapshot(id, records, lastContainedLogTimestamp);
+      const history = c.controlLog.history;
+      const bytes = encodeSnapshot(id, records, lastContainedLogTimestamp, history.isDynamic ? history.at(id.endOffset - 1n) : undefined);
       await c.log.snapshots.write(id, bytes);
       this.created++;
       c.logger.info({ snapshotId: idText(id), file: snapshotFileName(id), bytes: bytes.length, records: records.length, ms: Date.now() - started }, 'wrote metadata snapshot');
@@ -179,7 +180,7 @@ export class RaftSnapshots {
       clusterId: c.clusterId,
       replicaId: c.nodeId,
       maxBytes: c.config.fetchSnapshotMaxBytes,
-      topics: [{ name: METADATA_TOPIC, partitions: [{ partition: METADATA_PARTITION, currentLeaderEpoch: s.epoch, snapshotId: { ...f.id }, position: BigInt(f.position) }] }],
+      topics: [{ name: METADATA_TOPIC, partitions: [{ partition: METADATA_PARTITION, currentLeaderEpoch: s.epoch, snapshotId: { ...f.id }, position: BigInt(f.position), replicaDirectoryId: c.directoryId }] }],
     };
     c.request(target, 'fetchSnapshot', req).then(
       (resp) => this.h.onAnswer(gen, () => this.onFetchSnapshotResponse(target, gen, resp)),

@@ -17,6 +17,7 @@ import { ControlRecordType, encodeControlRecordKey, parseControlRecordKey } from
 import { decodeRecordBatch, encodeRecordBatch, iterateBatches } from '../../protocol/records/record-batch.ts';
 import { Reader } from '../../protocol/reader.ts';
 import { Writer } from '../../protocol/writer.ts';
+import { type VoterSet, votersControlRecords } from './voter-set.ts';
 
 /** Kafka's OffsetAndEpoch naming a snapshot. */
 export interface SnapshotId {
@@ -62,8 +63,8 @@ function encoded(fn: (w: Writer) => void): Buffer {
   return w.toBuffer();
 }
 
-/** The snapshot's bytes: header batch, `records` in data batches, footer batch. */
-export function encodeSnapshot(id: SnapshotId, records: readonly Buffer[], lastContainedLogTimestamp: number): Buffer {
+/** The snapshot's bytes: header batch (with the voter set when given), `records` in data batches, footer batch. */
+export function encodeSnapshot(id: SnapshotId, records: readonly Buffer[], lastContainedLogTimestamp: number, voters?: VoterSet): Buffer {
   const ts = BigInt(lastContainedLogTimestamp);
   const control = (type: number, value: Buffer) => ({ offsetDelta: 0, timestampDelta: 0, key: encodeControlRecordKey(type), value });
   const out: Buffer[] = [];
@@ -72,7 +73,9 @@ export function encodeSnapshot(id: SnapshotId, records: readonly Buffer[], lastC
     out.push(encodeRecordBatch({ baseOffset: offset, partitionLeaderEpoch: id.epoch, isControl, baseTimestamp: ts, records: recs }));
     offset += BigInt(recs.length);
   };
-  push(true, [control(ControlRecordType.SnapshotHeader, encoded((w) => encodeSnapshotHeaderRecord(w, 0, { version: 0, lastContainedLogTimestamp: ts })))]);
+  // A dynamic quorum's snapshot states its kraft.version and voter set after the header, as Kafka's does.
+  const quorum = voters ? votersControlRecords(voters).map((r, i) => ({ offsetDelta: i + 1, timestampDelta: 0, ...r })) : [];
+  push(true, [control(ControlRecordType.SnapshotHeader, encoded((w) => encodeSnapshotHeaderRecord(w, 0, { version: 0, lastContainedLogTimestamp: ts }))), ...quorum]);
   let batch: { offsetDelta: number; timestampDelta: number; key: Buffer | null; value: Buffer }[] = [];
   let bytes = 0;
   for (const value of records) {
