@@ -3,52 +3,14 @@ import { ErrorCode } from '../protocol/errors.ts';
 import type { AlterPartitionRequest } from '../protocol/generated/message/alter-partition-request.ts';
 import { MetadataRecordType } from '../protocol/generated/metadata-records.ts';
 import { alterPartition } from './alter-partition.ts';
-import { MetadataDelta } from './metadata/delta.ts';
-import { EMPTY_IMAGE, type MetadataImage } from './metadata/image.ts';
-import { type MetadataRecord, record } from './metadata/record-serde.ts';
+import { record } from './metadata/record-serde.ts';
+import { applyRecords, TEST_TOPIC_ID, testCluster } from './test-images.ts';
 
-const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAg';
-
-function apply(image: MetadataImage, records: MetadataRecord[]): MetadataImage {
-  const d = new MetadataDelta(image);
-  for (const [i, r] of records.entries()) d.replay(r, image.offset + BigInt(i + 1), 1);
-  return d.apply();
-}
+const TOPIC_ID = TEST_TOPIC_ID;
+const apply = applyRecords;
 
 /** Brokers 1..3 unfenced (epochs 10, 20, 30); topic t with one partition on [1,2,3], leader 1. */
-function cluster(): MetadataImage {
-  const brokers = [1, 2, 3].map((id) =>
-    record(MetadataRecordType.RegisterBrokerRecord, {
-      brokerId: id,
-      isMigratingZkBroker: false,
-      incarnationId: `AAAAAAAAAAAAAAAAAAAAA${id}`,
-      brokerEpoch: BigInt(id * 10),
-      endPoints: [],
-      features: [],
-      rack: null,
-      fenced: false,
-      inControlledShutdown: false,
-      logDirs: [],
-    }),
-  );
-  return apply(EMPTY_IMAGE, [
-    ...brokers,
-    record(MetadataRecordType.TopicRecord, { name: 't', topicId: TOPIC_ID }),
-    record(MetadataRecordType.PartitionRecord, {
-      partitionId: 0,
-      topicId: TOPIC_ID,
-      replicas: [1, 2, 3],
-      isr: [1, 2, 3],
-      removingReplicas: [],
-      addingReplicas: [],
-      leader: 1,
-      leaderRecoveryState: 0,
-      leaderEpoch: 0,
-      partitionEpoch: 0,
-      directories: [],
-    }),
-  ]);
-}
+const cluster = () => testCluster([{ replicas: [1, 2, 3], isr: [1, 2, 3], leader: 1 }]);
 
 function request(isr: number[], over: { leaderEpoch?: number; partitionEpoch?: number; brokerId?: number; brokerEpoch?: bigint; epochs?: Record<number, bigint> } = {}): AlterPartitionRequest {
   return {

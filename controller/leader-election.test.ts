@@ -8,72 +8,19 @@ import { ErrorCode } from '../protocol/errors.ts';
 import { MetadataRecordType } from '../protocol/generated/metadata-records.ts';
 import { fenceBroker } from './cluster-control.ts';
 import { electLeaders, ElectionType, rebalanceLeaders } from './leader-election.ts';
-import { MetadataDelta } from './metadata/delta.ts';
-import { ConfigResourceType, EMPTY_IMAGE, type MetadataImage, type PartitionImage } from './metadata/image.ts';
-import { type MetadataRecord, record } from './metadata/record-serde.ts';
 import { leaveBroker, returnBroker, uncleanElectionPolicy } from './partition-leadership.ts';
 import { QuorumController } from './quorum-controller.ts';
 import { QuorumStateStore } from './raft/quorum-state.ts';
 import { RaftClient } from './raft/raft-client.ts';
 import { MemoryReplicatedLog } from './raft/replicated-log.ts';
+import { record } from './metadata/record-serde.ts';
+import { applyRecords, type TestPartition, testCluster, testPartition } from './test-images.ts';
 
 const logger = pino({ level: 'silent' });
 
-const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAg';
-
-function apply(image: MetadataImage, records: MetadataRecord[]): MetadataImage {
-  const d = new MetadataDelta(image);
-  for (const [i, r] of records.entries()) d.replay(r, image.offset + BigInt(i + 1), 1);
-  return d.apply();
-}
-
-interface P {
-  replicas: number[];
-  isr: number[];
-  leader: number;
-}
-
-/** Brokers 1..3 (those in `fenced` fenced); topic t with the partitions given. */
-function cluster(partitions: P[], fenced: number[] = [], configs: Record<string, string> = {}): MetadataImage {
-  const brokers = [1, 2, 3].map((id) =>
-    record(MetadataRecordType.RegisterBrokerRecord, {
-      brokerId: id,
-      isMigratingZkBroker: false,
-      incarnationId: `AAAAAAAAAAAAAAAAAAAAA${id}`,
-      brokerEpoch: BigInt(id * 10),
-      endPoints: [],
-      features: [],
-      rack: null,
-      fenced: fenced.includes(id),
-      inControlledShutdown: false,
-      logDirs: [],
-    }),
-  );
-  return apply(EMPTY_IMAGE, [
-    ...brokers,
-    record(MetadataRecordType.TopicRecord, { name: 't', topicId: TOPIC_ID }),
-    ...partitions.map((p, i) =>
-      record(MetadataRecordType.PartitionRecord, {
-        partitionId: i,
-        topicId: TOPIC_ID,
-        replicas: p.replicas,
-        isr: p.isr,
-        removingReplicas: [],
-        addingReplicas: [],
-        leader: p.leader,
-        leaderRecoveryState: 0,
-        leaderEpoch: 0,
-        partitionEpoch: 0,
-        directories: [],
-      }),
-    ),
-    ...Object.entries(configs).map(([name, value]) => record(MetadataRecordType.ConfigRecord, { resourceType: ConfigResourceType.Topic, resourceName: 't', name, value })),
-  ]);
-}
-
-function partition(image: MetadataImage, id: number): PartitionImage {
-  return image.topicsByName.get('t')!.partitions[id]!;
-}
+const apply = applyRecords;
+const partition = testPartition;
+const cluster = (partitions: TestPartition[], fenced: number[] = [], configs: Record<string, string> = {}) => testCluster(partitions, { fenced, configs });
 
 describe('preferred election', () => {
   it('moves leadership to the first replica when it is in the ISR and live', () => {
@@ -159,7 +106,7 @@ describe('unclean election', () => {
 });
 
 describe('leaving broker and unclean.leader.election.enable', () => {
-  const lastIsr: P = { replicas: [1, 2, 3], isr: [1], leader: 1 };
+  const lastIsr: TestPartition = { replicas: [1, 2, 3], isr: [1], leader: 1 };
 
   it('leaves the partition offline by default', () => {
     const image = cluster([lastIsr]);
@@ -188,7 +135,7 @@ describe('leaving broker and unclean.leader.election.enable', () => {
   });
 
   it('a returning out-of-sync replica leads an offline partition only when the topic allows it', () => {
-    const offline: P = { replicas: [1, 2, 3], isr: [1], leader: -1 };
+    const offline: TestPartition = { replicas: [1, 2, 3], isr: [1], leader: -1 };
     const closed = cluster([offline], [1, 2, 3]);
     expect(returnBroker(closed, 2)).toEqual([]);
     const open = cluster([offline], [1, 2, 3], { 'unclean.leader.election.enable': 'true' });
@@ -206,7 +153,7 @@ describe('leaving broker and unclean.leader.election.enable', () => {
 describe('leader rebalance', () => {
   it('elects preferred leaders only for brokers above the imbalance percentage', () => {
     // Broker 1 prefers 4 partitions and leads 2 (50% away); broker 2 prefers 10 and leads 9 (10%, not above).
-    const parts: P[] = [];
+    const parts: TestPartition[] = [];
     for (let i = 0; i < 4; i++) parts.push({ replicas: [1, 2, 3], isr: [1, 2, 3], leader: i < 2 ? 1 : 3 });
     for (let i = 0; i < 10; i++) parts.push({ replicas: [2, 1, 3], isr: [1, 2, 3], leader: i < 9 ? 2 : 3 });
     const image = cluster(parts);

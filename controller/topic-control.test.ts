@@ -16,9 +16,8 @@ const defaults = { numPartitions: 1, defaultReplicationFactor: 1, validateConfig
 
 describe('partitions per request', () => {
   it('refuses a topic that would take the request past the limit, without placing anything', () => {
-    const started = Date.now();
+    // Placing 2^31 - 1 partitions first would not finish within the test's timeout.
     const r = createTopics(withBroker(), [{ name: 'huge', numPartitions: 2147483647, replicationFactor: 1, assignments: [], configs: [] }], defaults, false);
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(r.records).toEqual([]);
     expect(r.response[0]).toMatchObject({ errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: 'Excessively large number of partitions per request.' });
   });

@@ -6,56 +6,20 @@
 // that forwards ElectLeaders to the active controller) moves them back and prints Kafka's lines.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaderElectionCommand } from '../../broker/cli/leader-election.ts';
-import { KafkaClient } from '../../protocol/client/client.ts';
 import { KafkaConnection } from '../../protocol/client/connection.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { eventually, FAST_FAILOVER_PROPERTIES, type PartitionView, partitionViews, withClient } from '../harness/cluster-checks.ts';
 import { ClusterProcess } from '../harness/cluster-process.ts';
 
 const TOPIC = 'elect';
 const PARTITIONS = 6;
-const PROPERTIES = {
-  'controller.quorum.election.timeout.ms': '500',
-  'controller.quorum.fetch.timeout.ms': '1000',
-  'controller.quorum.request.timeout.ms': '1000',
-  'broker.heartbeat.interval.ms': '300',
-  'broker.session.timeout.ms': '5000',
-  'replica.lag.time.max.ms': '1500',
-  'replica.fetch.wait.max.ms': '200',
-  'replica.fetch.backoff.ms': '200',
-  'auto.leader.rebalance.enable': 'false',
-};
+const PROPERTIES = { ...FAST_FAILOVER_PROPERTIES, 'auto.leader.rebalance.enable': 'false' };
 
 let cluster: ClusterProcess;
 
-interface State {
-  partition: number;
-  leader: number;
-  replicas: number[];
-  isr: number[];
-}
-
-async function states(): Promise<State[] | undefined> {
-  const c = new KafkaClient({ bootstrapServers: cluster.bootstrap, clientId: 'elect-test', requestTimeoutMs: 5000, retries: 0 });
-  try {
-    await c.connect();
-    const t = (await c.metadata([TOPIC], { allowAutoTopicCreation: false })).topics[0];
-    if (!t || t.errorCode !== ErrorCode.NONE || t.partitions.length !== PARTITIONS) return undefined;
-    return t.partitions.map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, replicas: [...p.replicaNodes], isr: [...p.isrNodes] })).sort((a, b) => a.partition - b.partition);
-  } finally {
-    await c.close();
-  }
-}
-
-async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await check().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms`);
-}
+type State = PartitionView;
+const states = () => partitionViews(cluster.bootstrap, TOPIC, PARTITIONS);
 
 async function cli(args: string[]): Promise<{ out: string; err: string; code: number }> {
   const r = { out: '', err: '', code: 0 };
@@ -76,14 +40,14 @@ afterAll(async () => {
 
 describe('ElectLeaders', () => {
   it('moves leadership back to the first replicas after a broker stops and returns', async () => {
-    const c = new KafkaClient({ bootstrapServers: cluster.bootstrap, clientId: 'elect-test', requestTimeoutMs: 10_000, retries: 3 });
-    try {
-      await c.connect();
-      const r = await c.createTopics([{ name: TOPIC, numPartitions: PARTITIONS, replicationFactor: 3 }]);
-      expect(r.topics[0]!.errorCode).toBe(ErrorCode.NONE);
-    } finally {
-      await c.close();
-    }
+    await withClient(
+      cluster.bootstrap,
+      async (c) => {
+        const r = await c.createTopics([{ name: TOPIC, numPartitions: PARTITIONS, replicationFactor: 3 }]);
+        expect(r.topics[0]!.errorCode).toBe(ErrorCode.NONE);
+      },
+      { clientId: 'elect-test', retries: 3 },
+    );
     const initial = await eventually('every partition led by its first replica with a full ISR', 20_000, async () => {
       const s = await states();
       return s?.every((p) => p.leader === p.replicas[0] && p.isr.length === 3) ? s : undefined;

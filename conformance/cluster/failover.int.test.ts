@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaClient } from '../../protocol/client/client.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
+import { eventually, FAST_FAILOVER_PROPERTIES, type PartitionView, partitionViews, withClient as withClusterClient } from '../harness/cluster-checks.ts';
 import { ClusterProcess, type NodeProcess } from '../harness/cluster-process.ts';
 import { PYTHON, pythonModuleVersion } from '../harness/python.ts';
 import { readPartition } from '../harness/read-back.ts';
@@ -27,16 +28,7 @@ const KILLS = Math.max(1, Number(process.env.SAMSA_FAILOVER_KILLS ?? 3));
 const TERMS = 2;
 const PARTITIONS = 3;
 const SESSION_TIMEOUT_MS = 3000;
-const PROPERTIES = {
-  'controller.quorum.election.timeout.ms': '500',
-  'controller.quorum.fetch.timeout.ms': '1000',
-  'controller.quorum.request.timeout.ms': '1000',
-  'broker.heartbeat.interval.ms': '300',
-  'broker.session.timeout.ms': String(SESSION_TIMEOUT_MS),
-  'replica.lag.time.max.ms': '3000',
-  'replica.fetch.wait.max.ms': '200',
-  'replica.fetch.backoff.ms': '200',
-};
+const PROPERTIES = { ...FAST_FAILOVER_PROPERTIES, 'broker.session.timeout.ms': String(SESSION_TIMEOUT_MS), 'replica.lag.time.max.ms': '3000' };
 const DRIVER = join(dirname(fileURLToPath(import.meta.url)), 'idempotent_producer.py');
 // Errors librdkafka reports on a connection that went away; it reconnects and retries by itself.
 const CONNECTION_ERRORS = new Set(['_TRANSPORT', '_ALL_BROKERS_DOWN']);
@@ -47,47 +39,14 @@ if (unavailable) console.warn(`failover tests skipped: ${unavailable}`);
 
 let cluster: ClusterProcess;
 
-async function withClient<T>(fn: (c: KafkaClient) => Promise<T>, retries = 2): Promise<T> {
-  const c = new KafkaClient({ bootstrapServers: cluster.bootstrap, clientId: 'failover-test', requestTimeoutMs: 10_000, retries, retryBackoffMs: 200 });
-  try {
-    await c.connect();
-    return await fn(c);
-  } finally {
-    await c.close();
-  }
+function withClient<T>(fn: (c: KafkaClient) => Promise<T>, retries = 2): Promise<T> {
+  return withClusterClient(cluster.bootstrap, fn, { clientId: 'failover-test', retries });
 }
 
-async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await check().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms`);
-}
-
-interface PartitionState {
-  leader: number;
-  leaderEpoch: number;
-  isr: number[];
-}
-
-async function partitionStates(topic: string): Promise<PartitionState[] | undefined> {
-  return withClient(async (c) => {
-    const t = (await c.metadata([topic], { allowAutoTopicCreation: false })).topics[0];
-    if (!t || t.errorCode !== ErrorCode.NONE || t.partitions.length !== PARTITIONS) return undefined;
-    const out: PartitionState[] = [];
-    for (const p of [...t.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex)) {
-      if (p.errorCode !== ErrorCode.NONE) return undefined;
-      out.push({ leader: p.leaderId, leaderEpoch: p.leaderEpoch ?? -1, isr: [...p.isrNodes].sort() });
-    }
-    return out;
-  }, 0);
-}
+const partitionStates = (topic: string) => partitionViews(cluster.bootstrap, topic, PARTITIONS);
 
 /** Waits until every partition has a live leader and all three replicas in its ISR. */
-async function settled(topic: string, timeoutMs = 60_000): Promise<PartitionState[]> {
+async function settled(topic: string, timeoutMs = 60_000): Promise<PartitionView[]> {
   return eventually(`${topic}: every partition led with a full ISR`, timeoutMs, async () => {
     const s = await partitionStates(topic);
     return s && s.every((p) => p.leader >= 0 && cluster.node(p.leader).running && p.isr.length === 3) ? s : undefined;
@@ -212,7 +171,7 @@ function percentile(values: number[], q: number): number {
 }
 
 /** Picks the node leading the most partitions, not the last victim where there is a choice. */
-function victimOf(states: PartitionState[], previous: number | undefined): NodeProcess {
+function victimOf(states: PartitionView[], previous: number | undefined): NodeProcess {
   const counts = new Map<number, number>();
   for (const s of states) counts.set(s.leader, (counts.get(s.leader) ?? 0) + 1);
   const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] === previous ? 1 : 0) - (b[0] === previous ? 1 : 0));

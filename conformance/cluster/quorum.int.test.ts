@@ -6,10 +6,8 @@
 // down no write is accepted and no leader appears; one voter back and writes resume with
 // nothing committed lost. A leader stopped with SIGTERM resigns and a successor leads at once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KafkaClient } from '../../protocol/client/client.ts';
-import { KafkaConnection } from '../../protocol/client/connection.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
-import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { awaitQuorumLeader, eventually, quorumLeaderSeenBy, withClient } from '../harness/cluster-checks.ts';
 import { ClusterProcess, type NodeProcess } from '../harness/cluster-process.ts';
 
 const ELECTION_TIMEOUT_MS = 500;
@@ -24,55 +22,10 @@ const PROPERTIES = {
 
 let cluster: ClusterProcess;
 
-/** The quorum leader as `node` (a controller) reports it, or -1. */
-async function leaderSeenBy(node: NodeProcess): Promise<{ leaderId: number; epoch: number }> {
-  let conn: KafkaConnection | undefined;
-  try {
-    conn = await KafkaConnection.connect('127.0.0.1', node.controllerPort, { requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
-    const r = await conn.send(ApiKey.DescribeQuorum, { topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }] });
-    const p = r.topics[0]?.partitions[0];
-    return p && p.errorCode === ErrorCode.NONE ? { leaderId: p.leaderId, epoch: p.leaderEpoch } : { leaderId: -1, epoch: -1 };
-  } catch {
-    return { leaderId: -1, epoch: -1 };
-  } finally {
-    await conn?.close();
-  }
-}
-
-/** Polls the running controllers until one reports itself leader; bounded by `timeoutMs`. */
-async function awaitLeader(timeoutMs: number, notIn: number[] = []): Promise<{ leaderId: number; epoch: number; ms: number }> {
-  const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    for (const n of cluster.controllers.filter((x) => x.running)) {
-      const seen = await leaderSeenBy(n);
-      if (seen.leaderId === n.id && !notIn.includes(seen.leaderId)) return { ...seen, ms: Date.now() - started };
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no leader within ${timeoutMs} ms`);
-}
-
-async function withClient<T>(bootstrap: string[], fn: (c: KafkaClient) => Promise<T>): Promise<T> {
-  const c = new KafkaClient({ bootstrapServers: bootstrap, clientId: 'quorum-test', requestTimeoutMs: 10_000, retries: 2 });
-  try {
-    await c.connect();
-    return await fn(c);
-  } finally {
-    await c.close();
-  }
-}
+const awaitLeader = (timeoutMs: number, notIn: number[] = []) => awaitQuorumLeader(() => cluster.controllers, timeoutMs, notIn);
 
 async function topicsOn(node: NodeProcess, names: string[]): Promise<number[]> {
   return withClient([node.bootstrap], async (c) => (await c.metadata(names, { allowAutoTopicCreation: false })).topics.map((t) => t.errorCode));
-}
-
-async function eventually(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms`);
 }
 
 beforeAll(async () => {
@@ -153,7 +106,7 @@ describe('a three-node KRaft cluster', () => {
     expect(refused).not.toBe(ErrorCode.NONE);
     // Past the fetch timeout the old leader stops leading; no one else can lead either.
     await new Promise((r) => setTimeout(r, FETCH_TIMEOUT_MS + 2 * ELECTION_TIMEOUT_MS));
-    const seen = await leaderSeenBy(lone);
+    const seen = await quorumLeaderSeenBy(lone);
     expect(seen.leaderId === lone.id && seen.epoch === leader.epoch).toBe(false);
     await a!.start().catch(() => undefined);
     await awaitLeader(20_000);

@@ -3,34 +3,22 @@
 // a broker killed with SIGKILL is fenced once broker.session.timeout.ms passes without its
 // heartbeats: its partitions go offline (no leader) until it returns and leads them again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KafkaClient } from '../../protocol/client/client.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
+import { eventually, withClient } from '../harness/cluster-checks.ts';
 import { ClusterProcess } from '../harness/cluster-process.ts';
 
 const SESSION_TIMEOUT_MS = 3000;
 let cluster: ClusterProcess;
 
-async function withClient<T>(bootstrap: string[], fn: (c: KafkaClient) => Promise<T>): Promise<T> {
-  const c = new KafkaClient({ bootstrapServers: bootstrap, clientId: 'split-roles-test', requestTimeoutMs: 10_000, retries: 2 });
-  try {
-    await c.connect();
-    return await fn(c);
-  } finally {
-    await c.close();
-  }
-}
-
 async function leadersOf(bootstrap: string, topic: string): Promise<number[]> {
   return withClient([bootstrap], async (c) => (await c.metadata([topic], { allowAutoTopicCreation: false })).topics[0]!.partitions.sort((a, b) => a.partitionIndex - b.partitionIndex).map((p) => p.leaderId));
 }
 
-async function eventually(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<number> {
+/** Polls `check` until true; returns the milliseconds it took. */
+async function timeUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<number> {
   const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    if (await check().catch(() => false)) return Date.now() - started;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms`);
+  await eventually(what, timeoutMs, check);
+  return Date.now() - started;
 }
 
 beforeAll(async () => {
@@ -70,7 +58,7 @@ describe('controller-only and broker-only nodes', () => {
     const victimPartitions = before.flatMap((l, i) => (l === 5 ? [i] : []));
     expect(victimPartitions.length).toBeGreaterThan(0);
     await victim.kill();
-    const fencedAfter = await eventually('partitions of the killed broker offline', SESSION_TIMEOUT_MS + 10_000, async () => {
+    const fencedAfter = await timeUntil('partitions of the killed broker offline', SESSION_TIMEOUT_MS + 10_000, async () => {
       const now = await leadersOf(witness.bootstrap, 'spread');
       return victimPartitions.every((i) => now[i] === -1);
     });

@@ -1,15 +1,11 @@
 // Starts a real Samsa broker as a child process on free loopback ports, for conformance and
 // fault tests. The broker is started as `npm start` starts it (broker/launch.cjs); only its
 // listeners and data directory are overridden. Stops only the process it started, by pid.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { LAUNCHER, startNodeFlags } from '../../broker/start-command.ts';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+import { join } from 'node:path';
+import { NodeChild } from './node-child.ts';
 
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -37,8 +33,7 @@ export class BrokerProcess {
   readonly dataDir: string;
   readonly port: number;
   readonly controllerPort: number;
-  private child: ChildProcess | null = null;
-  private output = '';
+  private readonly child = new NodeChild('broker');
   private readonly ownDir: boolean;
   private readonly overrides: Record<string, string>;
   private readonly startTimeoutMs: number;
@@ -65,16 +60,15 @@ export class BrokerProcess {
   }
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.child.pid;
   }
 
   /** Everything the broker printed (pino JSON lines), for assertions and failure reports. */
   get logs(): string {
-    return this.output;
+    return this.child.logs;
   }
 
   async launch(): Promise<void> {
-    if (this.child) throw new Error('broker process already running');
     const overrides: Record<string, string> = {
       listeners: `PLAINTEXT://127.0.0.1:${this.port},CONTROLLER://127.0.0.1:${this.controllerPort}`,
       'advertised.listeners': `PLAINTEXT://127.0.0.1:${this.port}`,
@@ -82,46 +76,15 @@ export class BrokerProcess {
       'log.dirs': this.dataDir,
       ...this.overrides,
     };
-    // The same entry point as `npm start` (the bundled broker, rebuilt when sources change).
     // SAMSA_BROKER_NODE_ARGS adds Node flags for the broker only (e.g. `--cpu-prof` when profiling a benchmark).
-    const extraArgs = (process.env.SAMSA_BROKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-    const args = [...startNodeFlags(), ...extraArgs, LAUNCHER];
-    for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: process.env.SAMSA_TEST_LOG_LEVEL ?? 'info' } });
-    this.child = child;
-    // `logs` keeps every run's output; only this run's counts as having started.
-    const runStart = this.output.length;
-    const started = new Promise<void>((resolveStart, reject) => {
-      const timer = setTimeout(() => reject(new Error(`broker did not start within ${this.startTimeoutMs} ms:\n${this.output.slice(-4000)}`)), this.startTimeoutMs);
-      const onData = (d: Buffer): void => {
-        this.output += d.toString();
-        if (this.output.indexOf('"msg":"broker started"', runStart) >= 0) {
-          clearTimeout(timer);
-          resolveStart();
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`broker exited (code ${code}, signal ${signal}) before starting:\n${this.output.slice(-4000)}`));
-      });
-    });
-    await started;
+    const nodeArgs = (process.env.SAMSA_BROKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const launcherArgs = Object.entries(overrides).flatMap(([k, v]) => ['--override', `${k}=${v}`]);
+    await this.child.start({ nodeArgs, launcherArgs, timeoutMs: this.startTimeoutMs });
   }
 
   /** Sends a signal and waits for the process to exit; resolves with its exit code. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<number | null> {
-    const child = this.child;
-    if (!child) return null;
-    this.child = null;
-    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    const code = await exited;
-    clearTimeout(timer);
-    return code;
+  stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<number | null> {
+    return this.child.stop(signal, timeoutMs);
   }
 
   /** Starts the same broker again on the same ports and data. */

@@ -4,18 +4,14 @@
 // started as `npm start` starts it with its file. Nodes can be killed (SIGKILL), stopped
 // (SIGTERM) and started again on the same ports and data. Only processes started here are
 // signalled, by pid; `destroy` ends them all and removes the directory.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { formatStorage } from '../../broker/cli/storage.ts';
 import { loadServerProperties } from '../../broker/config/server-properties.ts';
-import { LAUNCHER, startNodeFlags } from '../../broker/start-command.ts';
 import { randomUuid } from '../../protocol/uuid.ts';
 import { freePort } from './broker-process.ts';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+import { NodeChild } from './node-child.ts';
 
 export type Role = 'broker' | 'controller';
 
@@ -37,8 +33,7 @@ export class NodeProcess {
   readonly port: number;
   readonly controllerPort: number;
   readonly propertiesFile: string;
-  private child: ChildProcess | null = null;
-  private output = '';
+  private readonly child: NodeChild;
   private readonly startTimeoutMs: number;
 
   constructor(id: number, roles: readonly Role[], dir: string, port: number, controllerPort: number, startTimeoutMs: number) {
@@ -49,6 +44,7 @@ export class NodeProcess {
     this.controllerPort = controllerPort;
     this.propertiesFile = join(dir, 'server.properties');
     this.startTimeoutMs = startTimeoutMs;
+    this.child = new NodeChild(`node ${id}`);
   }
 
   get isBroker(): boolean {
@@ -64,58 +60,25 @@ export class NodeProcess {
   }
 
   get running(): boolean {
-    return this.child !== null;
+    return this.child.running;
   }
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.child.pid;
   }
 
   get logs(): string {
-    return this.output;
+    return this.child.logs;
   }
 
   /** Starts the node; resolves once it logged "broker started" (for a broker: registered and unfenced). */
-  async start(): Promise<void> {
-    if (this.child) throw new Error(`node ${this.id} is already running`);
-    const child = spawn(process.execPath, [...startNodeFlags(), LAUNCHER, this.propertiesFile], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: process.env.SAMSA_TEST_LOG_LEVEL ?? 'info' },
-    });
-    this.child = child;
-    const runStart = this.output.length;
-    await new Promise<void>((resolveStart, reject) => {
-      const timer = setTimeout(() => reject(new Error(`node ${this.id} did not start within ${this.startTimeoutMs} ms:\n${this.output.slice(-3000)}`)), this.startTimeoutMs);
-      const onData = (d: Buffer): void => {
-        this.output += d.toString();
-        if (this.output.indexOf('"msg":"broker started"', runStart) >= 0) {
-          clearTimeout(timer);
-          resolveStart();
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        if (this.child === child) this.child = null;
-        reject(new Error(`node ${this.id} exited (code ${code}, signal ${signal}) before starting:\n${this.output.slice(-3000)}`));
-      });
-    });
+  start(): Promise<void> {
+    return this.child.start({ launcherArgs: [this.propertiesFile], timeoutMs: this.startTimeoutMs });
   }
 
   /** Sends `signal` and waits (bounded) for the exit; resolves with the exit code. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<number | null> {
-    const child = this.child;
-    if (!child) return null;
-    this.child = null;
-    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    const code = await exited;
-    clearTimeout(timer);
-    return code;
+  stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<number | null> {
+    return this.child.stop(signal, timeoutMs);
   }
 
   kill(): Promise<number | null> {

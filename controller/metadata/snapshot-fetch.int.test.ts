@@ -6,8 +6,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, withClient as withClusterClient } from '../../conformance/harness/cluster-checks.ts';
 import { ClusterProcess } from '../../conformance/harness/cluster-process.ts';
-import { KafkaClient } from '../../protocol/client/client.ts';
+import type { KafkaClient } from '../../protocol/client/client.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { parseSnapshotFileName } from '../raft/snapshot-format.ts';
 
@@ -15,24 +16,7 @@ const TOPIC_RESOURCE = 2;
 const RECORDS = 2000;
 let cluster: ClusterProcess;
 
-async function withClient<T>(bootstrap: string[], fn: (c: KafkaClient) => Promise<T>): Promise<T> {
-  const c = new KafkaClient({ bootstrapServers: bootstrap, clientId: 'snapshot-fetch-test', requestTimeoutMs: 10_000, retries: 5 });
-  try {
-    await c.connect();
-    return await fn(c);
-  } finally {
-    await c.close();
-  }
-}
-
-async function eventually(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms`);
-}
+const withClient = <T>(bootstrap: string[], fn: (c: KafkaClient) => Promise<T>) => withClusterClient(bootstrap, fn, { clientId: 'snapshot-fetch-test', retries: 5 });
 
 beforeAll(async () => {
   cluster = await ClusterProcess.start({
