@@ -21,6 +21,7 @@ import { EMPTY_IMAGE, type MetadataImage } from './metadata/image.ts';
 import { decodeMetadataRecord, encodeMetadataRecord } from './metadata/record-serde.ts';
 import { SnapshotGenerator, type SnapshotPolicy } from './metadata/snapshot-generator.ts';
 import { type CommittedBatch, type LoadedSnapshot, NotLeaderError, type RaftClient } from './raft/raft-client.ts';
+import { completeReassignments, hasCompletableReassignment } from './reassignment.ts';
 import { createPartitions, type CreatePartitionsInput, createTopics, type CreateTopicInput, deleteTopics, type DeleteTopicInput, type TopicDefaults } from './topic-control.ts';
 
 export type ImageListener = (image: MetadataImage, delta: MetadataDelta) => void;
@@ -55,6 +56,8 @@ export class QuorumController {
   private activeEpoch = -1;
   private sessionTimer: TimerHandle | undefined;
   private rebalanceTimer: TimerHandle | undefined;
+  /** A run completing reassignments is queued (one at a time is enough: it reads the latest image). */
+  private completingReassignments = false;
   readonly snapshots: SnapshotGenerator;
 
   constructor(opts: QuorumControllerOptions) {
@@ -144,9 +147,31 @@ export class QuorumController {
     for (const r of batch.records) delta.replay(decodeMetadataRecord(r.value), r.offset, batch.epoch);
     this.currentImage = delta.apply();
     this.publish(delta);
+    this.maybeCompleteReassignments(delta);
     let bytes = 0;
     for (const r of batch.records) bytes += r.value.length;
     this.snapshots.onCommit(this.currentImage, bytes, batch.timestamp);
+  }
+
+  /** Reassignments whose target replicas are all in the ISR now complete (Kafka does it as the ISR grows). */
+  private maybeCompleteReassignments(delta: MetadataDelta): void {
+    if (this.completingReassignments || !this.isActive || delta.changedTopics.size === 0) return;
+    if (!hasCompletableReassignment(this.currentImage, delta.changedTopics)) return;
+    this.completingReassignments = true;
+    const done = this.run((image) => {
+      // Commits from here on are not in this image: they may queue another run.
+      this.completingReassignments = false;
+      return completeReassignments(image);
+    }).then(
+      (completed) => {
+        if (completed > 0) this.opts.logger.info({ completed }, 'completed partition reassignments');
+      },
+      (err: unknown) => {
+        this.completingReassignments = false;
+        if (!(err instanceof KafkaError && err.errorCode === ErrorCode.NOT_CONTROLLER)) throw err;
+      },
+    );
+    this.scheduler.watch({ unit: 'controller', context: { task: 'complete-reassignments' } }, done);
   }
 
   private publish(delta: MetadataDelta): void {

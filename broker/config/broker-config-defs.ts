@@ -184,6 +184,10 @@ export const BROKER_CONFIG_TABLE = {
   'replica.fetch.wait.max.ms': def('int', 500, 'medium', 'Max wait of a follower fetch request.'),
   'replica.fetch.min.bytes': def('int', 1, 'medium', 'Min bytes of a follower fetch response.'),
   'replica.fetch.backoff.ms': def('int', 1000, 'medium', 'Sleep after a follower fetch error.', { v: atLeast(0) }),
+  // Replication throttles (dynamic only in Kafka: set per broker or as the cluster default).
+  'leader.replication.throttled.rate': def('long', JAVA_LONG_MAX, 'medium', 'Bytes/s this broker sends to followers of throttled replicas.', cw(atLeast(0))),
+  'follower.replication.throttled.rate': def('long', JAVA_LONG_MAX, 'medium', 'Bytes/s this broker fetches for throttled replicas.', cw(atLeast(0))),
+  'replica.alter.log.dirs.io.max.bytes.per.second': def('long', JAVA_LONG_MAX, 'medium', 'Bytes/s of moves between log dirs (accepted; no moves between dirs).', cw(atLeast(0))),
   'replica.socket.timeout.ms': def('int', 30000, 'high', 'Socket timeout of follower fetches.'),
   'replica.socket.receive.buffer.bytes': def('int', 65536, 'high', 'Receive buffer of follower fetch sockets.'),
   'replica.high.watermark.checkpoint.interval.ms': def('long', 5000, 'high', 'How often the high watermark is checkpointed.'),

@@ -164,8 +164,11 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
       const maxBytes = Math.max(0, Math.min(req.maxBytes, limitBytes));
       // Offsets in the answer are those from before the read, as Kafka's are.
       const leaderEndOffset = log.logEndOffset;
-      const res = await log.read(fetchOffset, maxBytes, { maxOffset: readBound(log, p.isFollower, p.readCommitted), minOneMessage });
+      // A throttled out-of-sync follower gets nothing while the leader's replication quota is spent.
+      const throttled = p.isFollower && ctx.replicaManager.replicationQuotas.leaderShouldThrottle(p.image, partition, p.replicaId);
+      const res = throttled ? { records: EMPTY } : await log.read(fetchOffset, maxBytes, { maxOffset: readBound(log, p.isFollower, p.readCommitted), minOneMessage });
       if (p.isFollower) recordFollowerFetch(partition, { replicaId: p.replicaId, replicaEpoch: p.replicaEpoch, fetchOffset, leaderEndOffset });
+      if (p.isFollower) ctx.replicaManager.replicationQuotas.recordLeader(partition, res.records.length);
       return { ...base, records: res.records };
     } catch (err) {
       return errorData(req.partition, partitionErrorCode(err, rc.logger, `${req.topic}-${req.partition}`));
@@ -201,7 +204,8 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
       const offset = Number(req.fetchOffset);
       if (offset < log.logStartOffset || offset > log.logEndOffset) return true;
       const end = readBound(log, p.isFollower, p.readCommitted);
-      if (offset < end) accumulated += Math.min(bytesBetween(log, offset, end), Math.max(0, req.maxBytes));
+      const throttled = p.isFollower && ctx.replicaManager.replicationQuotas.leaderShouldThrottle(image, partition, p.replicaId);
+      if (offset < end && !throttled) accumulated += Math.min(bytesBetween(log, offset, end), Math.max(0, req.maxBytes));
       if (accumulated >= minBytes) return true;
     }
     return accumulated >= minBytes;

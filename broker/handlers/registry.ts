@@ -42,6 +42,8 @@ import { allocateProducerIdsHandler } from './allocate-producer-ids.ts';
 import { alterPartitionHandler } from './alter-partition.ts';
 import { brokerHeartbeatHandler } from './broker-heartbeat.ts';
 import { brokerRegistrationHandler } from './broker-registration.ts';
+import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.ts';
+import { listPartitionReassignmentsHandler } from './list-partition-reassignments.ts';
 
 export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void {
   router.register(apiVersionsHandler(ctx, router));
@@ -58,6 +60,8 @@ export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void
   router.register(describeQuorumHandler(ctx));
   router.register(updateFeaturesHandler(ctx));
   router.register(electLeadersHandler(ctx));
+  router.register(alterPartitionReassignmentsHandler(ctx));
+  router.register(listPartitionReassignmentsHandler(ctx));
   router.register(describeTopicPartitionsHandler(ctx));
   router.register(fetchHandler(ctx));
   router.register(listOffsetsHandler(ctx));
@@ -98,4 +102,6 @@ export function registerControllerHandlers(router: Router, ctx: BrokerContext): 
   router.register(alterConfigsHandler(ctx));
   router.register(incrementalAlterConfigsHandler(ctx));
   router.register(electLeadersHandler(ctx));
+  router.register(alterPartitionReassignmentsHandler(ctx));
+  router.register(listPartitionReassignmentsHandler(ctx));
 }

@@ -46,6 +46,14 @@ export interface FetcherConfig {
   requestTimeoutMs: number;
 }
 
+/** The follower's replication throttle (replication-quota.ts). */
+export interface FollowerQuota {
+  /** Leave `partition` out of the next fetch. */
+  shouldThrottle(partition: Partition): boolean;
+  /** Bytes fetched for `partition`. */
+  record(partition: Partition, bytes: number): void;
+}
+
 export interface FetcherDeps {
   nodeId: number;
   brokerEpoch(): bigint;
@@ -53,6 +61,7 @@ export interface FetcherDeps {
   scheduler: Scheduler;
   logger: Logger;
   config: FetcherConfig;
+  quota?: FollowerQuota;
 }
 
 interface FetchState {
@@ -64,6 +73,7 @@ interface FetchState {
 
 const LANE = 'replica-fetch';
 const UNKNOWN_OFFSET = -1;
+const THROTTLE_DELAY_MS = 100;
 
 export class ReplicaFetcher {
   readonly sourceBroker: number;
@@ -148,7 +158,7 @@ export class ReplicaFetcher {
   private async doRound(): Promise<void> {
     const { scheduler, config, nodeId, logger } = this.deps;
     const now = scheduler.now();
-    const ready = [...this.states.values()].filter((s) => s.delayedUntil <= now);
+    const ready = [...this.states.values()].filter((s) => s.delayedUntil <= now && !this.throttled(s, now));
     if (ready.length === 0) return;
     const topics = new Map<string, FetchTopic>();
     for (const s of ready) {
@@ -218,6 +228,13 @@ export class ReplicaFetcher {
     await work;
   }
 
+  /** A throttled partition waits a little before it is looked at again (rather than spin). */
+  private throttled(s: FetchState, now: number): boolean {
+    if (!this.deps.quota?.shouldThrottle(s.partition)) return false;
+    s.delayedUntil = now + Math.min(THROTTLE_DELAY_MS, this.deps.config.backoffMs);
+    return true;
+  }
+
   private holdBack(states: readonly FetchState[]): void {
     const until = this.deps.scheduler.now() + this.deps.config.backoffMs;
     for (const s of states) s.delayedUntil = until;
@@ -233,7 +250,10 @@ export class ReplicaFetcher {
           await p.truncateTo(this.truncationOffset(p, div.epoch, Number(div.endOffset)));
           return;
         }
-        if (pd.records && pd.records.length > 0) await p.appendAsFollower(pd.records);
+        if (pd.records && pd.records.length > 0) {
+          await p.appendAsFollower(pd.records);
+          this.deps.quota?.record(p, pd.records.length);
+        }
         const leaderStart = Number(pd.logStartOffset ?? -1n);
         p.updateFollowerHighWatermark(Number(pd.highWatermark));
         if (leaderStart > log.logStartOffset && leaderStart <= log.highWatermark) await log.deleteRecordsBefore(leaderStart);

@@ -26,6 +26,7 @@ import { ReplicaFetcherManager } from './fetcher-manager.ts';
 import type { AlterIsrRequest, AlterIsrResult } from './isr-state.ts';
 import { type AppendListener, Partition, type PartitionReplication } from './partition.ts';
 import type { FetcherConfig } from './replica-fetcher.ts';
+import { ReplicationQuotas } from './replication-quota.ts';
 
 /** Where partition logs come from: the log manager, or a directory for tests. */
 export interface LogProvider {
@@ -76,12 +77,15 @@ export class ReplicaManager {
   private brokerConnections: NodeConnections | undefined;
   private isrExpiration: TimerHandle | undefined;
   private readonly partitionReplication: PartitionReplication;
+  /** Replication throttles of this broker as leader and as follower. */
+  readonly replicationQuotas: ReplicationQuotas;
 
   constructor(opts: ReplicaManagerOptions) {
     this.opts = opts;
     this.scheduler = opts.scheduler ?? new SystemScheduler({ logger: opts.logger });
     this.delayedProduce = new DelayedProducePurgatory({ scheduler: this.scheduler });
     this.appendListeners.push((p) => this.delayedProduce.notify(p));
+    this.replicationQuotas = new ReplicationQuotas(opts.nodeId, () => this.scheduler.now());
     this.partitionReplication = {
       now: () => this.scheduler.now(),
       alterIsr: (p, request) => this.alterIsr(p, request),
@@ -114,6 +118,10 @@ export class ReplicaManager {
       scheduler: this.scheduler,
       logger: log.child({ module: 'replica-fetcher' }),
       config: opts.fetcher,
+      quota: {
+        shouldThrottle: (p) => this.replicationQuotas.followerShouldThrottle(opts.image(), p),
+        record: (p, bytes) => this.replicationQuotas.recordFollower(p, bytes),
+      },
     });
     const lag = opts.replicaLagTimeMaxMs;
     this.isrExpiration = this.scheduler.every(Math.max(10, Math.floor(lag / 2)), { unit: 'replica-manager', context: { task: 'isr-expiration' } }, () => {
