@@ -1,7 +1,12 @@
-// Idempotent-producer state of one partition: for each producer id, its epoch and the metadata
-// of its last five batches, so a retried batch is recognised (and answered with its original
-// offsets) and a gap or reordering in sequence numbers is refused, as Kafka's
-// ProducerStateManager does. Survives restarts through `<20-digit offset>.snapshot` files in the
+// Idempotent and transactional producer state of one partition: for each producer id, its epoch
+// and the metadata of its last five batches, so a retried batch is recognised (and answered with
+// its original offsets) and a gap or reordering in sequence numbers is refused, as Kafka's
+// ProducerStateManager does. Transactions (KIP-98): a producer's first transactional batch opens
+// its transaction at that batch's first offset; a COMMIT or ABORT marker (control batch) closes
+// it. A closed transaction stays "unreplicated" until the high watermark passes its marker, so
+// the last stable offset (the first offset of the earliest open or unreplicated transaction,
+// capped by the high watermark) never passes a transaction whose outcome followers may not have.
+// A marker from an older coordinator epoch than the producer's last one is fenced. Survives restarts through `<20-digit offset>.snapshot` files in the
 // partition directory (Kafka's format, below) plus a replay of the batch headers after the snapshot.
 //
 // Snapshot file: version int16 (=1), crc uint32 (CRC32C of all bytes after it), then an int32
@@ -20,6 +25,19 @@ export const NUM_BATCHES_TO_RETAIN = 5;
 const INT32_MAX = 2147483647;
 const NO_SEQUENCE = -1;
 const NO_EPOCH = -1;
+/** The first offset of a transaction whose first batch is still being written (leader). */
+const PENDING_TXN_OFFSET = Number.MAX_SAFE_INTEGER;
+
+/** A transaction closed by a marker that carried data (empty transactions produce none). */
+export interface CompletedTxn {
+  producerId: bigint;
+  firstOffset: number;
+  /** The marker's offset. */
+  lastOffset: number;
+  isAborted: boolean;
+}
+
+export type MarkerCheck = { kind: 'ok' } | { kind: 'invalid-epoch'; message: string } | { kind: 'fenced'; message: string };
 
 export interface BatchMetadata {
   firstSeq: number;
@@ -61,6 +79,10 @@ export class ProducerStateManager {
   readonly dir: string;
   private readonly logger: Logger;
   private readonly producers = new Map<bigint, ProducerStateEntry>();
+  /** Open transactions: producer id → first offset (PENDING_TXN_OFFSET while being written). */
+  private readonly ongoing = new Map<bigint, number>();
+  /** Closed transactions whose marker is not yet below the high watermark, in marker order. */
+  private unreplicated: CompletedTxn[] = [];
   /** Offset up to which the state reflects the log (exclusive). */
   mapEndOffset = 0;
 
@@ -128,19 +150,133 @@ export class ProducerStateManager {
   }
 
   /** Replays one batch header read from the log (recovery and followers). */
-  replay(producerId: bigint, epoch: number, firstSeq: number, lastSeq: number, firstOffset: number, lastOffset: number, timestamp: number): void {
+  replay(producerId: bigint, epoch: number, firstSeq: number, lastSeq: number, firstOffset: number, lastOffset: number, timestamp: number, isTransactional = false): void {
     if (producerId < 0n) return;
     const e = this.producers.get(producerId);
     if (e && e.producerEpoch === epoch && e.batches.some((b) => b.firstSeq === firstSeq && b.lastSeq === lastSeq && b.lastOffset === lastOffset)) return;
     this.update(producerId, epoch, { firstSeq, lastSeq, firstOffset, lastOffset, timestamp });
+    if (isTransactional) this.onTransactionalData(producerId, firstOffset);
     this.mapEndOffset = Math.max(this.mapEndOffset, lastOffset + 1);
+  }
+
+  // ---- transactions ----------------------------------------------------------------------
+
+  /** The first offset of the producer's open transaction, or -1 (also while it is being written). */
+  ongoingTxnFirstOffset(producerId: bigint): number {
+    const o = this.ongoing.get(producerId);
+    return o === undefined || o === PENDING_TXN_OFFSET ? -1 : o;
+  }
+
+  hasOngoingTransaction(producerId: bigint): boolean {
+    return this.ongoing.has(producerId);
+  }
+
+  /**
+   * Kafka's appendDataBatch rule: a non-transactional batch from a producer with an open
+   * transaction is refused (INVALID_TXN_STATE); returns the message, or null when allowed.
+   */
+  checkTxnData(producerId: bigint, isTransactional: boolean): string | null {
+    if (!isTransactional && this.ongoing.has(producerId)) {
+      return `Expected transactional write from producer ${producerId} at offset ${this.mapEndOffset}`;
+    }
+    return null;
+  }
+
+  /** Leader: a transactional batch is accepted; its transaction is open from now on (offset to follow). */
+  beginPendingTxn(producerId: bigint): void {
+    if (!this.ongoing.has(producerId)) this.ongoing.set(producerId, PENDING_TXN_OFFSET);
+  }
+
+  /** Leader: the append of a transaction's first batch failed; the transaction never began. */
+  cancelPendingTxn(producerId: bigint): void {
+    if (this.ongoing.get(producerId) === PENDING_TXN_OFFSET) this.ongoing.delete(producerId);
+  }
+
+  /** A transactional data batch is in the log at `firstOffset`. */
+  onTransactionalData(producerId: bigint, firstOffset: number): void {
+    const o = this.ongoing.get(producerId);
+    if (o !== undefined && o !== PENDING_TXN_OFFSET) return;
+    this.ongoing.set(producerId, firstOffset);
+    const e = this.producers.get(producerId);
+    if (e) e.currentTxnFirstOffset = firstOffset;
+  }
+
+  /** Kafka's checks of a marker written by a coordinator (leader): producer epoch, coordinator epoch. */
+  checkEndTxnMarker(producerId: bigint, epoch: number, coordinatorEpoch: number): MarkerCheck {
+    const e = this.producers.get(producerId);
+    if (!e) return { kind: 'ok' };
+    if (epoch < e.producerEpoch) {
+      return { kind: 'invalid-epoch', message: `Epoch of producer ${producerId} at offset ${this.mapEndOffset} is ${epoch}, which is smaller than the last seen epoch ${e.producerEpoch}` };
+    }
+    if (e.coordinatorEpoch > coordinatorEpoch) {
+      return { kind: 'fenced', message: `Invalid coordinator epoch for producer ${producerId} at offset ${this.mapEndOffset}: ${coordinatorEpoch} (zombie), ${e.coordinatorEpoch} (current)` };
+    }
+    return { kind: 'ok' };
+  }
+
+  /**
+   * A marker is in the log at `offset` (leader after its append, followers and recovery when
+   * replaying): closes the producer's transaction. Returns it when it carried data.
+   */
+  appendEndTxnMarker(producerId: bigint, epoch: number, commit: boolean, coordinatorEpoch: number, offset: number, timestamp: number): CompletedTxn | null {
+    let e = this.producers.get(producerId);
+    if (!e) {
+      e = { producerId, producerEpoch: epoch, batches: [], coordinatorEpoch, currentTxnFirstOffset: -1, lastTimestamp: timestamp };
+      this.producers.set(producerId, e);
+    }
+    if (e.producerEpoch !== epoch) {
+      e.producerEpoch = epoch;
+      e.batches = [];
+    }
+    e.coordinatorEpoch = coordinatorEpoch;
+    e.lastTimestamp = Math.max(e.lastTimestamp, timestamp);
+    e.currentTxnFirstOffset = -1;
+    this.mapEndOffset = Math.max(this.mapEndOffset, offset + 1);
+    const first = this.ongoing.get(producerId);
+    this.ongoing.delete(producerId);
+    if (first === undefined || first === PENDING_TXN_OFFSET) return null;
+    const txn: CompletedTxn = { producerId, firstOffset: first, lastOffset: offset, isAborted: !commit };
+    this.unreplicated.push(txn);
+    return txn;
+  }
+
+  /**
+   * Kafka's lastStableOffset(completedTxn), stored in the aborted-transaction index: the first
+   * offset of the earliest other open transaction, else the offset after the marker.
+   */
+  lastStableOffsetAfter(txn: CompletedTxn): number {
+    let min = txn.lastOffset + 1;
+    for (const [pid, first] of this.ongoing) if (pid !== txn.producerId && first !== PENDING_TXN_OFFSET && first < min) min = first;
+    return min;
+  }
+
+  /** Transactions whose markers are now below the high watermark are stable. */
+  onHighWatermarkUpdated(highWatermark: number): void {
+    if (this.unreplicated.length === 0) return;
+    this.unreplicated = this.unreplicated.filter((t) => t.lastOffset >= highWatermark);
+  }
+
+  /** The first offset of the earliest open or unreplicated transaction, or null. */
+  firstUnstableOffset(): number | null {
+    let min: number | null = null;
+    for (const first of this.ongoing.values()) if (first !== PENDING_TXN_OFFSET && (min === null || first < min)) min = first;
+    for (const t of this.unreplicated) if (min === null || t.firstOffset < min) min = t.firstOffset;
+    return min;
+  }
+
+  /** Open transactions (producer id, first offset), earliest first; pending ones left out. */
+  ongoingTransactions(): { producerId: bigint; firstOffset: number }[] {
+    return [...this.ongoing]
+      .filter(([, first]) => first !== PENDING_TXN_OFFSET)
+      .map(([producerId, firstOffset]) => ({ producerId, firstOffset }))
+      .sort((a, b) => a.firstOffset - b.firstOffset);
   }
 
   /** Removes producers idle longer than producer.id.expiration.ms. */
   expire(now: number, expirationMs: number): number {
     let n = 0;
     for (const [id, e] of this.producers) {
-      if (now - e.lastTimestamp >= expirationMs && e.currentTxnFirstOffset < 0 && !e.batches.some((b) => b.pending)) {
+      if (now - e.lastTimestamp >= expirationMs && e.currentTxnFirstOffset < 0 && !this.ongoing.has(id) && !e.batches.some((b) => b.pending)) {
         this.producers.delete(id);
         n++;
       }
@@ -151,17 +287,20 @@ export class ProducerStateManager {
   /** Forgets everything (the log was truncated below what the state covers). */
   clear(offset: number): void {
     this.producers.clear();
+    this.ongoing.clear();
+    this.unreplicated = [];
     this.mapEndOffset = offset;
   }
 
   encodeSnapshot(): Buffer {
-    const entries = [...this.producers.values()].filter((e) => e.batches.some((b) => b.firstOffset >= 0));
+    // A producer known only from a marker (no batch here) is kept: its coordinator epoch fences.
+    const entries = [...this.producers.values()].filter((e) => e.batches.some((b) => b.firstOffset >= 0) || (e.batches.length === 0 && e.coordinatorEpoch >= 0));
     const buf = Buffer.alloc(2 + 4 + 4 + entries.length * ENTRY_SIZE);
     buf.writeInt16BE(SNAPSHOT_VERSION, 0);
     buf.writeInt32BE(entries.length, 6);
     let pos = 10;
     for (const e of entries) {
-      const last = [...e.batches].reverse().find((b) => b.firstOffset >= 0)!;
+      const last = [...e.batches].reverse().find((b) => b.firstOffset >= 0) ?? { lastSeq: NO_SEQUENCE, firstOffset: -1, lastOffset: -1 };
       buf.writeBigInt64BE(e.producerId, pos);
       buf.writeInt16BE(e.producerEpoch, pos + 8);
       buf.writeInt32BE(last.lastSeq, pos + 10);
@@ -169,7 +308,7 @@ export class ProducerStateManager {
       buf.writeInt32BE(last.lastOffset - last.firstOffset, pos + 22);
       buf.writeBigInt64BE(BigInt(e.lastTimestamp), pos + 26);
       buf.writeInt32BE(e.coordinatorEpoch, pos + 34);
-      buf.writeBigInt64BE(BigInt(e.currentTxnFirstOffset), pos + 38);
+      buf.writeBigInt64BE(BigInt(this.ongoingTxnFirstOffset(e.producerId)), pos + 38);
       pos += ENTRY_SIZE;
     }
     buf.writeUInt32BE(crc32c(buf.subarray(6)), 2);
@@ -185,6 +324,8 @@ export class ProducerStateManager {
     const count = buf.readInt32BE(6);
     if (count < 0 || 10 + count * ENTRY_SIZE !== buf.length) throw new Error('producer snapshot size does not match its entry count');
     this.producers.clear();
+    this.ongoing.clear();
+    this.unreplicated = [];
     let pos = 10;
     for (let i = 0; i < count; i++) {
       const producerId = buf.readBigInt64BE(pos);
@@ -192,14 +333,16 @@ export class ProducerStateManager {
       const lastOffset = Number(buf.readBigInt64BE(pos + 14));
       const delta = buf.readInt32BE(pos + 22);
       const timestamp = Number(buf.readBigInt64BE(pos + 26));
+      const currentTxnFirstOffset = Number(buf.readBigInt64BE(pos + 38));
       this.producers.set(producerId, {
         producerId,
         producerEpoch: buf.readInt16BE(pos + 8),
-        batches: [{ firstSeq: Math.max(0, lastSeq - delta), lastSeq, firstOffset: lastOffset - delta, lastOffset, timestamp }],
+        batches: lastSeq >= 0 ? [{ firstSeq: Math.max(0, lastSeq - delta), lastSeq, firstOffset: lastOffset - delta, lastOffset, timestamp }] : [],
         coordinatorEpoch: buf.readInt32BE(pos + 34),
-        currentTxnFirstOffset: Number(buf.readBigInt64BE(pos + 38)),
+        currentTxnFirstOffset,
         lastTimestamp: timestamp,
       });
+      if (currentTxnFirstOffset >= 0) this.ongoing.set(producerId, currentTxnFirstOffset);
       pos += ENTRY_SIZE;
     }
     this.mapEndOffset = offset;

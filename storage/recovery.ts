@@ -2,12 +2,13 @@
 // - leftovers of interrupted operations: `.cleaned` files (a cleaning that never reached its
 //   swap) and `.deleted` files (deletion already decided) are removed; `.swap` files (a cleaning
 //   that finished writing) replace the segments they cover and lose their suffix;
-// - stray index files without a `.log` are removed;
+// - stray index files (`.index`, `.timeindex`, `.txnindex`) without a `.log` are removed;
 // - the remaining `<20 digits>.log` base offsets are returned in order.
 // Segment content recovery (scan, CRC, truncation, index rebuild) lives in LogSegment.recover().
 import * as fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { TXN_INDEX_FILE_SUFFIX } from './txn-index.ts';
 import { CLEANED_FILE_SUFFIX, DELETED_FILE_SUFFIX, INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, LogSegment, SWAP_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, segmentFilePaths } from './segment.ts';
 
 const SEGMENT_NAME = /^(\d{20})\.(log|index|timeindex|txnindex|snapshot)(\.deleted|\.cleaned|\.swap)?$/;
@@ -46,6 +47,7 @@ export async function prepareSegmentFiles(dir: string, config: SegmentConfigLike
       [swapped.index, plain.index],
       [swapped.timeIndex, plain.timeIndex],
       [swapped.log, plain.log],
+      [swapped.log.replace(/\.log\.swap$/, `${TXN_INDEX_FILE_SUFFIX}${SWAP_FILE_SUFFIX}`), plain.log.replace(/\.log$/, TXN_INDEX_FILE_SUFFIX)],
     ] as const) {
       try {
         await fs.promises.rename(from, to);
@@ -69,7 +71,7 @@ export async function prepareSegmentFiles(dir: string, config: SegmentConfigLike
     const m = SEGMENT_NAME.exec(name);
     if (m === null || m[3] !== undefined) continue;
     const ext = `.${m[2]}`;
-    if ((ext === INDEX_FILE_SUFFIX || ext === TIME_INDEX_FILE_SUFFIX) && !logs.has(Number(m[1]))) {
+    if ((ext === INDEX_FILE_SUFFIX || ext === TIME_INDEX_FILE_SUFFIX || ext === TXN_INDEX_FILE_SUFFIX) && !logs.has(Number(m[1]))) {
       await fs.promises.rm(path.join(dir, name), { force: true });
     }
   }

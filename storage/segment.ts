@@ -29,6 +29,7 @@ import { checkBatch } from './batch-check.ts';
 import { CorruptRecordError } from './errors.ts';
 import { OffsetIndex } from './offset-index.ts';
 import { TimeIndex } from './time-index.ts';
+import { TransactionIndex, TXN_INDEX_FILE_SUFFIX } from './txn-index.ts';
 
 export const LOG_FILE_SUFFIX = '.log';
 export const INDEX_FILE_SUFFIX = '.index';
@@ -99,6 +100,8 @@ export class LogSegment {
   size: number;
   readonly offsetIndex: OffsetIndex;
   readonly timeIndex: TimeIndex;
+  /** Aborted transactions whose ABORT marker is in this segment (`.txnindex`). */
+  readonly txnIndex: TransactionIndex;
   private indexIntervalBytes: number;
   private bytesSinceLastIndexEntry = 0;
   private maxTs: number | undefined;
@@ -134,6 +137,7 @@ export class LogSegment {
     this.size = size;
     this.offsetIndex = new OffsetIndex(paths.index, baseOffset, config.segmentIndexBytes);
     this.timeIndex = new TimeIndex(paths.timeIndex, baseOffset, config.segmentIndexBytes);
+    this.txnIndex = new TransactionIndex(baseOffset, path.join(dir, filenamePrefixFromOffset(baseOffset)) + TXN_INDEX_FILE_SUFFIX + suffix);
     this.indexIntervalBytes = config.indexIntervalBytes;
     this.created = created;
     this.rollJitterMs = rollJitterMs;
@@ -146,6 +150,7 @@ export class LogSegment {
     const seg = new LogSegment(dir, baseOffset, fh, 0, config, now, rollJitterMs, suffix);
     seg.offsetIndex.reset();
     seg.timeIndex.reset();
+    seg.txnIndex.reset();
     await fs.promises.rm(paths.index, { force: true });
     await fs.promises.rm(paths.timeIndex, { force: true });
     seg.maxTs = -1;
@@ -527,6 +532,7 @@ export class LogSegment {
 
   /** Removes the batch containing `offset` and everything after; returns bytes removed. */
   async truncateTo(offset: number): Promise<number> {
+    this.txnIndex.truncateTo(offset);
     const b = this.translateOffset(offset);
     if (b === null) return 0;
     const removed = this.size - b.position;
@@ -628,7 +634,7 @@ export class LogSegment {
   }
 
   async flush(): Promise<void> {
-    await Promise.all([this.fh.datasync(), this.offsetIndex.flush(), this.timeIndex.flush()]);
+    await Promise.all([this.fh.datasync(), this.offsetIndex.flush(), this.timeIndex.flush(), this.txnIndex.flush()]);
   }
 
   async close(): Promise<void> {
@@ -643,6 +649,7 @@ export class LogSegment {
     this.logPath = paths.log;
     await this.offsetIndex.renameTo(paths.index);
     await this.timeIndex.renameTo(paths.timeIndex);
+    await this.txnIndex.renameTo(path.join(this.dir, filenamePrefixFromOffset(this.baseOffset)) + TXN_INDEX_FILE_SUFFIX + suffix);
   }
 
   /** Closes every handle, leaving the files. */
@@ -655,7 +662,7 @@ export class LogSegment {
   async deleteFiles(): Promise<void> {
     await Promise.all([this.offsetIndex.closeHandle(), this.timeIndex.closeHandle()]);
     await this.fh.close().catch(() => undefined);
-    await Promise.all([this.logPath, this.offsetIndex.path, this.timeIndex.path].map((p) => fs.promises.rm(p, { force: true })));
+    await Promise.all([this.logPath, this.offsetIndex.path, this.timeIndex.path, this.txnIndex.path].map((p) => fs.promises.rm(p, { force: true })));
   }
 }
 

@@ -13,8 +13,10 @@
 // Records otherwise go out as the file bytes Log.read returned, never decoded.
 // A follower's read records its position on the leader (broker/replica/follower-fetch.ts: its
 // fetch offset is its log end offset), which moves the high watermark and the ISR.
-// Differences from Kafka: abortedTransactions is always [] for read_committed (no transaction
-// index yet), and preferredReadReplica is always -1 (no replica selector).
+// read_committed answers carry the aborted transactions overlapping the returned batches (from
+// the segments' transaction indexes) so clients drop those producers' aborted data; control
+// batches go out as stored (clients skip them).
+// Difference from Kafka: preferredReadReplica is always -1 (no replica selector).
 import { topicConfigs, type MetadataImage } from '../../controller/metadata/image.ts';
 import { DecodeError } from '../../protocol/decode-error.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
@@ -24,6 +26,9 @@ import type { FetchableTopicResponse, FetchResponse, NodeEndpoint, PartitionData
 import { recordBatchesToMessageSet } from '../../protocol/records/convert.ts';
 import { ZERO_UUID } from '../../protocol/uuid.ts';
 import type { Log } from '../../storage/log.ts';
+import { collectAbortedTransactions } from '../../storage/transaction-state.ts';
+import { iterateBatches } from '../../protocol/records/record-batch.ts';
+import { LAST_OFFSET_DELTA_OFFSET } from '../../protocol/records/batch-header.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { DelayedFetchPurgatory } from '../fetch/delayed-fetch.ts';
 import {
@@ -89,6 +94,13 @@ function answerOf(data: PartitionData): Answer {
 function readBound(log: Log, isFollower: boolean, readCommitted: boolean): number {
   if (isFollower) return log.logEndOffset;
   return readCommitted ? log.lastStableOffset : log.highWatermark;
+}
+
+/** The aborted transactions overlapping [fetchOffset, end of the returned batches), as Fetch sends them. */
+function abortedIn(log: Log, fetchOffset: number, records: Buffer): { producerId: bigint; firstOffset: bigint }[] {
+  let end = fetchOffset;
+  for (const e of iterateBatches(records, { allowPartial: true })) end = Math.max(end, Number(records.readBigInt64BE(e.position)) + records.readInt32BE(e.position + LAST_OFFSET_DELTA_OFFSET) + 1);
+  return collectAbortedTransactions(log.logSegments(), fetchOffset, end).map((t) => ({ producerId: t.producerId, firstOffset: BigInt(t.firstOffset) }));
 }
 
 /** Bytes of whole batches from the one holding `from` to the one holding `to` (exclusive), no reads of data. */
@@ -169,6 +181,7 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
       const res = throttled ? { records: EMPTY } : await log.read(fetchOffset, maxBytes, { maxOffset: readBound(log, p.isFollower, p.readCommitted), minOneMessage });
       if (p.isFollower) recordFollowerFetch(partition, { replicaId: p.replicaId, replicaEpoch: p.replicaEpoch, fetchOffset, leaderEndOffset });
       if (p.isFollower) ctx.replicaManager.replicationQuotas.recordLeader(partition, res.records.length);
+      if (p.readCommitted && res.records.length > 0) return { ...base, records: res.records, abortedTransactions: abortedIn(log, fetchOffset, res.records) };
       return { ...base, records: res.records };
     } catch (err) {
       return errorData(req.partition, partitionErrorCode(err, rc.logger, `${req.topic}-${req.partition}`));

@@ -5,8 +5,12 @@
 // the ISR is below min.insync.replicas, answered NOT_ENOUGH_REPLICAS_AFTER_APPEND when it shrank
 // below it meanwhile, REQUEST_TIMED_OUT past the request's timeoutMs. Every partition's append is started
 // before the first await, in request order, so one connection's batches keep their order.
-// Transactional produce is refused with INVALID_TXN_STATE: no transaction can have been begun,
-// as this broker serves no transaction coordinator.
+// Transactional batches need the request's transactionalId (else the whole request fails with
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka answers); a producer's first transactional
+// batch on a partition is first verified with its transaction coordinator when one is wired
+// (KIP-890 part 1, ReplicaManager.transactionVerifier), which delays that partition's append
+// until the answer; producer state refuses a non-transactional batch inside an open transaction
+// (INVALID_TXN_STATE) and applies the idempotence rules to both kinds.
 // A failed partition is answered as Kafka's ReplicaManager answers it: a batch refused for its
 // records carries one record error per offending record and the validator's summary message
 // (record_errors and error_message exist from v8; the codec leaves them out of older versions);
@@ -16,7 +20,7 @@
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { PartitionProduceResponse, ProduceResponse } from '../../protocol/generated/message/produce-response.ts';
-import { TRANSACTIONAL_MASK } from '../../protocol/records/batch-header.ts';
+import { ATTRIBUTES_OFFSET, MAGIC_OFFSET, RECORD_BATCH_OVERHEAD, TRANSACTIONAL_MASK } from '../../protocol/records/batch-header.ts';
 import { StorageError } from '../../storage/errors.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { AppendValidationError, validateProducedRecords } from '../replica/append-validator.ts';
@@ -38,6 +42,12 @@ const WITHOUT_LOG_START_OFFSET: ReadonlySet<number> = new Set([
   ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
   ErrorCode.INVALID_REQUIRED_ACKS,
 ]);
+
+/** Kafka's ProduceRequest.hasTransactionalRecords: a partition's first batch carries the flag. */
+function firstBatchIsTransactional(records: Buffer | null | undefined): boolean {
+  if (!records || records.length < RECORD_BATCH_OVERHEAD || records.readInt8(MAGIC_OFFSET) !== 2) return false;
+  return (records.readInt16BE(ATTRIBUTES_OFFSET) & TRANSACTIONAL_MASK) !== 0;
+}
 
 export function produceHandler(ctx: BrokerContext) {
   function toResponse(index: number, err: unknown, rc: RequestContext, tp: string, partition: Partition | undefined): PartitionProduceResponse {
@@ -65,6 +75,9 @@ export function produceHandler(ctx: BrokerContext) {
     apiKey: ApiKey.Produce,
     async handle(req, rc) {
       const acks = req.acks;
+      if (req.transactionalId == null && req.topicData.some((t) => t.partitionData.some((p) => firstBatchIsTransactional(p.records)))) {
+        throw new KafkaError(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional records need a transactional id');
+      }
       const image = ctx.metadata.image;
       const now = ctx.now();
       const responses: { name: string; partitionResponses: Promise<PartitionProduceResponse>[] }[] = [];
@@ -80,11 +93,8 @@ export function produceHandler(ctx: BrokerContext) {
             }
             partition = ctx.replicaManager.leaderPartition(image, topic.name, pd.index);
             const validated = validateProducedRecords(pd.records ?? Buffer.alloc(0), { apiVersion: rc.apiVersion, topicPartition: tp, config: partition.config, now });
-            if (req.transactionalId != null || validated.batches.some((b) => (b.header.attributes & TRANSACTIONAL_MASK) !== 0)) {
-              throw new KafkaError(ErrorCode.INVALID_TXN_STATE, `Transactional records for ${tp} are not part of a transaction begun on this broker`);
-            }
             const leader = partition;
-            return leader.appendAsLeader(validated, acks).then(async (r) => ({
+            const append = (): Promise<PartitionProduceResponse> => leader.appendAsLeader(validated, acks).then(async (r) => ({
               index: pd.index,
               // acks=all: answered once the in-sync replicas have the batch (or the wait ends).
               errorCode: acks === -1 ? await ctx.replicaManager.delayedProduce.wait(leader, r.lastOffset + 1, req.timeoutMs) : ErrorCode.NONE,
@@ -94,6 +104,14 @@ export function produceHandler(ctx: BrokerContext) {
               recordErrors: [],
               errorMessage: null,
             }));
+            const txn = validated.batches.find((b) => (b.header.attributes & TRANSACTIONAL_MASK) !== 0);
+            const verifier = ctx.replicaManager.transactionVerifier;
+            if (txn === undefined || verifier === undefined || req.transactionalId == null || leader.producerState.hasOngoingTransaction(txn.header.producerId)) return append();
+            const h = txn.header;
+            return verifier.verify({ transactionalId: req.transactionalId, producerId: h.producerId, producerEpoch: h.producerEpoch, topic: topic.name, partition: pd.index }).then((code) => {
+              if (code !== ErrorCode.NONE) throw new KafkaError(code as ErrorCode, `Partition ${tp} is not in the ongoing transaction of ${req.transactionalId}`);
+              return append();
+            });
           };
           let p: Promise<PartitionProduceResponse>;
           try {

@@ -19,6 +19,8 @@ import { listOffsetsHandler } from './list-offsets.ts';
 import { metadataHandler } from './metadata.ts';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.ts';
 import { produceHandler } from './produce.ts';
+import { writeTxnMarkersHandler } from './write-txn-markers.ts';
+import { describeProducersHandler } from './describe-producers.ts';
 import { deleteGroupsHandler } from './delete-groups.ts';
 import { describeGroupsHandler } from './describe-groups.ts';
 import { findCoordinatorHandler } from './find-coordinator.ts';
@@ -79,6 +81,8 @@ export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void
   router.register(describeGroupsHandler(ctx));
   router.register(listGroupsHandler(ctx));
   router.register(deleteGroupsHandler(ctx));
+  router.register(writeTxnMarkersHandler(ctx));
+  router.register(describeProducersHandler(ctx));
 }
 
 /** The controller listener serves the quorum's own APIs (KRaft replication of `__cluster_metadata`). */

@@ -302,3 +302,15 @@ function recompress(buf: Buffer, pos: number, codec: number, options: { maxDecom
     records: b.records,
   });
 }
+
+/**
+ * KIP-890 part 1: before a producer's first transactional batch of a transaction is appended to a
+ * partition, the leader asks the producer's transaction coordinator whether the partition was
+ * added to the producer's ongoing transaction (AddPartitionsToTxn with verifyOnly in Kafka). The
+ * transaction coordinator provides this; without one, transactional batches are accepted as
+ * Kafka 3.0 accepted them.
+ */
+export interface TransactionVerifier {
+  /** Resolves with ErrorCode.NONE when the partition is in the transaction, else the error to answer. */
+  verify(request: { transactionalId: string; producerId: bigint; producerEpoch: number; topic: string; partition: number }): Promise<number>;
+}

@@ -14,14 +14,20 @@
 // As follower it appends the leader's batches as they are (offsets and epochs kept) and truncates
 // where the leader's log diverges; the replica fetcher drives that.
 // Listeners (`onAppend`) hear of appends, high watermark moves and leadership or ISR changes.
+// Transactions: every batch put into the log (leader, follower, replay at load) goes through
+// producer state, which tracks open transactions; the log's last stable offset follows it after
+// every append and high watermark move. Transaction markers are appended here as leader for the
+// WriteTxnMarkers API, after Kafka's producer-epoch and coordinator-epoch checks.
 import type { Logger } from 'pino';
 import { nextSequence } from '../../storage/producer-state.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { Log } from '../../storage/log.ts';
 import type { LogConfig } from '../../storage/log-config.ts';
 import type { BatchMetadata, ProducerStateManager } from '../../storage/producer-state.ts';
-import { readBatchHeader } from '../../protocol/records/batch-header.ts';
+import { TRANSACTIONAL_MASK, readBatchHeader } from '../../protocol/records/batch-header.ts';
+import { encodeEndTxnMarkerBatch } from '../../protocol/records/control-record.ts';
 import { iterateBatches } from '../../protocol/records/record-batch.ts';
+import { indexCompletedTxn, replayBatches } from '../../storage/transaction-state.ts';
 import type { ValidatedRecords } from './append-validator.ts';
 import { type AlterIsrRequest, type AlterIsrResult, FollowerStates } from './isr-state.ts';
 
@@ -105,21 +111,24 @@ export class Partition {
   /** Rebuilds producer state from the newest snapshot plus the batch headers written after it. */
   async loadProducerState(): Promise<void> {
     const from = Math.max(await this.producerState.loadLatestSnapshot(this.log.logEndOffset), this.log.logStartOffset);
+    // The aborted-transaction entries from the replayed range on are rebuilt by the replay.
+    for (const seg of this.log.logSegments()) seg.txnIndex.truncateTo(from);
     let offset = from;
     while (offset < this.log.logEndOffset) {
       const { records } = await this.log.read(offset, READ_CHUNK, { minOneMessage: true });
       if (records.length === 0) break;
-      for (const e of iterateBatches(records)) {
-        const h = readBatchHeader(records, e.position);
-        const base = Number(h.baseOffset);
-        const last = base + h.lastOffsetDelta;
-        if (h.producerId >= 0n && last >= offset) {
-          this.producerState.replay(h.producerId, h.producerEpoch, h.baseSequence, h.baseSequence + h.lastOffsetDelta, base, last, Number(h.maxTimestamp));
-        }
-        offset = Math.max(offset, last + 1);
-      }
+      const end = replayBatches(records, offset, this.producerState, this.log.logSegments());
+      if (end <= offset) break;
+      offset = end;
     }
     this.producerState.mapEndOffset = this.log.logEndOffset;
+    this.refreshLastStable();
+  }
+
+  /** The log's last stable offset follows producer state's open and unreplicated transactions. */
+  private refreshLastStable(): void {
+    this.producerState.onHighWatermarkUpdated(this.log.highWatermark);
+    this.log.updateFirstUnstableOffset(this.producerState.firstUnstableOffset());
   }
 
   /** Leadership and replica set from the metadata image. */
@@ -185,6 +194,7 @@ export class Partition {
     }
     if (hw <= this.log.highWatermark) return false;
     this.log.updateHighWatermark(hw);
+    this.refreshLastStable();
     return true;
   }
 
@@ -282,13 +292,9 @@ export class Partition {
     if (start < 0 || start >= end) return 0;
     const buf = records.subarray(start, end);
     const res = await this.log.append(buf, { assignOffsets: false });
-    for (const e of iterateBatches(buf)) {
-      const h = readBatchHeader(buf, e.position);
-      if (h.producerId < 0n || h.magic !== 2) continue;
-      const base = Number(h.baseOffset);
-      this.producerState.replay(h.producerId, h.producerEpoch, h.baseSequence, h.baseSequence + h.lastOffsetDelta, base, base + h.lastOffsetDelta, Number(h.maxTimestamp));
-    }
+    replayBatches(buf, 0, this.producerState, this.log.logSegments());
     this.producerState.mapEndOffset = res.lastOffset + 1;
+    this.refreshLastStable();
     this.onAppend(this);
     return res.lastOffset + 1 - res.firstOffset;
   }
@@ -298,6 +304,7 @@ export class Partition {
     const next = Math.min(leaderHighWatermark, this.log.logEndOffset);
     if (next > this.log.highWatermark) {
       this.log.updateHighWatermark(next);
+      this.refreshLastStable();
       this.onAppend(this);
     }
   }
@@ -340,6 +347,7 @@ export class Partition {
       );
     }
     const pending: { batch: BatchMetadata; producerId: bigint }[] = [];
+    const began: bigint[] = [];
     for (const b of v.batches) {
       const h = b.header;
       if (h.producerId < 0n) continue;
@@ -351,6 +359,13 @@ export class Partition {
       }
       if (check.kind === 'invalid-epoch') throw new KafkaError(ErrorCode.INVALID_PRODUCER_EPOCH, check.message);
       if (check.kind === 'out-of-order') throw new KafkaError(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, check.message);
+      const isTransactional = (h.attributes & TRANSACTIONAL_MASK) !== 0;
+      const txnError = this.producerState.checkTxnData(h.producerId, isTransactional);
+      if (txnError !== null) throw new KafkaError(ErrorCode.INVALID_TXN_STATE, txnError);
+      if (isTransactional && !this.producerState.hasOngoingTransaction(h.producerId)) {
+        this.producerState.beginPendingTxn(h.producerId);
+        began.push(h.producerId);
+      }
       const batch: BatchMetadata = { firstSeq: h.baseSequence, lastSeq, firstOffset: -1, lastOffset: -1, timestamp: Number(h.maxTimestamp) };
       this.producerState.update(h.producerId, h.producerEpoch, batch);
       pending.push({ batch, producerId: h.producerId });
@@ -368,11 +383,13 @@ export class Partition {
             p.batch.firstOffset = next;
             p.batch.lastOffset = next + count - 1;
             delete p.batch.pending;
+            if ((b.header.attributes & TRANSACTIONAL_MASK) !== 0) this.producerState.onTransactionalData(p.producerId, next);
           }
           next += count;
         }
         this.producerState.mapEndOffset = res.lastOffset + 1;
         this.maybeIncrementHighWatermark();
+        this.refreshLastStable();
         this.onAppend(this);
         return { baseOffset: res.firstOffset, lastOffset: res.lastOffset, logAppendTime: res.logAppendTime, logStartOffset: res.logStartOffset };
       },
@@ -382,6 +399,7 @@ export class Partition {
           const e = this.producerState.entry(p.producerId);
           if (e) e.batches = e.batches.filter((b) => b !== p.batch);
         }
+        for (const pid of began) this.producerState.cancelPendingTxn(pid);
         throw err;
       },
     );
@@ -391,6 +409,32 @@ export class Partition {
     );
     for (const p of pending) p.batch.pending = settled;
     return done;
+  }
+
+  /**
+   * Appends a COMMIT or ABORT marker as leader (WriteTxnMarkers), after Kafka's checks: the
+   * producer epoch may not go back (INVALID_PRODUCER_EPOCH) nor the coordinator epoch
+   * (TRANSACTION_COORDINATOR_FENCED). Markers are written with acks=all, so the ISR must satisfy
+   * min.insync.replicas. Resolves with the marker's offset once it is in the log.
+   */
+  appendTxnMarkerAsLeader(m: { producerId: bigint; producerEpoch: number; commit: boolean; coordinatorEpoch: number }, timestamp: number): Promise<number> {
+    this.checkLeader();
+    if (this.isr.length < this.config.minInsyncReplicas) {
+      throw new KafkaError(ErrorCode.NOT_ENOUGH_REPLICAS, `The size of the current ISR ${JSON.stringify(this.isr)} is insufficient to satisfy the min.isr requirement of ${this.config.minInsyncReplicas} for partition ${this.name}`);
+    }
+    const check = this.producerState.checkEndTxnMarker(m.producerId, m.producerEpoch, m.coordinatorEpoch);
+    if (check.kind === 'invalid-epoch') throw new KafkaError(ErrorCode.INVALID_PRODUCER_EPOCH, check.message);
+    if (check.kind === 'fenced') throw new KafkaError(ErrorCode.TRANSACTION_COORDINATOR_FENCED, check.message);
+    const batch = encodeEndTxnMarkerBatch({ producerId: m.producerId, producerEpoch: m.producerEpoch, commit: m.commit, coordinatorEpoch: m.coordinatorEpoch, timestamp: BigInt(timestamp) });
+    return this.log.append(batch, { assignOffsets: true, leaderEpoch: this.leaderEpoch }).then((res) => {
+      const txn = this.producerState.appendEndTxnMarker(m.producerId, m.producerEpoch, m.commit, m.coordinatorEpoch, res.lastOffset, timestamp);
+      if (txn !== null) indexCompletedTxn(this.log.logSegments(), this.producerState, txn);
+      this.producerState.mapEndOffset = res.lastOffset + 1;
+      this.maybeIncrementHighWatermark();
+      this.refreshLastStable();
+      this.onAppend(this);
+      return res.lastOffset;
+    });
   }
 
   private async duplicateResult(batch: BatchMetadata): Promise<LeaderAppendResult> {

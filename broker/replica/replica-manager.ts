@@ -27,6 +27,17 @@ import type { AlterIsrRequest, AlterIsrResult } from './isr-state.ts';
 import { type AppendListener, Partition, type PartitionReplication } from './partition.ts';
 import type { FetcherConfig } from './replica-fetcher.ts';
 import { ReplicationQuotas } from './replication-quota.ts';
+import type { TransactionVerifier } from './append-validator.ts';
+
+/** A COMMIT or ABORT marker written to a partition this broker leads, once acknowledged (acks=all). */
+export interface TransactionMarkerEvent {
+  topic: string;
+  partition: number;
+  producerId: bigint;
+  committed: boolean;
+  offset: number;
+}
+export type TransactionMarkerListener = (e: TransactionMarkerEvent) => void;
 
 /** Where partition logs come from: the log manager, or a directory for tests. */
 export interface LogProvider {
@@ -79,6 +90,9 @@ export class ReplicaManager {
   private readonly partitionReplication: PartitionReplication;
   /** Replication throttles of this broker as leader and as follower. */
   readonly replicationQuotas: ReplicationQuotas;
+  private readonly markerListeners: TransactionMarkerListener[] = [];
+  /** Set by the transaction coordinator: verifies a producer's first transactional batch (KIP-890). */
+  transactionVerifier: TransactionVerifier | undefined;
 
   constructor(opts: ReplicaManagerOptions) {
     this.opts = opts;
@@ -185,6 +199,16 @@ export class ReplicaManager {
     const scope = { unit: 'partition', context: { topic: p.topic, partition: p.partition } };
     for (const l of this.appendListeners) this.scheduler.run(scope, () => l(p));
   };
+
+  /** Hears of every transaction marker written here as leader (the group coordinator's offsets). */
+  onTransactionMarker(listener: TransactionMarkerListener): void {
+    this.markerListeners.push(listener);
+  }
+
+  notifyTransactionMarker(e: TransactionMarkerEvent): void {
+    const scope = { unit: 'partition', context: { topic: e.topic, partition: e.partition } };
+    for (const l of this.markerListeners) this.scheduler.run(scope, () => l(e));
+  }
 
   getPartition(topic: string, partition: number): Partition | undefined {
     return this.partitions.get(partitionKey(topic, partition));
