@@ -41,6 +41,10 @@ import { RaftTcpTransport } from '../controller/network/raft-tcp-transport.ts';
 import { partitionKey, ReplicaManager } from './replica/replica-manager.ts';
 import { Router } from './router.ts';
 import { type BoundListener, SocketServer } from './server.ts';
+import { readiness } from './http/health.ts';
+import { type HttpEndpoint, HttpServer, parseHttpListeners } from './http/http-server.ts';
+import { nodeRoutes } from './http/node-routes.ts';
+import { NodeMetrics } from './metrics/node-metrics.ts';
 
 const SECURITY_PROTOCOL_IDS: Record<string, number> = { PLAINTEXT: 0, SSL: 1, SASL_PLAINTEXT: 2, SASL_SSL: 3 };
 
@@ -71,6 +75,7 @@ export class Broker {
     raftLog: FileReplicatedLog,
     private readonly connections: NodeConnections,
     private readonly lifecycle: BrokerLifecycle | undefined,
+    private readonly http?: HttpServer,
   ) {
     this.context = context;
     this.server = server;
@@ -80,6 +85,11 @@ export class Broker {
 
   get listeners(): readonly BoundListener[] {
     return this.server.listeners;
+  }
+
+  /** The bound HTTP listeners (metrics, health); ports resolved where http.listeners asked for 0. */
+  get httpListeners(): readonly HttpEndpoint[] {
+    return this.http?.listeners ?? [];
   }
 
   /** "host:port" of the first client (non-controller) listener. */
@@ -210,6 +220,7 @@ export class Broker {
       now: () => Date.now(),
     };
     const fetchPurgatory = context.fetchPurgatory!;
+    const metrics = config.get('metrics.enabled') ? new NodeMetrics(context) : undefined;
     replicaManager.onAppend((p) => fetchPurgatory.notify(partitionKey(p.topic, p.partition)));
 
     const unstable = config.get('unstable.api.versions.enable');
@@ -225,10 +236,30 @@ export class Broker {
       maxInFlight: config.get('queued.max.requests'),
       maxConnections: config.get('max.connections'),
       scheduler,
+      observer: metrics?.observer,
     });
     const bound = await server.start(
       config.listeners.map((l) => ({ name: l.name, host: l.host ?? '', port: l.port, router: controllerNames.has(l.name) ? controllerRouter : brokerRouter })),
     );
+
+    // Metrics and health from here on: /health/ready tells how far start-up has come.
+    let serving = false;
+    const http = new HttpServer({
+      logger: logger.child({ module: 'http' }),
+      scheduler,
+      routes: nodeRoutes({
+        metrics,
+        readiness: () =>
+          readiness({
+            controller,
+            publisher: config.isBroker ? pub : undefined,
+            fenced: config.isBroker ? () => lifecycle?.isFenced ?? true : undefined,
+            serving: () => serving,
+            stopping: () => fatalBroker?.stopping != null,
+          }),
+      }),
+    });
+    await http.start(parseHttpListeners(config.get('http.listeners')));
 
     // Register with the advertised endpoints (ports resolved when a listener asked for port 0).
     const boundPort = new Map(bound.map((b) => [b.name, b.port]));
@@ -278,7 +309,8 @@ export class Broker {
       await publisher.waitFor(await controllerChannel.committedOffset());
     }
     logger.info({ nodeId, clusterId, roles: config.processRoles, brokerEpoch: String(lifecycle?.brokerEpoch ?? -1n), listeners: bound, ms: Date.now() - started }, 'broker started');
-    fatalBroker = new Broker(context, server, logManager, raftLog, connections, lifecycle);
+    fatalBroker = new Broker(context, server, logManager, raftLog, connections, lifecycle, http);
+    serving = true;
     return fatalBroker;
   }
 
@@ -298,6 +330,7 @@ export class Broker {
       // successor (a Vote or BeginQuorumEpoch on its controller listener) to stop at once.
       await this.context.controller.close();
       await this.server.stop();
+      await this.http?.stop();
       await this.context.metadata.idle();
       await this.context.replicaManager.close();
       await this.connections.close();

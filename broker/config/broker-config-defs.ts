@@ -248,6 +248,10 @@ export const BROKER_CONFIG_TABLE = {
   'metrics.num.samples': def('int', 2, 'low', 'Samples kept to compute metrics.', { v: atLeast(1) }),
   'metrics.sample.window.ms': def('long', 30000, 'low', 'Window of a metrics sample.', { v: atLeast(1) }),
   'metrics.recording.level': def('string', 'INFO', 'low', 'Highest recording level of metrics.'),
+
+  // HTTP endpoints (not Kafka's: Kafka exposes metrics through JMX and an exporter agent)
+  'http.listeners': def('list', ['http://127.0.0.1:9644'], 'medium', 'http://host:port URIs serving /metrics, /health/live and /health/ready; empty disables them; port 0 picks a free port.'),
+  'metrics.enabled': def('boolean', true, 'medium', 'Serve Prometheus metrics at /metrics; false records none and costs nothing.'),
 } as const;
 
 export type BrokerConfigName = keyof typeof BROKER_CONFIG_TABLE;
