@@ -13,6 +13,8 @@ import { storageCommand } from './storage.ts';
 import { metadataQuorumCommand } from './metadata-quorum.ts';
 import { featuresCommand } from './features.ts';
 import { leaderElectionCommand } from './leader-election.ts';
+import { reassignPartitionsCommand } from './reassign-partitions.ts';
+import { logDirsCommand } from './log-dirs.ts';
 import { clusterCommand } from './cluster.ts';
 import { topicsCommand } from './topics.ts';
 import { collect, parseKeyValues, processIo, runAction } from './command-io.ts';
@@ -60,6 +62,8 @@ export function buildProgram(): Program {
     .addCommand(metadataQuorumCommand())
     .addCommand(featuresCommand())
     .addCommand(leaderElectionCommand())
+    .addCommand(reassignPartitionsCommand())
+    .addCommand(logDirsCommand())
     .addCommand(clusterCommand());
   return { program, keepsRunning: () => serving };
 }
