@@ -34,6 +34,8 @@ import { SnapshotRegistry } from './timeline.ts';
 export interface CoordinatorResult<R, T> {
   records: R[];
   response: T;
+  /** Runs in the shard's scope once the records are committed, before the response is given, if the shard is still loaded. */
+  onCommitted?: () => void;
 }
 
 /** Turns a coordinator's records into log records and back. */
@@ -258,7 +260,10 @@ export class CoordinatorRuntime<R, S extends CoordinatorShard<R>> {
       };
       if (raw.length === 0) {
         // Nothing to write: answer once the writes before it are committed.
-        void h.lastCommit.then(() => settle(() => resolve(result.response)));
+        void h.lastCommit.then(() => {
+          if (result.onCommitted && h.status === 'active') this.opts.scheduler.run(this.scope(h, `${name}-committed`), result.onCommitted);
+          settle(() => resolve(result.response));
+        });
         return;
       }
       const prev = h.tail;
@@ -276,6 +281,7 @@ export class CoordinatorRuntime<R, S extends CoordinatorShard<R>> {
         (endOffset) => this.opts.log.awaitCommit(h.partition, endOffset).then(
           () => {
             h.registry.commitUpTo(epoch);
+            if (result.onCommitted && h.status === 'active') this.opts.scheduler.run(this.scope(h, `${name}-committed`), result.onCommitted);
             settle(() => resolve(result.response));
           },
           (err: unknown) => {
