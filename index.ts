@@ -9,6 +9,7 @@ import { parseBrokerConfig } from './broker/config/broker-config.ts';
 import { SINGLE_NODE_DEFAULTS } from './broker/main.ts';
 
 export { Broker } from './broker/broker.ts';
+export { type ClusterNode, startCluster, type StartClusterOptions, type StartedCluster } from './broker/embedded-cluster.ts';
 
 export interface StartBrokerOptions {
   /** Data directory; a fresh temporary one (removed on stop) when absent. */
@@ -25,8 +26,6 @@ export interface StartedBroker {
   /** host:port for clients' bootstrap.servers. */
   bootstrap: string;
   broker: Broker;
-  /** Base URL of the HTTP endpoints (/metrics, /health/ready), or undefined when http.listeners is empty. */
-  http: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -40,14 +39,12 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Sta
     'advertised.listeners': `PLAINTEXT://${host}:0`,
     'controller.quorum.voters': `1@${host}:0`,
     'log.dirs': logDir,
-    'http.listeners': `http://${host}:0`,
     ...options.overrides,
   });
   const broker = await Broker.start(config, options.logger ?? pino({ level: 'silent' }), { autoFormat: true });
   return {
     bootstrap: broker.bootstrap,
     broker,
-    http: broker.httpListeners[0] ? `http://${host}:${broker.httpListeners[0].port}` : undefined,
     async stop() {
       await broker.stop();
       if (ownDir) await rm(logDir, { recursive: true, force: true });

@@ -316,10 +316,28 @@ export class Broker {
 
   /** Stops accepting, answers in-flight requests, flushes and closes everything. Idempotent. */
   stop(): Promise<void> {
+    return this.shutdown(true);
+  }
+
+  /**
+   * Stops as a crashed node looks to the rest of the cluster: no controlled shutdown, no
+   * resignation from the quorum, connections cut at once, no checkpoints or clean-shutdown
+   * marker (the next start recovers its logs). What was written stays, as the page cache keeps
+   * it through a SIGKILL. For embedded clusters' fault tests. Idempotent, like stop().
+   */
+  halt(): Promise<void> {
+    return this.shutdown(false);
+  }
+
+  private shutdown(graceful: boolean): Promise<void> {
     this.stopping ??= (async () => {
       const log = this.context.logger;
+      if (!graceful) {
+        this.lifecycle?.stop();
+        await this.server.stop(0);
+      }
       // Controlled shutdown first, while still serving: leaderships move to other brokers.
-      if (this.lifecycle) await this.lifecycle.shutdown(this.context.config.get('broker.session.timeout.ms')).catch((err: unknown) => log.warn({ err }, 'controlled shutdown failed'));
+      if (graceful && this.lifecycle) await this.lifecycle.shutdown(this.context.config.get('broker.session.timeout.ms')).catch((err: unknown) => log.warn({ err }, 'controlled shutdown failed'));
       // Waiting fetches answer now rather than hold the drain of in-flight requests.
       this.context.fetchPurgatory?.shutdown();
       // Likewise acks=all answers waiting for followers.
@@ -328,15 +346,15 @@ export class Broker {
       this.context.groupCoordinator?.shutdown();
       // The quorum replica stops before the listeners: a leader resigns and must hear of its
       // successor (a Vote or BeginQuorumEpoch on its controller listener) to stop at once.
-      await this.context.controller.close();
+      await this.context.controller.close({ resign: graceful });
       await this.server.stop();
       await this.http?.stop();
       await this.context.metadata.idle();
       await this.context.replicaManager.close();
       await this.connections.close();
       await this.raftLog.close();
-      await this.logManager.shutdown();
-      log.info('broker stopped');
+      await this.logManager.shutdown({ clean: graceful });
+      log.info(graceful ? 'broker stopped' : 'broker halted');
     })();
     return this.stopping;
   }

@@ -263,11 +263,12 @@ export class QuorumController {
     return this.run(() => alterConfigs(changes));
   }
 
-  async close(): Promise<void> {
+  /** `resign: false` leaves the quorum without resigning (a halt that looks like a crash). */
+  async close(opts: { resign?: boolean } = {}): Promise<void> {
     this.sessionTimer?.cancel();
     this.rebalanceTimer?.cancel();
     await this.queue;
-    await this.opts.raft.close();
+    await this.opts.raft.close(opts);
   }
 }
 

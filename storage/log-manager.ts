@@ -412,9 +412,10 @@ export class LogManager {
 
   /**
    * Clean shutdown: stops the periodic tasks, closes (flushes) every log, writes the
-   * checkpoints and leaves `.kafka_cleanshutdown` in each log dir.
+   * checkpoints and leaves `.kafka_cleanshutdown` in each log dir. `clean: false` only closes
+   * the logs, leaving no checkpoints and no marker, so the next start recovers as after a crash.
    */
-  async shutdown(): Promise<void> {
+  async shutdown(opts: { clean?: boolean } = {}): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     for (const t of this.timers) t.cancel();
@@ -422,6 +423,7 @@ export class LogManager {
     const results = await Promise.allSettled(this.allLogs().map((l) => l.close()));
     const failed = results.filter((r) => r.status === 'rejected');
     for (const r of failed) this.logger.error({ err: (r as PromiseRejectedResult).reason }, 'closing a log failed');
+    if (opts.clean === false) return;
     await this.checkpointCleanerOffsets();
     for (const d of this.logDirs) {
       await this.writeCheckpoints(d);

@@ -626,12 +626,13 @@ export class RaftClient {
    * Stops the replica. A leader of a quorum of several voters resigns first (EndQuorumEpoch
    * naming its most caught-up voters as successors) and waits, up to shutdownTimeoutMs, for
    * the next epoch to begin, so the quorum does not sit out an election timeout.
+   * `resign: false` stops without a word to the others, as a crashed node would.
    */
-  async close(): Promise<void> {
+  async close(opts: { resign?: boolean } = {}): Promise<void> {
     if (this.closed || this.closing) return;
     this.closing = true;
     await this.snapshots.idle();
-    if (this.started && this.isLeader && !this.isSoleVoter()) {
+    if (opts.resign !== false && this.started && this.isLeader && !this.isSoleVoter()) {
       const epoch = this.state.epoch;
       await this.serial(() => this.resign());
       let timedOut = false;
