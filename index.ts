@@ -26,6 +26,8 @@ export interface StartedBroker {
   /** host:port for clients' bootstrap.servers. */
   bootstrap: string;
   broker: Broker;
+  /** Base URL of the HTTP endpoints (/metrics, /health/ready), or undefined when http.listeners is empty. */
+  http: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -39,12 +41,14 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Sta
     'advertised.listeners': `PLAINTEXT://${host}:0`,
     'controller.quorum.voters': `1@${host}:0`,
     'log.dirs': logDir,
+    'http.listeners': `http://${host}:0`,
     ...options.overrides,
   });
   const broker = await Broker.start(config, options.logger ?? pino({ level: 'silent' }), { autoFormat: true });
   return {
     bootstrap: broker.bootstrap,
     broker,
+    http: broker.httpListeners[0] ? `http://${host}:${broker.httpListeners[0].port}` : undefined,
     async stop() {
       await broker.stop();
       if (ownDir) await rm(logDir, { recursive: true, force: true });
