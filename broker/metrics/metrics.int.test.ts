@@ -156,6 +156,26 @@ describe('metrics with kafkajs', () => {
     expect(caughtUp.value('kafka_coordinator_group_groupmetadatamanager_numgroups')).toBeGreaterThanOrEqual(1);
     expect(caughtUp.value('kafka_coordinator_group_groupmetadatamanager_numoffsets')).toBeGreaterThanOrEqual(1);
   }, 120_000);
+
+  it('counts bytes in exactly across segment rolls', async () => {
+    const topic = 'rolling';
+    const kafka = kafkaFor(started.bootstrap);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'segment.bytes', value: '2048' }] }] });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    for (let i = 0; i < 12; i++) await producer.send({ topic, acks: 1, messages: Array.from({ length: 5 }, (_, j) => ({ value: `${i}-${j}-`.padEnd(150, 'y') })) });
+    await producer.disconnect();
+    const onDisk = await segmentBytes(logDir, topic, 0);
+    const s = await until('messages in', async () => {
+      const x = await Scrape.of(http);
+      return x.value('kafka_server_brokertopicmetrics_messagesin_total', { topic }) === 60 ? x : undefined;
+    });
+    expect(s.value('kafka_log_log_numlogsegments', { topic, partition: '0' })).toBeGreaterThan(3);
+    expect(s.value('kafka_server_brokertopicmetrics_bytesin_total', { topic })).toBe(onDisk);
+  }, 60_000);
 });
 
 describe('health and switches', () => {

@@ -25,7 +25,14 @@ export class Scrape {
 
   constructor(readonly text: string) {
     this.families = new Map(parse(text).map((f) => [f.name, f]));
-    this.series = new Map(parse(text.replace(/^(# TYPE \S+) histogram$/gm, '$1 untyped')).map((f) => [f.name, f]));
+    // Untyped, a histogram's lines of one name come in runs (one per series), each parsed as a family.
+    const series = new Map<string, ParsedFamily>();
+    for (const f of parse(text.replace(/^(# TYPE \S+) histogram$/gm, '$1 untyped'))) {
+      const seen = series.get(f.name);
+      if (seen) seen.metrics.push(...f.metrics);
+      else series.set(f.name, f);
+    }
+    this.series = series;
   }
 
   static async of(baseUrl: string): Promise<Scrape> {
