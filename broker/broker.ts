@@ -41,6 +41,7 @@ import { RaftTcpTransport } from '../controller/network/raft-tcp-transport.ts';
 import { partitionKey, ReplicaManager } from './replica/replica-manager.ts';
 import { Router } from './router.ts';
 import { type BoundListener, SocketServer } from './server.ts';
+import { brokerListenerSecurity } from './security/broker-security.ts';
 import { readiness } from './http/health.ts';
 import { type HttpEndpoint, HttpServer, parseHttpListeners } from './http/http-server.ts';
 import { nodeRoutes } from './http/node-routes.ts';
@@ -239,7 +240,7 @@ export class Broker {
       observer: metrics?.observer,
     });
     const bound = await server.start(
-      config.listeners.map((l) => ({ name: l.name, host: l.host ?? '', port: l.port, router: controllerNames.has(l.name) ? controllerRouter : brokerRouter })),
+      config.listeners.map((l) => ({ name: l.name, host: l.host ?? '', port: l.port, router: controllerNames.has(l.name) ? controllerRouter : brokerRouter, security: brokerListenerSecurity(config, l, publisher) })),
     );
 
     // Metrics and health from here on: /health/ready tells how far start-up has come.

@@ -7,6 +7,10 @@
 // with one warning line naming the client; nothing else is affected. Socket events run through
 // the containment seam with this connection as their unit: an unexpected failure while serving
 // them is logged and closes this connection only.
+// Security: the connection knows its principal (a TLS client certificate's mapped subject, or
+// User:ANONYMOUS). On a SASL listener its SaslSession gates every request until authentication
+// (see broker/security/sasl-session.ts), takes raw SASL tokens after a v0 handshake, and asks for
+// the connection to be closed after a failure's answer.
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { DecodeError } from '../protocol/decode-error.ts';
@@ -18,6 +22,15 @@ import { type ApiHandler, NO_RESPONSE, type RequestContext } from './handlers/ap
 import type { Scheduler, Scope } from '../protocol/scheduler.ts';
 import { Router } from './router.ts';
 import type { RequestObserver, RequestTimings } from './request-observer.ts';
+import type { SaslSession } from './security/sasl-session.ts';
+
+/** Who is on the other end of a connection. */
+export interface ConnectionSecurity {
+  /** The principal before (or without) SASL: from the TLS client certificate, else User:ANONYMOUS. */
+  principal: string;
+  /** The SASL state on SASL listeners, else null. */
+  sasl: SaslSession | null;
+}
 
 export interface ConnectionOptions {
   listenerName: string;
@@ -31,6 +44,8 @@ export interface ConnectionOptions {
   scheduler: Scheduler;
   /** Told of each connection and request (metrics); optional. */
   observer?: RequestObserver;
+  /** The listener's security for this connection; PLAINTEXT (User:ANONYMOUS) when absent. */
+  security?: ConnectionSecurity;
 }
 
 interface Slot {
@@ -38,6 +53,8 @@ interface Slot {
   done: boolean;
   /** Set when an observer is watching: what it is told once the answer is handed to the socket. */
   report?: Omit<RequestTimings, 'sentNs'> | null;
+  /** Close the connection once this answer is written (a failed SASL exchange). */
+  closeAfter?: string;
 }
 
 export class Connection {
@@ -90,6 +107,11 @@ export class Connection {
     return this.closed;
   }
 
+  /** The authenticated principal (User:name), User:ANONYMOUS before or without authentication. */
+  get principal(): string {
+    return this.opts.security?.sasl?.principal ?? this.opts.security?.principal ?? 'User:ANONYMOUS';
+  }
+
   private onData(chunk: Buffer): void {
     let frames: Buffer[];
     try {
@@ -116,6 +138,8 @@ export class Connection {
   }
 
   private onFrame(frame: Buffer, receivedNs: bigint): void {
+    const sasl = this.opts.security?.sasl ?? null;
+    if (sasl?.expectsRawToken) return this.onRawSaslToken(frame, sasl);
     let peek;
     try {
       peek = peekRequestHeader(frame);
@@ -128,6 +152,8 @@ export class Connection {
     if (!spec || !router.handler(apiKey)) {
       return this.reject(`unknown or unserved API key ${apiKey}`, { apiKey, apiVersion, correlationId });
     }
+    const refusal = sasl?.refusal(apiKey);
+    if (refusal) return this.reject(refusal, { api: spec.name, apiVersion, correlationId });
     let decoded;
     try {
       decoded = decodeRequestHeader(frame);
@@ -136,6 +162,8 @@ export class Connection {
     }
     this.clientId = decoded.header.clientId ?? null;
     const log = this.log;
+    const secured = this.opts.security !== undefined;
+    const principal = this.principal;
     let requestLog: Logger | undefined;
     const ctx: RequestContext = {
       apiKey,
@@ -144,9 +172,11 @@ export class Connection {
       clientId: decoded.header.clientId ?? null,
       clientAddress: this.address,
       listenerName: this.opts.listenerName,
+      principal,
+      ...(sasl && { sasl }),
       // Made on first use: most requests log nothing, and a child logger per request costs.
       get logger(): Logger {
-        return (requestLog ??= log.child({ api: spec.name, apiVersion, correlationId, clientId: decoded.header.clientId }));
+        return (requestLog ??= log.child({ api: spec.name, apiVersion, correlationId, clientId: decoded.header.clientId, ...(secured && { principal }) }));
       },
     };
     if (!router.supports(apiKey, apiVersion)) {
@@ -179,13 +209,14 @@ export class Connection {
     const handler = router.handler(apiKey)!;
     const slot = this.enqueue();
     const observed = this.opts.observer?.requestCompleted ? { receivedNs, requestBytes: frame.length, slot } : null;
-    this.settle(slot, this.run(handler, request, ctx, observed));
+    this.settle(slot, this.run(handler, request, ctx, slot, observed));
   }
 
   private async run(
     handler: ApiHandler,
     request: unknown,
     ctx: RequestContext,
+    slot: Slot,
     observed: { receivedNs: bigint; requestBytes: number; slot: Slot } | null,
   ): Promise<Buffer[] | null> {
     const startedNs = observed ? process.hrtime.bigint() : 0n;
@@ -198,6 +229,11 @@ export class Connection {
       const kafkaError = err instanceof KafkaError ? err : new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, undefined, { cause: err });
       if (!(err instanceof KafkaError)) ctx.logger.error({ err }, `unexpected error serving ${Router.apiName(ctx.apiKey)}`);
       response = handler.errorResponse(request as never, kafkaError, ctx);
+    }
+    const closeAfter = ctx.sasl?.closeRequested;
+    if (closeAfter) {
+      ctx.sasl!.closeRequested = null;
+      slot.closeAfter = closeAfter;
     }
     const chunks = response === NO_RESPONSE ? null : encodeResponseMessageFrame(ctx.apiKey as ApiKey, ctx.apiVersion, ctx.correlationId, response as never);
     if (observed) {
@@ -217,6 +253,21 @@ export class Connection {
       };
     }
     return chunks;
+  }
+
+  /** A raw SASL token (after a SaslHandshake v0): answered raw, size-prefixed, in order. */
+  private onRawSaslToken(token: Buffer, sasl: SaslSession): void {
+    const slot = this.enqueue();
+    const answer = sasl.rawToken(token);
+    if (answer === null) {
+      slot.closeAfter = sasl.closeRequested ?? 'SASL authentication failed';
+      sasl.closeRequested = null;
+      this.settle(slot, Promise.resolve(null));
+      return;
+    }
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(answer.length);
+    this.settle(slot, Promise.resolve([size, answer]));
   }
 
   /** A slot for one answer, in request order. */
@@ -257,6 +308,12 @@ export class Connection {
         for (const c of slot.chunks) this.socket.write(c);
       }
       if (slot.report) this.opts.observer!.requestCompleted!({ ...slot.report, sentNs: process.hrtime.bigint() });
+      if (slot.closeAfter) {
+        this.log.info({ clientId: this.clientId }, `closing connection: ${slot.closeAfter}`);
+        if (wrote) this.socket.uncork();
+        wrote = false;
+        this.close();
+      }
     }
     if (wrote) this.socket.uncork();
     this.updateFlow();

@@ -2,18 +2,28 @@
 // stop() refuses new connections, lets in-flight requests finish, then closes the rest.
 // Accepting and server errors run through the containment seam: a failure while setting up one
 // connection closes that socket only; a listener error after binding is logged, not thrown.
+// SSL and SASL_SSL listeners are TLS servers: a connection is served once its handshake is done
+// (a failed handshake closes that connection with one log line); the client certificate's
+// subject, mapped by ssl.principal.mapping.rules, is an SSL connection's principal. SASL
+// listeners give each connection its SaslSession.
 import { createServer, type Server, type Socket } from 'node:net';
+import { type TLSSocket, createServer as createTlsServer, type Server as TlsServer, type SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { Connection } from './connection.ts';
 import type { Scheduler } from '../protocol/scheduler.ts';
 import type { Router } from './router.ts';
 import type { RequestObserver } from './request-observer.ts';
+import { subjectOf } from './security/distinguished-name.ts';
+import { ANONYMOUS, type ListenerSecurity } from './security/listener-security.ts';
+import { SaslSession } from './security/sasl-session.ts';
 
 export interface ListenerSpec {
   name: string;
   host: string;
   port: number;
   router: Router;
+  /** TLS and SASL settings; a PLAINTEXT listener when absent. */
+  security?: ListenerSecurity;
 }
 
 export interface SocketServerOptions {
@@ -36,7 +46,7 @@ export interface BoundListener {
 
 export class SocketServer {
   private readonly opts: SocketServerOptions;
-  private readonly servers: { server: Server; spec: ListenerSpec }[] = [];
+  private readonly servers: { server: Server | TlsServer; spec: ListenerSpec }[] = [];
   private readonly connections = new Set<Connection>();
   private readonly bound: BoundListener[] = [];
 
@@ -48,9 +58,23 @@ export class SocketServer {
   async start(listeners: ListenerSpec[]): Promise<BoundListener[]> {
     for (const spec of listeners) {
       const { scheduler, logger } = this.opts;
-      const server = createServer({ noDelay: true }, (socket) =>
-        scheduler.run({ unit: 'connection', context: { client: `${socket.remoteAddress}:${socket.remotePort}`, listener: spec.name }, onFailure: () => socket.destroy() }, () => this.accept(socket, spec)),
-      );
+      const onSocket = (socket: Socket): void =>
+        scheduler.run({ unit: 'connection', context: { client: `${socket.remoteAddress}:${socket.remotePort}`, listener: spec.name }, onFailure: () => socket.destroy() }, () => this.accept(socket, spec));
+      const tls = spec.security?.tls;
+      let server: Server | TlsServer;
+      if (tls) {
+        server = createTlsServer({ ...tls.options, noDelay: true } as never, onSocket);
+        // A handshake that fails (bad certificate, no common protocol, plain text sent to TLS) ends that connection only.
+        server.on(
+          'tlsClientError',
+          scheduler.wrap({ unit: 'connection', context: { listener: spec.name } }, (err: Error, socket: TLSSocket) => {
+            logger.info({ listener: spec.name, client: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message }, 'closing connection: TLS handshake failed');
+            socket.destroy();
+          }),
+        );
+      } else {
+        server = createServer({ noDelay: true }, onSocket);
+      }
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen({ host: spec.host || undefined, port: spec.port }, () => {
@@ -73,6 +97,38 @@ export class SocketServer {
     return this.bound;
   }
 
+  /** Replaces a TLS listener's key and trust material for new connections (dynamic keystore update). */
+  setSecureContext(listenerName: string, options: SecureContextOptions): boolean {
+    const entry = this.servers.find((s) => s.spec.name === listenerName && s.spec.security?.tls);
+    if (!entry) return false;
+    (entry.server as TlsServer).setSecureContext(options);
+    return true;
+  }
+
+  /** The principal of a TLS connection: the mapped client certificate subject, else ANONYMOUS. */
+  private tlsPrincipal(socket: TLSSocket, security: ListenerSecurity): string | null {
+    const cert = socket.getPeerCertificate();
+    const client = `${socket.remoteAddress}:${socket.remotePort}`;
+    if (!cert || !cert.raw) {
+      if (security.tls!.clientAuth !== 'required') return ANONYMOUS;
+      this.opts.logger.info({ client, listener: security.protocol }, 'closing connection: TLS handshake failed: no client certificate (ssl.client.auth=required)');
+      return null;
+    }
+    if (!socket.authorized) {
+      // ssl.client.auth=requested: a certificate need not be sent, but one that is sent must verify.
+      this.opts.logger.info({ client, reason: socket.authorizationError }, 'closing connection: TLS handshake failed: client certificate not trusted');
+      return null;
+    }
+    const dn = subjectOf(cert.raw);
+    if (!security.principalMapper) return `User:${dn}`;
+    try {
+      return `User:${security.principalMapper.getName(dn)}`;
+    } catch (err) {
+      this.opts.logger.info({ client, reason: (err as Error).message }, 'closing connection: no principal for the client certificate');
+      return null;
+    }
+  }
+
   private accept(socket: Socket, spec: ListenerSpec): void {
     const max = this.opts.maxConnections ?? Infinity;
     if (this.connections.size >= max) {
@@ -80,6 +136,16 @@ export class SocketServer {
       this.opts.observer?.connectionRefused?.(spec.name, 'max.connections');
       socket.destroy();
       return;
+    }
+    const security = spec.security;
+    let principal = ANONYMOUS;
+    if (security?.tls) {
+      const p = this.tlsPrincipal(socket as TLSSocket, security);
+      if (p === null) {
+        socket.destroy();
+        return;
+      }
+      principal = p;
     }
     const conn = new Connection(socket, {
       listenerName: spec.name,
@@ -91,6 +157,7 @@ export class SocketServer {
       maxQueuedBytes: this.opts.maxQueuedBytes ?? 64 * 1024 * 1024,
       scheduler: this.opts.scheduler,
       observer: this.opts.observer,
+      ...(security && { security: { principal, sasl: security.sasl ? new SaslSession(security.sasl) : null } }),
     });
     this.connections.add(conn);
     socket.on('close', () => this.connections.delete(conn));

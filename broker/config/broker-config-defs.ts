@@ -1,7 +1,7 @@
 // The broker's config definitions: Kafka 3.9's names, types, defaults, validators, importance and
 // dynamic-update modes (read-only unless DynamicBrokerConfig lists the key as per-broker or
 // cluster-wide), with one-line documentation. Keys Kafka defines but Samsa cannot honour
-// (ZooKeeper mode, remote storage, non-PLAINTEXT security) are refused in broker-config.ts,
+// (ZooKeeper mode, remote storage, Java plug-in classes) are refused in broker-config.ts,
 // not here. The table's value types give BrokerConfig.get() its typed results.
 import type { ConfigTypeName, DynamicUpdateMode, Importance, Validator } from './config-def.ts';
 import { JAVA_DOUBLE_MAX, JAVA_INT_MAX, JAVA_LONG_MAX } from './config-def.ts';
@@ -240,6 +240,30 @@ export const BROKER_CONFIG_TABLE = {
   'sasl.enabled.mechanisms': def('list', ['GSSAPI'], 'medium', 'SASL mechanisms enabled on the server.', PB),
   'sasl.mechanism.inter.broker.protocol': def('string', 'GSSAPI', 'medium', 'SASL mechanism between brokers.', PB),
   'sasl.mechanism.controller.protocol': def('string', 'GSSAPI', 'high', 'SASL mechanism towards controllers.'),
+  'sasl.jaas.config': def('password', null, 'medium', 'JAAS login context of SASL connections (per listener and mechanism as listener.name.<l>.<mechanism>.sasl.jaas.config).', PB),
+  'sasl.server.callback.handler.class': def('class', null, 'medium', 'SASL server callback handler class (not supported).', PB),
+  'sasl.kerberos.service.name': def('string', null, 'medium', 'Kerberos principal name Kafka runs as.', PB),
+  'ssl.protocol': def('string', 'TLSv1.3', 'medium', 'The TLS protocol of the SSLContext.', PB),
+  'ssl.enabled.protocols': def('list', ['TLSv1.2', 'TLSv1.3'], 'medium', 'TLS protocols enabled for connections.', PB),
+  'ssl.cipher.suites': def('list', [], 'medium', 'Cipher suites enabled; empty for all the TLS library supports.', PB),
+  'ssl.client.auth': def('string', 'none', 'medium', 'Whether client certificates are none, requested or required.', { v: oneOf('required', 'requested', 'none'), dyn: 'per-broker' }),
+  'ssl.principal.mapping.rules': def('string', 'DEFAULT', 'low', 'Rules mapping a certificate distinguished name to a short name.', PB),
+  'ssl.endpoint.identification.algorithm': def('string', 'https', 'low', 'Server host name verification algorithm of TLS clients.', PB),
+  'ssl.keystore.type': def('string', 'JKS', 'medium', 'Key store file format: PEM or PKCS12 (JKS is not supported).', PB),
+  'ssl.keystore.location': def('string', null, 'high', 'Location of the key store file.', PB),
+  'ssl.keystore.password': def('password', null, 'high', 'Password of the key store file.', PB),
+  'ssl.key.password': def('password', null, 'high', 'Password of the private key.', PB),
+  'ssl.keystore.certificate.chain': def('password', null, 'high', 'Certificate chain in PEM, for ssl.keystore.type=PEM.', PB),
+  'ssl.keystore.key': def('password', null, 'high', 'Private key in PEM, for ssl.keystore.type=PEM.', PB),
+  'ssl.truststore.type': def('string', 'JKS', 'medium', 'Trust store file format: PEM or PKCS12 (JKS is not supported).', PB),
+  'ssl.truststore.location': def('string', null, 'high', 'Location of the trust store file.', PB),
+  'ssl.truststore.password': def('password', null, 'high', 'Password of the trust store file.', PB),
+  'ssl.truststore.certificates': def('password', null, 'high', 'Trusted certificates in PEM, for ssl.truststore.type=PEM.', PB),
+  'ssl.keymanager.algorithm': def('string', 'SunX509', 'low', 'Key manager factory algorithm (Java only; ignored).', PB),
+  'ssl.trustmanager.algorithm': def('string', 'PKIX', 'low', 'Trust manager factory algorithm (Java only; ignored).', PB),
+  'ssl.secure.random.implementation': def('string', null, 'low', 'SecureRandom implementation (Java only; ignored).', PB),
+  'ssl.provider': def('string', null, 'low', 'Security provider (Java only; ignored).', PB),
+  'ssl.engine.factory.class': def('class', null, 'low', 'SslEngineFactory class (not supported).', PB),
   'delegation.token.secret.key': def('password', null, 'medium', 'Secret key for delegation tokens.'),
   'password.encoder.secret': def('password', null, 'medium', 'Secret encoding dynamically configured passwords.'),
   'quota.window.num': def('int', 11, 'low', 'Samples retained in memory for client quotas.', { v: atLeast(1) }),

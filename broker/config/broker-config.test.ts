@@ -127,9 +127,9 @@ describe('unknown and unsupported keys', () => {
     expect(problemsOf({ ...COMBINED, 'segment.bytes': '1000' })[0]!.message).toContain('broker-wide default is log.segment.bytes');
   });
 
-  it('refuses ZooKeeper, TLS, remote storage and Java classes clearly', () => {
+  it('refuses ZooKeeper, Kerberos, remote storage and Java classes clearly', () => {
     expect(problemsOf({ ...COMBINED, 'zookeeper.connect': 'localhost:2181' })[0]!.message).toContain('ZooKeeper mode is not supported');
-    expect(problemsOf({ ...COMBINED, 'ssl.keystore.location': '/x' })[0]!.message).toContain('TLS is not supported');
+    expect(problemsOf({ ...COMBINED, 'listeners': 'SASL_PLAINTEXT://:9092,CONTROLLER://:9093', 'advertised.listeners': 'SASL_PLAINTEXT://localhost:9092', 'security.inter.broker.protocol': 'SASL_PLAINTEXT', 'sasl.mechanism.inter.broker.protocol': 'PLAIN', 'sasl.enabled.mechanisms': 'PLAIN,GSSAPI' })[0]!.message).toContain('GSSAPI (Kerberos) is not supported');
     expect(problemsOf({ ...COMBINED, 'remote.log.storage.system.enable': 'true' })[0]!.message).toContain('remote');
     expect(problemsOf({ ...COMBINED, 'create.topic.policy.class.name': 'com.example.Policy' })[0]!.key).toBe('create.topic.policy.class.name');
   });
@@ -198,11 +198,19 @@ describe('listeners and KRaft checks', () => {
     expect(c.interBrokerListenerName).toBe('INTERNAL');
   });
 
-  it('refuses any security protocol other than PLAINTEXT, naming it', () => {
-    const p = problemsOf({ ...COMBINED, 'listeners': 'SSL://:9094,PLAINTEXT://:9092,CONTROLLER://:9093' });
-    expect(p[0]!.message).toBe('Listener SSL uses security protocol SSL, which Samsa does not support: only PLAINTEXT listeners are supported');
-    const q = problemsOf({ ...COMBINED, 'listener.security.protocol.map': 'PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT' });
-    expect(q.some((x) => x.message.includes('SASL_PLAINTEXT'))).toBe(true);
+  it('takes SSL and SASL listeners with per-listener overrides, validating their values', () => {
+    const c = parseBrokerConfig({
+      ...COMBINED,
+      'listeners': 'SSL://:9094,SASL_SSL://:9095,PLAINTEXT://:9092,CONTROLLER://:9093',
+      'listener.name.ssl.ssl.client.auth': 'required',
+      'listener.name.sasl_ssl.sasl.enabled.mechanisms': 'SCRAM-SHA-512,PLAIN',
+      'listener.name.sasl_ssl.plain.sasl.jaas.config': 'org.apache.kafka.common.security.plain.PlainLoginModule required;',
+    });
+    expect(c.listeners.map((l) => `${l.name}/${l.securityProtocol}`)).toEqual(['SSL/SSL', 'SASL_SSL/SASL_SSL', 'PLAINTEXT/PLAINTEXT', 'CONTROLLER/PLAINTEXT']);
+    expect(problemsOf({ ...COMBINED, 'listener.name.ssl.ssl.client.auth': 'sometimes' })[0]!.message).toContain('listener.name.ssl.ssl.client.auth');
+    expect(problemsOf({ ...COMBINED, 'listener.name.ssl.no.such.thing': '1' })[0]!.message).toContain('Unknown configuration listener.name.ssl.no.such.thing');
+    const q = problemsOf({ ...COMBINED, 'listeners': 'SASL_PLAINTEXT://:9092,CONTROLLER://:9093', 'advertised.listeners': 'SASL_PLAINTEXT://localhost:9092', 'security.inter.broker.protocol': 'SASL_PLAINTEXT', 'sasl.enabled.mechanisms': 'PLAIN', 'sasl.mechanism.inter.broker.protocol': 'SCRAM-SHA-256' });
+    expect(q.map((x) => x.key)).toEqual(['sasl.mechanism.inter.broker.protocol']);
   });
 
   it('rejects malformed, duplicate and unmapped listeners', () => {

@@ -1,8 +1,8 @@
 // The broker's configuration: server.properties (plus overrides) parsed into typed values with
 // Kafka 3.9's defaults, then Kafka's derived values and cross-checks for KRaft mode.
 // Invariants: a BrokerConfig is immutable and valid. Unlike Kafka, which only warns about an
-// unknown name, any unknown key, bad value, or setting Samsa cannot honour (ZooKeeper, TLS/SASL
-// listeners, remote storage, Java plug-in classes) fails parseBrokerConfig with every problem
+// unknown name, any unknown key, bad value, or setting Samsa cannot honour (ZooKeeper, Kerberos,
+// remote storage, Java plug-in classes) fails parseBrokerConfig with every problem
 // listed, so a typo never silently leaves a default in force.
 import type { ConfigDef, ConfigValue, DynamicUpdateMode } from './config-def.ts';
 import { ConfigValueError, closestName, parseConfigValue } from './config-def.ts';
@@ -12,7 +12,7 @@ import { BROKER_CONFIG_TABLE } from './broker-config-defs.ts';
 import type { BrokerConfigName, BrokerConfigValues } from './broker-config-defs.ts';
 import { TOPIC_CONFIG_TABLE } from './topic-config-defs.ts';
 import type { HostPort, Listener, QuorumVoter, SecurityProtocol } from './listeners.ts';
-import { formatListener, listenerNames, parseBootstrapServers, parseListeners, parseQuorumVoters, parseSecurityProtocolMap } from './listeners.ts';
+import { formatListener, listenerNames, parseBootstrapServers, parseListenerOverrideKey, parseListeners, parseQuorumVoters, parseSecurityProtocolMap } from './listeners.ts';
 
 export type { BrokerConfigName, BrokerConfigValues } from './broker-config-defs.ts';
 
@@ -31,9 +31,6 @@ export type ProcessRole = 'broker' | 'controller';
 /** Prefixes of Kafka settings Samsa knowingly does not support, with the reason. */
 const UNSUPPORTED_PREFIXES: readonly [prefix: string, reason: string][] = [
   ['zookeeper.', 'ZooKeeper mode is not supported; Samsa runs only in KRaft mode (process.roles)'],
-  ['ssl.', 'TLS is not supported; only PLAINTEXT listeners are'],
-  ['sasl.', 'SASL is not supported; only PLAINTEXT listeners are'],
-  ['listener.name.', 'per-listener security settings are not supported; only PLAINTEXT listeners are'],
   ['remote.log.', 'tiered (remote) storage is not supported'],
 ];
 
@@ -139,7 +136,17 @@ export function parseBrokerConfig(props: Readonly<Record<string, string>>): Brok
   for (const [key, raw] of Object.entries(props)) {
     const d = BROKER_CONFIG_DEFS.get(key as BrokerConfigName);
     if (d === undefined) {
-      problems.push(unknownKeyProblem(key));
+      // listener.name.<l>.[<mechanism>.]<config> overrides a known config for one listener.
+      const override = parseListenerOverrideKey(key);
+      const od = override && BROKER_CONFIG_DEFS.get(override.config as BrokerConfigName);
+      if (od) {
+        try {
+          parseConfigValue({ ...od, name: key }, raw);
+        } catch (e) {
+          if (!(e instanceof ConfigValueError)) throw e;
+          problems.push({ key, message: e.message });
+        }
+      } else problems.push(unknownKeyProblem(key));
       continue;
     }
     try {
@@ -212,10 +219,13 @@ function derive(props: Readonly<Record<string, string>>, values: Map<string, Con
   const listeners = attempt(() => parseListeners('listeners', get('listeners'), protocolMap), []);
   const advertisedRaw = get('advertised.listeners');
   const advertisedAll = advertisedRaw === null ? listeners : attempt(() => parseListeners('advertised.listeners', advertisedRaw, protocolMap), []);
-  for (const l of [...listeners, ...advertisedAll]) {
-    if (l.securityProtocol !== 'PLAINTEXT') {
-      problem('listener.security.protocol.map', `Listener ${l.name} uses security protocol ${l.securityProtocol}, which Samsa does not support: only PLAINTEXT listeners are supported`);
-      break;
+  for (const l of listeners) {
+    if (!l.securityProtocol.startsWith('SASL_')) continue;
+    const key = `listener.name.${l.name.toLowerCase()}.sasl.enabled.mechanisms`;
+    const raw = props[key];
+    const mechanisms = raw !== undefined ? raw.split(',').map((m) => m.trim()).filter((m) => m !== '') : get('sasl.enabled.mechanisms');
+    if (mechanisms.includes('GSSAPI')) {
+      problem(raw !== undefined ? key : 'sasl.enabled.mechanisms', `Listener ${l.name}: GSSAPI (Kerberos) is not supported; enable PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER in sasl.enabled.mechanisms`);
     }
   }
   if (advertisedRaw !== null) {
@@ -248,6 +258,14 @@ function derive(props: Readonly<Record<string, string>>, values: Map<string, Con
     problem('inter.broker.listener.name', 'Only one of inter.broker.listener.name and security.inter.broker.protocol should be set.');
   }
   const interBrokerListenerName = (get('inter.broker.listener.name') ?? get('security.inter.broker.protocol')).toUpperCase();
+  const interBroker = listeners.find((l) => l.name === interBrokerListenerName);
+  if (isBroker && interBroker?.securityProtocol.startsWith('SASL_')) {
+    const raw = props[`listener.name.${interBroker.name.toLowerCase()}.sasl.enabled.mechanisms`];
+    const enabled = raw !== undefined ? raw.split(',').map((m) => m.trim()) : get('sasl.enabled.mechanisms');
+    if (!enabled.includes(get('sasl.mechanism.inter.broker.protocol'))) {
+      problem('sasl.mechanism.inter.broker.protocol', 'sasl.mechanism.inter.broker.protocol must be included in sasl.enabled.mechanisms when SASL is used for inter-broker communication');
+    }
+  }
   if (isBroker && listeners.length > 0) {
     if (controllerListenerNames.includes(interBrokerListenerName)) {
       problem('inter.broker.listener.name', `controller.listener.names must not contain a value appearing in the inter.broker.listener.name configuration (${interBrokerListenerName}) when running KRaft with the broker role`);

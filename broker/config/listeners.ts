@@ -105,3 +105,28 @@ export function formatListener(l: Listener): string {
   const host = l.host === null ? '' : l.host.includes(':') ? `[${l.host}]` : l.host;
   return `${l.name}://${host}:${l.port}`;
 }
+
+/** A per-listener override key: `listener.name.<listener>.[<mechanism>.]<config>`. */
+export interface ListenerOverrideKey {
+  /** Upper-cased listener name. */
+  listener: string;
+  /** Upper-cased SASL mechanism for `listener.name.<l>.<mechanism>.sasl.*` keys, else null. */
+  mechanism: string | null;
+  config: string;
+}
+
+/** Splits a `listener.name.` key; null when `key` is not of that form. */
+export function parseListenerOverrideKey(key: string): ListenerOverrideKey | null {
+  const m = /^listener\.name\.([^.]+)\.(.+)$/.exec(key);
+  if (!m) return null;
+  const rest = m[2]!;
+  // Mechanism-scoped SASL settings (e.g. scram-sha-256.sasl.jaas.config) name the mechanism first.
+  const mech = /^([a-zA-Z0-9_-]+)\.(sasl\..+)$/.exec(rest);
+  if (mech && mech[1] !== 'sasl' && mech[1] !== 'ssl') return { listener: m[1]!.toUpperCase(), mechanism: mech[1]!.toUpperCase(), config: mech[2]! };
+  return { listener: m[1]!.toUpperCase(), mechanism: null, config: rest };
+}
+
+/** The override key of `config` for `listener` (and a SASL mechanism), as Kafka spells it. */
+export function listenerOverrideKey(listener: string, config: string, mechanism?: string): string {
+  return `listener.name.${listener.toLowerCase()}.${mechanism ? `${mechanism.toLowerCase()}.` : ''}${config}`;
+}

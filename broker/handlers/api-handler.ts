@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { KafkaError } from '../../protocol/errors.ts';
 import type { ApiKey, ApiMessages } from '../../protocol/generated/api-table.ts';
+import type { SaslSession } from '../security/sasl-session.ts';
 
 /** What a handler knows about the request it is serving. */
 export interface RequestContext {
@@ -15,6 +16,10 @@ export interface RequestContext {
   listenerName: string;
   /** Child logger carrying api, version, correlation id, client id and address. */
   logger: Logger;
+  /** The connection's principal (`User:name`; `User:ANONYMOUS` when not authenticated). */
+  principal?: string;
+  /** The connection's SASL state, on SASL listeners (SaslHandshake and SaslAuthenticate drive it). */
+  sasl?: SaslSession;
 }
 
 /** Returned by a handler when Kafka sends no response (Produce with acks=0). */

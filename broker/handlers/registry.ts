@@ -44,11 +44,15 @@ import { allocateProducerIdsHandler } from './allocate-producer-ids.ts';
 import { alterPartitionHandler } from './alter-partition.ts';
 import { brokerHeartbeatHandler } from './broker-heartbeat.ts';
 import { brokerRegistrationHandler } from './broker-registration.ts';
+import { saslAuthenticateHandler } from './sasl-authenticate.ts';
+import { saslHandshakeHandler } from './sasl-handshake.ts';
 import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.ts';
 import { listPartitionReassignmentsHandler } from './list-partition-reassignments.ts';
 
 export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void {
   router.register(apiVersionsHandler(ctx, router));
+  router.register(saslHandshakeHandler());
+  router.register(saslAuthenticateHandler());
   router.register(metadataHandler(ctx));
   router.register(produceHandler(ctx));
   router.register(initProducerIdHandler(ctx));
@@ -88,6 +92,8 @@ export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void
 /** The controller listener serves the quorum's own APIs (KRaft replication of `__cluster_metadata`). */
 export function registerControllerHandlers(router: Router, ctx: BrokerContext): void {
   router.register(apiVersionsHandler(ctx, router));
+  router.register(saslHandshakeHandler());
+  router.register(saslAuthenticateHandler());
   router.register(voteHandler(ctx));
   router.register(beginQuorumEpochHandler(ctx));
   router.register(endQuorumEpochHandler(ctx));

@@ -1,7 +1,7 @@
 // MetadataDelta: replays metadata records onto an image and produces the next image.
 // Only the parts that change are copied; everything else is shared with the previous image.
 import { MetadataRecordType } from '../../protocol/generated/metadata-records.ts';
-import { type BrokerRegistration, configKey, ConfigResourceType, type MetadataImage, type PartitionImage, type TopicImage } from './image.ts';
+import { type BrokerRegistration, configKey, ConfigResourceType, type MetadataImage, type PartitionImage, type ScramCredentialImage, scramCredentialKey, type TopicImage } from './image.ts';
 import type { MetadataRecord } from './record-serde.ts';
 
 export class MetadataDelta {
@@ -11,6 +11,7 @@ export class MetadataDelta {
   private topicsByName: Map<string, TopicImage> | null = null;
   private topicsById: Map<string, TopicImage> | null = null;
   private configs: Map<string, ReadonlyMap<string, string>> | null = null;
+  private scram: Map<string, ScramCredentialImage> | null = null;
   private nextProducerId: bigint;
   private offset: bigint;
   private epoch: number;
@@ -179,8 +180,18 @@ export class MetadataDelta {
       case MetadataRecordType.ProducerIdsRecord:
         this.nextProducerId = rec.data.nextProducerId;
         break;
+      case MetadataRecordType.UserScramCredentialRecord: {
+        const d = rec.data;
+        this.scram ??= new Map(this.base.scramCredentials ?? []);
+        this.scram.set(scramCredentialKey(d.mechanism, d.name), { name: d.name, mechanism: d.mechanism, salt: d.salt, storedKey: d.storedKey, serverKey: d.serverKey, iterations: d.iterations });
+        break;
+      }
+      case MetadataRecordType.RemoveUserScramCredentialRecord:
+        this.scram ??= new Map(this.base.scramCredentials ?? []);
+        this.scram.delete(scramCredentialKey(rec.data.mechanism, rec.data.name));
+        break;
       default:
-        // Records of features this broker does not serve (ACLs, quotas, SCRAM, tokens, ZK migration,
+        // Records of features this broker does not serve (ACLs, quotas, tokens, ZK migration,
         // transactions markers of the metadata log) leave the image as it is.
         break;
     }
@@ -196,6 +207,7 @@ export class MetadataDelta {
       topicsById: this.topicsById ?? this.base.topicsById,
       configs: this.configs ?? this.base.configs,
       nextProducerId: this.nextProducerId,
+      ...((this.scram ?? this.base.scramCredentials) && { scramCredentials: this.scram ?? this.base.scramCredentials }),
     });
   }
 }

@@ -55,6 +55,9 @@ export function imageRecords(image: MetadataImage): MetadataRecord[] {
     const resourceName = key.slice(sep + 1);
     for (const [name, value] of values) out.push(record(MetadataRecordType.ConfigRecord, { resourceType, resourceName, name, value }));
   }
+  for (const c of [...(image.scramCredentials?.values() ?? [])].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : x.mechanism - y.mechanism))) {
+    out.push(record(MetadataRecordType.UserScramCredentialRecord, { name: c.name, mechanism: c.mechanism, salt: c.salt, storedKey: c.storedKey, serverKey: c.serverKey, iterations: c.iterations }));
+  }
   if (image.nextProducerId > 0n) out.push(record(MetadataRecordType.ProducerIdsRecord, { brokerId: -1, brokerEpoch: -1n, nextProducerId: image.nextProducerId }));
   return out;
 }

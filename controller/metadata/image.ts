@@ -55,7 +55,21 @@ export interface MetadataImage {
   configs: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /** The first producer id not yet handed out in a block. */
   nextProducerId: bigint;
+  /** SCRAM credentials keyed by scramCredentialKey(mechanism, user); absent when there are none. */
+  scramCredentials?: ReadonlyMap<string, ScramCredentialImage>;
 }
+
+/** One user's SCRAM credential for one mechanism (1 = SCRAM-SHA-256, 2 = SCRAM-SHA-512). */
+export interface ScramCredentialImage {
+  name: string;
+  mechanism: number;
+  salt: Buffer;
+  storedKey: Buffer;
+  serverKey: Buffer;
+  iterations: number;
+}
+
+export const scramCredentialKey = (mechanism: number, name: string): string => `${mechanism}:${name}`;
 
 export const EMPTY_IMAGE: MetadataImage = Object.freeze({
   offset: -1n,

@@ -1,0 +1,65 @@
+// What one listener needs to secure its connections, built from the broker configuration:
+// TLS server settings (SSL, SASL_SSL), the certificate principal mapper (SSL), and the SASL
+// settings (SASL_PLAINTEXT, SASL_SSL). Built once at start; a bad setting fails the start with
+// the listener named.
+import type { BrokerConfig } from '../config/broker-config.ts';
+import { type Listener, listenerOverrideKey, type SecurityProtocol } from '../config/listeners.ts';
+import { parseJaasConfig, plainUsers } from './jaas.ts';
+import { listenerValues } from './listener-config.ts';
+import { SslPrincipalMapper } from './principal-mapping.ts';
+import type { SaslListenerConfig } from './sasl-session.ts';
+import type { ScramCredential } from './scram.ts';
+import { type TlsServerSettings, tlsServerSettings } from './tls.ts';
+
+export const ANONYMOUS = 'User:ANONYMOUS';
+export const SUPPORTED_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
+
+export interface ListenerSecurity {
+  protocol: SecurityProtocol;
+  tls: TlsServerSettings | null;
+  /** Maps a client certificate's subject to a short name (SSL listeners). */
+  principalMapper: SslPrincipalMapper | null;
+  sasl: SaslListenerConfig | null;
+}
+
+export class ListenerSecurityError extends Error {
+  readonly code = 'INVALID_LISTENER_SECURITY';
+}
+
+export interface SecurityDeps {
+  scramCredential(mechanism: string, user: string): ScramCredential | undefined;
+  now(): number;
+  /** Per-broker dynamic configs (listener.name.X.ssl.keystore.* and the like). */
+  dynamic?: ReadonlyMap<string, string>;
+}
+
+export function listenerSecurity(config: BrokerConfig, listener: Listener, deps: SecurityDeps): ListenerSecurity {
+  const protocol = listener.securityProtocol;
+  const get = listenerValues(config, listener.name, deps.dynamic);
+  const wrap = <T>(what: string, f: () => T): T => {
+    try {
+      return f();
+    } catch (err) {
+      throw new ListenerSecurityError(`Listener ${listener.name} (${protocol}): ${what}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  const usesTls = protocol === 'SSL' || protocol === 'SASL_SSL';
+  const usesSasl = protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL';
+  const prefixedClientAuth = deps.dynamic?.get(listenerOverrideKey(listener.name, 'ssl.client.auth')) ?? config.originals[listenerOverrideKey(listener.name, 'ssl.client.auth')];
+  const tls = usesTls ? wrap('TLS', () => tlsServerSettings(get, prefixedClientAuth, usesSasl)) : null;
+  const principalMapper = protocol === 'SSL' ? wrap('ssl.principal.mapping.rules', () => new SslPrincipalMapper(get('ssl.principal.mapping.rules'))) : null;
+  let sasl: SaslListenerConfig | null = null;
+  if (usesSasl) {
+    const mechanisms = get('sasl.enabled.mechanisms');
+    const unsupported = mechanisms.filter((m) => !SUPPORTED_SASL_MECHANISMS.includes(m));
+    if (unsupported.length > 0) throw new ListenerSecurityError(`Listener ${listener.name}: SASL mechanism ${unsupported.join(', ')} is not supported (supported: ${SUPPORTED_SASL_MECHANISMS.join(', ')})`);
+    let users: Map<string, string> | null = null;
+    if (mechanisms.includes('PLAIN')) {
+      const jaas = get('sasl.jaas.config', 'PLAIN');
+      if (jaas === null) throw new ListenerSecurityError(`Listener ${listener.name}: PLAIN is enabled but no JAAS config is set: set ${listenerOverrideKey(listener.name, 'sasl.jaas.config', 'plain')}`);
+      users = wrap('PLAIN JAAS config', () => plainUsers(parseJaasConfig(jaas)));
+    }
+    sasl = { mechanisms, plainUsers: users, scramCredential: deps.scramCredential, maxReauthMs: config.get('connections.max.reauth.ms'), now: deps.now };
+  }
+  return { protocol, tls, principalMapper, sasl };
+}
