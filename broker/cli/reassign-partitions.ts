@@ -142,7 +142,7 @@ async function alterConfigs(client: KafkaClient, resourceType: number, resourceN
 /** Removes the throttle rates of every live broker and of the target replicas, and the topics' throttled replicas. */
 async function clearAllThrottles(io: CommandIo, client: KafkaClient, parts: readonly PartitionAssignment[]): Promise<void> {
   await client.metadata([]);
-  const brokers = [...new Set([...client.brokers.keys(), ...parts.flatMap((p) => p.replicas)])].filter((b) => client.brokers.has(b));
+  const brokers = [...new Set([...client.brokers.keys(), ...parts.flatMap((p) => p.replicas)])].filter((b) => client.brokers.has(b)).sort((a, b) => a - b);
   io.out(`Clearing broker-level throttles on broker${brokers.length === 1 ? '' : 's'} ${brokers.join(',')}\n`);
   for (const b of brokers) await alterConfigs(client, ConfigResourceType.BROKER, String(b), [LEADER_RATE, FOLLOWER_RATE, LOG_DIR_RATE].map((name) => ({ name, value: null })));
   const topics = [...new Set(parts.map((p) => p.topic))];
