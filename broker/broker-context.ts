@@ -12,6 +12,7 @@ import type { GroupCoordinator } from './group/group-coordinator.ts';
 import type { MetadataPublisher } from './metadata/metadata-publisher.ts';
 import type { ProducerIdManager } from './producer-id-manager.ts';
 import type { ReplicaManager } from './replica/replica-manager.ts';
+import type { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 
 export interface BrokerContext {
   readonly nodeId: number;
@@ -31,6 +32,8 @@ export interface BrokerContext {
   readonly fetchPurgatory?: DelayedFetchPurgatory;
   /** The classic group coordinator on `__consumer_offsets`; group APIs answer NOT_COORDINATOR without it. */
   readonly groupCoordinator?: GroupCoordinator;
+  /** The transaction coordinator on `__transaction_state`; transactional APIs answer COORDINATOR_NOT_AVAILABLE without it. */
+  readonly txnCoordinator?: TransactionCoordinator;
   /** The containment seam every timer and callback of this node starts through. */
   readonly scheduler: Scheduler;
   now(): number;

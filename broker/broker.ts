@@ -30,6 +30,7 @@ import { topicLogConfig } from './config/topic-log-config.ts';
 import { dynamicBrokerConfigs } from './handlers/config-resources.ts';
 import { type MetadataImage, topicConfigs } from '../controller/metadata/image.ts';
 import { createGroupCoordinator } from './group/coordinator-setup.ts';
+import { createTransactionCoordinator } from './txn/txn-setup.ts';
 import { registerBrokerHandlers, registerControllerHandlers } from './handlers/registry.ts';
 import { followDynamicBrokerConfigs } from './metadata/dynamic-broker-config.ts';
 import { MetadataPublisher } from './metadata/metadata-publisher.ts';
@@ -217,6 +218,7 @@ export class Broker {
       fetchSessions: new FetchSessionCache({ maxEntries: config.get('max.incremental.fetch.session.cache.slots'), evictionMs: config.get('min.incremental.fetch.session.eviction.ms') }),
       fetchPurgatory: new DelayedFetchPurgatory({ scheduler }),
       groupCoordinator: createGroupCoordinator({ nodeId, config, logger, metadata: publisher, controllerChannel, replicaManager, scheduler }),
+      txnCoordinator: createTransactionCoordinator({ nodeId, config, logger, metadata: publisher, controllerChannel, replicaManager, producerIds, scheduler }),
       scheduler,
       now: () => Date.now(),
     };
@@ -345,6 +347,8 @@ export class Broker {
       this.context.replicaManager.delayedProduce.shutdown();
       // Likewise JoinGroup and SyncGroup waiting for a rebalance: answered NOT_COORDINATOR.
       this.context.groupCoordinator?.shutdown();
+      // And transaction markers still being sent: the next coordinator resumes them.
+      await this.context.txnCoordinator?.shutdown();
       // The quorum replica stops before the listeners: a leader resigns and must hear of its
       // successor (a Vote or BeginQuorumEpoch on its controller listener) to stop at once.
       await this.context.controller.close({ resign: graceful });

@@ -1,15 +1,17 @@
 // FindCoordinator (key 10), v0-v6: one key (v0-v3) or a batch of keys (v4+). Group keys (type 0)
-// map to the leader of their `__consumer_offsets` partition, answered with that broker's endpoint
-// on the listener the request came in on; the topic is created on the first request. Unlike
-// Kafka, which answers COORDINATOR_NOT_AVAILABLE while it creates the topic, this answers once the
-// topic exists. Transaction keys (type 1) get COORDINATOR_NOT_AVAILABLE: this broker runs no
-// transaction coordinator. Other key types are INVALID_REQUEST.
+// map to the leader of their `__consumer_offsets` partition, transaction keys (type 1) to the
+// leader of their `__transaction_state` partition, answered with that broker's endpoint on the
+// listener the request came in on; the topic is created on the first request. Unlike Kafka, which
+// answers COORDINATOR_NOT_AVAILABLE while it creates the topic, this answers once the topic
+// exists. Other key types are INVALID_REQUEST.
 import { ErrorCode, errorByCode, KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { Coordinator } from '../../protocol/generated/message/find-coordinator-response.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { readyGroupCoordinator } from '../group/coordinator-setup.ts';
 import { GROUP_METADATA_TOPIC_NAME } from '../group/offsets-topic.ts';
+import { TRANSACTION_STATE_TOPIC_NAME } from '../txn/transaction-log.ts';
+import { readyTxnCoordinator } from '../txn/txn-setup.ts';
 import { defineHandler, type RequestContext } from './api-handler.ts';
 import { brokersOnListener } from './metadata.ts';
 
@@ -28,17 +30,16 @@ function noNode(key: string, errorCode: number, message?: string): Coordinator {
 
 export function findCoordinatorHandler(ctx: BrokerContext) {
   async function find(key: string, keyType: number, rc: RequestContext): Promise<Coordinator> {
-    if (keyType === TRANSACTION_KEY) return noNode(key, ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    if (keyType !== GROUP_KEY) return noNode(key, ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType}`);
-    let coordinator;
+    if (keyType !== GROUP_KEY && keyType !== TRANSACTION_KEY) return noNode(key, ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType}`);
+    let coordinator: { partitionFor(key: string): number };
     try {
-      coordinator = await readyGroupCoordinator(ctx);
+      coordinator = keyType === GROUP_KEY ? await readyGroupCoordinator(ctx) : await readyTxnCoordinator(ctx);
     } catch (err) {
       if (err instanceof KafkaError) return noNode(key, err.errorCode, err.message);
       throw err;
     }
     const image = ctx.metadata.image;
-    const topic = image.topicsByName.get(GROUP_METADATA_TOPIC_NAME);
+    const topic = image.topicsByName.get(keyType === GROUP_KEY ? GROUP_METADATA_TOPIC_NAME : TRANSACTION_STATE_TOPIC_NAME);
     const partition = topic?.partitions[coordinator.partitionFor(key)];
     const node = partition ? brokersOnListener(image, rc.listenerName).find((b) => b.nodeId === partition.leader) : undefined;
     if (!node) return noNode(key, ErrorCode.COORDINATOR_NOT_AVAILABLE);

@@ -24,6 +24,8 @@ export interface TransactionCoordinatorOptions {
   logger: Logger;
   /** Creates `__transaction_state` when it does not exist yet. */
   ensureTopic?: () => Promise<void>;
+  /** Releases what the coordinator holds beyond its shards (the marker connections). */
+  onShutdown?: () => Promise<void>;
 }
 
 export interface TransactionDescription {
@@ -89,8 +91,9 @@ export class TransactionCoordinator {
     return this.opts.ensureTopic ? this.opts.ensureTopic() : Promise.resolve();
   }
 
-  shutdown(): void {
+  shutdown(): Promise<void> {
     this.runtime.shutdown();
+    return this.opts.onShutdown ? this.opts.onShutdown() : Promise.resolve();
   }
 
   // ---- APIs ----

@@ -1,0 +1,127 @@
+// Transactions through a real broker process with kafkajs: a transactional producer commits and
+// aborts, a read_committed consumer sees only the committed records (a read_uncommitted one sees
+// all), a second producer with the same transactional id fences the first, and the coordinator's
+// state survives a restart (DescribeTransactions through the internal client).
+import { type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BrokerProcess } from '../../conformance/harness/broker-process.ts';
+import { KafkaClient } from '../../protocol/client/client.ts';
+import { ApiKey } from '../../protocol/generated/api-table.ts';
+
+const OVERRIDES = {
+  'offsets.topic.num.partitions': '3',
+  'transaction.state.log.num.partitions': '3',
+  'transaction.state.log.replication.factor': '1',
+  'transaction.state.log.min.isr': '1',
+  'group.initial.rebalance.delay.ms': '0',
+};
+
+function kafka(bootstrap: string, clientId: string): Kafka {
+  return new Kafka({ clientId, brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 2000 } });
+}
+
+async function until(what: string, cond: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('transactions with kafkajs', () => {
+  let broker: BrokerProcess;
+  const producers: Producer[] = [];
+  const consumers: Consumer[] = [];
+
+  beforeAll(async () => {
+    broker = await BrokerProcess.start({ overrides: OVERRIDES, startTimeoutMs: 60_000 });
+    const admin = kafka(broker.bootstrap, 'admin').admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'txn-data', numPartitions: 2 }] });
+    await admin.disconnect();
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const c of consumers) await c.disconnect().catch(() => undefined);
+    for (const p of producers) await p.disconnect().catch(() => undefined);
+    await broker?.destroy();
+  }, 60_000);
+
+  async function producer(transactionalId: string): Promise<Producer> {
+    const p = kafka(broker.bootstrap, `producer-${transactionalId}`).producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 30_000 });
+    producers.push(p);
+    await p.connect();
+    return p;
+  }
+
+  async function readAll(groupId: string, readUncommitted: boolean, expected: number): Promise<string[]> {
+    const c = kafka(broker.bootstrap, groupId).consumer({ groupId, readUncommitted, maxWaitTimeInMs: 200 });
+    consumers.push(c);
+    await c.connect();
+    await c.subscribe({ topic: 'txn-data', fromBeginning: true });
+    const seen: string[] = [];
+    await c.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+    await until(`${expected} records for ${groupId}`, () => seen.length >= expected);
+    // A little longer: nothing more may arrive.
+    await new Promise((r) => setTimeout(r, 1500));
+    await c.disconnect();
+    return seen.sort();
+  }
+
+  it('commits and aborts; read_committed consumers see only committed records', async () => {
+    const p = await producer('tx-a');
+    const t1 = await p.transaction();
+    await t1.send({ topic: 'txn-data', messages: [0, 1, 2, 3].map((i) => ({ value: `committed-${i}`, partition: i % 2 })) });
+    await t1.commit();
+    const t2 = await p.transaction();
+    await t2.send({ topic: 'txn-data', messages: [0, 1].map((i) => ({ value: `aborted-${i}`, partition: i % 2 })) });
+    await t2.abort();
+    const t3 = await p.transaction();
+    await t3.send({ topic: 'txn-data', messages: [{ value: 'committed-4', partition: 0 }] });
+    await t3.commit();
+
+    expect(await readAll('rc', false, 5)).toEqual(['committed-0', 'committed-1', 'committed-2', 'committed-3', 'committed-4']);
+    expect((await readAll('ru', true, 7)).filter((v) => v.startsWith('aborted'))).toEqual(['aborted-0', 'aborted-1']);
+  }, 120_000);
+
+  it('a new producer with the same transactional id fences the old one', async () => {
+    const old = await producer('tx-b');
+    const t = await old.transaction();
+    await t.send({ topic: 'txn-data', messages: [{ value: 'zombie', partition: 0 }] });
+    const fresh = await producer('tx-b');
+    const t2 = await fresh.transaction();
+    await t2.send({ topic: 'txn-data', messages: [{ value: 'fresh', partition: 1 }] });
+    await t2.commit();
+    await expect(t.commit()).rejects.toThrow();
+  }, 120_000);
+
+  it('DescribeTransactions and ListTransactions report the coordinator state, also after a restart', async () => {
+    const describe = async () => {
+      const client = new KafkaClient({ bootstrapServers: [broker.bootstrap], clientId: 'describe' });
+      try {
+        const found = await client.send('any', ApiKey.FindCoordinator, { key: 'tx-a', keyType: 1, coordinatorKeys: ['tx-a'] });
+        expect(found.coordinators?.[0]?.errorCode ?? found.errorCode).toBe(0);
+        const d = await client.send('any', ApiKey.DescribeTransactions, { transactionalIds: ['tx-a', 'nope'] });
+        const l = await client.send('any', ApiKey.ListTransactions, { stateFilters: [], producerIdFilters: [], durationFilter: -1n });
+        return { d, l };
+      } finally {
+        await client.close();
+      }
+    };
+    const before = await describe();
+    expect(before.d.transactionStates.map((s) => [s.transactionalId, s.errorCode, s.transactionState])).toEqual([
+      ['tx-a', 0, 'CompleteCommit'],
+      ['nope', 105, ''],
+    ]);
+    expect(before.l.transactionStates.map((s) => s.transactionalId).sort()).toEqual(['tx-a', 'tx-b']);
+    await broker.restart();
+    let after: Awaited<ReturnType<typeof describe>> | undefined;
+    const end = Date.now() + 60_000;
+    while (Date.now() < end) {
+      after = await describe().catch(() => undefined);
+      if (after?.d.transactionStates[0]?.errorCode === 0) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(after!.d.transactionStates[0]).toMatchObject({ transactionalId: 'tx-a', transactionState: 'CompleteCommit', producerId: before.d.transactionStates[0]!.producerId });
+  }, 180_000);
+});
