@@ -22,7 +22,7 @@ import { LogManager, METADATA_LOG_DIR } from '../storage/log-manager.ts';
 import type { BrokerContext } from './broker-context.ts';
 import { formatStorage } from './cli/storage.ts';
 import type { BrokerConfig } from './config/broker-config.ts';
-import { loadMetaPropertiesEnsemble } from '../storage/meta-properties.ts';
+import { loadMetaPropertiesEnsemble, readMetaProperties } from '../storage/meta-properties.ts';
 import { DelayedFetchPurgatory } from './fetch/delayed-fetch.ts';
 import { FetchSessionCache } from './fetch/fetch-session-cache.ts';
 import { validateTopicConfigs } from './config/topic-config.ts';
@@ -147,9 +147,13 @@ export class Broker {
 
     const raftLog = await FileReplicatedLog.open(config.metadataLogDir, logger, { segmentBytes: config.get('metadata.log.segment.bytes') });
     const voterEndpoints = new Map(config.quorumVoters.map((v) => [v.id, { host: v.host, port: v.port }]));
+    // controller.quorum.bootstrap.servers get ids -2, -3, ... as in Kafka; a dynamic quorum's voters
+    // are reached at the endpoints their VotersRecord names (KIP-853).
+    config.quorumBootstrapServers.forEach((b, i) => voterEndpoints.set(-2 - i, { host: b.host, port: b.port }));
+    let quorumReplica: RaftClient | undefined;
     const requestTimeoutMs = config.get('controller.quorum.request.timeout.ms');
     const connections = new NodeConnections({
-      endpointOf: (id) => voterEndpoints.get(id),
+      endpointOf: (id) => voterEndpoints.get(id) ?? quorumReplica?.endpointOf(id),
       clientId: `samsa-node-${nodeId}`,
       logger: logger.child({ module: 'node-connections' }),
       requestTimeoutMs,
@@ -158,6 +162,9 @@ export class Broker {
     const raft = new RaftClient({
       nodeId,
       voters: config.quorumVoters.map((v) => v.id),
+      directoryId: (await readMetaProperties(config.metadataLogDir))?.directoryId ?? undefined,
+      bootstrapServers: config.quorumVoters.length === 0 ? config.quorumBootstrapServers.map((_, i) => -2 - i) : [],
+      listenerName: config.controllerListenerNames[0],
       log: raftLog,
       stateStore: new QuorumStateStore(join(config.metadataLogDir, METADATA_LOG_DIR)),
       logger: logger.child({ module: 'raft' }),
@@ -172,6 +179,7 @@ export class Broker {
         retryBackoffMs: config.get('controller.quorum.retry.backoff.ms'),
       },
     });
+    quorumReplica = raft;
     const controller = new QuorumController({
       raft,
       scheduler,

@@ -4,6 +4,7 @@
 // ControllerApis does for a request it cannot serve.
 import type { RaftClient } from '../../controller/raft/raft-client.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
+import type { ApiKey, ApiMessages } from '../../protocol/generated/api-table.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import type { RequestContext } from './api-handler.ts';
 
@@ -17,4 +18,18 @@ export function quorumReplica(ctx: BrokerContext): RaftClient {
 /** True for a request that came in on a controller listener (from a broker or a controller client). */
 export function onControllerListener(ctx: BrokerContext, rc: RequestContext): boolean {
   return ctx.config.controllerListenerNames.includes(rc.listenerName);
+}
+
+/**
+ * Sends a request only the quorum leader serves to it when this node does not lead (through the
+ * controller channel, as brokers forward admin requests); undefined when this node serves it.
+ */
+export async function toQuorumLeader<K extends ApiKey>(
+  ctx: BrokerContext,
+  apiKey: K,
+  request: ApiMessages[K]['request'],
+  notLeader: (r: ApiMessages[K]['response']) => boolean,
+): Promise<ApiMessages[K]['response'] | undefined> {
+  if (ctx.controller.raft.isLeader) return undefined;
+  return ctx.controllerChannel.forward(apiKey, request, notLeader);
 }

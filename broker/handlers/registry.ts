@@ -43,6 +43,9 @@ import { endQuorumEpochHandler } from './end-quorum-epoch.ts';
 import { quorumFetchHandler } from './quorum-fetch.ts';
 import { fetchSnapshotHandler } from './fetch-snapshot.ts';
 import { voteHandler } from './vote.ts';
+import { addRaftVoterHandler } from './add-raft-voter.ts';
+import { removeRaftVoterHandler } from './remove-raft-voter.ts';
+import { updateRaftVoterHandler } from './update-raft-voter.ts';
 import { updateFeaturesHandler } from './update-features.ts';
 import { electLeadersHandler } from './elect-leaders.ts';
 import { allocateProducerIdsHandler } from './allocate-producer-ids.ts';
@@ -74,6 +77,8 @@ export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void
   router.register(incrementalAlterConfigsHandler(ctx));
   router.register(describeClusterHandler(ctx));
   router.register(describeQuorumHandler(ctx));
+  router.register(addRaftVoterHandler(ctx));
+  router.register(removeRaftVoterHandler(ctx));
   router.register(updateFeaturesHandler(ctx));
   router.register(electLeadersHandler(ctx));
   router.register(alterPartitionReassignmentsHandler(ctx));
@@ -110,6 +115,9 @@ export function registerControllerHandlers(router: Router, ctx: BrokerContext): 
   router.register(quorumFetchHandler(ctx));
   router.register(fetchSnapshotHandler(ctx));
   router.register(describeQuorumHandler(ctx));
+  router.register(addRaftVoterHandler(ctx));
+  router.register(removeRaftVoterHandler(ctx));
+  router.register(updateRaftVoterHandler(ctx));
   router.register(brokerRegistrationHandler(ctx));
   router.register(brokerHeartbeatHandler(ctx));
   router.register(allocateProducerIdsHandler(ctx));

@@ -348,8 +348,12 @@ export class RaftHandlers {
   }
 
   private async tryFetch(req: FetchRequest, mayPark: boolean, seenHw: bigint | undefined): Promise<{ response: FetchResponse } | { parkedAt: bigint }> {
-    const answer = (topLevel: number, a: Parameters<typeof fetchResponse>[1]) => ({ response: fetchResponse(topLevel, a) });
     const c = this.c;
+    // Every answer says where the leader it names listens (Fetch v16+ NodeEndpoints), so an
+    // observer that asked a bootstrap server can reach the leader next.
+    const answer = (topLevel: number, a: Parameters<typeof fetchResponse>[1]) => ({
+      response: fetchResponse(topLevel, { ...a, leaderEndpoint: a.leaderEndpoint ?? (a.leader.leaderId >= 0 ? c.endpointOf(a.leader.leaderId) : undefined) }),
+    });
     const s = c.epochState;
     const at = this.at();
     const p = req.topics[0]?.partitions[0];
@@ -382,7 +386,7 @@ export class RaftHandlers {
     const records = p.fetchOffset < c.log.endOffset() ? await c.log.read(p.fetchOffset, Math.min(p.partitionMaxBytes, c.config.fetchMaxBytes)) : Buffer.alloc(0);
     if (records.length === 0 && mayPark && hw() === before) return { parkedAt: before };
     if (replicaId >= 0) this.lastSentHw.set(replicaId, hw());
-    return answer(ErrorCode.NONE, { errorCode: ErrorCode.NONE, highWatermark: hw(), leader: at, records, logStartOffset: c.log.startOffset(), leaderEndpoint: c.endpointOf(c.nodeId) });
+    return answer(ErrorCode.NONE, { errorCode: ErrorCode.NONE, highWatermark: hw(), leader: at, records, logStartOffset: c.log.startOffset() });
   }
 
   // ---- DescribeQuorum ----
