@@ -5,6 +5,11 @@
 // the entity's own dynamic source unless --all. --alter sends IncrementalAlterConfigs with SET for
 // --add-config (k=v,k2=[a,b]) and DELETE for --delete-config, refusing to delete keys that are not
 // set, as ConfigCommand does. Failures print "Error while executing config command with args '...'".
+// Users (--entity-type users) carry SCRAM credentials: --add-config
+// 'SCRAM-SHA-256=[iterations=8192,password=secret]' salts and hashes the password here and sends
+// AlterUserScramCredentials (the password never leaves this process), --delete-config SCRAM-SHA-256
+// removes one, and --describe prints "SCRAM credential configs for user-principal 'alice' are
+// SCRAM-SHA-256=iterations=8192" from DescribeUserScramCredentials, as ConfigCommand does.
 import { Command } from 'commander';
 import { AlterConfigOp, ConfigResourceType } from '../../protocol/client/client.ts';
 import type { KafkaClient } from '../../protocol/client/client.ts';
@@ -12,9 +17,12 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { ErrorCode as ErrorCodeValue } from '../../protocol/errors.ts';
 import type { DescribeConfigsResourceResult } from '../../protocol/generated/message/describe-configs-response.ts';
 import { CliError, clientFor, processIo, runAction } from './command-io.ts';
+import { randomBytes } from 'node:crypto';
+import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { saltedPassword, scramMechanism, scramMechanismOfType } from '../security/scram.ts';
 import type { CommandIo } from './command-io.ts';
 
-export type ConfigEntityType = 'topics' | 'brokers' | 'broker-loggers';
+export type ConfigEntityType = 'topics' | 'brokers' | 'broker-loggers' | 'users';
 
 export interface ConfigsOptions {
   action: 'describe' | 'alter';
@@ -60,7 +68,7 @@ export function defineConfigsOptions(cmd: Command): Command {
   return cmd
     .description('Add, change, remove or describe configs of topics and brokers (kafka-configs).')
     .option('--bootstrap-server <server>', 'REQUIRED: the Kafka server(s) to connect to, host:port[,host:port]')
-    .option('--entity-type <type>', 'Type of entity: topics, brokers or broker-loggers.')
+    .option('--entity-type <type>', 'Type of entity: topics, brokers, broker-loggers or users.')
     .option('--entity-name <name>', 'Name of the entity (topic name, broker id).')
     .option('--entity-default', 'The cluster-wide default (brokers only).')
     .option('--topic <topic>', 'Shorthand for --entity-type topics --entity-name <topic>.')
@@ -113,12 +121,12 @@ export function toConfigsOptions(raw: RawConfigsOptions): ConfigsOptions {
   if (raw.broker !== undefined) shorthand('brokers', raw.broker, false);
   if (raw.brokerDefaults) shorthand('brokers', undefined, true);
   if (entityType === undefined) throw new CliError('Missing required argument "[entity-type]"');
-  if (entityType !== 'topics' && entityType !== 'brokers' && entityType !== 'broker-loggers') {
-    throw new CliError(`Invalid entity type ${entityType}, the entity type must be one of topics, brokers, broker-loggers`);
+  if (entityType !== 'topics' && entityType !== 'brokers' && entityType !== 'broker-loggers' && entityType !== 'users') {
+    throw new CliError(`Invalid entity type ${entityType}, the entity type must be one of topics, brokers, broker-loggers, users`);
   }
   if (entityName !== undefined && entityDefault) throw new CliError('--entity-name and --entity-default cannot both be specified');
   if (entityDefault && entityType !== 'brokers') throw new CliError(`--entity-default is not supported for ${entityType}`);
-  if (entityName !== undefined && entityType !== 'topics' && !/^\d+$/.test(entityName)) {
+  if (entityName !== undefined && entityType !== 'topics' && entityType !== 'users' && !/^\d+$/.test(entityName)) {
     throw new CliError(`The entity name for ${entityType} must be a valid integer broker id, but it is: ${entityName}`);
   }
   const action = raw.describe ? 'describe' : 'alter';
@@ -188,7 +196,8 @@ async function resourceConfigs(client: KafkaClient, entityType: ConfigEntityType
 export async function runConfigs(o: ConfigsOptions, io: CommandIo): Promise<void> {
   const client = clientFor(o.bootstrapServer, 'samsa-configs');
   try {
-    if (o.action === 'describe') await describe(client, o, io);
+    if (o.entityType === 'users') await (o.action === 'describe' ? describeUsers(client, o, io) : alterUsers(client, o, io));
+    else if (o.action === 'describe') await describe(client, o, io);
     else await alter(client, o, io);
   } finally {
     await client.close();
@@ -234,6 +243,52 @@ async function alter(client: KafkaClient, o: ConfigsOptions, io: CommandIo): Pro
   const r = response.responses[0];
   if (r && r.errorCode !== ErrorCode.NONE) throw new KafkaError(r.errorCode as ErrorCodeValue, r.errorMessage ?? undefined);
   io.out(name === '' ? `Completed updating default config for ${o.entityType} in the cluster.\n` : `Completed updating config for ${singular(o.entityType)} ${name}.\n`);
+}
+
+/** Parses `iterations=8192,password=secret` (the value of a SCRAM-SHA-* --add-config entry). */
+export function parseScramConfig(mechanism: string, value: string): { iterations: number; password: string } {
+  const fields = new Map<string, string>();
+  for (const part of value.split(',')) {
+    const at = part.indexOf('=');
+    if (at < 0) throw new CliError(`Invalid ${mechanism} config: ${value} (expected [iterations=N,password=...])`);
+    fields.set(part.slice(0, at).trim(), part.slice(at + 1));
+  }
+  const password = fields.get('password');
+  if (password === undefined) throw new CliError(`Invalid ${mechanism} config: a password must be given (${mechanism}=[password=...])`);
+  const iterations = fields.has('iterations') ? Number(fields.get('iterations')) : 4096;
+  if (!Number.isInteger(iterations)) throw new CliError(`Invalid ${mechanism} config: iterations must be an integer`);
+  return { iterations, password };
+}
+
+async function alterUsers(client: KafkaClient, o: ConfigsOptions, io: CommandIo): Promise<void> {
+  const name = o.entityName!;
+  const upsertions = [...o.addConfigs].map(([key, value]) => {
+    const m = scramMechanism(key);
+    if (!m) throw new CliError(`Invalid config(s): ${key} (users take SCRAM-SHA-256 and SCRAM-SHA-512 credentials)`);
+    const { iterations, password } = parseScramConfig(key, value);
+    const salt = randomBytes(32);
+    return { name, mechanism: m.type, iterations, salt, saltedPassword: saltedPassword(m, password, salt, iterations) };
+  });
+  const deletions = o.deleteConfigs.map((key) => {
+    const m = scramMechanism(key);
+    if (!m) throw new CliError(`Invalid config(s): ${key} (users take SCRAM-SHA-256 and SCRAM-SHA-512 credentials)`);
+    return { name, mechanism: m.type };
+  });
+  const response = await client.send('any', ApiKey.AlterUserScramCredentials, { deletions, upsertions });
+  const r = response.results.find((x) => x.errorCode !== ErrorCode.NONE);
+  if (r) throw new KafkaError(r.errorCode as ErrorCodeValue, r.errorMessage ?? undefined);
+  io.out(`Completed updating config for user ${name}.\n`);
+}
+
+async function describeUsers(client: KafkaClient, o: ConfigsOptions, io: CommandIo): Promise<void> {
+  const response = await client.send('any', ApiKey.DescribeUserScramCredentials, { users: o.entityName === undefined ? null : [{ name: o.entityName }] });
+  if (response.errorCode !== ErrorCode.NONE) throw new KafkaError(response.errorCode as ErrorCodeValue, response.errorMessage ?? undefined);
+  for (const r of response.results) {
+    // A named user without credentials is described as having none, as ConfigCommand does.
+    if (r.errorCode !== ErrorCode.NONE && r.errorCode !== ErrorCode.RESOURCE_NOT_FOUND) throw new KafkaError(r.errorCode as ErrorCodeValue, r.errorMessage ?? undefined);
+    const creds = r.credentialInfos.map((c) => `${scramMechanismOfType(c.mechanism)?.name ?? `UNKNOWN(${c.mechanism})`}=iterations=${c.iterations}`).join(', ');
+    io.out(`SCRAM credential configs for user-principal '${r.user}' are ${creds}\n`);
+  }
 }
 
 export function configsCommand(io: CommandIo = processIo): Command {

@@ -54,6 +54,8 @@ import { brokerHeartbeatHandler } from './broker-heartbeat.ts';
 import { brokerRegistrationHandler } from './broker-registration.ts';
 import { saslAuthenticateHandler } from './sasl-authenticate.ts';
 import { saslHandshakeHandler } from './sasl-handshake.ts';
+import { alterUserScramCredentialsHandler } from './alter-user-scram-credentials.ts';
+import { describeUserScramCredentialsHandler } from './describe-user-scram-credentials.ts';
 import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.ts';
 import { listPartitionReassignmentsHandler } from './list-partition-reassignments.ts';
 
@@ -61,6 +63,8 @@ export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void
   router.register(apiVersionsHandler(ctx, router));
   router.register(saslHandshakeHandler());
   router.register(saslAuthenticateHandler());
+  router.register(alterUserScramCredentialsHandler(ctx));
+  router.register(describeUserScramCredentialsHandler(ctx));
   router.register(metadataHandler(ctx));
   router.register(produceHandler(ctx));
   router.register(initProducerIdHandler(ctx));
@@ -109,6 +113,7 @@ export function registerControllerHandlers(router: Router, ctx: BrokerContext): 
   router.register(apiVersionsHandler(ctx, router));
   router.register(saslHandshakeHandler());
   router.register(saslAuthenticateHandler());
+  router.register(alterUserScramCredentialsHandler(ctx));
   router.register(voteHandler(ctx));
   router.register(beginQuorumEpochHandler(ctx));
   router.register(endQuorumEpochHandler(ctx));

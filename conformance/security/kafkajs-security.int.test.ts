@@ -1,8 +1,10 @@
 // kafkajs over SASL_SSL (SCRAM-SHA-512, PLAIN), SASL_PLAINTEXT and SSL with client certificates
-// (ssl.client.auth=required) against a broker process; a wrong password is refused.
+// (ssl.client.auth=required) against a broker process; a wrong password is refused. SCRAM users
+// are created with `samsa configs --alter --entity-type users` (AlterUserScramCredentials).
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestPki, opensslAvailable, type TestPki } from './certs.ts';
+import { samsa } from './run-process.ts';
 import { ADMIN, PLAIN_USER, type SecureBroker, startSecureBroker } from './secure-broker.ts';
 
 const HAVE_OPENSSL = opensslAvailable();
@@ -60,7 +62,36 @@ describe.skipIf(!HAVE_OPENSSL)('kafkajs security', () => {
   beforeAll(async () => {
     pki = await makeTestPki();
     b = await startSecureBroker(pki);
+    const r = await samsa(['configs', '--bootstrap-server', b.plaintext, '--alter', '--add-config', 'SCRAM-SHA-512=[iterations=8192,password=scram-secret],SCRAM-SHA-256=[password=scram256-secret]', '--entity-type', 'users', '--entity-name', 'carol']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Completed updating config for user carol.\n');
   }, 120_000);
+
+  it('describes SCRAM users as kafka-configs does', async () => {
+    const r = await samsa(['configs', '--bootstrap-server', b.plaintext, '--describe', '--entity-type', 'users']);
+    expect(r.stdout).toBe("SCRAM credential configs for user-principal 'carol' are SCRAM-SHA-256=iterations=4096, SCRAM-SHA-512=iterations=8192\n");
+  }, 60_000);
+
+  it('produces, consumes and runs a group over SASL_SSL with SCRAM-SHA-512', async () => {
+    const kafka = client(b.saslSsl, { ssl: { ca: [pki.caCert] }, sasl: { mechanism: 'scram-sha-512', username: 'carol', password: 'scram-secret' } });
+    expect(await roundTrip(kafka, 'sasl-ssl-scram512')).toEqual(['one', 'two', 'three']);
+    expect(b.broker.logs).toMatch(/"listener":"SASL_SSL"[^\n]*"principal":"User:carol"[^\n]*"msg":"created topic"/);
+  }, 90_000);
+
+  it('produces and consumes over SASL_PLAINTEXT with SCRAM-SHA-256', async () => {
+    const kafka = client(b.saslPlaintext, { sasl: { mechanism: 'scram-sha-256', username: 'carol', password: 'scram256-secret' } });
+    expect(await roundTrip(kafka, 'sasl-plaintext-scram256')).toEqual(['one', 'two', 'three']);
+  }, 90_000);
+
+  it('refuses a wrong SCRAM password with SASL_AUTHENTICATION_FAILED', async () => {
+    const kafka = client(b.saslSsl, { ssl: { ca: [pki.caCert] }, sasl: { mechanism: 'scram-sha-512', username: 'carol', password: 'wrong' }, retry: { retries: 0 } });
+    const err = await kafka.admin().connect().then(
+      () => null,
+      (e: Error & { type?: string }) => e,
+    );
+    expect(err).not.toBeNull();
+    expect(`${err!.message} ${err!.type ?? ''}`).toMatch(/SASL_AUTHENTICATION_FAILED|invalid credentials/);
+  }, 60_000);
 
   afterAll(async () => {
     await b?.broker.destroy();
