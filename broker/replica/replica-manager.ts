@@ -25,7 +25,7 @@ import { DelayedProducePurgatory } from './delayed-produce.ts';
 import { ReplicaFetcherManager } from './fetcher-manager.ts';
 import type { AlterIsrRequest, AlterIsrResult } from './isr-state.ts';
 import { type AppendListener, Partition, type PartitionReplication } from './partition.ts';
-import type { FetcherConfig } from './replica-fetcher.ts';
+import type { BrokerConnections, FetcherConfig } from './replica-fetcher.ts';
 import { ReplicationQuotas } from './replication-quota.ts';
 import type { TransactionVerifier } from './append-validator.ts';
 
@@ -70,6 +70,8 @@ export interface ReplicationOptions {
   fetcher: FetcherConfig;
   /** Backoff before reconnecting to a broker that could not be reached. */
   reconnectBackoffMs: number;
+  /** How fetchers reach leaders; NodeConnections on the inter-broker listener when absent (a simulated network in broker/replica/sim). */
+  connections?: BrokerConnections;
 }
 
 export function partitionKey(topic: string, partition: number): string {
@@ -128,7 +130,7 @@ export class ReplicaManager {
     this.fetchers = new ReplicaFetcherManager({
       nodeId: this.opts.nodeId,
       brokerEpoch: opts.brokerEpoch,
-      connections: this.brokerConnections,
+      connections: opts.connections ?? this.brokerConnections,
       scheduler: this.scheduler,
       logger: log.child({ module: 'replica-fetcher' }),
       config: opts.fetcher,

@@ -1,0 +1,37 @@
+// Seeds of the replication simulation (simulation.ts): SIM_SEED=<n> replays one seed,
+// SIM_SEEDS=<n> sets how many run (from SIM_FROM, default 1). A failure prints the seed, the
+// command that replays it and its last events.
+import { describe, expect, it } from 'vitest';
+import { formatFailure, runSeed } from './simulation.ts';
+
+const single = process.env.SIM_SEED;
+const from = Number(process.env.SIM_FROM ?? 1);
+const count = single !== undefined ? 1 : Number(process.env.SIM_SEEDS ?? 24);
+
+describe('replication simulation', () => {
+  it(`keeps every invariant and converges for ${count} seed(s)`, { timeout: 600_000 }, async () => {
+    const failures: string[] = [];
+    let events = 0;
+    let acked = 0;
+    let faults = 0;
+    let crashes = 0;
+    for (let i = 0; i < count; i++) {
+      const seed = single !== undefined ? Number(single) : from + i;
+      const r = await runSeed({ seed });
+      events += r.events;
+      acked += r.acked;
+      faults += r.faults;
+      crashes += r.crashes;
+      if (!r.ok) failures.push(formatFailure(r));
+    }
+    if (failures.length > 0) console.error(failures.join('\n\n'));
+    expect(failures.map((f) => f.split('\n')[0])).toEqual([]);
+    // The runs did something: writes were acknowledged and faults happened, crashes among them.
+    expect(events).toBeGreaterThan(count * 500);
+    expect(acked).toBeGreaterThan(count * 20);
+    if (single === undefined && count >= 10) {
+      expect(faults).toBeGreaterThan(count);
+      expect(crashes).toBeGreaterThan(0);
+    }
+  });
+});
