@@ -101,6 +101,8 @@ export class QuorumController {
         if (!(err instanceof KafkaError && err.errorCode === ErrorCode.NOT_CONTROLLER)) throw err;
       }),
     );
+    // A reassignment a former controller left ready to complete completes now.
+    this.maybeCompleteReassignments(this.currentImage.topicsById.keys());
     this.sessionTimer?.cancel();
     const every = Math.max(50, Math.min(1000, Math.floor(this.sessionTimeoutMs / 4)));
     this.sessionTimer = this.scheduler.every(every, { unit: 'controller', context: { task: 'broker-sessions' } }, () => this.fenceExpiredBrokers());
@@ -147,16 +149,16 @@ export class QuorumController {
     for (const r of batch.records) delta.replay(decodeMetadataRecord(r.value), r.offset, batch.epoch);
     this.currentImage = delta.apply();
     this.publish(delta);
-    this.maybeCompleteReassignments(delta);
+    this.maybeCompleteReassignments(delta.changedTopics);
     let bytes = 0;
     for (const r of batch.records) bytes += r.value.length;
     this.snapshots.onCommit(this.currentImage, bytes, batch.timestamp);
   }
 
   /** Reassignments whose target replicas are all in the ISR now complete (Kafka does it as the ISR grows). */
-  private maybeCompleteReassignments(delta: MetadataDelta): void {
-    if (this.completingReassignments || !this.isActive || delta.changedTopics.size === 0) return;
-    if (!hasCompletableReassignment(this.currentImage, delta.changedTopics)) return;
+  private maybeCompleteReassignments(topicIds: Iterable<string>): void {
+    if (this.completingReassignments || !this.isActive) return;
+    if (!hasCompletableReassignment(this.currentImage, topicIds)) return;
     this.completingReassignments = true;
     const done = this.run((image) => {
       // Commits from here on are not in this image: they may queue another run.

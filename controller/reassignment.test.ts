@@ -133,12 +133,16 @@ describe('partition reassignment', () => {
     expect(again.records).toEqual([]);
   });
 
-  it('starts a new target from the current union during a reassignment', () => {
-    let image = reassign(cluster(), [2, 3, 4]).image;
-    image = reassign(image, [2, 3, 5]).image;
-    expect(part(image)).toMatchObject({ replicas: [2, 3, 5, 4, 1], addingReplicas: [5], removingReplicas: [4, 1] });
-    image = settle(leaderSetsIsr(image, [1, 2, 3, 5]));
-    expect(part(image)).toMatchObject({ replicas: [2, 3, 5], isr: [2, 3, 5], leader: 2 });
+  it('starts a new target over from the replicas before the reassignment; the same target again changes nothing', () => {
+    let image = reassign(cluster(), [3, 4, 5]).image;
+    image = settle(leaderSetsIsr(image, [1, 2, 3, 4]));
+    expect(part(image)).toMatchObject({ replicas: [3, 4, 5, 1, 2], isr: [3, 4, 1, 2], addingReplicas: [4, 5] });
+    expect(reassign(image, [3, 4, 5]).records).toEqual([]);
+    image = reassign(image, [3, 5, 6]).image;
+    // 4 was being added and is not in the new target: it goes, from the ISR too.
+    expect(part(image)).toMatchObject({ replicas: [3, 5, 6, 1, 2], isr: [3, 1, 2], addingReplicas: [5, 6], removingReplicas: [1, 2], leader: 1 });
+    image = settle(leaderSetsIsr(image, [1, 2, 3, 5, 6]));
+    expect(part(image)).toMatchObject({ replicas: [3, 5, 6], isr: [3, 5, 6], leader: 3 });
   });
 
   it('answers Kafka errors per partition and changes nothing for them', () => {

@@ -11,7 +11,9 @@
 //   a replica hands over to the first live target replica in the ISR.
 // - cancel (null replicas): back to the replicas before it started (replicas without the adding
 //   ones), adding replicas leave the ISR; NO_REASSIGNMENT_IN_PROGRESS when none is going on.
-// - a new target during a reassignment starts from the current (union) replicas, as Kafka does.
+// - a new target during a reassignment starts over from the replicas before it (KIP-455): the
+//   adding replicas it leaves out go (and leave the ISR); the same target asked again (a retry)
+//   changes nothing.
 // Errors per partition, as Kafka: UNKNOWN_TOPIC_OR_PARTITION, INVALID_REPLICA_ASSIGNMENT (empty
 // list, a broker twice, an unregistered broker), NO_REASSIGNMENT_IN_PROGRESS.
 import { ErrorCode } from '../protocol/errors.ts';
@@ -143,8 +145,12 @@ export function reassignPartition(image: MetadataImage, topic: TopicImage, p: Pa
   }
   const problem = assignmentProblem(image, replicas);
   if (problem) return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: problem };
-  const r = reassignmentReplicas(p.replicas, replicas);
-  const rec = changeRecord(image, topic, p, { replicas: r.replicas, isr: p.isr, adding: r.adding, removing: r.removing });
+  // A new target during a reassignment starts from the replicas before it (KIP-455): adding
+  // replicas left out of the new target go, and the same target asked twice changes nothing.
+  const original = p.replicas.filter((r) => !p.addingReplicas.includes(r));
+  const r = reassignmentReplicas(original, replicas);
+  const kept = p.isr.filter((id) => r.replicas.includes(id));
+  const rec = changeRecord(image, topic, p, { replicas: r.replicas, isr: kept.length > 0 ? kept : p.isr, adding: r.adding, removing: r.removing });
   return { record: rec, errorCode: ErrorCode.NONE, errorMessage: null };
 }
 

@@ -16,7 +16,8 @@ import { Command } from 'commander';
 import { AlterConfigOp, ConfigResourceType, type KafkaClient } from '../../protocol/client/client.ts';
 import { ErrorCode, KafkaError, type ErrorCode as ErrorCodeValue } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
-import { CliError, clientFor, processIo, runAction, type CommandIo } from './command-io.ts';
+import { ConnectionError } from '../../protocol/client/connection-errors.ts';
+import { CliError, clientFor, processIo, runAction, sleep, type CommandIo } from './command-io.ts';
 import {
   compareTopicPartitions,
   currentReassignmentsToString,
@@ -76,6 +77,24 @@ function parseRate(value: string | undefined, option: string): number {
   return Number(value);
 }
 
+/** How long a call is retried while its errors are retriable (Kafka's default.api.timeout.ms). */
+const API_TIMEOUT_MS = 60_000;
+const RETRY_BACKOFF_MS = 250;
+
+/** Runs `call` again while it fails retriably (the controller moving, a lost connection), as Kafka's admin client does. */
+async function retrying<T>(call: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + API_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return await call();
+    } catch (e) {
+      const retriable = (e instanceof KafkaError && e.retriable) || e instanceof ConnectionError;
+      if (!retriable || Date.now() + RETRY_BACKOFF_MS > deadline) throw e;
+    }
+    await sleep(RETRY_BACKOFF_MS);
+  }
+}
+
 function kafkaError(code: number, message: string | null | undefined): KafkaError {
   return new KafkaError(code as ErrorCodeValue, message ?? undefined);
 }
@@ -112,8 +131,11 @@ async function listOngoing(client: KafkaClient, timeoutMs: number, parts?: reado
     for (const p of parts) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
     topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
   }
-  const r = await client.send('any', ApiKey.ListPartitionReassignments, { timeoutMs, topics });
-  if (r.errorCode !== ErrorCode.NONE) throw kafkaError(r.errorCode, r.errorMessage);
+  const r = await retrying(async () => {
+    const a = await client.send('any', ApiKey.ListPartitionReassignments, { timeoutMs, topics });
+    if (a.errorCode !== ErrorCode.NONE) throw kafkaError(a.errorCode, a.errorMessage);
+    return a;
+  });
   return r.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, replicas: p.replicas, addingReplicas: p.addingReplicas, removingReplicas: p.removingReplicas })));
 }
 
@@ -121,8 +143,11 @@ async function listOngoing(client: KafkaClient, timeoutMs: number, parts?: reado
 async function alterReassignments(client: KafkaClient, timeoutMs: number, parts: readonly { topic: string; partition: number; replicas: number[] | null }[]): Promise<string[]> {
   const byTopic = new Map<string, { partitionIndex: number; replicas: number[] | null }[]>();
   for (const p of parts) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), { partitionIndex: p.partition, replicas: p.replicas }]);
-  const r = await client.send('any', ApiKey.AlterPartitionReassignments, { timeoutMs, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) });
-  if (r.errorCode !== ErrorCode.NONE) throw kafkaError(r.errorCode, r.errorMessage);
+  const r = await retrying(async () => {
+    const a = await client.send('any', ApiKey.AlterPartitionReassignments, { timeoutMs, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) });
+    if (a.errorCode !== ErrorCode.NONE) throw kafkaError(a.errorCode, a.errorMessage);
+    return a;
+  });
   const errors: string[] = [];
   for (const t of r.responses) {
     for (const p of t.partitions) {
@@ -133,10 +158,12 @@ async function alterReassignments(client: KafkaClient, timeoutMs: number, parts:
 }
 
 async function alterConfigs(client: KafkaClient, resourceType: number, resourceName: string, configs: { name: string; value: string | null }[]): Promise<void> {
-  const r = await client.incrementalAlterConfigs([
-    { resourceType, resourceName, configs: configs.map((c) => ({ name: c.name, configOperation: c.value === null ? AlterConfigOp.DELETE : AlterConfigOp.SET, value: c.value })) },
-  ]);
-  for (const res of r.responses) if (res.errorCode !== ErrorCode.NONE) throw kafkaError(res.errorCode, res.errorMessage);
+  await retrying(async () => {
+    const r = await client.incrementalAlterConfigs([
+      { resourceType, resourceName, configs: configs.map((c) => ({ name: c.name, configOperation: c.value === null ? AlterConfigOp.DELETE : AlterConfigOp.SET, value: c.value })) },
+    ]);
+    for (const res of r.responses) if (res.errorCode !== ErrorCode.NONE) throw kafkaError(res.errorCode, res.errorMessage);
+  });
 }
 
 /** Removes the throttle rates of every live broker and of the target replicas, and the topics' throttled replicas. */

@@ -308,7 +308,7 @@ export class ReplicaManager {
     this.partitions.delete(key);
     await this.fetchers?.unfollow(part);
     await this.opts.logs.deleteLog(topic, partition);
-    this.opts.logger.info({ topic, partition }, 'removed partition of a deleted topic');
+    this.opts.logger.info({ topic, partition }, 'removed a partition no longer placed on this broker (topic deleted or replica reassigned)');
   }
 
   /** Snapshots producer state of every partition; the log manager closes the logs afterwards. */

@@ -9,7 +9,9 @@
 // - every acknowledged record reads back exactly once, and nothing reads back twice;
 // - a throttle: a partition of about 6 MB moved to broker 4 with --throttle 500000; broker 4's
 //   replica grows at the set rate (measured from DescribeLogDirs sizes over time, within 10%),
-//   and --verify removes the throttles once it is complete.
+//   and --verify removes the throttles once it is complete;
+// - a slow (throttled) reassignment cancelled with --cancel: the partition keeps its old replica
+//   and the added one deletes its copy.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -224,4 +226,38 @@ describe('partition reassignment', () => {
     });
     expect(await reassign(['--list'])).toEqual({ out: 'No partition reassignments found.\n', err: '', code: 0 });
   }, 150_000);
+
+  it('cancels a reassignment in progress: the old replicas stay, the added one deletes its log', async () => {
+    const topic = 'cancelled';
+    await withClient(cluster.nodes.map((n) => n.bootstrap), async (c) => {
+      const r = await c.createTopics([{ name: topic, numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [3] }] }]);
+      expect(r.topics[0]!.errorCode).toBe(ErrorCode.NONE);
+    }, { retries: 3 });
+    const kafka = new Kafka({ clientId: 'reassign-cancel', brokers: cluster.nodes.map((n) => n.bootstrap), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    try {
+      for (let i = 0; i < 25; i++) await producer.send({ topic, acks: 1, messages: Array.from({ length: 40 }, (_, j) => ({ partition: 0, key: `k-${i}-${j}`, value: 'y'.repeat(1000) })) });
+    } finally {
+      await producer.disconnect();
+    }
+    const planFile = join(dir, 'cancel-plan.json');
+    await writeFile(planFile, JSON.stringify({ version: 1, partitions: [{ topic, partition: 0, replicas: [3, 1] }] }));
+    // Slow enough that it is still going on when cancelled.
+    const exec = await reassign(['--execute', '--reassignment-json-file', planFile, '--throttle', '50000']);
+    expect(exec.out).toContain(`Successfully started partition reassignment for ${topic}-0`);
+    await eventually('broker 1 copying the partition', 20_000, async () => ((await hostedOn(1, topic)).get(0) ?? 0) > 0);
+    const verifying = await reassign(['--verify', '--reassignment-json-file', planFile]);
+    expect(verifying.out).toBe(`Status of partition reassignment:\nReassignment of partition ${topic}-0 is still in progress.\n`);
+    const cancelled = await reassign(['--cancel', '--reassignment-json-file', planFile]);
+    expect(cancelled.err).toBe('');
+    expect(cancelled.out).toContain(`Successfully cancelled partition reassignment for: ${topic}-0`);
+    const views = await eventually('the partition back on broker 3 alone', 20_000, async () => {
+      const v = await partitionViews(cluster.nodes.map((n) => n.bootstrap), topic, 1);
+      return v?.[0]?.replicas.length === 1 && v[0].replicas[0] === 3 ? v : undefined;
+    });
+    expect(views[0]!.leader).toBe(3);
+    await eventually("broker 1's copy deleted", 20_000, async () => (await hostedOn(1, topic)).size === 0);
+    expect((await reassign(['--cancel', '--reassignment-json-file', planFile])).out).toContain('None of the specified partition reassignments are active.');
+  }, 90_000);
 });
