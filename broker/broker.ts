@@ -46,6 +46,7 @@ import { brokerListenerSecurity } from './security/broker-security.ts';
 import { readiness } from './http/health.ts';
 import { type HttpEndpoint, HttpServer, parseHttpListeners } from './http/http-server.ts';
 import { nodeRoutes } from './http/node-routes.ts';
+import { consoleRoutes } from './console/console-routes.ts';
 import { NodeMetrics } from './metrics/node-metrics.ts';
 
 const SECURITY_PROTOCOL_IDS: Record<string, number> = { PLAINTEXT: 0, SSL: 1, SASL_PLAINTEXT: 2, SASL_SSL: 3 };
@@ -260,6 +261,7 @@ export class Broker {
       scheduler,
       routes: nodeRoutes({
         metrics,
+        extra: consoleRoutes(context),
         readiness: () =>
           readiness({
             controller,

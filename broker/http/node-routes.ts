@@ -1,5 +1,5 @@
 // The routes one node serves over HTTP: /metrics (Prometheus text format, 404 when
-// metrics.enabled is false), /health/live and /health/ready.
+// metrics.enabled is false), /health/live and /health/ready, and any others given (the console).
 import type { NodeMetrics } from '../metrics/node-metrics.ts';
 import type { Readiness } from './health.ts';
 import { type HttpHandler, send } from './http-server.ts';
@@ -7,12 +7,14 @@ import { type HttpHandler, send } from './http-server.ts';
 export interface NodeRoutesOptions {
   metrics: NodeMetrics | undefined;
   readiness: () => Readiness;
+  /** More routes, e.g. the console's. */
+  extra?: ReadonlyMap<string, HttpHandler>;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 export function nodeRoutes(opts: NodeRoutesOptions): Map<string, HttpHandler> {
-  const routes = new Map<string, HttpHandler>();
+  const routes = new Map<string, HttpHandler>(opts.extra);
   routes.set('/metrics', async (_req, res) => {
     if (!opts.metrics) return send(res, 404, 'text/plain; charset=utf-8', 'metrics are disabled (metrics.enabled=false)\n');
     const body = await opts.metrics.text();
