@@ -54,6 +54,13 @@ describe('SCRAM', () => {
     const s = server();
     s.evaluate(Buffer.from(`n,,n=user,r=${CLIENT_NONCE}`));
     expect(() => s.evaluate(Buffer.from(CLIENT_FINAL.replace('k0,p=', 'k1,p=')))).toThrow('Invalid client nonce in the final client message.');
+    // As Kafka: the final nonce need only end with the combined nonce (librdkafka repeats the client part).
+    const lenient = server();
+    lenient.evaluate(Buffer.from(`n,,n=user,r=${CLIENT_NONCE}`));
+    const c = new ScramClient(SHA256, 'user', 'pencil', CLIENT_NONCE);
+    c.first();
+    const final = c.final(Buffer.from(SERVER_FIRST)).toString();
+    expect(() => lenient.evaluate(Buffer.from(final.replace(`r=${CLIENT_NONCE}`, 'r=prefix' + CLIENT_NONCE)))).toThrow(/invalid credentials/);
     // A failed exchange stays failed.
     expect(() => s.evaluate(Buffer.from(CLIENT_FINAL))).toThrow(SaslAuthenticationError);
   });

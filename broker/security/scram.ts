@@ -141,7 +141,9 @@ export class ScramServer {
     const m = CLIENT_FINAL.exec(text);
     if (!m) throw new SaslAuthenticationError('Invalid SCRAM client final message');
     const [, withoutProof, , nonce, proofB64] = m;
-    if (nonce !== this.nonce) throw new SaslAuthenticationError('Invalid client nonce in the final client message.');
+    // Kafka only checks that the nonce ends with the server's combined nonce (librdkafka repeats the
+    // client part in front), so the same clients work here.
+    if (!nonce!.endsWith(this.nonce)) throw new SaslAuthenticationError('Invalid client nonce in the final client message.');
     const cred = this.credential!;
     const authMessage = `${this.clientFirstBare},${this.serverFirst},${withoutProof}`;
     const proof = Buffer.from(proofB64!, 'base64');
