@@ -33,7 +33,7 @@ export function brokerLogDirs(broker: number, results: readonly DescribeLogDirsR
     broker,
     logDirs: results.map((d) => ({
       logDir: d.logDir,
-      error: d.errorCode === ErrorCode.NONE ? null : `org.apache.kafka.common.errors.${javaExceptionName(errorByCode(d.errorCode).name)}`,
+      error: d.errorCode === ErrorCode.NONE ? null : `org.apache.kafka.common.errors.${javaExceptionName(errorByCode(d.errorCode).name.replace(/_ERROR$/, ''))}`,
       partitions: d.topics
         .filter((t) => topics.length === 0 || topics.includes(t.name))
         .flatMap((t) => t.partitions.map((p) => ({ partition: `${t.name}-${p.partitionIndex}`, size: Number(p.partitionSize), offsetLag: Number(p.offsetLag), isFuture: p.isFutureKey }))),
