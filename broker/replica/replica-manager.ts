@@ -54,6 +54,15 @@ export interface ReplicaManagerOptions {
   topicLogConfig(image: MetadataImage, topic: string): LogConfig;
   /** The containment seam; a wall-clock one when absent. */
   scheduler?: Scheduler;
+  /**
+   * Take no leadership until the image holds this broker's registration with the epoch
+   * startReplication gives (Kafka publishes metadata to its replica manager only once the broker
+   * has caught up past its registration). A restarted broker's replayed metadata may still name
+   * it leader in an epoch whose log end it lost in the crash; its registration moves those
+   * leaderships away, and acting on them before would let followers of that same epoch keep
+   * records it no longer has, beside different ones it takes at the same offsets.
+   */
+  awaitRegistration?: boolean;
 }
 
 export interface ReplicationOptions {
@@ -95,6 +104,8 @@ export class ReplicaManager {
   private readonly markerListeners: TransactionMarkerListener[] = [];
   /** Set by the transaction coordinator: verifies a producer's first transactional batch (KIP-890). */
   transactionVerifier: TransactionVerifier | undefined;
+  /** awaitRegistration: leadership is held back (the image does not yet hold this broker's registration). */
+  private leadershipHeld = false;
 
   constructor(opts: ReplicaManagerOptions) {
     this.opts = opts;
@@ -247,8 +258,12 @@ export class ReplicaManager {
   }
 
   /** Brings hosted partitions in line with a new image (all of it when no delta is given). */
-  async applyImage(image: MetadataImage, delta?: MetadataDelta): Promise<void> {
+  async applyImage(image: MetadataImage, wholeOrDelta?: MetadataDelta): Promise<void> {
     const log = this.opts.logger;
+    const held = this.opts.awaitRegistration === true && !(this.replication && image.brokers.get(this.opts.nodeId)?.epoch === this.replication.brokerEpoch());
+    // Leadership released: every partition is looked at again, not just those the delta changed.
+    const delta = this.leadershipHeld && !held ? undefined : wholeOrDelta;
+    this.leadershipHeld = held;
     if (delta) {
       for (const [, topic] of delta.removedTopics) {
         for (const p of topic.partitions) await this.removePartition(topic.name, p.partition);
@@ -289,8 +304,9 @@ export class ReplicaManager {
         // A log loaded from disk at start was opened before any topic config was known.
         part.log.config = config;
         // A follower append still landing must not follow the new leader epoch's start.
-        if (p.leader === this.opts.nodeId && !part.isLeader) await this.fetchers?.unfollow(part);
-        part.update(p.leader, p.leaderEpoch, p.partitionEpoch, p.replicas, p.isr);
+        const leader = held && p.leader === this.opts.nodeId ? -1 : p.leader;
+        if (leader === this.opts.nodeId && !part.isLeader) await this.fetchers?.unfollow(part);
+        part.update(leader, p.leaderEpoch, p.partitionEpoch, p.replicas, p.isr);
         await this.syncFetcher(part);
       }
     }

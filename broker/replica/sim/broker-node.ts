@@ -34,7 +34,7 @@ export const SIM_TIMINGS = {
   replicaLagTimeMaxMs: 1500, // replica.lag.time.max.ms 30000
   controllerRequestTimeoutMs: 300,
   hwCheckpointMs: 250, // replica.high.watermark.checkpoint.interval.ms 5000
-  fetcher: { maxWaitMs: 25, minBytes: 1, maxBytes: 1 << 20, partitionMaxBytes: 1 << 20, backoffMs: 50, requestTimeoutMs: 1500 } satisfies FetcherConfig,
+  fetcher: { maxWaitMs: 100, minBytes: 1, maxBytes: 1 << 20, partitionMaxBytes: 1 << 20, backoffMs: 50, requestTimeoutMs: 1500 } satisfies FetcherConfig,
 };
 
 export const MIN_INSYNC_REPLICAS = 2;
@@ -51,6 +51,8 @@ export interface BrokerDisk {
 
 export interface BrokerEnv {
   logger: Logger;
+  /** Act on leadership from images before this life's registration (ReplicaManager without awaitRegistration). */
+  staleLeadership: boolean;
   random(): number;
   /** Sends a request to the controller over the network; rejects on timeout. */
   toController<T>(life: NodeScheduler, label: string, call: () => T): Promise<T>;
@@ -98,6 +100,7 @@ export class BrokerLife {
       logger,
       scheduler: sched,
       topicLogConfig: () => SIM_LOG_CONFIG,
+      awaitRegistration: !env.staleLeadership,
       logs: {
         getOrCreateLog: async (topic, partition, config) => {
           const key = partitionKey(topic, partition);

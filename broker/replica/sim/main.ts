@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const failed: number[] = [];
   for (let i = 0; i < count; i++) {
     const seed = single !== undefined ? Number(single) : from + i;
-    const r = await runSeed({ seed, verbose, durationMs });
+    const r = await runSeed({ seed, verbose, durationMs, staleLeadership: process.argv.includes('--stale-leadership') });
     total.events += r.events;
     total.messages += r.messages;
     total.produced += r.produced;

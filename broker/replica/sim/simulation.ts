@@ -38,6 +38,8 @@ export interface SimOptions {
   durationMs?: number;
   traceLines?: number;
   verbose?: boolean;
+  /** Brokers act on leadership before their registration is in their image (no awaitRegistration). */
+  staleLeadership?: boolean;
   /** Where the brokers' log directories go (a fresh temporary directory by default). */
   baseDir?: string;
 }
@@ -182,6 +184,7 @@ export class Simulation {
   private env(id: number): BrokerEnv {
     return {
       logger: this.logger,
+      staleLeadership: this.opts.staleLeadership === true,
       random: () => this.random.next(),
       toController: <T>(life: NodeScheduler, label: string, call: () => T) => this.net.request(id, life, CONTROLLER_ID, label, SIM_TIMINGS.controllerRequestTimeoutMs, async () => call()),
       toBroker: <K extends ApiKey>(life: NodeScheduler, to: number, apiKey: K, request: ApiMessages[K]['request'], timeoutMs: number) =>
@@ -413,7 +416,7 @@ export class Simulation {
       this.createTopic();
       const start = this.clock.now();
       const faultsEnd = start + duration;
-      this.recurring(15, () => (this.producing ? faultsEnd : 0), () => this.produce(this.prng.int(0, PARTITIONS - 1), this.prng.chance(0.85) ? -1 : 1));
+      this.recurring(25, () => (this.producing ? faultsEnd : 0), () => this.produce(this.prng.int(0, PARTITIONS - 1), this.prng.chance(0.85) ? -1 : 1));
       this.recurring(300, () => faultsEnd, () => this.fault());
       await this.runUntil(faultsEnd);
 
