@@ -16,15 +16,18 @@
 //    copied byte for byte; otherwise it is re-encoded with the same base offset, last offset
 //    delta, producer fields and compression, so offsets and batch boundaries stay valid. A batch
 //    left empty is dropped, unless it is the last batch of its idempotent producer, which stays
-//    as an empty batch for producer state. Control batches are kept.
+//    as an empty batch for producer state. Transactions (cleaner-transactions.ts): batches of
+//    aborted transactions are removed (and kept out of the offset map); markers go once their
+//    transaction's data is gone and delete.retention.ms has passed; the AbortedTxn entries of
+//    aborted transactions with data left are written into the cleaned segment's `.txnindex`.
 // 4. Swap: `.cleaned` → `.swap`, old segments → `.deleted`, `.swap` → final name (recovery finishes
 //    an interrupted swap); then the cleaner checkpoint moves to the end of the cleaned range.
-// Not done: removal of aborted transactional data (needs the transaction index), and
-// max.compaction.lag.ms forcing a pass.
+// Not done: max.compaction.lag.ms forcing a pass.
 import { crc32c } from '@node-rs/crc32';
 import type { Logger } from 'pino';
 import {
   ATTRIBUTES_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
   BATCH_LENGTH_OFFSET,
   CONTROL_MASK,
   CRC_OFFSET,
@@ -37,7 +40,9 @@ import {
   RECORD_BATCH_OVERHEAD,
 } from '../protocol/records/batch-header.ts';
 import { decodeRecordBatch, encodeRecordBatch, type RecordInput } from '../protocol/records/record-batch.ts';
+import { CleanedTransactionMetadata, stampDeleteHorizon } from './cleaner-transactions.ts';
 import { StorageError } from './errors.ts';
+import { collectAbortedTransactions } from './transaction-state.ts';
 import { isCompacted } from './log-config.ts';
 import type { Log } from './log.ts';
 import { CLEANED_FILE_SUFFIX, LogSegment, type AppendedBatch } from './segment.ts';
@@ -286,7 +291,8 @@ export class LogCleaner {
     const segments = log.logSegments();
     const map = this.offsetMap();
 
-    // Offset map over the dirty range, whole segments only.
+    // Offset map over the dirty range, whole segments only; aborted data stays out of it.
+    const mapTxns = new CleanedTransactionMetadata(collectAbortedTransactions(segments, range.firstDirty, range.firstUncleanable));
     let endOffset = range.firstDirty;
     for (let i = 0; i < segments.length - 1; i++) {
       const seg = segments[i]!;
@@ -295,7 +301,13 @@ export class LogCleaner {
       if (next > range.firstUncleanable) break;
       let full = false;
       for await (const b of segmentBatches(seg)) {
-        if ((b.attributes & CONTROL_MASK) !== 0 || b.lastOffset < range.firstDirty) continue;
+        if (b.lastOffset < range.firstDirty) continue;
+        const pid = b.buf.readBigInt64BE(PRODUCER_ID_OFFSET);
+        if ((b.attributes & CONTROL_MASK) !== 0) {
+          mapTxns.onControlBatchRead(b.buf, 0, pid, b.attributes, b.lastOffset);
+          continue;
+        }
+        if (mapTxns.onBatchRead(pid, b.attributes, b.lastOffset)) continue;
         const decoded = decodeRecordBatch(b.buf);
         if (map.size + decoded.records.length > map.maxEntries) {
           full = true;
@@ -338,15 +350,17 @@ export class LogCleaner {
     const now = this.now();
     this.horizons.delete(log);
     let recordsRemoved = 0;
+    const txns = new CleanedTransactionMetadata(toClean.length > 0 ? collectAbortedTransactions(segments, toClean[0]!.baseOffset, endOffset) : []);
     for (const group of groups) {
       const cleaned = await LogSegment.create(log.dir, group[0]!.baseOffset, log.config, now, 0, CLEANED_FILE_SUFFIX);
+      txns.cleanedIndex = cleaned.txnIndex;
       try {
         for (const seg of group) {
           const chunks: Buffer[] = [];
           const metas: AppendedBatch[] = [];
           let pending = 0;
           for await (const b of segmentBatches(seg)) {
-            const out = this.filterBatch(b, map, log, now, lastBatchOfProducer);
+            const out = this.filterBatch(b, map, log, now, lastBatchOfProducer, txns);
             recordsRemoved += out.removed;
             if (out.buf === null) continue;
             chunks.push(out.buf);
@@ -386,8 +400,23 @@ export class LogCleaner {
   }
 
   /** The batch as it goes into the cleaned segment (null: dropped) and records removed. */
-  private filterBatch(b: RawBatch, map: OffsetMap, log: Log, now: number, lastBatchOfProducer: Map<number, number>): { buf: Buffer | null; removed: number } {
-    if ((b.attributes & CONTROL_MASK) !== 0) return { buf: b.buf, removed: 0 };
+  private filterBatch(b: RawBatch, map: OffsetMap, log: Log, now: number, lastBatchOfProducer: Map<number, number>, txns: CleanedTransactionMetadata): { buf: Buffer | null; removed: number } {
+    const pid = b.buf.readBigInt64BE(PRODUCER_ID_OFFSET);
+    const isLastOfProducer = b.producerId >= 0 && lastBatchOfProducer.get(b.producerId) === b.lastOffset;
+    if ((b.attributes & CONTROL_MASK) !== 0) {
+      const discardable = txns.onControlBatchRead(b.buf, 0, pid, b.attributes, b.lastOffset);
+      if (!discardable || isLastOfProducer) return { buf: b.buf, removed: 0 };
+      if ((b.attributes & DELETE_HORIZON_MASK) === 0) {
+        const horizon = now + log.config.deleteRetentionMs;
+        this.noteHorizon(log, horizon);
+        return { buf: stampDeleteHorizon(b.buf, horizon), removed: 0 };
+      }
+      const horizon = Number(b.buf.readBigInt64BE(BASE_TIMESTAMP_OFFSET));
+      if (now >= horizon) return { buf: null, removed: 1 };
+      this.noteHorizon(log, horizon);
+      return { buf: b.buf, removed: 0 };
+    }
+    const abortedData = txns.onBatchRead(pid, b.attributes, b.lastOffset);
     const decoded = decodeRecordBatch(b.buf);
     const h = decoded.header;
     const hasHorizon = (b.attributes & DELETE_HORIZON_MASK) !== 0;
@@ -395,7 +424,7 @@ export class LogCleaner {
     const kept: RecordInput[] = [];
     let tombstones = 0;
     for (const r of decoded.records) {
-      if (r.key === null) continue;
+      if (abortedData || r.key === null) continue;
       const offset = b.baseOffset + r.offsetDelta;
       const latest = map.get(r.key);
       if (latest > offset) continue;
@@ -408,7 +437,7 @@ export class LogCleaner {
     }
     const removed = decoded.records.length - kept.length;
     if (removed === 0 && (tombstones === 0 || hasHorizon)) return { buf: b.buf, removed: 0 };
-    if (kept.length === 0 && !(b.producerId >= 0 && lastBatchOfProducer.get(b.producerId) === b.lastOffset)) return { buf: null, removed };
+    if (kept.length === 0 && !isLastOfProducer) return { buf: null, removed };
     // Re-encode with the same frame; record timestamps are kept absolute.
     const setHorizon = !hasHorizon && tombstones > 0;
     const baseTimestamp = setHorizon ? BigInt(now + log.config.deleteRetentionMs) : h.baseTimestamp;
