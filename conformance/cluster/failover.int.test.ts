@@ -6,7 +6,12 @@
 // every partition is read back from its leader: each acknowledged record must be there exactly
 // once, at the offset its delivery report gave, and each partition must hold its records in the
 // order they were sent with no gap and no duplicate. A second round stops leaders with SIGTERM,
-// where the producer must see no error but retriable ones.
+// where the producer must see no error but retriable ones. A third round cuts the leader off from
+// the other nodes (not from the producer) with network namespaces the test makes: the cut-off
+// leader must acknowledge nothing with acks=all (a write sent straight to it is refused or times
+// out, and would show up as foreign data if it were kept), and what it wrote alone is truncated
+// when it is reconnected. Without root or network namespaces that round is skipped, visibly, and
+// the others run on loopback.
 // SAMSA_FAILOVER_KILLS sets the number of kills (3 by default, which npm test runs; 20 for the
 // long run, which found FINDINGS.md F8, a restart that never completed, and F9, open: a partition
 // that took no acknowledged write for 90 s after one of about eighty failovers). Without
@@ -18,14 +23,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaClient } from '../../protocol/client/client.ts';
-import { ErrorCode } from '../../protocol/errors.ts';
-import { eventually, FAST_FAILOVER_PROPERTIES, type PartitionView, partitionViews, withClient as withClusterClient } from '../harness/cluster-checks.ts';
+import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
+import { encodeRecordBatch } from '../../protocol/records/record-batch.ts';
+import { agreedPartitionViews, eventually, FAST_FAILOVER_PROPERTIES, type PartitionView, partitionViews, withClient as withClusterClient } from '../harness/cluster-checks.ts';
 import { ClusterProcess, type NodeProcess } from '../harness/cluster-process.ts';
+import { NetLab } from '../harness/net-lab.ts';
 import { PYTHON, pythonModuleVersion } from '../harness/python.ts';
 import { readPartition } from '../harness/read-back.ts';
 
 const KILLS = Math.max(1, Number(process.env.SAMSA_FAILOVER_KILLS ?? 3));
 const TERMS = 2;
+const CUTS = Math.max(1, Number(process.env.SAMSA_FAILOVER_CUTS ?? 2));
 const PARTITIONS = 3;
 const SESSION_TIMEOUT_MS = 3000;
 const PROPERTIES = { ...FAST_FAILOVER_PROPERTIES, 'broker.session.timeout.ms': String(SESSION_TIMEOUT_MS), 'replica.lag.time.max.ms': '3000' };
@@ -37,7 +45,13 @@ const librdkafka = await pythonModuleVersion('confluent_kafka', 'confluent_kafka
 const unavailable = 'unavailable' in librdkafka ? librdkafka.unavailable : null;
 if (unavailable) console.warn(`failover tests skipped: ${unavailable}`);
 
+const labUnavailable = unavailable ? null : await NetLab.available();
+if (labUnavailable) console.warn(`failover tests: the network-partition round is skipped: ${labUnavailable}`);
+
+type Fault = 'SIGKILL' | 'SIGTERM' | 'cut';
+
 let cluster: ClusterProcess;
+let lab: NetLab | undefined;
 
 function withClient<T>(fn: (c: KafkaClient) => Promise<T>, retries = 2): Promise<T> {
   return withClusterClient(cluster.bootstrap, fn, { clientId: 'failover-test', retries });
@@ -45,10 +59,10 @@ function withClient<T>(fn: (c: KafkaClient) => Promise<T>, retries = 2): Promise
 
 const partitionStates = (topic: string) => partitionViews(cluster.bootstrap, topic, PARTITIONS);
 
-/** Waits until every partition has a live leader and all three replicas in its ISR. */
+/** Waits until every broker reports every partition with the same live leader and all three replicas in its ISR. */
 async function settled(topic: string, timeoutMs = 60_000): Promise<PartitionView[]> {
   return eventually(`${topic}: every partition led with a full ISR`, timeoutMs, async () => {
-    const s = await partitionStates(topic);
+    const s = await agreedPartitionViews(cluster.bootstrap, topic, PARTITIONS);
     return s && s.every((p) => p.leader >= 0 && cluster.node(p.leader).running && p.isr.length === 3) ? s : undefined;
   });
 }
@@ -232,10 +246,29 @@ async function saveLogs(name: string): Promise<string> {
 }
 
 /**
- * Runs the producer on a new topic while `rounds` times the busiest leader is stopped with
- * `signal` and started again; returns the producer's record and the checks' figures.
+ * A write sent straight to `node` while it is cut off, for a partition it led: never
+ * acknowledged (and, were it kept, foreign data in the read-back). Returns how it was refused.
  */
-async function failoverRounds(topic: string, rounds: number, signal: NodeJS.Signals) {
+async function refusedByCutOffLeader(node: NodeProcess, topic: string, partition: number): Promise<string> {
+  const c = new KafkaClient({ bootstrapServers: [node.bootstrap], clientId: 'failover-test', requestTimeoutMs: 5000, retries: 0 });
+  try {
+    await c.connect();
+    const batch = encodeRecordBatch({ baseTimestamp: BigInt(Date.now()), records: [{ timestampDelta: 0, offsetDelta: 0, key: null, value: Buffer.from('cut-off write') }] });
+    await c.produce(topic, partition, batch, { acks: -1, timeoutMs: 3000 });
+    return 'acknowledged';
+  } catch (err) {
+    return err instanceof KafkaError ? `error ${err.errorCode}` : `failed: ${(err as Error).message}`;
+  } finally {
+    await c.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Runs the producer on a new topic while `rounds` times the busiest leader is stopped with a
+ * signal and started again, or cut off from the other nodes and reconnected; returns the
+ * producer's record and the checks' figures.
+ */
+async function failoverRounds(topic: string, rounds: number, signal: Fault) {
   // A round left behind by an earlier failure would show up below as a confusing topic error.
   await eventually('three unfenced brokers', 30_000, async () => (await withClient((c) => c.metadata([]), 0)).brokers.length === 3);
   await withClient(async (c) => {
@@ -263,17 +296,40 @@ async function failoverRounds(topic: string, rounds: number, signal: NodeJS.Sign
         for (let p = 0; p < PARTITIONS; p++) if (producer.firstAckAfter(p, before) === undefined) return undefined;
         return true;
       });
-      const stoppedAt = Date.now();
-      await victim.stop(signal);
-      const resumed = await eventually(`round ${i + 1}: acknowledgements on partitions ${affected.join(',')} after node ${victim.id} stopped`, 90_000, async () => {
-        const times = affected.map((p) => producer.firstAckOfWriteAfter(p, stoppedAt));
-        return times.every((t) => t !== undefined) ? Math.max(...(times as number[])) : undefined;
-      });
+      let stoppedAt = Date.now();
+      if (signal === 'cut') {
+        await lab!.cut(victim.id);
+        // Writes taken while the routes were being cut may still have been replicated.
+        stoppedAt = Date.now();
+        const refusal = await refusedByCutOffLeader(victim, topic, affected[0]!);
+        console.log(`cut ${i + 1}/${rounds}: a write sent straight to the cut-off leader, node ${victim.id}: ${refusal}`);
+        expect(refusal).not.toBe('acknowledged');
+      } else {
+        await victim.stop(signal);
+      }
+      let resumed: number;
+      if (signal === 'cut') {
+        // Clients that ask only the cut-off node keep its stale view (its Metadata still names it
+        // leader, as a Kafka broker's would), so writes are not expected to resume while it is
+        // cut; what counts is that the others replace it and that nothing it took alone stays.
+        const others = cluster.brokers.filter((n) => n.id !== victim.id).map((n) => n.bootstrap);
+        resumed = await eventually(`round ${i + 1}: partitions ${affected.join(',')} led by another node than the cut-off ${victim.id}`, 60_000, async () => {
+          const now = await agreedPartitionViews(others, topic, PARTITIONS);
+          return now !== undefined && affected.every((p) => now[p]!.leader >= 0 && now[p]!.leader !== victim.id) ? Date.now() : undefined;
+        });
+      } else {
+        resumed = await eventually(`round ${i + 1}: acknowledgements on partitions ${affected.join(',')} after node ${victim.id} stopped`, 90_000, async () => {
+          const times = affected.map((p) => producer.firstAckOfWriteAfter(p, stoppedAt));
+          return times.every((t) => t !== undefined) ? Math.max(...(times as number[])) : undefined;
+        });
+      }
       recoveries.push(resumed - stoppedAt);
-      console.log(`${signal} ${i + 1}/${rounds}: node ${victim.id} led partitions ${affected.join(',')}; first write taken after the stop acknowledged on all of them after ${resumed - stoppedAt} ms (${producer.acks.length} acknowledged so far)`);
+      const outcome = signal === 'cut' ? 'the others elected new leaders for all of them' : 'first write taken after the stop acknowledged on all of them';
+      console.log(`${signal} ${i + 1}/${rounds}: node ${victim.id} led partitions ${affected.join(',')}; ${outcome} after ${resumed - stoppedAt} ms (${producer.acks.length} acknowledged so far)`);
       // A restarted node that wins the quorum election right after registering once stayed
       // fenced here (FINDINGS.md F8): the start's own timeout bounds it.
-      await victim.start();
+      if (signal === 'cut') await lab!.heal(victim.id);
+      else await victim.start();
     }
     const after = await settled(topic);
     console.log(`${topic} settled: leaders ${after.map((s) => s.leader).join(',')}, epochs ${after.map((s) => s.leaderEpoch).join(',')}`);
@@ -282,7 +338,7 @@ async function failoverRounds(topic: string, rounds: number, signal: NodeJS.Sign
     console.log(
       `${topic}: ${rounds} x ${signal} in ${((Date.now() - started) / 1000).toFixed(1)} s; produced ${summary.produced}, acknowledged ${verdict.acked}, ` +
         `failed ${summary.failed}, unflushed ${summary.unflushed}, records in the log ${verdict.inLog}; duplicates ${verdict.duplicates.length}, lost ${verdict.lost.length}, ` +
-        `misplaced ${verdict.misplaced.length}, out of order ${verdict.disorder.length}; next acknowledged write after a stop p50 ${percentile(recoveries, 0.5)} ms, ` +
+        `misplaced ${verdict.misplaced.length}, out of order ${verdict.disorder.length}; ${signal === 'cut' ? 'new leaders after a cut' : 'next acknowledged write after a stop'} p50 ${percentile(recoveries, 0.5)} ms, ` +
         `p99 ${percentile(recoveries, 0.99)} ms, max ${Math.max(...recoveries)} ms`,
     );
     const errorNames = [...new Set(producer.errors.map((e) => `${e.error}${e.fatal ? ' (fatal)' : ''}`))];
@@ -306,11 +362,13 @@ async function failoverRounds(topic: string, rounds: number, signal: NodeJS.Sign
 
 beforeAll(async () => {
   if (unavailable) return;
-  cluster = await ClusterProcess.start({ nodes: 3, properties: PROPERTIES });
+  if (labUnavailable === null) lab = await NetLab.create([1, 2, 3]);
+  cluster = await ClusterProcess.start({ nodes: 3, properties: PROPERTIES, lab });
 }, 120_000);
 
 afterAll(async () => {
   await cluster?.destroy();
+  await lab?.destroy();
 });
 
 describe.skipIf(unavailable !== null)(`leader failover under an idempotent acks=all librdkafka producer (${KILLS} kills)`, () => {
@@ -340,4 +398,18 @@ describe.skipIf(unavailable !== null)(`leader failover under an idempotent acks=
     expect(summary.unflushed).toBe(0);
     expect(verdict.acked).toBe(summary.produced);
   }, 120_000 + TERMS * 60_000);
+
+  it.skipIf(labUnavailable !== null)(`acknowledges nothing on a leader cut off from the others, and truncates what it wrote alone (${CUTS} cuts)`, async () => {
+    const { summary, verdict, producer } = await failoverRounds('failover-cut', CUTS, 'cut');
+    expect(summary.fatal).toBeNull();
+    expect(producer.errors.filter((e) => e.fatal)).toEqual([]);
+    expect(verdict.lost).toEqual([]);
+    expect(verdict.duplicates).toEqual([]);
+    expect(verdict.misplaced).toEqual([]);
+    expect(verdict.disorder).toEqual([]);
+    expect(verdict.foreign).toEqual([]);
+    expect(producer.failures).toEqual([]);
+    expect(summary.unflushed).toBe(0);
+    expect(verdict.acked).toBe(summary.produced);
+  }, 120_000 + CUTS * 90_000);
 });

@@ -66,7 +66,7 @@ export interface QuorumView {
 export async function quorumLeaderSeenBy(node: NodeProcess): Promise<QuorumView> {
   let conn: KafkaConnection | undefined;
   try {
-    conn = await KafkaConnection.connect('127.0.0.1', node.controllerPort, { requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
+    conn = await KafkaConnection.connect(node.host, node.controllerPort, { requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
     const r = await conn.send(ApiKey.DescribeQuorum, { topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }] });
     const p = r.topics[0]?.partitions[0];
     return p && p.errorCode === ErrorCode.NONE ? { leaderId: p.leaderId, epoch: p.leaderEpoch } : { leaderId: -1, epoch: -1 };
@@ -124,4 +124,17 @@ export async function partitionViews(bootstrap: string[], topic: string, partiti
     },
     { retries: 0, requestTimeoutMs: 5000 },
   );
+}
+
+/**
+ * The partitions of `topic` as every one of `bootstraps` reports them, when they all agree on
+ * each partition's leader, leader epoch and ISR; undefined otherwise. A node cut off from the
+ * controller keeps its old view until it catches up, so one answer alone can be stale.
+ */
+export async function agreedPartitionViews(bootstraps: string[], topic: string, partitions?: number): Promise<PartitionView[] | undefined> {
+  const views = await Promise.all(bootstraps.map((b) => partitionViews([b], topic, partitions).catch(() => undefined)));
+  const first = views[0];
+  if (!first) return undefined;
+  const key = (v: PartitionView[]) => JSON.stringify(v.map((p) => [p.leader, p.leaderEpoch, p.isr]));
+  return views.every((v) => v !== undefined && key(v) === key(first)) ? first : undefined;
 }

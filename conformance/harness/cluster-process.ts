@@ -11,6 +11,7 @@ import { formatStorage } from '../../broker/cli/storage.ts';
 import { loadServerProperties } from '../../broker/config/server-properties.ts';
 import { randomUuid } from '../../protocol/uuid.ts';
 import { freePort } from './broker-process.ts';
+import type { NetLab } from './net-lab.ts';
 import { NodeChild } from './node-child.ts';
 
 export type Role = 'broker' | 'controller';
@@ -24,6 +25,8 @@ export interface ClusterOptions {
   /** Extra properties for every node. */
   properties?: Record<string, string>;
   startTimeoutMs?: number;
+  /** Run each node in its own network namespace of this lab (for partition faults). */
+  lab?: NetLab;
 }
 
 export class NodeProcess {
@@ -36,7 +39,13 @@ export class NodeProcess {
   private readonly child: NodeChild;
   private readonly startTimeoutMs: number;
 
-  constructor(id: number, roles: readonly Role[], dir: string, port: number, controllerPort: number, startTimeoutMs: number) {
+  /** The node's address: loopback, or its namespace's address in a NetLab. */
+  readonly host: string;
+  private readonly commandPrefix: readonly string[];
+
+  constructor(id: number, roles: readonly Role[], dir: string, port: number, controllerPort: number, startTimeoutMs: number, lab?: NetLab) {
+    this.host = lab ? lab.hostOf(id) : '127.0.0.1';
+    this.commandPrefix = lab ? lab.commandPrefix(id) : [];
     this.id = id;
     this.roles = roles;
     this.dir = dir;
@@ -56,7 +65,7 @@ export class NodeProcess {
   }
 
   get bootstrap(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.host}:${this.port}`;
   }
 
   get running(): boolean {
@@ -73,7 +82,7 @@ export class NodeProcess {
 
   /** Starts the node; resolves once it logged "broker started" (for a broker: registered and unfenced). */
   start(): Promise<void> {
-    return this.child.start({ launcherArgs: [this.propertiesFile], timeoutMs: this.startTimeoutMs });
+    return this.child.start({ launcherArgs: [this.propertiesFile], timeoutMs: this.startTimeoutMs, commandPrefix: this.commandPrefix });
   }
 
   /** Sends `signal` and waits (bounded) for the exit; resolves with the exit code. */
@@ -122,19 +131,21 @@ export class ClusterProcess {
     const nodes: NodeProcess[] = [];
     for (const [i, roles] of layout.entries()) {
       const id = i + 1;
-      nodes.push(new NodeProcess(id, roles, join(dir, `node-${id}`), await freePort(), await freePort(), opts.startTimeoutMs ?? 60_000));
+      // In a NetLab each node has its own address and port space: Kafka's usual ports do.
+      const [port, controllerPort] = opts.lab ? [9092, 9093] : [await freePort(), await freePort()];
+      nodes.push(new NodeProcess(id, roles, join(dir, `node-${id}`), port, controllerPort, opts.startTimeoutMs ?? 60_000, opts.lab));
     }
-    const voters = nodes.filter((n) => n.isController).map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(',');
+    const voters = nodes.filter((n) => n.isController).map((n) => `${n.id}@${n.host}:${n.controllerPort}`).join(',');
     const clusterId = randomUuid();
     for (const n of nodes) {
       await mkdir(n.dir, { recursive: true });
-      const listeners = [...(n.isBroker ? [`PLAINTEXT://127.0.0.1:${n.port}`] : []), ...(n.isController ? [`CONTROLLER://127.0.0.1:${n.controllerPort}`] : [])];
+      const listeners = [...(n.isBroker ? [`PLAINTEXT://${n.host}:${n.port}`] : []), ...(n.isController ? [`CONTROLLER://${n.host}:${n.controllerPort}`] : [])];
       const props: Record<string, string> = {
         'process.roles': n.roles.join(','),
         'node.id': String(n.id),
         'controller.quorum.voters': voters,
         listeners: listeners.join(','),
-        ...(n.isBroker ? { 'advertised.listeners': `PLAINTEXT://127.0.0.1:${n.port}`, 'inter.broker.listener.name': 'PLAINTEXT' } : {}),
+        ...(n.isBroker ? { 'advertised.listeners': `PLAINTEXT://${n.host}:${n.port}`, 'inter.broker.listener.name': 'PLAINTEXT' } : {}),
         'controller.listener.names': 'CONTROLLER',
         'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
         'log.dirs': join(n.dir, 'data'),

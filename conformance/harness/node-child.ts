@@ -33,12 +33,14 @@ export class NodeChild {
   }
 
   /**
-   * Starts the launcher with `args` (Node flags come first) and resolves once this run logged
+   * Starts the launcher with `args` (Node flags come first, the command prefix before Node) and resolves once this run logged
    * "broker started"; rejects if it exits before, or after `timeoutMs`.
    */
-  async start(args: { nodeArgs?: readonly string[]; launcherArgs: readonly string[]; timeoutMs: number }): Promise<void> {
+  async start(args: { nodeArgs?: readonly string[]; launcherArgs: readonly string[]; timeoutMs: number; commandPrefix?: readonly string[] }): Promise<void> {
     if (this.child) throw new Error(`${this.name} is already running`);
-    const child = spawn(process.execPath, [...startNodeFlags(), ...(args.nodeArgs ?? []), LAUNCHER, ...args.launcherArgs], {
+    // A prefix (`ip netns exec <ns>`) execs into Node, so the pid signalled is still the node's.
+    const command = [...(args.commandPrefix ?? []), process.execPath, ...startNodeFlags(), ...(args.nodeArgs ?? []), LAUNCHER, ...args.launcherArgs];
+    const child = spawn(command[0]!, command.slice(1), {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, LOG_LEVEL: process.env.SAMSA_TEST_LOG_LEVEL ?? 'info' },
