@@ -8,7 +8,8 @@
 // Transactional batches need the request's transactionalId (else the whole request fails with
 // TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka answers); a producer's first transactional
 // batch on a partition is first verified with its transaction coordinator when one is wired
-// (KIP-890 part 1, ReplicaManager.transactionVerifier), which delays that partition's append
+// (KIP-890 part 1, ReplicaManager.transactionVerifier, unless
+// transaction.partition.verification.enable is false), which delays that partition's append
 // until the answer; producer state refuses a non-transactional batch inside an open transaction
 // (INVALID_TXN_STATE) and applies the idempotence rules to both kinds.
 // A failed partition is answered as Kafka's ReplicaManager answers it: a batch refused for its
@@ -105,7 +106,7 @@ export function produceHandler(ctx: BrokerContext) {
               errorMessage: null,
             }));
             const txn = validated.batches.find((b) => (b.header.attributes & TRANSACTIONAL_MASK) !== 0);
-            const verifier = ctx.replicaManager.transactionVerifier;
+            const verifier = ctx.config.get('transaction.partition.verification.enable') ? ctx.replicaManager.transactionVerifier : undefined;
             if (txn === undefined || verifier === undefined || req.transactionalId == null || leader.producerState.hasOngoingTransaction(txn.header.producerId)) return append();
             const h = txn.header;
             return verifier.verify({ transactionalId: req.transactionalId, producerId: h.producerId, producerEpoch: h.producerEpoch, topic: topic.name, partition: pd.index }).then((code) => {
