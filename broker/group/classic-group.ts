@@ -173,6 +173,8 @@ export class ClassicGroup {
   readonly offsets = new Map<string, CommittedOffset>();
   /** Offset commits written but not yet acknowledged, by partition key. */
   readonly pendingOffsetCommits = new Map<string, number>();
+  /** TxnOffsetCommit offsets written in a transaction not yet ended, by producer id then partition key. */
+  readonly pendingTxnOffsets = new Map<bigint, Map<string, CommittedOffset>>();
   joinTimer: TimerHandle | null = null;
   /** The running join phase is the initial delay of an empty group (completes only on its timer). */
   joinIsInitial = false;
@@ -465,7 +467,21 @@ export class ClassicGroup {
   }
 
   hasOffsets(): boolean {
-    return this.offsets.size > 0 || this.pendingOffsetCommits.size > 0;
+    return this.offsets.size > 0 || this.pendingOffsetCommits.size > 0 || this.pendingTxnOffsets.size > 0;
+  }
+
+  hasPendingTxnOffset(key: string): boolean {
+    for (const m of this.pendingTxnOffsets.values()) if (m.has(key)) return true;
+    return false;
+  }
+
+  /** The transaction of `producerId` ended: its offsets become the committed ones (commit) or are dropped. */
+  completePendingTxnOffsets(producerId: bigint, commit: boolean): boolean {
+    const pending = this.pendingTxnOffsets.get(producerId);
+    if (!pending) return false;
+    this.pendingTxnOffsets.delete(producerId);
+    if (commit) for (const [k, o] of pending) this.offsets.set(k, o);
+    return true;
   }
 }
 

@@ -8,10 +8,21 @@ export interface CoordinatorRecord {
   key: Buffer;
   /** null: a tombstone. */
   value: Buffer | null;
+  /** Set when read from a transactional batch: the producer whose transaction holds the record. */
+  producerId?: bigint;
+  /** Set for a transaction marker read from the log (key and value are then empty): true = COMMIT. */
+  marker?: boolean;
+}
+
+export interface ProducerIdAndEpoch {
+  producerId: bigint;
+  producerEpoch: number;
 }
 
 export interface CoordinatorLog {
   append(partition: number, records: readonly CoordinatorRecord[]): Promise<void>;
+  /** Appends the records as one transactional batch of `producer` (TxnOffsetCommit). */
+  appendTransactional(partition: number, records: readonly CoordinatorRecord[], producer: ProducerIdAndEpoch): Promise<void>;
   /** The partition's records in log order, in chunks, from its start to its end at the call. */
   read(partition: number): AsyncIterable<readonly CoordinatorRecord[]>;
 }
@@ -23,6 +34,17 @@ export class MemoryCoordinatorLog implements CoordinatorLog {
   /** Appends not yet resolved when `holdAppends` is on; `release()` resolves them. */
   private held: (() => void)[] = [];
   holdAppends = false;
+
+  appendTransactional(partition: number, records: readonly CoordinatorRecord[], producer: ProducerIdAndEpoch): Promise<void> {
+    return this.append(partition, records.map((r) => ({ ...r, producerId: producer.producerId })));
+  }
+
+  /** Writes a transaction marker, as WriteTxnMarkers would. */
+  appendMarker(partition: number, producerId: bigint, commit: boolean): void {
+    const list = this.partitions.get(partition) ?? [];
+    list.push({ key: Buffer.alloc(0), value: null, producerId, marker: commit });
+    this.partitions.set(partition, list);
+  }
 
   append(partition: number, records: readonly CoordinatorRecord[]): Promise<void> {
     if (this.failWith !== null) return Promise.reject(new KafkaError(this.failWith as ErrorCode));

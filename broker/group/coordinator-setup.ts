@@ -110,6 +110,10 @@ export function createGroupCoordinator(deps: GroupCoordinatorDeps): GroupCoordin
   const contained = scheduler.wrap({ unit: 'group-coordinator', context: { task: 'leadership' } }, follow);
   metadata.onPublish(contained);
   contained(metadata.image);
+  // Transactional offsets complete when their producer's marker lands on the group's partition.
+  deps.replicaManager.onTransactionMarker((e) => {
+    if (e.topic === GROUP_METADATA_TOPIC_NAME) coordinator.onTransactionMarker(e.partition, e.producerId, e.committed);
+  });
   return coordinator;
 }
 

@@ -23,7 +23,7 @@ export interface GroupCoordinatorConfig {
   offsetMetadataMaxBytes: number;
 }
 
-export type GroupApi = 'join' | 'sync' | 'heartbeat' | 'leave' | 'offset-commit' | 'offset-fetch' | 'offset-delete' | 'describe' | 'delete';
+export type GroupApi = 'join' | 'sync' | 'heartbeat' | 'leave' | 'offset-commit' | 'txn-offset-commit' | 'offset-fetch' | 'offset-delete' | 'describe' | 'delete';
 
 export interface JoinGroupParams {
   groupId: string;
@@ -78,6 +78,18 @@ export interface OffsetCommitParams {
   generationId: number;
   /** v2-v4 retention_time_ms; -1 for the broker's retention. */
   retentionTimeMs: number;
+  offsets: OffsetCommitEntry[];
+}
+
+export interface TxnOffsetCommitParams {
+  transactionalId: string;
+  groupId: string;
+  producerId: bigint;
+  producerEpoch: number;
+  /** v3+: -1 (and an empty member id) for commits outside group management. */
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
   offsets: OffsetCommitEntry[];
 }
 

@@ -29,9 +29,11 @@ import type {
   LeavingMember,
   OffsetCommitParams,
   SyncGroupParams,
+  TxnOffsetCommitParams,
 } from './group-api.ts';
 import { GroupMembership } from './group-membership.ts';
 import { GroupOffsets } from './group-offsets.ts';
+import { GroupTxnOffsets, PendingTxnOffsetsReplay } from './group-txn-offsets.ts';
 import { decodeOffsetsTopicRecord, groupMetadataKey, groupMetadataValue, partitionForGroup } from './offsets-topic.ts';
 
 export * from './group-api.ts';
@@ -49,6 +51,8 @@ export interface GroupCoordinatorOptions {
 interface PartitionOwnership {
   epoch: number;
   loading: boolean;
+  /** Transaction markers that landed while loading, applied once loaded. */
+  markers?: { producerId: bigint; commit: boolean }[];
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -63,6 +67,7 @@ export class GroupCoordinator implements GroupShard {
   private readonly owned = new Map<number, PartitionOwnership>();
   private readonly membership: GroupMembership;
   private readonly offsets: GroupOffsets;
+  private readonly txnOffsets: GroupTxnOffsets;
   private partitionCount: number;
   private active = true;
   private readonly retentionTimer: TimerHandle;
@@ -76,6 +81,7 @@ export class GroupCoordinator implements GroupShard {
     this.partitionCount = opts.config.offsetsTopicNumPartitions;
     this.membership = new GroupMembership(this);
     this.offsets = new GroupOffsets(this, (group, member) => this.membership.completeAndScheduleNextHeartbeatExpiration(group, member));
+    this.txnOffsets = new GroupTxnOffsets(this);
     // A failed check only logs: the next one runs at its tick, as if this one had found nothing.
     this.retentionTimer = this.scheduler.every(this.config.offsetsRetentionCheckIntervalMs, { unit: 'offsets-retention' }, () =>
       this.active ? this.offsets.cleanupExpiredOffsets() : undefined,
@@ -147,10 +153,11 @@ export class GroupCoordinator implements GroupShard {
     const started = this.scheduler.now();
     const groupValues = new Map<string, GroupMetadataValue | null>();
     const offsets = new Map<string, Map<string, CommittedOffset>>();
+    const txnOffsets = new PendingTxnOffsetsReplay();
     try {
       for await (const chunk of this.log.read(partition)) {
         if (this.owned.get(partition) !== state) return;
-        for (const r of chunk) this.replay(r, groupValues, offsets);
+        for (const r of chunk) this.replay(r, groupValues, offsets, txnOffsets);
       }
     } catch (err) {
       this.logger.error({ err, partition }, 'failed to load groups and offsets');
@@ -159,25 +166,40 @@ export class GroupCoordinator implements GroupShard {
     }
     if (this.owned.get(partition) !== state) return;
     const now = this.scheduler.now();
-    const ids = new Set([...groupValues.keys(), ...offsets.keys()]);
+    const pendingTxn = txnOffsets.groups();
+    const ids = new Set([...groupValues.keys(), ...offsets.keys(), ...pendingTxn]);
     let loadedGroups = 0;
     for (const id of ids) {
       const v = groupValues.get(id) ?? null;
       const offs = offsets.get(id);
-      if (!v && (!offs || offs.size === 0)) continue;
+      if (!v && (!offs || offs.size === 0) && !pendingTxn.has(id)) continue;
       const group = v ? this.groupFromRecord(id, v, now) : new ClassicGroup(id, now);
       if (offs) for (const [k, o] of offs) group.offsets.set(k, o);
+      for (const [pid, byGroup] of txnOffsets.byProducer) {
+        const pending = byGroup.get(id);
+        if (pending) group.pendingTxnOffsets.set(pid, new Map(pending));
+      }
       this.groups.set(id, group);
       loadedGroups++;
       for (const m of group.members.values()) this.membership.completeAndScheduleNextHeartbeatExpiration(group, m);
     }
     state.loading = false;
+    for (const m of state.markers ?? []) this.txnOffsets.complete(partition, m.producerId, m.commit);
+    delete state.markers;
     this.logger.info({ partition, epoch, groups: loadedGroups, ms: this.scheduler.now() - started }, 'loaded groups and offsets');
   }
 
-  private replay(r: CoordinatorRecord, groupValues: Map<string, GroupMetadataValue | null>, offsets: Map<string, Map<string, CommittedOffset>>): void {
+  private replay(r: CoordinatorRecord, groupValues: Map<string, GroupMetadataValue | null>, offsets: Map<string, Map<string, CommittedOffset>>, txnOffsets: PendingTxnOffsetsReplay): void {
+    if (r.marker !== undefined) {
+      txnOffsets.complete(r.producerId ?? -1n, r.marker, offsets);
+      return;
+    }
     const rec = decodeOffsetsTopicRecord(r.key, r.value);
     if (!rec) return;
+    if (r.producerId !== undefined && r.producerId >= 0n) {
+      if (rec.kind === 'offset' && rec.value !== null) txnOffsets.add(r.producerId, rec.group, offsetKey(rec.topic, rec.partition), { topic: rec.topic, partition: rec.partition, value: rec.value });
+      return;
+    }
     if (rec.kind === 'group') {
       groupValues.set(rec.group, rec.value);
       return;
@@ -294,6 +316,19 @@ export class GroupCoordinator implements GroupShard {
   /** Commits offsets; resolves with one error code per entry, in order, once written. */
   commitOffsets(p: OffsetCommitParams): Promise<number[]> {
     return this.offsets.commitOffsets(p);
+  }
+
+  /** TxnOffsetCommit: offsets pending until the producer's transaction ends; one error code per entry. */
+  commitTxnOffsets(p: TxnOffsetCommitParams): Promise<number[]> {
+    return this.txnOffsets.commit(p);
+  }
+
+  /** A COMMIT/ABORT marker of `producerId` was written on `partition` of `__consumer_offsets`. */
+  onTransactionMarker(partition: number, producerId: bigint, commit: boolean): void {
+    const own = this.owned.get(partition);
+    if (!own) return;
+    if (own.loading) (own.markers ??= []).push({ producerId, commit });
+    else this.txnOffsets.complete(partition, producerId, commit);
   }
 
   /**

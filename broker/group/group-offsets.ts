@@ -116,7 +116,7 @@ export class GroupOffsets {
     const wanted = partitions ?? [...group.offsets.values()].map((o) => ({ topic: o.topic, partition: o.partition }));
     const offsets = wanted.map((tp) => {
       const k = offsetKey(tp.topic, tp.partition);
-      if (requireStable && group.pendingOffsetCommits.has(k)) return missing(tp.topic, tp.partition, ErrorCode.UNSTABLE_OFFSET_COMMIT);
+      if (requireStable && (group.pendingOffsetCommits.has(k) || group.hasPendingTxnOffset(k))) return missing(tp.topic, tp.partition, ErrorCode.UNSTABLE_OFFSET_COMMIT);
       const o = group.offsets.get(k);
       if (!o) return missing(tp.topic, tp.partition);
       return { topic: tp.topic, partition: tp.partition, offset: o.value.offset, leaderEpoch: o.value.leaderEpoch, metadata: o.value.metadata, errorCode: ErrorCode.NONE };

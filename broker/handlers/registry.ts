@@ -20,6 +20,7 @@ import { addOffsetsToTxnHandler } from './add-offsets-to-txn.ts';
 import { endTxnHandler } from './end-txn.ts';
 import { describeTransactionsHandler } from './describe-transactions.ts';
 import { listTransactionsHandler } from './list-transactions.ts';
+import { txnOffsetCommitHandler } from './txn-offset-commit.ts';
 import { listOffsetsHandler } from './list-offsets.ts';
 import { metadataHandler } from './metadata.ts';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.ts';
@@ -73,6 +74,7 @@ export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void
   router.register(endTxnHandler(ctx));
   router.register(describeTransactionsHandler(ctx));
   router.register(listTransactionsHandler(ctx));
+  router.register(txnOffsetCommitHandler(ctx));
   router.register(createTopicsHandler(ctx));
   router.register(deleteTopicsHandler(ctx));
   router.register(createPartitionsHandler(ctx));

@@ -95,6 +95,35 @@ describe('transactions with kafkajs', () => {
     await expect(t.commit()).rejects.toThrow();
   }, 120_000);
 
+  it('offsets sent in a transaction become the group\'s committed offsets only when it commits', async () => {
+    const p = await producer('tx-c');
+    const admin = kafka(broker.bootstrap, 'admin-offsets').admin();
+    await admin.connect();
+    try {
+      const aborted = await p.transaction();
+      await aborted.send({ topic: 'txn-data', messages: [{ value: 'with-offsets-aborted', partition: 0 }] });
+      await aborted.sendOffsets({ consumerGroupId: 'txn-group', topics: [{ topic: 'txn-data', partitions: [{ partition: 0, offset: '3' }] }] });
+      await aborted.abort();
+      const committed = await p.transaction();
+      await committed.send({ topic: 'txn-data', messages: [{ value: 'with-offsets', partition: 1 }] });
+      await committed.sendOffsets({ consumerGroupId: 'txn-group', topics: [{ topic: 'txn-data', partitions: [{ partition: 1, offset: '5' }] }] });
+      const before = await admin.fetchOffsets({ groupId: 'txn-group', topics: ['txn-data'] });
+      expect(before[0]!.partitions.map((x) => x.offset).sort()).toEqual(['-1', '-1']);
+      await committed.commit();
+      let offsets: string[] = [];
+      const end = Date.now() + 30_000;
+      while (Date.now() < end) {
+        const got = await admin.fetchOffsets({ groupId: 'txn-group', topics: ['txn-data'] });
+        offsets = got[0]!.partitions.sort((a, b) => a.partition - b.partition).map((x) => x.offset);
+        if (offsets[1] === '5') break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(offsets).toEqual(['-1', '5']);
+    } finally {
+      await admin.disconnect();
+    }
+  }, 120_000);
+
   it('DescribeTransactions and ListTransactions report the coordinator state, also after a restart', async () => {
     const describe = async () => {
       const client = new KafkaClient({ bootstrapServers: [broker.bootstrap], clientId: 'describe' });
@@ -113,7 +142,7 @@ describe('transactions with kafkajs', () => {
       ['tx-a', 0, 'CompleteCommit'],
       ['nope', 105, ''],
     ]);
-    expect(before.l.transactionStates.map((s) => s.transactionalId).sort()).toEqual(['tx-a', 'tx-b']);
+    expect(before.l.transactionStates.map((s) => s.transactionalId).sort()).toEqual(['tx-a', 'tx-b', 'tx-c']);
     await broker.restart();
     let after: Awaited<ReturnType<typeof describe>> | undefined;
     const end = Date.now() + 60_000;

@@ -1,0 +1,109 @@
+// Transactional offset commits on a manual clock and an in-memory log: pending until the
+// producer's marker, visible on COMMIT, dropped on ABORT, and the same when loading the log.
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../protocol/errors.ts';
+import { ManualScheduler } from '../../protocol/scheduler.ts';
+import { MemoryCoordinatorLog } from './coordinator-log.ts';
+import { GroupCoordinator, type GroupCoordinatorConfig, type TxnOffsetCommitParams } from './group-coordinator.ts';
+
+const CONFIG: GroupCoordinatorConfig = {
+  offsetsTopicNumPartitions: 1,
+  groupMinSessionTimeoutMs: 6000,
+  groupMaxSessionTimeoutMs: 1_800_000,
+  groupInitialRebalanceDelayMs: 3000,
+  groupMaxSize: 10,
+  offsetsRetentionMs: 7 * 24 * 3600_000,
+  offsetsRetentionCheckIntervalMs: 600_000,
+  offsetMetadataMaxBytes: 16,
+};
+
+async function setup(log = new MemoryCoordinatorLog()) {
+  const time = new ManualScheduler();
+  const c = new GroupCoordinator({ config: CONFIG, log, scheduler: time, logger: pino({ level: 'silent' }) });
+  await c.onElection(0, 0);
+  return { c, log, time };
+}
+
+function txn(over: Partial<TxnOffsetCommitParams> = {}): TxnOffsetCommitParams {
+  return {
+    transactionalId: 'tx',
+    groupId: 'g',
+    producerId: 7n,
+    producerEpoch: 0,
+    generationId: -1,
+    memberId: '',
+    groupInstanceId: null,
+    offsets: [{ topic: 't', partition: 0, offset: 42n, leaderEpoch: 3, metadata: 'm' }],
+    ...over,
+  };
+}
+
+const fetched = (c: GroupCoordinator, requireStable = false) => c.fetchOffsets('g', [{ topic: 't', partition: 0 }], requireStable).offsets[0]!;
+
+describe('TxnOffsetCommit', () => {
+  it('keeps offsets pending until COMMIT, then they are the committed ones', async () => {
+    const { c, log } = await setup();
+    expect(await c.commitTxnOffsets(txn())).toEqual([ErrorCode.NONE]);
+    expect(log.all()[0]!.producerId).toBe(7n);
+    expect(fetched(c)).toMatchObject({ offset: -1n, errorCode: ErrorCode.NONE });
+    expect(fetched(c, true)).toMatchObject({ offset: -1n, errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT });
+    c.onTransactionMarker(0, 8n, true); // another producer's marker changes nothing
+    expect(fetched(c)).toMatchObject({ offset: -1n });
+    c.onTransactionMarker(0, 7n, true);
+    expect(fetched(c, true)).toMatchObject({ offset: 42n, leaderEpoch: 3, metadata: 'm', errorCode: ErrorCode.NONE });
+  });
+
+  it('drops them on ABORT', async () => {
+    const { c } = await setup();
+    await c.commitTxnOffsets(txn());
+    c.onTransactionMarker(0, 7n, false);
+    expect(fetched(c, true)).toMatchObject({ offset: -1n, errorCode: ErrorCode.NONE });
+  });
+
+  it('checks the group as Kafka does', async () => {
+    const { c } = await setup();
+    expect(await c.commitTxnOffsets(txn({ groupId: '' }))).toEqual([ErrorCode.INVALID_GROUP_ID]);
+    expect(await c.commitTxnOffsets(txn({ groupId: 'other', generationId: 3, memberId: 'm' }))).toEqual([ErrorCode.ILLEGAL_GENERATION]);
+    await c.commitTxnOffsets(txn());
+    expect(await c.commitTxnOffsets(txn({ memberId: 'ghost' }))).toEqual([ErrorCode.UNKNOWN_MEMBER_ID]);
+    expect(await c.commitTxnOffsets(txn({ offsets: [{ topic: 't', partition: 1, offset: 1n, leaderEpoch: -1, metadata: 'x'.repeat(17) }] }))).toEqual([ErrorCode.OFFSET_METADATA_TOO_LARGE]);
+  });
+
+  it('maps append failures as offset commits do', async () => {
+    const log = new MemoryCoordinatorLog();
+    const { c } = await setup(log);
+    log.failWith = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    expect(await c.commitTxnOffsets(txn())).toEqual([ErrorCode.NOT_COORDINATOR]);
+    expect(fetched(c, true).errorCode).toBe(ErrorCode.NONE);
+  });
+
+  it('replays transactional offsets and markers when loading', async () => {
+    const log = new MemoryCoordinatorLog();
+    const first = await setup(log);
+    await first.c.commitTxnOffsets(txn());
+    log.appendMarker(0, 7n, true);
+    await first.c.commitTxnOffsets(txn({ producerId: 9n, offsets: [{ topic: 't', partition: 1, offset: 5n, leaderEpoch: -1, metadata: '' }] }));
+    log.appendMarker(0, 9n, false);
+    await first.c.commitTxnOffsets(txn({ offsets: [{ topic: 't', partition: 2, offset: 6n, leaderEpoch: -1, metadata: '' }] }));
+    const { c } = await setup(log);
+    expect(fetched(c)).toMatchObject({ offset: 42n });
+    expect(c.fetchOffsets('g', [{ topic: 't', partition: 1 }], false).offsets[0]).toMatchObject({ offset: -1n });
+    // Producer 7's second transaction is still open.
+    expect(c.fetchOffsets('g', [{ topic: 't', partition: 2 }], true).offsets[0]).toMatchObject({ errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT });
+    c.onTransactionMarker(0, 7n, true);
+    expect(c.fetchOffsets('g', [{ topic: 't', partition: 2 }], true).offsets[0]).toMatchObject({ offset: 6n });
+  });
+
+  it('applies a marker that lands while the partition loads once it is loaded', async () => {
+    const log = new MemoryCoordinatorLog();
+    const first = await setup(log);
+    await first.c.commitTxnOffsets(txn());
+    const time = new ManualScheduler();
+    const c = new GroupCoordinator({ config: CONFIG, log, scheduler: time, logger: pino({ level: 'silent' }) });
+    const loading = c.onElection(0, 1);
+    c.onTransactionMarker(0, 7n, true);
+    await loading;
+    expect(fetched(c)).toMatchObject({ offset: 42n });
+  });
+});
