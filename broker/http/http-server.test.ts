@@ -26,11 +26,13 @@ describe('HttpServer', () => {
   it('routes exact paths and prefixes, and answers 404 and 405 otherwise', async () => {
     const { base } = await serve({
       '/a': (_q, res) => send(res, 200, 'text/plain', 'a'),
-      '/files/': (_q, res, url) => send(res, 200, 'text/plain', url.pathname),
+      '/files/*': (_q, res, url) => send(res, 200, 'text/plain', url.pathname),
     });
     expect(await (await fetch(`${base}/a?x=1`)).text()).toBe('a');
     expect(await (await fetch(`${base}/files/x/y.js`)).text()).toBe('/files/x/y.js');
     expect((await fetch(`${base}/b`)).status).toBe(404);
+    expect((await fetch(`${base}/files`)).status).toBe(404);
+    expect((await fetch(`${base}/a/b`)).status).toBe(404);
     const post = await fetch(`${base}/a`, { method: 'POST', body: 'x' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, HEAD');

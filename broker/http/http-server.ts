@@ -18,7 +18,7 @@ export type HttpHandler = (req: IncomingMessage, res: ServerResponse, url: URL) 
 export interface HttpServerOptions {
   logger: Logger;
   scheduler: Scheduler;
-  /** Exact paths; the longest prefix route ending in '/' serves paths below it. */
+  /** Exact paths, and prefixes written `/dir/*` (the longest one that matches serves the path). */
   routes: ReadonlyMap<string, HttpHandler>;
 }
 
@@ -106,7 +106,9 @@ export class HttpServer {
     const exact = this.opts.routes.get(path);
     if (exact) return exact;
     let best: string | undefined;
-    for (const r of this.opts.routes.keys()) if (r.endsWith('/') && path.startsWith(r) && (best === undefined || r.length > best.length)) best = r;
+    for (const r of this.opts.routes.keys()) {
+      if (r.endsWith('/*') && path.startsWith(r.slice(0, -1)) && (best === undefined || r.length > best.length)) best = r;
+    }
     return best === undefined ? undefined : this.opts.routes.get(best);
   }
 

@@ -1,110 +1,145 @@
 // Request metrics (Kafka's kafka.network:type=RequestMetrics and the socket server's connection
-// counts), fed by the network layer's RequestObserver. Per request the cost is a few array
-// lookups and counter increments: label children are made once per API key and version and
-// cached, and the error count walks only the response's items (topics, partitions), never records.
+// counts), fed by the network layer's RequestObserver. Counts are plain numbers per API key
+// (collected-family.ts): per request a few array lookups, additions and one bucket search per
+// histogram; the error count walks only the response's items (topics, partitions), never records.
 // Latency histograms are in milliseconds, as Kafka's *TimeMs. The split follows what the network
 // layer sees: queue time (frame cut to handler start), local time (the handler, including any
 // wait in a purgatory), response queue time (waiting behind earlier answers of the connection).
-import { type Counter, Histogram, type Gauge, Counter as PromCounter, Gauge as PromGauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { errorByCode } from '../../protocol/errors.ts';
+import { ApiKey } from '../../protocol/generated/api-table.ts';
+import type { FetchResponse } from '../../protocol/generated/message/fetch-response.ts';
+import type { ProduceResponse } from '../../protocol/generated/message/produce-response.ts';
 import { Router } from '../router.ts';
 import type { RequestTimings } from '../request-observer.ts';
+import { Buckets, CollectedFamily, type Sample } from './collected-family.ts';
 
 /** Milliseconds: from a fraction of a millisecond (metadata, heartbeats) to long polls. */
 export const LATENCY_BUCKETS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
+const SIZE_BUCKETS = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 104857600];
+const NS_PER_MS = 1e6;
 
-type CounterChild = ReturnType<Counter<string>['labels']>;
-type HistogramChild = ReturnType<Histogram<string>['labels']>;
-
-interface ApiChildren {
-  byVersion: CounterChild[];
-  total: HistogramChild;
-  queue: HistogramChild;
-  local: HistogramChild;
-  responseQueue: HistogramChild;
-  requestBytes: HistogramChild;
-  errors: Map<number, CounterChild>;
+interface ApiStats {
+  name: string;
+  /** Requests by version. */
+  versions: number[];
+  /** Error codes seen in answers, NONE included. */
+  errors: Map<number, number>;
+  countError: (code: number) => void;
+  total: Buckets;
+  queue: Buckets;
+  local: Buckets;
+  responseQueue: Buckets;
+  requestBytes: Buckets;
 }
 
-const NS_PER_MS = 1e6;
-const SIZE_BUCKETS = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 104857600];
+interface ListenerStats {
+  open: number;
+  created: number;
+  closed: number;
+  refused: Map<string, number>;
+}
+
+type HistogramOf = 'total' | 'queue' | 'local' | 'responseQueue' | 'requestBytes';
 
 export class RequestMetrics {
-  private readonly requests: Counter<string>;
-  private readonly errors: Counter<string>;
-  private readonly total: Histogram<string>;
-  private readonly queue: Histogram<string>;
-  private readonly local: Histogram<string>;
-  private readonly responseQueue: Histogram<string>;
-  private readonly requestBytes: Histogram<string>;
-  private readonly connections: Gauge<string>;
-  private readonly created: Counter<string>;
-  private readonly closed: Counter<string>;
-  private readonly refused: Counter<string>;
-  private readonly byApi: (ApiChildren | undefined)[] = [];
+  private readonly byApi: (ApiStats | undefined)[] = [];
+  private readonly byListener = new Map<string, ListenerStats>();
 
   constructor(registry: Registry) {
-    const registers = [registry];
-    this.requests = new PromCounter({ name: 'kafka_network_requestmetrics_requests_total', help: 'Requests served, by API and version (RequestsPerSec).', labelNames: ['request', 'version'], registers });
-    this.errors = new PromCounter({ name: 'kafka_network_requestmetrics_errors_total', help: 'Error codes in responses, by API and error, NONE included (ErrorsPerSec).', labelNames: ['request', 'error'], registers });
-    const histogram = (name: string, help: string): Histogram<string> => new Histogram({ name, help, labelNames: ['request'], buckets: LATENCY_BUCKETS_MS, registers });
-    this.total = histogram('kafka_network_requestmetrics_totaltimems', 'Milliseconds from the request frame read to its answer handed to the socket (TotalTimeMs).');
-    this.queue = histogram('kafka_network_requestmetrics_requestqueuetimems', 'Milliseconds from the frame read to the handler start (RequestQueueTimeMs).');
-    this.local = histogram('kafka_network_requestmetrics_localtimems', 'Milliseconds in the handler, purgatory waits included (LocalTimeMs + RemoteTimeMs).');
-    this.responseQueue = histogram('kafka_network_requestmetrics_responsequeuetimems', 'Milliseconds an answer waited behind earlier answers of its connection (ResponseQueueTimeMs).');
-    this.requestBytes = new Histogram({ name: 'kafka_network_requestmetrics_requestbytes', help: 'Request frame sizes in bytes (RequestBytes).', labelNames: ['request'], buckets: SIZE_BUCKETS, registers });
-    this.connections = new PromGauge({ name: 'kafka_server_socket_server_metrics_connection_count', help: 'Open client connections, by listener (socket-server-metrics connection-count).', labelNames: ['listener'], registers });
-    this.created = new PromCounter({ name: 'kafka_server_socket_server_metrics_connection_creation_total', help: 'Connections accepted, by listener (connection-creation-total).', labelNames: ['listener'], registers });
-    this.closed = new PromCounter({ name: 'kafka_server_socket_server_metrics_connection_close_total', help: 'Connections closed, by listener (connection-close-total).', labelNames: ['listener'], registers });
-    this.refused = new PromCounter({ name: 'kafka_server_socket_server_metrics_connection_refused_total', help: 'Connections refused before being served (max.connections), by listener.', labelNames: ['listener', 'reason'], registers });
+    const family = (name: string, help: string, type: 'counter' | 'gauge' | 'histogram', collect: (out: Sample[]) => void) => new CollectedFamily(registry, name, help, type, collect);
+    family('kafka_network_requestmetrics_requests_total', 'Requests served, by API and version (RequestsPerSec).', 'counter', (out) => {
+      for (const a of this.apis()) a.versions.forEach((n, version) => n !== undefined && out.push({ labels: { request: a.name, version }, value: n }));
+    });
+    family('kafka_network_requestmetrics_errors_total', 'Error codes in responses, by API and error, NONE included (ErrorsPerSec).', 'counter', (out) => {
+      for (const a of this.apis()) for (const [code, n] of a.errors) out.push({ labels: { request: a.name, error: errorByCode(code).name }, value: n });
+    });
+    const histogram = (name: string, help: string, of: HistogramOf) =>
+      family(name, help, 'histogram', (out) => {
+        for (const a of this.apis()) a[of].samples(name, { request: a.name }, out);
+      });
+    histogram('kafka_network_requestmetrics_totaltimems', 'Milliseconds from the request frame read to its answer handed to the socket (TotalTimeMs).', 'total');
+    histogram('kafka_network_requestmetrics_requestqueuetimems', 'Milliseconds from the frame read to the handler start (RequestQueueTimeMs).', 'queue');
+    histogram('kafka_network_requestmetrics_localtimems', 'Milliseconds in the handler, purgatory waits included (LocalTimeMs + RemoteTimeMs).', 'local');
+    histogram('kafka_network_requestmetrics_responsequeuetimems', 'Milliseconds an answer waited behind earlier answers of its connection (ResponseQueueTimeMs).', 'responseQueue');
+    histogram('kafka_network_requestmetrics_requestbytes', 'Request frame sizes in bytes (RequestBytes).', 'requestBytes');
+    const perListener = (name: string, help: string, type: 'counter' | 'gauge', value: (l: ListenerStats) => number) =>
+      family(name, help, type, (out) => {
+        for (const [listener, l] of this.byListener) out.push({ labels: { listener }, value: value(l) });
+      });
+    perListener('kafka_server_socket_server_metrics_connection_count', 'Open client connections, by listener (socket-server-metrics connection-count).', 'gauge', (l) => l.open);
+    perListener('kafka_server_socket_server_metrics_connection_creation_total', 'Connections accepted, by listener (connection-creation-total).', 'counter', (l) => l.created);
+    perListener('kafka_server_socket_server_metrics_connection_close_total', 'Connections closed, by listener (connection-close-total).', 'counter', (l) => l.closed);
+    family('kafka_server_socket_server_metrics_connection_refused_total', 'Connections refused before being served (max.connections), by listener.', 'counter', (out) => {
+      for (const [listener, l] of this.byListener) for (const [reason, n] of l.refused) out.push({ labels: { listener, reason }, value: n });
+    });
   }
 
   connectionOpened(listener: string): void {
-    this.connections.inc({ listener });
-    this.created.inc({ listener });
+    const l = this.listener(listener);
+    l.open++;
+    l.created++;
   }
 
   connectionClosed(listener: string): void {
-    this.connections.dec({ listener });
-    this.closed.inc({ listener });
+    const l = this.listener(listener);
+    l.open--;
+    l.closed++;
   }
 
   connectionRefused(listener: string, reason: string): void {
-    this.refused.inc({ listener, reason });
+    const l = this.listener(listener);
+    l.refused.set(reason, (l.refused.get(reason) ?? 0) + 1);
   }
 
   requestCompleted(t: RequestTimings): void {
-    const c = this.children(t.apiKey);
-    (c.byVersion[t.apiVersion] ??= this.requests.labels(Router.apiName(t.apiKey), String(t.apiVersion))).inc();
-    c.total.observe(Number(t.sentNs - t.receivedNs) / NS_PER_MS);
-    c.queue.observe(Number(t.startedNs - t.receivedNs) / NS_PER_MS);
-    c.local.observe(Number(t.completedNs - t.startedNs) / NS_PER_MS);
-    c.responseQueue.observe(Number(t.sentNs - t.completedNs) / NS_PER_MS);
-    c.requestBytes.observe(t.requestBytes);
-    if (t.response !== null) countErrorCodes(t.response, 0, (code) => this.errorChild(c, t.apiKey, code).inc());
+    const a = this.api(t.apiKey);
+    a.versions[t.apiVersion] = (a.versions[t.apiVersion] ?? 0) + 1;
+    a.total.observe(Number(t.sentNs - t.receivedNs) / NS_PER_MS);
+    a.queue.observe(Number(t.startedNs - t.receivedNs) / NS_PER_MS);
+    a.local.observe(Number(t.completedNs - t.startedNs) / NS_PER_MS);
+    a.responseQueue.observe(Number(t.sentNs - t.completedNs) / NS_PER_MS);
+    a.requestBytes.observe(t.requestBytes);
+    if (t.response === null) return;
+    // The data path's answers by their shape; anything else by the generic walk.
+    if (t.apiKey === ApiKey.Produce) {
+      for (const topic of (t.response as ProduceResponse).responses) for (const p of topic.partitionResponses) a.countError(p.errorCode);
+    } else if (t.apiKey === ApiKey.Fetch) {
+      const r = t.response as FetchResponse;
+      a.countError(r.errorCode ?? 0);
+      for (const topic of r.responses) for (const p of topic.partitions) a.countError(p.errorCode);
+    } else {
+      countErrorCodes(t.response, 0, a.countError);
+    }
   }
 
-  private errorChild(c: ApiChildren, apiKey: number, code: number): CounterChild {
-    let e = c.errors.get(code);
-    if (!e) c.errors.set(code, (e = this.errors.labels(Router.apiName(apiKey), errorByCode(code).name)));
-    return e;
+  private *apis(): Iterable<ApiStats> {
+    for (const a of this.byApi) if (a) yield a;
   }
 
-  private children(apiKey: number): ApiChildren {
-    let c = this.byApi[apiKey];
-    if (!c) {
-      const name = Router.apiName(apiKey);
-      this.byApi[apiKey] = c = {
-        byVersion: [],
-        total: this.total.labels(name),
-        queue: this.queue.labels(name),
-        local: this.local.labels(name),
-        responseQueue: this.responseQueue.labels(name),
-        requestBytes: this.requestBytes.labels(name),
-        errors: new Map(),
+  private api(apiKey: number): ApiStats {
+    let a = this.byApi[apiKey];
+    if (!a) {
+      const errors = new Map<number, number>();
+      this.byApi[apiKey] = a = {
+        name: Router.apiName(apiKey),
+        versions: [],
+        errors,
+        countError: (code) => errors.set(code, (errors.get(code) ?? 0) + 1),
+        total: new Buckets(LATENCY_BUCKETS_MS),
+        queue: new Buckets(LATENCY_BUCKETS_MS),
+        local: new Buckets(LATENCY_BUCKETS_MS),
+        responseQueue: new Buckets(LATENCY_BUCKETS_MS),
+        requestBytes: new Buckets(SIZE_BUCKETS),
       };
     }
-    return c;
+    return a;
+  }
+
+  private listener(name: string): ListenerStats {
+    let l = this.byListener.get(name);
+    if (!l) this.byListener.set(name, (l = { open: 0, created: 0, closed: 0, refused: new Map() }));
+    return l;
   }
 }
 

@@ -9,7 +9,7 @@
 // Bytes out, and the produce and fetch request counts and failures per topic, come from the
 // answers the network layer reports; fetches on controller listeners (the metadata log) are not
 // counted. Followers' fetches count as bytes out too: the answer does not say who fetched.
-import { type Counter, Counter as PromCounter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { MetadataImage } from '../../controller/metadata/image.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { FetchResponse } from '../../protocol/generated/message/fetch-response.ts';
@@ -17,26 +17,23 @@ import type { ProduceResponse } from '../../protocol/generated/message/produce-r
 import type { LogSegment } from '../../storage/segment.ts';
 import type { Partition } from '../replica/partition.ts';
 import type { RequestTimings } from '../request-observer.ts';
+import { CollectedFamily } from './collected-family.ts';
 
-type CounterChild = ReturnType<Counter<string>['labels']>;
-
-/** A counter with a cached child per topic and one for all topics. */
+/** A count per topic, exposed per topic and for all topics (the series without a label). */
 class TopicCounter {
-  private readonly counter: Counter<string>;
-  private readonly all: CounterChild;
-  private readonly byTopic = new Map<string, CounterChild>();
+  private all = 0;
+  private readonly byTopic = new Map<string, number>();
 
   constructor(registry: Registry, name: string, help: string) {
-    this.counter = new PromCounter({ name, help, labelNames: ['topic'], registers: [registry] });
-    this.all = this.counter.labels({});
-    this.all.inc(0);
+    new CollectedFamily(registry, name, help, 'counter', (out) => {
+      out.push({ labels: {}, value: this.all });
+      for (const [topic, n] of this.byTopic) out.push({ labels: { topic }, value: n });
+    });
   }
 
   inc(topic: string, n: number): void {
-    let c = this.byTopic.get(topic);
-    if (!c) this.byTopic.set(topic, (c = this.counter.labels(topic)));
-    c.inc(n);
-    this.all.inc(n);
+    this.byTopic.set(topic, (this.byTopic.get(topic) ?? 0) + n);
+    this.all += n;
   }
 }
 
