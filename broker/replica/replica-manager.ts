@@ -321,6 +321,8 @@ export class ReplicaManager {
     const key = partitionKey(topic, partition);
     const part = this.partitions.get(key);
     if (!part) return;
+    // Waiters on it (acks=all, fetches) are answered now (NOT_LEADER_OR_FOLLOWER), not at their timeout.
+    part.update(-1, part.leaderEpoch, part.partitionEpoch, [], []);
     this.partitions.delete(key);
     await this.fetchers?.unfollow(part);
     await this.opts.logs.deleteLog(topic, partition);
