@@ -311,7 +311,14 @@ export class Partition {
 
   /** Follower: removes everything from `offset` on (a diverging log) and rebuilds producer state. */
   async truncateTo(offset: number): Promise<void> {
-    if (offset >= this.log.logEndOffset) return;
+    if (offset >= this.log.logEndOffset) {
+      // As Kafka's UnifiedLog.truncateTo: an epoch this replica began as leader without appending
+      // anything may end its epoch cache at the log end. The leader's divergence answer points
+      // at the log end then; unless that entry goes, every fetch names the empty epoch and is
+      // answered with the same divergence, and the follower never catches up.
+      this.log.leaderEpochCache.truncateFromEnd(this.log.logEndOffset);
+      return;
+    }
     this.logger.info({ offset, logEndOffset: this.log.logEndOffset, highWatermark: this.log.highWatermark }, 'truncating diverging log');
     await this.log.truncateTo(offset);
     this.producerState.clear(0);

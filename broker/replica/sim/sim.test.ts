@@ -2,11 +2,12 @@
 // SIM_SEEDS=<n> sets how many run (from SIM_FROM, default 1). A failure prints the seed, the
 // command that replays it and its last events.
 import { describe, expect, it } from 'vitest';
+import { Partition } from '../partition.ts';
 import { formatFailure, runSeed } from './simulation.ts';
 
 const single = process.env.SIM_SEED;
 const from = Number(process.env.SIM_FROM ?? 1);
-const count = single !== undefined ? 1 : Number(process.env.SIM_SEEDS ?? 24);
+const count = single !== undefined ? 1 : Number(process.env.SIM_SEEDS ?? 20);
 
 describe('replication simulation', () => {
   it(`keeps every invariant and converges for ${count} seed(s)`, { timeout: 600_000 }, async () => {
@@ -33,5 +34,30 @@ describe('replication simulation', () => {
       expect(faults).toBeGreaterThan(count);
       expect(crashes).toBeGreaterThan(0);
     }
+  });
+});
+
+// The simulation can fail: broken replica code and the behaviour it found are caught.
+describe.skipIf(single !== undefined)('replication simulation catches', () => {
+  it('a leader answering acks=all before the in-sync replicas have the write', { timeout: 120_000 }, async () => {
+    const proto = Partition.prototype as unknown as { checkEnoughReplicasReachOffset: (o: number) => number | undefined };
+    const original = proto.checkEnoughReplicasReachOffset;
+    proto.checkEnoughReplicasReachOffset = function (this: Partition) {
+      return this.isLeader ? 0 : 6;
+    };
+    try {
+      const r = await runSeed({ seed: 1 });
+      expect(r.ok).toBe(false);
+      expect(r.error).toMatch(/acknowledged offsets .* with acks=all held by 1 replica/);
+    } finally {
+      proto.checkEnoughReplicasReachOffset = original;
+    }
+  });
+
+  it('a restarted broker leading from replayed metadata before its registration (seed 7)', { timeout: 120_000 }, async () => {
+    const r = await runSeed({ seed: 7, staleLeadership: true });
+    expect(r.ok).toBe(false);
+    expect(r.error).toMatch(/below the high watermark \d+ differs from the committed one/);
+    expect((await runSeed({ seed: 7 })).ok).toBe(true);
   });
 });
