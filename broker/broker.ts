@@ -43,6 +43,7 @@ import { partitionKey, ReplicaManager } from './replica/replica-manager.ts';
 import { Router } from './router.ts';
 import { type BoundListener, SocketServer } from './server.ts';
 import { brokerListenerSecurity } from './security/broker-security.ts';
+import { readBootstrapMetadata } from './security/bootstrap-scram.ts';
 import { readiness } from './http/health.ts';
 import { type HttpEndpoint, HttpServer, parseHttpListeners } from './http/http-server.ts';
 import { nodeRoutes } from './http/node-routes.ts';
@@ -183,6 +184,7 @@ export class Broker {
     quorumReplica = raft;
     const controller = new QuorumController({
       raft,
+      bootstrapMetadata: await readBootstrapMetadata(config.metadataLogDir),
       scheduler,
       brokerSessionTimeoutMs: config.get('broker.session.timeout.ms'),
       uncleanLeaderElectionEnable: config.get('unclean.leader.election.enable'),

@@ -18,7 +18,7 @@ import { allocateProducerIds, alterConfigs, bootstrapRecords, brokerHeartbeat, t
 import { type LeaderRebalanceSettings, rebalanceLeaders } from './leader-election.ts';
 import { MetadataDelta } from './metadata/delta.ts';
 import { EMPTY_IMAGE, type MetadataImage } from './metadata/image.ts';
-import { decodeMetadataRecord, encodeMetadataRecord } from './metadata/record-serde.ts';
+import { decodeMetadataRecord, encodeMetadataRecord, type MetadataRecord } from './metadata/record-serde.ts';
 import { SnapshotGenerator, type SnapshotPolicy } from './metadata/snapshot-generator.ts';
 import { type CommittedBatch, type LoadedSnapshot, NotLeaderError, type RaftClient } from './raft/raft-client.ts';
 import { completeReassignments, hasCompletableReassignment } from './reassignment.ts';
@@ -28,6 +28,8 @@ export type ImageListener = (image: MetadataImage, delta: MetadataDelta) => void
 
 export interface QuorumControllerOptions {
   raft: RaftClient;
+  /** Records of the bootstrap metadata file (SCRAM users of storage format --add-scram), written with the new cluster's features. */
+  bootstrapMetadata?: readonly MetadataRecord[];
   logger: Logger;
   /** Image listeners run through it, each contained on its own; a wall-clock one when absent. */
   scheduler?: Scheduler;
@@ -97,7 +99,7 @@ export class QuorumController {
     const scope = { unit: 'controller', context: { task: 'activation', epoch } };
     this.scheduler.watch(
       scope,
-      this.run((image) => (image.features.has('metadata.version') ? { records: [], response: undefined } : { records: bootstrapRecords(), response: undefined })).catch((err: unknown) => {
+      this.run((image) => (image.features.has('metadata.version') ? { records: [], response: undefined } : { records: [...bootstrapRecords(), ...(this.opts.bootstrapMetadata ?? [])], response: undefined })).catch((err: unknown) => {
         if (!(err instanceof KafkaError && err.errorCode === ErrorCode.NOT_CONTROLLER)) throw err;
       }),
     );

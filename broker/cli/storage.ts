@@ -17,6 +17,8 @@ import { MetaPropertiesError, nodeDirectories, readMetaProperties, writeMetaProp
 import { loadServerProperties } from '../config/server-properties.ts';
 import { randomUuid, uuidToBytes } from '../../protocol/uuid.ts';
 import { writeBootstrapCheckpoint } from './bootstrap-checkpoint.ts';
+import { AddScramError, parseAddScram, writeBootstrapMetadata } from '../security/bootstrap-scram.ts';
+import type { MetadataRecord } from '../../controller/metadata/record-serde.ts';
 
 export { readMetaProperties, loadMetaPropertiesEnsemble } from '../../storage/meta-properties.ts';
 export type { MetaProperties } from '../../storage/meta-properties.ts';
@@ -45,6 +47,8 @@ export interface FormatOptions {
   out?: (line: string) => void;
   /** Date written in the meta.properties comment. */
   now?: Date;
+  /** SCRAM credentials of --add-scram, written into bootstrap.checkpoint for the new cluster. */
+  scramRecords?: readonly MetadataRecord[];
 }
 
 export interface FormatResult {
@@ -218,6 +222,7 @@ export async function formatStorage(config: BrokerConfig, clusterId: string, opt
     if (dir === config.metadataLogDir && initialVoters !== undefined) {
       await writeBootstrapCheckpoint(dir, initialVoters, config.controllerListenerNames[0]!, opts.now?.getTime());
     }
+    if (dir === config.metadataLogDir && opts.scramRecords && opts.scramRecords.length > 0) await writeBootstrapMetadata(dir, opts.scramRecords, opts.now?.getTime());
     formatted.push({ dir, directoryId });
   }
   return { formatted, skipped, initialVoters };
@@ -258,8 +263,9 @@ export function storageCommand(io: StorageCommandIo = defaultIo): Command {
       '-I, --initial-controllers <voters>',
       'The initial controllers of a dynamic quorum, as id@host:port:directoryId,... (the same on every node), e.g. 0@localhost:8082:JEXY6aqzQY-32P5TStzaFg,1@localhost:8083:MvDxzVmcRsaTz33bUuRU6A',
     )
+    .option('-S, --add-scram <credential>', "A SCRAM credential for a new cluster, e.g. 'SCRAM-SHA-256=[name=alice,password=alice-secret]' (repeatable).", (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('-N, --no-initial-controllers', 'Used to initialize a server without a dynamic quorum topology (it joins later).')
-    .action(async (o: { clusterId: string; config: string; ignoreFormatted: boolean; standalone: boolean; initialControllers: string | boolean }) => {
+    .action(async (o: { clusterId: string; config: string; ignoreFormatted: boolean; standalone: boolean; initialControllers: string | boolean; addScram?: string[] }) => {
       try {
         const config = await loadServerProperties(o.config);
         await formatStorage(config, o.clusterId, {
@@ -267,10 +273,11 @@ export function storageCommand(io: StorageCommandIo = defaultIo): Command {
           standalone: o.standalone,
           noInitialControllers: o.initialControllers === false,
           initialControllers: typeof o.initialControllers === 'string' ? o.initialControllers : undefined,
+          scramRecords: (o.addScram ?? []).map(parseAddScram),
           out: io.out,
         });
       } catch (e) {
-        if (!(e instanceof FormatterError || e instanceof ConfigError || e instanceof MetaPropertiesError)) throw e;
+        if (!(e instanceof FormatterError || e instanceof ConfigError || e instanceof MetaPropertiesError || e instanceof AddScramError)) throw e;
         io.err(e.message);
         io.fail(1);
       }
