@@ -15,6 +15,7 @@ import { featuresCommand } from './features.ts';
 import { leaderElectionCommand } from './leader-election.ts';
 import { reassignPartitionsCommand } from './reassign-partitions.ts';
 import { logDirsCommand } from './log-dirs.ts';
+import { transactionsCommand } from './transactions.ts';
 import { clusterCommand } from './cluster.ts';
 import { topicsCommand } from './topics.ts';
 import { collect, parseKeyValues, processIo, runAction } from './command-io.ts';
@@ -64,6 +65,7 @@ export function buildProgram(): Program {
     .addCommand(leaderElectionCommand())
     .addCommand(reassignPartitionsCommand())
     .addCommand(logDirsCommand())
+    .addCommand(transactionsCommand())
     .addCommand(clusterCommand());
   return { program, keepsRunning: () => serving };
 }

@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerProcess } from '../../conformance/harness/broker-process.ts';
 import { KafkaClient } from '../../protocol/client/client.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { encodeRecordBatch } from '../../protocol/records/record-batch.ts';
+import { runAction } from '../cli/command-io.ts';
+import { runTransactions } from '../cli/transactions.ts';
 
 const OVERRIDES = {
   'offsets.topic.num.partitions': '3',
@@ -153,4 +156,38 @@ describe('transactions with kafkajs', () => {
     }
     expect(after!.d.transactionStates[0]).toMatchObject({ transactionalId: 'tx-a', transactionState: 'CompleteCommit', producerId: before.d.transactionStates[0]!.producerId });
   }, 180_000);
+
+  it('samsa transactions: list, describe, describe-producers, find-hanging and abort', async () => {
+    const cli = async (action: string, o: Record<string, string> = {}) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      let code = 0;
+      const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t), fail: (c: number) => (code = c) };
+      await runAction(io, 'Error: ', () => runTransactions(action, { bootstrapServer: broker.bootstrap, ...o }, io));
+      return { out: out.join(''), err: err.join(''), code };
+    };
+    const list = await cli('list');
+    expect(list.out.split('\n')[0]).toMatch(/^TransactionalId\s*\tCoordinator\s*\tProducerId\s*\tTransactionState\s*\t$/);
+    expect(list.out).toMatch(/tx-a\s*\t1\s*\t\d+\s*\tCompleteCommit/);
+    const d = await cli('describe', { transactionalId: 'tx-a' });
+    expect(d.out.split('\n')[1]).toMatch(/^1\s*\ttx-a\s*\t\d+\s*\t\d+\s*\tCompleteCommit\s*\t30000\s*\t/);
+    expect((await cli('describe', { transactionalId: 'nobody' })).err).toContain('TRANSACTIONAL_ID_NOT_FOUND');
+
+    // A transaction its coordinator never heard of: a transactional batch from an idempotent producer id.
+    const client = new KafkaClient({ bootstrapServers: [broker.bootstrap], clientId: 'hanging' });
+    try {
+      const { producerId } = await client.send('any', ApiKey.InitProducerId, { transactionalId: null, transactionTimeoutMs: 60000 });
+      const batch = encodeRecordBatch({ baseTimestamp: BigInt(Date.now() - 120_000), isTransactional: true, producerId, producerEpoch: 0, baseSequence: 0, records: [{ timestampDelta: 0, offsetDelta: 0, key: null, value: Buffer.from('hanging') }] });
+      const appended = await client.produce('txn-data', 1, batch, { acks: -1, transactionalId: 'ghost' });
+      const producers = await cli('describe-producers', { topic: 'txn-data', partition: '1' });
+      expect(producers.out).toMatch(new RegExp(`${producerId}\\s*\\t0\\s*\\t\\S+\\s*\\t0\\s*\\t\\d+\\s*\\t${appended!.baseOffset}`));
+      const hanging = await cli('find-hanging', { brokerId: '1', maxTransactionTimeout: '0' });
+      expect(hanging.out.split('\n').filter((l) => l.startsWith('txn-data'))).toEqual([expect.stringMatching(new RegExp(`^txn-data\\s*\\t1\\s*\\t${producerId}\\s`))]);
+      const aborted = await cli('abort', { topic: 'txn-data', partition: '1', startOffset: String(appended!.baseOffset) });
+      expect([aborted.code, aborted.err]).toEqual([0, '']);
+      expect((await cli('find-hanging', { brokerId: '1', maxTransactionTimeout: '0' })).out.split('\n').filter((l) => l.startsWith('txn-data'))).toEqual([]);
+    } finally {
+      await client.close();
+    }
+  }, 120_000);
 });
