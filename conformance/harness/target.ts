@@ -1,7 +1,8 @@
 // What a conformance suite runs against: one broker process (broker and controller in one node,
 // as `npm start` runs it) or a KRaft cluster of three node processes, each broker and
-// controller, with topics (replication factor 1) spread over the three brokers and each group's
-// coordinator on whichever broker leads its __consumer_offsets partition. The suites see only
+// controller, with topics spread over the three brokers (replication factor 1; SAMSA_CLUSTER_RF=3
+// replicates every topic to all three, with min.insync.replicas=2) and each group's coordinator
+// on whichever broker leads its __consumer_offsets partition. The suites see only
 // this interface: the bootstrap list, the brokers a client must find, and restarts.
 // Invariants: ports and data directories stay the same across restarts, so the bootstrap list
 // a client was given stays valid; a SIGTERM restart stops one node at a time and waits for it to
@@ -61,6 +62,24 @@ export const CLUSTER_PROPERTIES: Readonly<Record<string, string>> = {
   'broker.heartbeat.interval.ms': '300',
   'broker.session.timeout.ms': '3000',
 };
+
+/** Replication factor of the cluster's topics, internal ones included. */
+export const CLUSTER_REPLICATION_FACTOR = Number(process.env.SAMSA_CLUSTER_RF ?? 1);
+
+/** What makes every topic of the cluster replicated, as a production cluster would be set up. */
+function replication(rf: number): Record<string, string> {
+  if (rf === 1) return {};
+  return {
+    'default.replication.factor': String(rf),
+    'offsets.topic.replication.factor': String(rf),
+    'transaction.state.log.replication.factor': String(rf),
+    'min.insync.replicas': String(Math.min(2, rf)),
+    'transaction.state.log.min.isr': String(Math.min(2, rf)),
+    'replica.lag.time.max.ms': '3000',
+    'replica.fetch.wait.max.ms': '200',
+    'replica.fetch.backoff.ms': '200',
+  };
+}
 
 /** The metadata quorum leader as the running controllers report it, or -1 if none answers. */
 async function quorumLeader(nodes: readonly NodeProcess[]): Promise<number> {
@@ -134,9 +153,9 @@ export function singleBroker(): TargetSpec {
 export function threeNodeCluster(): TargetSpec {
   return {
     kind: 'cluster',
-    title: 'three-node cluster',
+    title: CLUSTER_REPLICATION_FACTOR === 1 ? 'three-node cluster' : `three-node cluster, replication factor ${CLUSTER_REPLICATION_FACTOR}`,
     async start(properties) {
-      const cluster = await ClusterProcess.start({ nodes: 3, properties: { ...CLUSTER_PROPERTIES, ...properties } });
+      const cluster = await ClusterProcess.start({ nodes: 3, properties: { ...CLUSTER_PROPERTIES, ...replication(CLUSTER_REPLICATION_FACTOR), ...properties } });
       const nodes = cluster.brokers;
       await awaitWholeCluster(nodes);
       const bootstrapServers = nodes.map((n) => n.bootstrap);
