@@ -111,8 +111,10 @@ export class Partition {
   /** Rebuilds producer state from the newest snapshot plus the batch headers written after it. */
   async loadProducerState(): Promise<void> {
     const from = Math.max(await this.producerState.loadLatestSnapshot(this.log.logEndOffset), this.log.logStartOffset);
-    // The aborted-transaction entries from the replayed range on are rebuilt by the replay.
-    for (const seg of this.log.logSegments()) seg.txnIndex.truncateTo(from);
+    // The aborted-transaction entries from the replayed range on are rebuilt by the replay (an
+    // entry sits in the segment holding its marker, so earlier segments are left alone).
+    const segments = this.log.logSegments();
+    for (let i = 0; i < segments.length; i++) if (i === segments.length - 1 || segments[i + 1]!.baseOffset > from) segments[i]!.txnIndex.truncateTo(from);
     let offset = from;
     while (offset < this.log.logEndOffset) {
       const { records } = await this.log.read(offset, READ_CHUNK, { minOneMessage: true });
