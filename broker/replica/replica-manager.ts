@@ -44,6 +44,8 @@ export interface LogProvider {
   getOrCreateLog(topic: string, partition: number, config: LogConfig): Promise<Log>;
   /** Closes and schedules the removal of a partition's log. */
   deleteLog(topic: string, partition: number): Promise<unknown>;
+  /** Every partition log on disk (the log manager's); without it, stray logs are not looked for. */
+  allLogs?(): readonly { topic: string; partition: number }[];
 }
 
 export interface ReplicaManagerOptions {
@@ -157,6 +159,20 @@ export class ReplicaManager {
       }
     });
     for (const p of [...this.partitions.values()]) await this.syncFetcher(p);
+    await this.removeStrayLogs(opts.image());
+  }
+
+  /**
+   * Kafka's stray replicas: logs on disk of partitions that the image, caught up once this broker
+   * is unfenced, does not place here (reassigned away or deleted while it was down) are deleted.
+   */
+  private async removeStrayLogs(image: MetadataImage): Promise<void> {
+    for (const l of this.opts.logs.allLogs?.() ?? []) {
+      if (this.partitions.has(partitionKey(l.topic, l.partition))) continue;
+      if (image.topicsByName.get(l.topic)?.partitions[l.partition]?.replicas.includes(this.opts.nodeId)) continue;
+      this.opts.logger.info({ topic: l.topic, partition: l.partition, offset: String(image.offset) }, 'deleting a stray replica: its partition is not placed on this broker');
+      await this.opts.logs.deleteLog(l.topic, l.partition);
+    }
   }
 
   /** The fetcher that follows `p`'s leader, or none when this broker leads it or it has no leader. */

@@ -7,11 +7,13 @@
 // - broker 1 is decommissioned: a plan over brokers 2-4, executed and verified, after which no
 //   partition names broker 1 and its log dir holds none of the topic's replicas;
 // - every acknowledged record reads back exactly once, and nothing reads back twice;
-// - a throttle: a partition of about 6 MB moved to broker 4 with --throttle 500000; broker 4's
+// - a throttle: a partition of about 4 MB moved to broker 4 with --throttle 300000; broker 4's
 //   replica grows at the set rate (measured from DescribeLogDirs sizes over time, within 10%),
 //   and --verify removes the throttles once it is complete;
 // - a slow (throttled) reassignment cancelled with --cancel: the partition keeps its old replica
-//   and the added one deletes its copy.
+//   and the added one deletes its copy;
+// - a replica moved off a stopped broker: once back, the broker deletes its stray copy.
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +32,8 @@ import { readTopic } from '../harness/read-back.ts';
 const TOPIC = 'moving';
 const PARTITIONS = 3;
 const THROTTLED = 'throttled';
-const RATE = 500_000;
+// Low enough that a loaded machine copies faster than this unthrottled.
+const RATE = 300_000;
 const PROPERTIES = {
   ...FAST_FAILOVER_PROPERTIES,
   'auto.leader.rebalance.enable': 'false',
@@ -175,13 +178,13 @@ describe('partition reassignment', () => {
     await producer.connect();
     const value = 'x'.repeat(1000);
     try {
-      // About 6 MB in batches of about 40 KB.
-      for (let i = 0; i < 150; i++) await producer.send({ topic: THROTTLED, acks: 1, messages: Array.from({ length: 40 }, (_, j) => ({ partition: 0, key: `k-${i}-${j}`, value })) });
+      // About 4 MB in batches of about 40 KB.
+      for (let i = 0; i < 100; i++) await producer.send({ topic: THROTTLED, acks: 1, messages: Array.from({ length: 40 }, (_, j) => ({ partition: 0, key: `k-${i}-${j}`, value })) });
     } finally {
       await producer.disconnect();
     }
     const total = (await hostedOn(2, THROTTLED)).get(0)!;
-    expect(total).toBeGreaterThan(5_000_000);
+    expect(total).toBeGreaterThan(4_000_000);
 
     const planFile = join(dir, 'throttle-plan.json');
     await writeFile(planFile, JSON.stringify({ version: 1, partitions: [{ topic: THROTTLED, partition: 0, replicas: [2, 4], log_dirs: ['any', 'any'] }] }));
@@ -259,5 +262,31 @@ describe('partition reassignment', () => {
     expect(views[0]!.leader).toBe(3);
     await eventually("broker 1's copy deleted", 20_000, async () => (await hostedOn(1, topic)).size === 0);
     expect((await reassign(['--cancel', '--reassignment-json-file', planFile])).out).toContain('None of the specified partition reassignments are active.');
+  }, 90_000);
+
+  it('moves a replica off a stopped broker, which deletes its stray copy when it returns', async () => {
+    const topic = 'stray';
+    const node4 = cluster.node(4);
+    const up = cluster.nodes.filter((n) => n.id !== 4).map((n) => n.bootstrap);
+    await withClient(up, async (c) => {
+      const r = await c.createTopics([{ name: topic, numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [4, 2] }] }]);
+      expect(r.topics[0]!.errorCode).toBe(ErrorCode.NONE);
+    }, { retries: 3 });
+    await eventually('both replicas in sync', 20_000, async () => (await partitionViews(up, topic, 1))?.[0]?.isr.length === 2);
+    const onDisk = () => readdirSync(join(node4.dir, 'data')).filter((n) => n === `${topic}-0`);
+    expect(onDisk()).toEqual([`${topic}-0`]);
+    await node4.stop('SIGTERM');
+    const planFile = join(dir, 'stray-plan.json');
+    await writeFile(planFile, JSON.stringify({ version: 1, partitions: [{ topic, partition: 0, replicas: [2, 3] }] }));
+    const exec = await run(reassignPartitionsCommand, ['--bootstrap-server', up.join(','), '--execute', '--reassignment-json-file', planFile]);
+    expect(exec.err).toBe('');
+    await eventually('the partition moved to brokers 2 and 3', 30_000, async () => {
+      const v = await partitionViews(up, topic, 1);
+      return v?.[0]?.replicas.join(',') === '2,3' && v[0].isr.length === 2;
+    });
+    // Its copy is still there while it is down.
+    expect(onDisk()).toEqual([`${topic}-0`]);
+    await node4.start();
+    await eventually("broker 4's stray copy deleted", 20_000, async () => onDisk().length === 0);
   }, 90_000);
 });
