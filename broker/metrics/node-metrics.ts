@@ -1,6 +1,7 @@
 // One node's metrics: a prom-client Registry of its own (several nodes may share a process in
-// tests) holding the request, topic, replica, controller, group and process metrics, and the
-// RequestObserver the socket server reports to. Names follow what the Prometheus JMX exporter's
+// tests) holding the request, topic, replica, controller and group metrics, exposed with the
+// process-wide registry of the Node process metrics, and the RequestObserver the socket server
+// reports to. Names follow what the Prometheus JMX exporter's
 // common Kafka rules make of Kafka's MBeans (lower-cased `kafka_<domain>_<type>_<name>`, `_total`
 // for the *PerSec meters), so dashboards made for Kafka read them; README.md lists each one with
 // its MBean. Built only when metrics.enabled is true: otherwise no observer, no listener, no cost.
@@ -9,7 +10,7 @@ import type { BrokerContext } from '../broker-context.ts';
 import type { RequestObserver, RequestTimings } from '../request-observer.ts';
 import { registerControllerMetrics } from './controller-metrics.ts';
 import { GroupMetrics } from './group-metrics.ts';
-import { registerProcessMetrics } from './process-metrics.ts';
+import { processRegistry } from './process-metrics.ts';
 import { ReplicaMetrics } from './replica-metrics.ts';
 import { RequestMetrics } from './request-metrics.ts';
 import { TopicMetrics } from './topic-metrics.ts';
@@ -26,7 +27,7 @@ export class NodeMetrics {
     replicaManager.onAppend((p) => topics.partitionChanged(p));
     const groups = context.groupCoordinator ? new GroupMetrics(this.registry, context.groupCoordinator, replicaManager) : undefined;
     registerControllerMetrics(this.registry, { controller: context.controller, publisher: context.metadata, isController: config.isController, isBroker: config.isBroker });
-    registerProcessMetrics(this.registry);
+    processRegistry();
     this.observer = {
       connectionOpened: (listener) => requests.connectionOpened(listener),
       connectionClosed: (listener) => requests.connectionClosed(listener),
@@ -39,9 +40,9 @@ export class NodeMetrics {
     };
   }
 
-  /** The Prometheus text exposition of every metric. */
-  text(): Promise<string> {
-    return this.registry.metrics();
+  /** The Prometheus text exposition of every metric: this node's, then the process's. */
+  async text(): Promise<string> {
+    return `${await this.registry.metrics()}\n${await processRegistry().metrics()}`;
   }
 
   get contentType(): string {

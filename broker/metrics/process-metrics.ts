@@ -1,9 +1,18 @@
 // The Node process: prom-client's default metrics (CPU, resident memory, heap spaces, event-loop
 // lag, garbage collection, open handles and file descriptors), named as prom-client names them
 // (process_*, nodejs_*): the JVM metrics Kafka dashboards show have no Node equivalent by name.
-import { collectDefaultMetrics, type Registry } from 'prom-client';
+// They describe the process, not a node, so one registry serves every node of a process (several
+// brokers embedded in one test process): prom-client's collectors (a GC observer, an event-loop
+// delay monitor) cannot be stopped, and one set per node started would pile up.
+import { collectDefaultMetrics, Registry } from 'prom-client';
 
-export function registerProcessMetrics(registry: Registry): void {
-  // A coarser event-loop sampling than the 10 ms default: the monitor's own wake-ups cost little then.
-  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+let shared: Registry | undefined;
+
+/** The process-wide registry of the default metrics, made on first use. */
+export function processRegistry(): Registry {
+  if (!shared) {
+    shared = new Registry();
+    collectDefaultMetrics({ register: shared, eventLoopMonitoringPrecision: 20 });
+  }
+  return shared;
 }

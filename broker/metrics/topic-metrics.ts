@@ -88,7 +88,7 @@ export class TopicMetrics {
       const records = log.logEndOffset - s.logEndOffset;
       if (records > 0) {
         this.messagesIn.inc(p.topic, records);
-        const bytes = bytesSince(log.logSegments(), segment, s);
+        const bytes = segment === s.segment ? segment.size - s.segmentSize : bytesAcrossRolls(log.logSegments(), s);
         if (bytes > 0) this.bytesIn.inc(p.topic, bytes);
       }
     }
@@ -139,9 +139,8 @@ export class TopicMetrics {
   }
 }
 
-/** Bytes written since `s` was seen: the active segment's growth, plus whole segments rolled meanwhile. */
-function bytesSince(segments: readonly LogSegment[], active: LogSegment, s: Seen): number {
-  if (active === s.segment) return active.size - s.segmentSize;
+/** Bytes written since `s` was seen when segments rolled meanwhile: the rest of its segment and every later one. */
+function bytesAcrossRolls(segments: readonly LogSegment[], s: Seen): number {
   let bytes = 0;
   for (const seg of segments) {
     if (seg === s.segment) bytes += seg.size - s.segmentSize;
