@@ -23,6 +23,7 @@ const OTHER_SCRIPTS = [
   ['bench/broker-throughput.ts', 'produce alone'],
   ['bench/broker-consume.ts', 'consume alone'],
   ['bench/broker-startup.ts', 'start-up time and idle RSS alone'],
+  ['bench/metrics-overhead.ts', 'produce with metrics on and off'],
 ];
 
 const n = (x: number, d = 0): string => (Number.isFinite(x) ? x.toFixed(d) : '-');
