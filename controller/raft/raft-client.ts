@@ -172,6 +172,25 @@ export class RaftClient {
     return findVoter(this.voterSet, this.nodeId, this.opts.directoryId) !== undefined;
   }
 
+  /**
+   * Whether this replica stands for election: a voter, or a voter of the last committed set that
+   * its own uncommitted VotersRecord removed. That record (a leader removing itself, then losing
+   * leadership) may exist only on this replica, which holds the longest log; the other voters
+   * could then never win, so this one stands, commits the change and hands over.
+   */
+  get mayStand(): boolean {
+    if (this.isVoter) return true;
+    const h = this.controlLog.history;
+    return h.isDynamic && h.hasUncommitted(this.highWatermark) && findVoter(h.at(this.highWatermark - 1n), this.nodeId, this.opts.directoryId) !== undefined;
+  }
+
+  /** How many of `ids` are voters (a candidate's votes count only from its voter set). */
+  votersAmong(ids: ReadonlySet<number>): number {
+    let n = 0;
+    for (const id of this.voters) if (ids.has(id)) n++;
+    return n;
+  }
+
   get currentEpoch(): number {
     return this.state.epoch;
   }
@@ -387,11 +406,11 @@ export class RaftClient {
     switch (s.role) {
       case 'unattached':
       case 'voted':
-        if (this.isVoter) this.armElectionTimer(carriedDeadline);
+        if (this.mayStand) this.armElectionTimer(carriedDeadline);
         else this.sendFetch();
         return;
       case 'candidate':
-        if (s.granted.size >= this.majority) return this.becomeLeader();
+        if (this.votersAmong(s.granted) >= this.majority) return this.becomeLeader();
         for (const id of this.voters) if (id !== this.nodeId) this.handlers.requestVote(id, this.gen);
         this.armElectionTimer();
         return;
@@ -403,7 +422,7 @@ export class RaftClient {
         return;
       case 'resigned':
         for (const id of this.voters) if (id !== this.nodeId) this.handlers.sendEndQuorumEpoch(id, this.gen);
-        if (!this.closing) this.armElectionTimer(this.isVoter ? undefined : this.scheduler.now() + this.config.fetchTimeoutMs);
+        if (!this.closing) this.armElectionTimer(this.mayStand ? undefined : this.scheduler.now() + this.config.fetchTimeoutMs);
         return;
     }
   }
@@ -428,7 +447,7 @@ export class RaftClient {
   }
 
   async becomeCandidate(): Promise<void> {
-    if (!this.isVoter || this.closing || this.closed) return;
+    if (!this.mayStand || this.closing || this.closed) return;
     const s = this.state;
     const retries = s.role === 'candidate' ? s.retries + 1 : 1;
     await this.transition({ role: 'candidate', epoch: s.epoch + 1, granted: new Set([this.nodeId]), rejected: new Set(), retries, backingOff: false });
@@ -521,7 +540,7 @@ export class RaftClient {
       }
       if (this.closing) return;
       // A replica removed from the voters (a resigned leader among them) looks for the leader as an observer.
-      if (!this.isVoter) return this.becomeUnattached(s.epoch);
+      if (!this.mayStand) return this.becomeUnattached(s.epoch);
       await this.becomeCandidate();
     });
   }
@@ -543,7 +562,7 @@ export class RaftClient {
       const s = this.state;
       if (s.role !== 'follower') return;
       this.logger.info({ epoch: s.epoch, leaderId: s.leaderId, timeoutMs }, 'no answer from the leader in time');
-      if (this.isVoter) await this.becomeCandidate();
+      if (this.mayStand) await this.becomeCandidate();
       else await this.becomeUnattached(s.epoch);
     });
   }

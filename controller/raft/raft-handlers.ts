@@ -108,11 +108,11 @@ export class RaftHandlers {
     if (p.errorCode !== ErrorCode.NONE) return this.retryVote(destination, gen);
     if (p.voteGranted) {
       s.granted.add(destination);
-      if (s.granted.size >= c.majority) await c.becomeLeader();
+      if (c.votersAmong(s.granted) >= c.majority) await c.becomeLeader();
       return;
     }
     s.rejected.add(destination);
-    if (s.rejected.size > c.voters.length - c.majority) {
+    if (c.votersAmong(s.rejected) > c.voters.length - c.majority) {
       const backoff = electionBackoffMs(c.config, s.retries, c.random);
       c.logger.info({ epoch: s.epoch, rejectedBy: [...s.rejected], backoffMs: backoff }, 'election lost; backing off before standing again');
       c.startBackoff(backoff);
@@ -136,7 +136,9 @@ export class RaftHandlers {
       if (p.candidateEpoch < c.currentEpoch) return voteResponse(ErrorCode.NONE, ErrorCode.FENCED_LEADER_EPOCH, this.at(), false);
       const upToDate = isLogUpToDate(p.lastOffsetEpoch, p.lastOffset, c.log.lastEpoch(), c.log.endOffset());
       if (p.candidateEpoch > c.currentEpoch) await c.becomeUnattached(p.candidateEpoch, !upToDate);
-      const granted = c.isVoter && canGrantVote(c.epochState, p.candidateId, upToDate);
+      // In a dynamic quorum a replica votes whatever its own voter set says: behind on the log, it
+      // may not know yet that it is a voter (KIP-853); the candidate counts only its voters' votes.
+      const granted = (c.isVoter || c.controlLog.history.isDynamic) && canGrantVote(c.epochState, p.candidateId, upToDate);
       if (granted && c.epochState.role === 'unattached') await c.becomeVoted(p.candidateEpoch, p.candidateId);
       c.logger.debug({ candidateId: p.candidateId, epoch: p.candidateEpoch, granted, upToDate, role: c.role }, 'vote request answered');
       return voteResponse(ErrorCode.NONE, ErrorCode.NONE, this.at(), granted);
@@ -234,7 +236,7 @@ export class RaftHandlers {
       if (p.leaderEpoch < c.currentEpoch) return endQuorumEpochResponse(ErrorCode.NONE, ErrorCode.FENCED_LEADER_EPOCH, this.at());
       if (p.leaderId !== c.nodeId) await this.maybeTransition(p.leaderEpoch, p.leaderId);
       const s = c.epochState;
-      if (s.role === 'follower' && s.epoch === p.leaderEpoch && s.leaderId === p.leaderId && c.isVoter) {
+      if (s.role === 'follower' && s.epoch === p.leaderEpoch && s.leaderId === p.leaderId && c.mayStand) {
         const successors = p.preferredSuccessors ?? [];
         const position = successors.indexOf(c.nodeId);
         c.resetFetchTimer(successorBackoffMs(c.config, position < 0 ? successors.length : position));
@@ -255,7 +257,7 @@ export class RaftHandlers {
     // An observer that knows no leader asks a known voter or a bootstrap server, which answers with the leader.
     const pool = [...new Set([...c.voters, ...c.bootstrapServers])].filter((id) => id !== c.nodeId);
     if (s.role === 'follower') target = s.leaderId;
-    else if (!c.isVoter && s.role === 'unattached' && pool.length > 0) target = pool[Math.floor(c.random() * pool.length)]!;
+    else if (!c.mayStand && s.role === 'unattached' && pool.length > 0) target = pool[Math.floor(c.random() * pool.length)]!;
     else return;
     const req = fetchRequest(c.clusterId, {
       replicaId: c.nodeId,
@@ -361,6 +363,14 @@ export class RaftHandlers {
     if (!p || p.partition !== 0) return answer(ErrorCode.NONE, { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1n, leader: at });
     if (c.clusterId !== null && req.clusterId && req.clusterId !== c.clusterId) return answer(ErrorCode.INCONSISTENT_CLUSTER_ID, { errorCode: ErrorCode.NONE, highWatermark: -1n, leader: at });
     const requestEpoch = p.currentLeaderEpoch ?? -1;
+    // A dynamic quorum's leader fetched from at a later epoch gives way to it, as Raft's rule for
+    // any later term: that epoch was begun by a candidate (a voter removed without knowing it, say)
+    // whose vote requests moved replicas past the leader, which then could no longer follow it.
+    if (c.controlLog.history.isDynamic && requestEpoch > s.epoch && s.role === 'leader') {
+      c.logger.info({ epoch: s.epoch, fetchEpoch: requestEpoch, replicaId: req.replicaState?.replicaId ?? req.replicaId }, 'fetched from at a later epoch: giving up leadership');
+      await c.becomeUnattached(requestEpoch);
+      return answer(ErrorCode.NONE, { errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH, highWatermark: -1n, leader: this.at() });
+    }
     const error =
       requestEpoch < s.epoch ? ErrorCode.FENCED_LEADER_EPOCH : requestEpoch > s.epoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : s.role !== 'leader' ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.NONE;
     if (error !== ErrorCode.NONE || s.role !== 'leader') return answer(ErrorCode.NONE, { errorCode: error, highWatermark: -1n, leader: at });

@@ -22,6 +22,9 @@ async function main(): Promise<void> {
   let committed = 0;
   let snapshots = 0;
   let snapshotFetches = 0;
+  let dynamic = 0;
+  let added = 0;
+  let removed = 0;
   const failed: number[] = [];
   for (let i = 0; i < count; i++) {
     const seed = single !== undefined ? Number(single) : from + i;
@@ -31,16 +34,19 @@ async function main(): Promise<void> {
     committed += r.committed;
     snapshots += r.snapshots;
     snapshotFetches += r.snapshotFetches;
+    if (r.dynamic) dynamic++;
+    added += r.votersAdded;
+    removed += r.votersRemoved;
     if (!r.ok) {
       failed.push(seed);
       console.log(formatFailure(r));
     } else if (single !== undefined) {
-      console.log(`seed ${seed} ok: ${r.voters} voters, ${r.events} events, ${r.messages} messages, ${r.committed} committed, ${r.leaders} leaders, ${r.snapshots} snapshots, ${r.snapshotFetches} fetched, t=${r.virtualMs} ms`);
+      console.log(`seed ${seed} ok: ${r.voters} voters, ${r.events} events, ${r.messages} messages, ${r.committed} committed, ${r.leaders} leaders, ${r.snapshots} snapshots, ${r.snapshotFetches} fetched, ${r.dynamic ? `dynamic quorum: ${r.votersAdded} voters added, ${r.votersRemoved} removed, ` : ''}t=${r.virtualMs} ms`);
     }
     if (single === undefined && (i + 1) % 500 === 0) console.log(`${i + 1} seeds, ${events} events, ${failed.length} failed, ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   const wall = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`seeds ${from}..${from + count - 1}: ${count - failed.length} passed, ${failed.length} failed; ${events} events, ${messages} messages, ${committed} committed records, ${snapshots} snapshots written, ${snapshotFetches} fetched with FetchSnapshot; ${wall} s wall`);
+  console.log(`seeds ${from}..${from + count - 1}: ${count - failed.length} passed, ${failed.length} failed; ${events} events, ${messages} messages, ${committed} committed records, ${snapshots} snapshots written, ${snapshotFetches} fetched with FetchSnapshot; ${dynamic} dynamic quorums with ${added} voters added and ${removed} removed; ${wall} s wall`);
   if (failed.length > 0) {
     console.log(`failed seeds: ${failed.join(' ')}`);
     process.exitCode = 1;

@@ -13,12 +13,16 @@ describe('raft simulation', () => {
     let events = 0;
     let snapshots = 0;
     let fetched = 0;
+    let added = 0;
+    let removed = 0;
     for (let i = 0; i < count; i++) {
       const seed = single !== undefined ? Number(single) : from + i;
       const r = await runSeed({ seed });
       events += r.events;
       snapshots += r.snapshots;
       fetched += r.snapshotFetches;
+      added += r.votersAdded;
+      removed += r.votersRemoved;
       if (!r.ok) failures.push(formatFailure(r));
     }
     if (failures.length > 0) console.error(failures.join('\n\n'));
@@ -28,6 +32,9 @@ describe('raft simulation', () => {
     if (single === undefined && count >= 50) {
       expect(snapshots).toBeGreaterThan(count);
       expect(fetched).toBeGreaterThan(0);
+      // Dynamic quorums change their voters.
+      expect(added).toBeGreaterThan(count / 10);
+      expect(removed).toBeGreaterThan(count / 10);
     }
   });
 });

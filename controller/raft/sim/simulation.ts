@@ -16,6 +16,8 @@ import { MemoryQuorumStateStore } from '../quorum-state.ts';
 import { RaftClient } from '../raft-client.ts';
 import type { RaftConfig } from '../raft-config.ts';
 import { MemoryReplicatedLog } from '../replicated-log.ts';
+import { encodeSnapshot } from '../snapshot-format.ts';
+import type { VoterNode } from '../voter-set.ts';
 import { InvariantChecker, InvariantError, type LifeRecord } from './invariants.ts';
 import { NodeScheduler } from './node-scheduler.ts';
 import { Prng } from './prng.ts';
@@ -34,6 +36,8 @@ export interface SimOptions {
 export interface SimResult {
   seed: number;
   voters: number;
+  /** A dynamic quorum (voters from the log, added and removed during the run). */
+  dynamic: boolean;
   ok: boolean;
   events: number;
   messages: number;
@@ -43,6 +47,9 @@ export interface SimResult {
   /** Snapshots written, and fetched from a leader with FetchSnapshot, over every node life. */
   snapshots: number;
   snapshotFetches: number;
+  /** Dynamic quorums: voters added and removed (committed changes). */
+  votersAdded: number;
+  votersRemoved: number;
   virtualMs: number;
   error?: string;
   trace: string[];
@@ -69,6 +76,7 @@ interface Life {
 
 interface SimNode {
   id: number;
+  /** A voter of the static quorum, or an initial voter of a dynamic one. */
   voter: boolean;
   log: MemoryReplicatedLog;
   store: MemoryQuorumStateStore;
@@ -95,18 +103,35 @@ export class Simulation {
   /** Committed records between two snapshots of a node's state (per seed). */
   private readonly snapshotEvery: number;
   private readonly clients: RaftClient[] = [];
+  /**
+   * A dynamic quorum (KIP-853, half the seeds): a pool of five nodes, the first one or three
+   * formatted as initial voters (a bootstrap checkpoint), the others empty and finding the quorum
+   * through the initial voters as bootstrap servers; voters are added and removed at random.
+   */
+  readonly dynamic: boolean;
+  private votersAdded = 0;
+  private votersRemoved = 0;
+  /** The voter set as the latest leader seen holds it (decides which crashes keep a majority up). */
+  private currentVoters: number[];
 
   constructor(private readonly opts: SimOptions) {
     this.prng = new Prng(opts.seed);
     const voterCount = this.prng.chance(0.5) ? 3 : 5;
     this.snapshotEvery = 3 + Math.floor(this.prng.next() * 18);
-    this.voterIds = Array.from({ length: voterCount }, (_, i) => i + 1);
-    const observerId = voterCount + 1;
+    this.dynamic = this.prng.chance(0.5);
     this.net = new SimNetwork(this.clock, this.prng.fork(), { minDelayMs: 0.5, maxDelayMs: 25 }, (l) => this.note(l));
     this.logger = pino({ level: 'info', base: null, timestamp: false }, { write: (s: string) => this.note(s.trimEnd()) });
-    for (const id of [...this.voterIds, observerId]) {
-      this.nodes.push({ id, voter: id !== observerId, log: new MemoryReplicatedLog(), store: new MemoryQuorumStateStore(), stopping: false });
+    if (this.dynamic) {
+      this.voterIds = Array.from({ length: voterCount === 3 ? 1 : 3 }, (_, i) => i + 1);
+      for (let id = 1; id <= DYNAMIC_POOL; id++) this.nodes.push({ id, voter: id <= this.voterIds.length, log: new MemoryReplicatedLog(), store: new MemoryQuorumStateStore(), stopping: false });
+    } else {
+      this.voterIds = Array.from({ length: voterCount }, (_, i) => i + 1);
+      const observerId = voterCount + 1;
+      for (const id of [...this.voterIds, observerId]) {
+        this.nodes.push({ id, voter: id !== observerId, log: new MemoryReplicatedLog(), store: new MemoryQuorumStateStore(), stopping: false });
+      }
     }
+    this.currentVoters = [...this.voterIds];
   }
 
   note(line: string): void {
@@ -124,7 +149,9 @@ export class Simulation {
     const random = this.prng.fork();
     const client = new RaftClient({
       nodeId: node.id,
-      voters: this.voterIds,
+      voters: this.dynamic ? [] : this.voterIds,
+      directoryId: simDirectoryId(node.id),
+      bootstrapServers: this.dynamic ? this.voterIds : [],
       log: node.log,
       stateStore: node.store,
       logger: this.logger.child({ node: node.id }),
@@ -223,7 +250,28 @@ export class Simulation {
   }
 
   private upVoters(): number {
-    return this.nodes.filter((n) => n.voter && n.life).length;
+    return this.nodes.filter((n) => this.currentVoters.includes(n.id) && n.life).length;
+  }
+
+  /** Adds a random non-voter or removes a random voter through the leader (dynamic quorums). */
+  private changeVoters(): void {
+    const leader = this.leaders()[0]?.life?.client;
+    if (!leader) return;
+    const set = leader.voterSet.map((v) => v.id);
+    const outside = this.nodes.filter((n) => !set.includes(n.id)).map((n) => n.id);
+    const add = outside.length > 0 && (set.length <= 1 || this.prng.chance(0.5));
+    const id = add ? this.prng.pick(outside) : this.prng.pick(set);
+    this.note(`${add ? 'ADD' : 'REMOVE'} VOTER ${id} via leader ${leader.nodeId} (voters ${set.join(',')})`);
+    const change = add ? leader.voterChanges.addVoter(simVoter(id), 1000) : leader.voterChanges.removeVoter(id, simDirectoryId(id), 1000);
+    change.then(
+      (r) => {
+        this.note(`${add ? 'ADD' : 'REMOVE'} VOTER ${id}: error ${r.errorCode}${r.errorMessage ? ` (${r.errorMessage})` : ''}`);
+        if (r.errorCode !== 0) return;
+        if (add) this.votersAdded++;
+        else this.votersRemoved++;
+      },
+      (err: unknown) => (this.failure ??= err),
+    );
   }
 
   private leaders(): SimNode[] {
@@ -243,11 +291,11 @@ export class Simulation {
 
   private fault(): void {
     const r = this.prng.next();
-    const majority = Math.floor(this.voterIds.length / 2) + 1;
+    const majority = Math.floor(this.currentVoters.length / 2) + 1;
     const mayLoseVoter = this.upVoters() - 1 >= majority || this.prng.chance(0.1);
     const down = this.nodes.filter((n) => !n.life);
     if (r < 0.2) {
-      const candidates = this.up().filter((n) => !n.voter || mayLoseVoter);
+      const candidates = this.up().filter((n) => !this.currentVoters.includes(n.id) || mayLoseVoter);
       if (candidates.length > 0) this.crash(this.prng.pick(candidates));
     } else if (r < 0.4) {
       if (down.length > 0) this.restart(this.prng.pick(down));
@@ -306,6 +354,8 @@ export class Simulation {
 
   private async checkAll(): Promise<void> {
     if (this.failure) throw this.failure;
+    const leader = this.leaders()[0]?.life?.client;
+    if (leader) this.currentVoters = leader.voters.slice();
     if (this.clock.failures.length > 0) {
       const f = this.clock.failures[0]!;
       throw new InvariantError(`contained failure in ${f.scope.unit} ${JSON.stringify(f.scope.context ?? {})}: ${(f.err as Error)?.stack ?? String(f.err)}`);
@@ -340,11 +390,19 @@ export class Simulation {
     const duration = this.opts.durationMs ?? 10_000;
     const cfg = SIM_RAFT_CONFIG as RaftConfig;
     try {
-      this.note(`SEED ${this.opts.seed}: ${this.voterIds.length} voters, observer ${this.nodes.at(-1)!.id}`);
+      if (this.dynamic) {
+        this.note(`SEED ${this.opts.seed}: dynamic quorum, initial voters ${this.voterIds.join(',')} of nodes 1-${DYNAMIC_POOL}`);
+        // --initial-controllers formats the initial voters with a bootstrap checkpoint; the others start empty.
+        const bootstrap = { endOffset: 0n, epoch: 0 };
+        for (const n of this.nodes) if (n.voter) await n.log.snapshots.write(bootstrap, encodeSnapshot(bootstrap, [], 0, this.voterIds.map(simVoter)));
+      } else {
+        this.note(`SEED ${this.opts.seed}: ${this.voterIds.length} voters, observer ${this.nodes.at(-1)!.id}`);
+      }
       for (const n of this.nodes) this.boot(n);
       await drain();
       this.recurring(60, duration, () => this.append());
       this.recurring(700, duration, () => this.fault());
+      if (this.dynamic) this.recurring(400, duration, () => this.changeVoters());
       await this.runUntil(duration);
 
       // Healing: whole network, no loss, every node back; the quorum must settle.
@@ -412,6 +470,7 @@ export class Simulation {
     return {
       seed: this.opts.seed,
       voters: this.voterIds.length,
+      dynamic: this.dynamic,
       ok,
       events: this.events,
       messages: this.net.messages,
@@ -420,11 +479,24 @@ export class Simulation {
       leaders: this.checker.leaderCount,
       snapshots: this.clients.reduce((n, c) => n + c.snapshots.created, 0),
       snapshotFetches: this.clients.reduce((n, c) => n + c.snapshots.installed, 0),
+      votersAdded: this.votersAdded,
+      votersRemoved: this.votersRemoved,
       virtualMs: Math.round(this.clock.now()),
       error,
       trace: this.trace.slice(-(this.opts.traceLines ?? 80)),
     };
   }
+}
+
+/** Nodes of a dynamic quorum's pool. */
+const DYNAMIC_POOL = 5;
+
+export function simDirectoryId(id: number): string {
+  return `simdir${id}`.padEnd(22, 'A');
+}
+
+function simVoter(id: number): VoterNode {
+  return { id, directoryId: simDirectoryId(id), endpoints: [{ name: 'CONTROLLER', host: `node${id}`, port: 9093 }], minKraftVersion: 0, maxKraftVersion: 1 };
 }
 
 export function runSeed(opts: SimOptions): Promise<SimResult> {
