@@ -96,3 +96,13 @@ describe('reassign-partitions plan', () => {
     );
   });
 });
+
+describe('samsa reassign-partitions options', () => {
+  it('requires exactly one action and a bootstrap server, as Kafka does', async () => {
+    const { runReassignPartitions } = await import('./reassign-partitions.ts');
+    const io = { out: () => undefined, err: () => undefined, fail: () => undefined };
+    await expect(runReassignPartitions({ bootstrapServer: 'localhost:1' }, io)).rejects.toThrow('Command must include exactly one action: --generate, --execute, --verify, --cancel, --list');
+    await expect(runReassignPartitions({ bootstrapServer: 'localhost:1', list: true, verify: true }, io)).rejects.toThrow('exactly one action');
+    await expect(runReassignPartitions({ list: true }, io)).rejects.toThrow('Please specify --bootstrap-server');
+  });
+});
