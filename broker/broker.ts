@@ -44,6 +44,7 @@ import { Router } from './router.ts';
 import { type BoundListener, SocketServer } from './server.ts';
 import { brokerListenerSecurity } from './security/broker-security.ts';
 import { readBootstrapMetadata } from './security/bootstrap-scram.ts';
+import { clientSecurity } from './security/client-security.ts';
 import { readiness } from './http/health.ts';
 import { type HttpEndpoint, HttpServer, parseHttpListeners } from './http/http-server.ts';
 import { nodeRoutes } from './http/node-routes.ts';
@@ -158,6 +159,7 @@ export class Broker {
       endpointOf: (id) => voterEndpoints.get(id) ?? quorumReplica?.endpointOf(id),
       clientId: `samsa-node-${nodeId}`,
       logger: logger.child({ module: 'node-connections' }),
+      security: clientSecurity(config, config.controllerListenerNames[0] ?? '', config.get('sasl.mechanism.controller.protocol')),
       requestTimeoutMs,
       reconnectBackoffMs: config.get('controller.quorum.retry.backoff.ms'),
     });
@@ -309,6 +311,7 @@ export class Broker {
         brokerEpoch: () => registered.brokerEpoch,
         image: () => publisher.image,
         interBrokerListenerName: config.interBrokerListenerName,
+        security: clientSecurity(config, config.interBrokerListenerName, config.get('sasl.mechanism.inter.broker.protocol')),
         replicaLagTimeMaxMs: config.get('replica.lag.time.max.ms'),
         reconnectBackoffMs: config.get('replica.fetch.backoff.ms'),
         fetcher: {

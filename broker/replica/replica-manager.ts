@@ -17,7 +17,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { Log } from '../../storage/log.ts';
 import type { LogConfig } from '../../storage/log-config.ts';
 import { ProducerStateManager } from '../../storage/producer-state.ts';
-import { NodeConnections } from '../../controller/network/node-connections.ts';
+import { NodeConnections, type NodeConnectionsOptions } from '../../controller/network/node-connections.ts';
 import type { AlterPartitionRequest } from '../../protocol/generated/message/alter-partition-request.ts';
 import type { AlterPartitionResponse } from '../../protocol/generated/message/alter-partition-response.ts';
 import type { TimerHandle } from '../../protocol/scheduler.ts';
@@ -68,6 +68,8 @@ export interface ReplicaManagerOptions {
 }
 
 export interface ReplicationOptions {
+  /** TLS and SASL of the inter-broker listener, when it is not PLAINTEXT. */
+  security?: NodeConnectionsOptions['security'];
   /** Sends an AlterPartition to the active controller (the controller channel). */
   alterPartition(request: AlterPartitionRequest): Promise<AlterPartitionResponse>;
   /** This broker's epoch, from its registration. */
@@ -139,6 +141,7 @@ export class ReplicaManager {
       logger: log.child({ module: 'broker-connections' }),
       requestTimeoutMs: opts.fetcher.requestTimeoutMs,
       reconnectBackoffMs: opts.reconnectBackoffMs,
+      ...(opts.security && { security: opts.security }),
     });
     this.fetchers = new ReplicaFetcherManager({
       nodeId: this.opts.nodeId,

@@ -5,7 +5,7 @@
 // Requests to one node travel on named lanes, one connection each: a long-polling fetch never
 // holds up a vote or a heartbeat behind it, since a Kafka connection answers in request order.
 import type { Logger } from 'pino';
-import { KafkaConnection, type SendOptions, type SendResult } from '../../protocol/client/connection.ts';
+import { type ConnectionOptions, KafkaConnection, type SendOptions, type SendResult } from '../../protocol/client/connection.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { ApiKey, ApiMessages } from '../../protocol/generated/api-table.ts';
 
@@ -23,6 +23,8 @@ export interface NodeConnectionsOptions {
   requestTimeoutMs?: number;
   reconnectBackoffMs?: number;
   now?: () => number;
+  /** TLS and SASL of the listener connected to (its security protocol); plaintext when absent. */
+  security?: Pick<ConnectionOptions, 'tls' | 'authenticate'>;
 }
 
 interface Slot {
@@ -74,6 +76,7 @@ export class NodeConnections {
       connectTimeoutMs: this.opts.connectTimeoutMs ?? 5000,
       requestTimeoutMs: this.opts.requestTimeoutMs ?? 30_000,
       logger: this.opts.logger,
+      ...this.opts.security,
     });
     s.conn = opening;
     opening.then(

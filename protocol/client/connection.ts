@@ -15,6 +15,7 @@
 //   Nothing bounds what is queued on the socket: callers bound their own pipelining depth.
 
 import net from 'node:net';
+import tls from 'node:tls';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { DecodeError } from '../decode-error.ts';
@@ -44,6 +45,13 @@ export interface ConnectionOptions {
   /** Skip ApiVersions on connect; every request then uses this client's highest version. */
   skipApiVersions?: boolean;
   logger?: Logger;
+  /** Connect with TLS (an SSL or SASL_SSL listener) with these options. */
+  tls?: tls.ConnectionOptions;
+  /**
+   * Runs once the connection is open and versions are negotiated, before it is handed out: a SASL
+   * exchange for SASL listeners. A rejection fails the connect.
+   */
+  authenticate?: (conn: KafkaConnection) => Promise<void>;
 }
 
 export interface SendOptions {
@@ -133,6 +141,15 @@ export class KafkaConnection {
       } catch (err) {
         conn.destroy(err instanceof ConnectionError ? err : new ConnectionError('CONNECTION_CLOSED', conn.broker, 'API versions negotiation failed', { cause: err }));
         throw err;
+      }
+    }
+    if (options.authenticate) {
+      try {
+        await options.authenticate(conn);
+      } catch (err) {
+        const failure = err instanceof ConnectionError ? err : new ConnectionError('CONNECT_FAILED', conn.broker, `Authentication with ${conn.broker} failed: ${(err as Error).message}`, { cause: err });
+        conn.destroy(failure);
+        throw failure;
       }
     }
     return conn;
@@ -264,7 +281,8 @@ export class KafkaConnection {
   private open(): Promise<void> {
     const connectTimeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: this.host, port: this.port });
+      const secure = this.options.tls;
+      const socket = secure ? tls.connect({ host: this.host, port: this.port, servername: net.isIP(this.host) ? undefined : this.host, ...secure }) : net.connect({ host: this.host, port: this.port });
       this.socket = socket;
       this.socketClosed = new Promise((done) => socket.once('close', () => done()));
       let settled = false;
@@ -274,7 +292,7 @@ export class KafkaConnection {
         this.destroy(err);
         reject(err);
       }, connectTimeoutMs);
-      socket.once('connect', () => {
+      socket.once(secure ? 'secureConnect' : 'connect', () => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
