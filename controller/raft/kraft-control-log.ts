@@ -5,6 +5,10 @@
 // is undone), a log replaced by a snapshot takes the snapshot's sets, and moving the log start
 // forgets sets no longer needed. load() rebuilds the history at start-up from the newest snapshot
 // (the bootstrap checkpoint included) and the log after it.
+// Every operation on the log and its snapshots passes through here, so this is also where a
+// storage failure (an I/O error reading or writing the log or a snapshot, or the log gone offline
+// after one) is seen: it is reported once to `onStorageFailure`, which stops the node, and
+// rethrown to the operation that met it.
 import { readBatchHeader } from '../../protocol/records/batch-header.ts';
 import { iterateBatches } from '../../protocol/records/record-batch.ts';
 import type { AppendInfo, EpochEndOffset, ReplicatedLog } from './replicated-log.ts';
@@ -14,27 +18,52 @@ import { type VoterSet, VoterSetHistory } from './voter-set.ts';
 
 const SCAN_CHUNK = 1 << 20;
 
+/** An error of the file system (it names a syscall) or a log that went offline after one. */
+export function isStorageFailure(err: unknown): boolean {
+  const e = err as { syscall?: unknown; code?: unknown } | null;
+  return e !== null && typeof e === 'object' && (typeof e.syscall === 'string' || e.code === 'KAFKA_STORAGE_ERROR');
+}
+
 export class KRaftControlLog implements ReplicatedLog {
   readonly history: VoterSetHistory;
+  readonly snapshots: SnapshotStore;
 
   constructor(
     readonly inner: ReplicatedLog,
     staticVoters: VoterSet,
+    private readonly onStorageFailure: (err: unknown, operation: string) => void = () => {},
   ) {
     this.history = new VoterSetHistory(staticVoters);
+    const store = inner.snapshots;
+    this.snapshots = {
+      list: () => store.list(),
+      latest: () => store.latest(),
+      earliest: () => store.earliest(),
+      size: (id) => store.size(id),
+      write: (id, bytes) => this.io('snapshot write', () => store.write(id, bytes)),
+      read: (id) => this.io('snapshot read', () => store.read(id)),
+      readChunk: (id, position, maxBytes) => this.io('snapshot read', () => store.readChunk(id, position, maxBytes)),
+      delete: (id) => this.io('snapshot delete', () => store.delete(id)),
+    };
   }
 
-  get snapshots(): SnapshotStore {
-    return this.inner.snapshots;
+  /** Runs one storage operation; a storage failure is reported before it is rethrown. */
+  private async io<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isStorageFailure(err)) this.onStorageFailure(err, operation);
+      throw err;
+    }
   }
 
   /** Rebuilds the history from the newest snapshot and the log after it. */
   async load(): Promise<void> {
     this.history.clear();
-    const latest = this.inner.snapshots.latest();
+    const latest = this.snapshots.latest();
     let from = this.inner.startOffset();
     if (latest) {
-      this.history.applySnapshot(await this.inner.snapshots.read(latest), latest.endOffset);
+      this.history.applySnapshot(await this.snapshots.read(latest), latest.endOffset);
       if (latest.endOffset > from) from = latest.endOffset;
     }
     await this.scan(from, this.inner.endOffset());
@@ -43,7 +72,7 @@ export class KRaftControlLog implements ReplicatedLog {
   private async scan(from: bigint, to: bigint): Promise<void> {
     let next = from;
     while (next < to) {
-      const chunk = await this.inner.read(next, SCAN_CHUNK);
+      const chunk = await this.read(next, SCAN_CHUNK);
       let start = -1;
       let end = 0;
       const before = next;
@@ -73,13 +102,13 @@ export class KRaftControlLog implements ReplicatedLog {
   }
 
   async appendAsLeader(batch: Buffer, epoch: number): Promise<AppendInfo> {
-    const info = await this.inner.appendAsLeader(batch, epoch);
+    const info = await this.io('append', () => this.inner.appendAsLeader(batch, epoch));
     this.history.applyBatches(batch, info.baseOffset);
     return info;
   }
 
   async appendAsFollower(batches: Buffer): Promise<AppendInfo> {
-    const info = await this.inner.appendAsFollower(batches);
+    const info = await this.io('append', () => this.inner.appendAsFollower(batches));
     this.history.applyBatches(batches);
     return info;
   }
@@ -89,28 +118,28 @@ export class KRaftControlLog implements ReplicatedLog {
   }
 
   read(offset: bigint, maxBytes: number): Promise<Buffer> {
-    return this.inner.read(offset, maxBytes);
+    return this.io('read', () => this.inner.read(offset, maxBytes));
   }
 
   flush(): Promise<void> {
-    return this.inner.flush();
+    return this.io('flush', () => this.inner.flush());
   }
 
   async truncateTo(offset: bigint): Promise<void> {
-    await this.inner.truncateTo(offset);
+    await this.io('truncate', () => this.inner.truncateTo(offset));
     this.history.truncateFrom(offset);
   }
 
   async advanceStart(id: SnapshotId): Promise<void> {
-    await this.inner.advanceStart(id);
+    await this.io('advance start', () => this.inner.advanceStart(id));
     this.history.compactBelow(id.endOffset - 1n);
   }
 
   /** The snapshot `id` is already stored: its voter set replaces the history. */
   async truncateFullyAndStartAt(id: SnapshotId): Promise<void> {
-    await this.inner.truncateFullyAndStartAt(id);
+    await this.io('truncate', () => this.inner.truncateFullyAndStartAt(id));
     this.history.clear();
-    if (this.inner.snapshots.size(id) >= 0) this.history.applySnapshot(await this.inner.snapshots.read(id), id.endOffset);
+    if (this.snapshots.size(id) >= 0) this.history.applySnapshot(await this.snapshots.read(id), id.endOffset);
   }
 
   close(): Promise<void> {

@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import { encodeLeaderChangeMessage } from '../../protocol/generated/message/leader-change-message.ts';
 import { ControlRecordType, encodeControlRecordKey } from '../../protocol/records/control-record.ts';
 import { encodeRecordBatch } from '../../protocol/records/record-batch.ts';
-import { type Scheduler, type Scope, SystemScheduler, type TimerHandle } from '../../protocol/scheduler.ts';
+import { FatalError, type Scheduler, type Scope, SystemScheduler, type TimerHandle } from '../../protocol/scheduler.ts';
 import { Writer } from '../../protocol/writer.ts';
 import { CommitDelivery, type RaftListener } from './commit-delivery.ts';
 import { type EpochState, electionStateOf, leaderOf } from './epoch-state.ts';
@@ -93,6 +93,7 @@ export class RaftClient {
   /** Endpoints of replicas that are not (yet) known voters, learned from leaders' answers. */
   readonly learnedEndpoints = new Map<number, VoterEndpoint>();
   private readonly opts: RaftClientOptions;
+  private storageFailure = false;
   private readonly handlers: RaftHandlers;
   private state: EpochState = { role: 'unattached', epoch: 0 };
   /** Bumped on every transition: callbacks of an older state see a different value and stop. */
@@ -118,7 +119,7 @@ export class RaftClient {
     this.scheduler = opts.scheduler ?? new SystemScheduler({ logger: opts.logger });
     this.random = opts.random ?? Math.random;
     this.transport = opts.transport ?? NO_TRANSPORT;
-    this.controlLog = new KRaftControlLog(opts.log, opts.voters.map((id) => staticVoter(id)));
+    this.controlLog = new KRaftControlLog(opts.log, opts.voters.map((id) => staticVoter(id)), (err, operation) => this.storageFailed(err, operation));
     this.log = this.controlLog;
     this.delivery = new CommitDelivery(this.log, opts.logger);
     this.scope = { unit: 'raft', context: { nodeId: opts.nodeId } };
@@ -129,6 +130,19 @@ export class RaftClient {
 
   get nodeId(): number {
     return this.opts.nodeId;
+  }
+
+  /**
+   * The metadata log or a snapshot could not be read or written: the node cannot go on serving
+   * metadata (a partly written log cannot be trusted), so a FatalError stops it through the
+   * scheduler, once.
+   */
+  private storageFailed(err: unknown, operation: string): void {
+    if (this.storageFailure) return;
+    this.storageFailure = true;
+    const message = `metadata log ${operation} failed: ${err instanceof Error ? err.message : String(err)}`;
+    this.logger.error({ err, operation }, 'the metadata log cannot be used after a storage failure: stopping the node');
+    this.scheduler.watch(this.scope, Promise.reject(new FatalError(message, { cause: err })));
   }
 
   /** Ids of the voters in force: the latest voter set appended to the log, else the static one. */
