@@ -50,6 +50,10 @@ export class FileReplicatedLog implements ReplicatedLog {
     return BigInt(this.log.logStartOffset);
   }
 
+  sizeInBytes(): number {
+    return this.log.size;
+  }
+
   lastEpoch(): number {
     return this.log.leaderEpochCache.latestEpoch() ?? this.startEpoch;
   }

@@ -97,6 +97,10 @@ export class KRaftControlLog implements ReplicatedLog {
     return this.inner.startOffset();
   }
 
+  sizeInBytes(): number {
+    return this.inner.sizeInBytes();
+  }
+
   lastEpoch(): number {
     return this.inner.lastEpoch();
   }

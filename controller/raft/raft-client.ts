@@ -30,7 +30,7 @@ import type { LeaderAndEpoch } from './raft-messages.ts';
 import { NO_TRANSPORT, type RaftApi, type RaftMessages, type RaftTransport } from './raft-transport.ts';
 import type { ElectionStore } from './quorum-state.ts';
 import type { ReplicatedLog } from './replicated-log.ts';
-import { DEFAULT_SNAPSHOTS_RETAINED, RaftSnapshots } from './raft-snapshots.ts';
+import { DEFAULT_METADATA_RETENTION, DEFAULT_SNAPSHOTS_RETAINED, RaftSnapshots } from './raft-snapshots.ts';
 import type { SnapshotId } from './snapshot-format.ts';
 import { KRaftControlLog } from './kraft-control-log.ts';
 import { VoterChanges } from './voter-changes.ts';
@@ -55,8 +55,14 @@ export interface RaftClientOptions {
   config?: Partial<RaftConfig>;
   /** Sent in requests and checked in inbound ones when set. */
   clusterId?: string | null;
-  /** How many snapshots are kept; the log start offset follows the oldest. */
+  /** How many snapshots are kept at most; the log start offset follows the oldest. */
   snapshotsRetained?: number;
+  /**
+   * metadata.max.retention.bytes and metadata.max.retention.ms (-1: no limit): snapshots older
+   * than the newest go, with the log below the next one, while the log is larger or the oldest
+   * snapshot older than these, as Kafka's metadata log cleans itself.
+   */
+  retention?: { maxBytes: number; maxMs: number };
   /** This replica's directory id (meta.properties directory.id of the metadata log directory). */
   directoryId?: string;
   /**
@@ -124,7 +130,7 @@ export class RaftClient {
     this.delivery = new CommitDelivery(this.log, opts.logger);
     this.scope = { unit: 'raft', context: { nodeId: opts.nodeId } };
     this.handlers = new RaftHandlers(this);
-    this.snapshots = new RaftSnapshots(this, this.handlers, opts.snapshotsRetained ?? DEFAULT_SNAPSHOTS_RETAINED);
+    this.snapshots = new RaftSnapshots(this, this.handlers, opts.snapshotsRetained ?? DEFAULT_SNAPSHOTS_RETAINED, opts.retention ?? DEFAULT_METADATA_RETENTION);
     this.voterChanges = new VoterChanges(this);
   }
 

@@ -11,6 +11,7 @@
 import type { FetchSnapshotRequest } from '../../protocol/generated/message/fetch-snapshot-request.ts';
 import type { FetchSnapshotResponse } from '../../protocol/generated/message/fetch-snapshot-response.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
+import { RECORD_BATCH_OVERHEAD, readBatchHeader } from '../../protocol/records/batch-header.ts';
 import type { LeaderAndEpoch } from './raft-messages.ts';
 import type { RaftClient } from './raft-client.ts';
 import type { RaftHandlers } from './raft-handlers.ts';
@@ -19,6 +20,9 @@ import { decodeSnapshot, encodeSnapshot, type SnapshotId, snapshotFileName } fro
 
 /** How many snapshots a replica keeps by default: the newest and the one before it. */
 export const DEFAULT_SNAPSHOTS_RETAINED = 2;
+
+/** Kafka's defaults of metadata.max.retention.bytes (100 MiB) and metadata.max.retention.ms (7 days). */
+export const DEFAULT_METADATA_RETENTION = { maxBytes: 100 * 1024 * 1024, maxMs: 7 * 24 * 3600 * 1000 };
 
 interface SnapshotFetch {
   gen: number;
@@ -40,6 +44,7 @@ export class RaftSnapshots {
     private readonly c: RaftClient,
     private readonly h: RaftHandlers,
     private readonly retained: number,
+    private readonly retention: { maxBytes: number; maxMs: number } = DEFAULT_METADATA_RETENTION,
   ) {}
 
   // ---- start-up ----
@@ -101,13 +106,45 @@ export class RaftSnapshots {
     await this.writing?.catch(() => undefined);
   }
 
-  /** Keeps the newest `retained` snapshots and moves the log start offset to the oldest kept. Runs in `serial`. */
+  /**
+   * Deletes the oldest snapshot (never the newest) while more than `retained` are kept, the log
+   * is larger than metadata.max.retention.bytes, or that snapshot is older than
+   * metadata.max.retention.ms (its last contained record's time), moving the log start offset to
+   * the oldest kept each time, as Kafka's KafkaMetadataLog cleans. Runs in `serial`.
+   */
   private async clean(): Promise<void> {
     const c = this.c;
     const snaps = c.log.snapshots;
     if (c.isClosed) return;
-    while (snaps.list().length > this.retained) await snaps.delete(snaps.list()[0]!);
-    const earliest = snaps.earliest();
+    for (;;) {
+      const list = snaps.list();
+      if (list.length < 2) break;
+      const oldest = list[0]!;
+      const why = list.length > this.retained ? 'count' : await this.beyondRetention(oldest);
+      if (!why) break;
+      await snaps.delete(oldest);
+      c.logger.info({ snapshotId: idText(oldest), why, logBytes: c.log.sizeInBytes() }, 'deleted an old metadata snapshot');
+      await this.advanceStart();
+    }
+    await this.advanceStart();
+  }
+
+  /** Which retention limit `oldest` is beyond, if any. */
+  private async beyondRetention(oldest: SnapshotId): Promise<string | undefined> {
+    const { maxBytes, maxMs } = this.retention;
+    if (maxBytes >= 0 && this.c.log.sizeInBytes() > maxBytes) return 'metadata.max.retention.bytes';
+    if (maxMs >= 0) {
+      const head = await this.c.log.snapshots.readChunk(oldest, 0, RECORD_BATCH_OVERHEAD);
+      // The header batch's base timestamp is the snapshot's last contained log timestamp.
+      if (head.length >= RECORD_BATCH_OVERHEAD && this.c.now() - Number(readBatchHeader(head).baseTimestamp) > maxMs) return 'metadata.max.retention.ms';
+    }
+    return undefined;
+  }
+
+  /** Moves the log start offset up to the oldest snapshot kept (committed and in the log). */
+  private async advanceStart(): Promise<void> {
+    const c = this.c;
+    const earliest = c.log.snapshots.earliest();
     if (!earliest || earliest.endOffset <= c.log.startOffset() || earliest.endOffset > c.hw || earliest.endOffset > c.log.endOffset()) return;
     await c.log.advanceStart(earliest);
     c.logger.info({ logStartOffset: String(c.log.startOffset()), snapshotId: idText(earliest) }, 'metadata log start offset advanced to the oldest snapshot kept');

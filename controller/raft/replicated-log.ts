@@ -27,6 +27,8 @@ export interface ReplicatedLog {
   readonly snapshots: SnapshotStore;
   /** Offset the next appended record gets. */
   endOffset(): bigint;
+  /** Bytes the log's batches take (metadata.max.retention.bytes counts them). */
+  sizeInBytes(): number;
   /** First offset the log holds (or would hold): the oldest kept snapshot's end, 0 without one. */
   startOffset(): bigint;
   /** Epoch of the last batch in the log; the start snapshot's epoch when it holds none (-1 when empty from 0). */
@@ -99,6 +101,12 @@ export class MemoryReplicatedLog implements ReplicatedLog {
 
   lastEpoch(): number {
     return this.batches.at(-1)?.epoch ?? this.startEpoch;
+  }
+
+  sizeInBytes(): number {
+    let n = 0;
+    for (const b of this.batches) n += b.bytes.length;
+    return n;
   }
 
   async appendAsLeader(batch: Buffer, epoch: number): Promise<AppendInfo> {
