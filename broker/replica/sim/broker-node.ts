@@ -166,10 +166,7 @@ export class BrokerLife {
             replicaLagTimeMaxMs: SIM_TIMINGS.replicaLagTimeMaxMs,
             fetcher: SIM_TIMINGS.fetcher,
             reconnectBackoffMs: 50,
-            connections: {
-              send: ((to: number, apiKey: ApiKey, request: unknown, options?: { timeoutMs?: number }) =>
-                this.env.toBroker(this.sched, to, apiKey, request as never, options?.timeoutMs ?? SIM_TIMINGS.fetcher.requestTimeoutMs)) as never,
-            },
+            connections: { send: ((to: number, apiKey: ApiKey, request: unknown, options?: { timeoutMs?: number }) => this.sendToBroker(to, apiKey, request, options?.timeoutMs)) as never },
           });
           this.sched.every(SIM_TIMINGS.heartbeatMs, { unit: 'sim-broker', context: { task: 'heartbeat' } }, () => this.heartbeat());
           this.sched.every(SIM_TIMINGS.hwCheckpointMs, { unit: 'sim-broker', context: { task: 'hw-checkpoint' } }, () => this.checkpointHighWatermarks());
@@ -178,6 +175,24 @@ export class BrokerLife {
         () => register(),
       );
     this.sched.watch({ unit: 'sim-broker', context: { task: 'register' } }, register());
+  }
+
+  /** Requests to other brokers in flight; closing the connections fails them, as NodeConnections.close does. */
+  private readonly inFlight = new Set<(err: Error) => void>();
+  private connectionsClosed = false;
+
+  private sendToBroker(to: number, apiKey: ApiKey, request: unknown, timeoutMs = SIM_TIMINGS.fetcher.requestTimeoutMs): Promise<unknown> {
+    if (this.connectionsClosed) return Promise.reject(new Error('broker connections are closed'));
+    return new Promise((resolve, reject) => {
+      this.inFlight.add(reject);
+      this.env.toBroker(this.sched, to, apiKey, request as never, timeoutMs).then(resolve, reject).finally(() => this.inFlight.delete(reject));
+    });
+  }
+
+  private closeConnections(): void {
+    this.connectionsClosed = true;
+    for (const reject of [...this.inFlight]) reject(new Error('broker connections are closed'));
+    this.inFlight.clear();
   }
 
   private heartbeat(): Promise<void> {
@@ -241,6 +256,8 @@ export class BrokerLife {
       this.env.note(`STOPPING broker ${this.id}`);
       await this.applying;
       this.env.note(`STOPPING broker ${this.id}: images applied`);
+      // The replica manager closes its connections to cut fetches in flight short; these are they.
+      this.closeConnections();
       await this.rm.close();
       this.env.note(`STOPPING broker ${this.id}: replica manager closed`);
       for (const [key, log] of this.logs) {

@@ -435,6 +435,8 @@ export class Simulation {
         50,
         () => healedAt + CONVERGE_BOUND_MS,
         () => {
+          // A broker whose controlled shutdown ended after the healing began comes back now.
+          for (const b of this.brokers) if (!b.life) this.restart(b);
           for (let p = 0; p < PARTITIONS; p++) if (!written.has(p)) this.produce(p, -1, () => written.add(p));
         },
       );
