@@ -42,7 +42,7 @@ import { RaftTcpTransport } from '../controller/network/raft-tcp-transport.ts';
 import { partitionKey, ReplicaManager } from './replica/replica-manager.ts';
 import { Router } from './router.ts';
 import { type BoundListener, SocketServer } from './server.ts';
-import { brokerListenerSecurity } from './security/broker-security.ts';
+import { brokerListenerSecurity, followDynamicTls } from './security/broker-security.ts';
 import { readBootstrapMetadata } from './security/bootstrap-scram.ts';
 import { clientSecurity } from './security/client-security.ts';
 import { readiness } from './http/health.ts';
@@ -258,6 +258,7 @@ export class Broker {
     const bound = await server.start(
       config.listeners.map((l) => ({ name: l.name, host: l.host ?? '', port: l.port, router: controllerNames.has(l.name) ? controllerRouter : brokerRouter, security: brokerListenerSecurity(config, l, publisher) })),
     );
+    followDynamicTls(publisher, server, config, logger.child({ module: 'listener-security' }));
 
     // Metrics and health from here on: /health/ready tells how far start-up has come.
     let serving = false;

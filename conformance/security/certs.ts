@@ -30,6 +30,8 @@ export interface TestPki {
   caFile: string;
   server: Pem;
   client(name: string, subject: string): Promise<Pem>;
+  /** Another server certificate for localhost/127.0.0.1 (certificate rotation). */
+  serverCert(name: string, subject: string): Promise<Pem>;
   remove(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export async function makeTestPki(): Promise<TestPki> {
     caFile: join(dir, 'ca.crt'),
     server,
     client: (name, subject) => issue(dir, name, subject, false),
+    serverCert: (name, subject) => issue(dir, name, subject, true),
     remove: () => rm(dir, { recursive: true, force: true }),
   };
 }
