@@ -45,7 +45,7 @@ import { type BoundListener, SocketServer } from './server.ts';
 import { brokerListenerSecurity, followDynamicTls } from './security/broker-security.ts';
 import { readBootstrapMetadata } from './security/bootstrap-scram.ts';
 import { clientSecurity } from './security/client-security.ts';
-import { readiness } from './http/health.ts';
+import { readinessCheck } from './http/health.ts';
 import { type HttpEndpoint, HttpServer, parseHttpListeners } from './http/http-server.ts';
 import { nodeRoutes } from './http/node-routes.ts';
 import { consoleRoutes } from './console/console-routes.ts';
@@ -268,14 +268,13 @@ export class Broker {
       routes: nodeRoutes({
         metrics,
         extra: consoleRoutes(context),
-        readiness: () =>
-          readiness({
-            controller,
-            publisher: config.isBroker ? pub : undefined,
-            fenced: config.isBroker ? () => lifecycle?.isFenced ?? true : undefined,
-            serving: () => serving,
-            stopping: () => fatalBroker?.stopping != null,
-          }),
+        readiness: readinessCheck({
+          controller,
+          publisher: config.isBroker ? pub : undefined,
+          fenced: config.isBroker ? () => lifecycle?.isFenced ?? true : undefined,
+          serving: () => serving,
+          stopping: () => fatalBroker?.stopping != null,
+        }),
       }),
     });
     await http.start(parseHttpListeners(config.get('http.listeners')));

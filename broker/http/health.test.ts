@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { QuorumController } from '../../controller/quorum-controller.ts';
 import type { MetadataPublisher } from '../metadata/metadata-publisher.ts';
-import { readiness, type ReadinessSources } from './health.ts';
+import { readiness, readinessCheck, type ReadinessSources } from './health.ts';
 
 function sources(o: { leader?: number; hw?: bigint; applied?: bigint; controllerApplied?: bigint; fenced?: boolean; serving?: boolean; stopping?: boolean; broker?: boolean }): ReadinessSources {
   const controller = { raft: { currentLeader: o.leader ?? 1, hw: o.hw ?? 10n }, image: { offset: o.controllerApplied ?? 9n } } as unknown as QuorumController;
@@ -33,5 +33,20 @@ describe('readiness', () => {
   it('reads the controller\'s own image on a controller-only node, and has no fencing there', () => {
     expect(readiness(sources({ broker: false, controllerApplied: 9n })).ready).toBe(true);
     expect(readiness(sources({ broker: false, controllerApplied: 3n })).reason).toBe('catching up with the metadata log: applied offset 3 of 9');
+  });
+
+  it('requires the catch-up once: a later commit not yet applied does not make a ready node unready', () => {
+    const state = { applied: 5n, fenced: false };
+    const src = sources({});
+    const publisher = { get image() { return { offset: state.applied }; } } as unknown as MetadataPublisher;
+    const check = readinessCheck({ ...src, publisher, fenced: () => state.fenced });
+    expect(check().ready).toBe(false);
+    state.applied = 9n;
+    expect(check().ready).toBe(true);
+    state.applied = 8n;
+    expect(check().ready).toBe(true);
+    // Fencing still counts.
+    state.fenced = true;
+    expect(check().ready).toBe(false);
   });
 });
