@@ -12,6 +12,8 @@ export interface CoordinatorRecord {
   producerId?: bigint;
   /** Set for a transaction marker read from the log (key and value are then empty): true = COMMIT. */
   marker?: boolean;
+  /** The marker's offset in the partition. */
+  offset?: number;
 }
 
 export interface ProducerIdAndEpoch {
@@ -42,7 +44,7 @@ export class MemoryCoordinatorLog implements CoordinatorLog {
   /** Writes a transaction marker, as WriteTxnMarkers would. */
   appendMarker(partition: number, producerId: bigint, commit: boolean): void {
     const list = this.partitions.get(partition) ?? [];
-    list.push({ key: Buffer.alloc(0), value: null, producerId, marker: commit });
+    list.push({ key: Buffer.alloc(0), value: null, producerId, marker: commit, offset: list.length });
     this.partitions.set(partition, list);
   }
 

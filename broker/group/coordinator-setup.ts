@@ -112,7 +112,7 @@ export function createGroupCoordinator(deps: GroupCoordinatorDeps): GroupCoordin
   contained(metadata.image);
   // Transactional offsets complete when their producer's marker lands on the group's partition.
   deps.replicaManager.onTransactionMarker((e) => {
-    if (e.topic === GROUP_METADATA_TOPIC_NAME) coordinator.onTransactionMarker(e.partition, e.producerId, e.committed);
+    if (e.topic === GROUP_METADATA_TOPIC_NAME) coordinator.onTransactionMarker(e.partition, e.producerId, e.committed, e.offset);
   });
   return coordinator;
 }

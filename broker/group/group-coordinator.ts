@@ -51,8 +51,10 @@ export interface GroupCoordinatorOptions {
 interface PartitionOwnership {
   epoch: number;
   loading: boolean;
-  /** Transaction markers that landed while loading, applied once loaded. */
-  markers?: { producerId: bigint; commit: boolean }[];
+  /** Transaction markers that landed while loading, applied once loaded unless the load read them. */
+  markers?: { producerId: bigint; commit: boolean; offset: number }[];
+  /** Offsets of the markers the load read. */
+  markersRead?: Set<number>;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -157,7 +159,10 @@ export class GroupCoordinator implements GroupShard {
     try {
       for await (const chunk of this.log.read(partition)) {
         if (this.owned.get(partition) !== state) return;
-        for (const r of chunk) this.replay(r, groupValues, offsets, txnOffsets);
+        for (const r of chunk) {
+          if (r.marker !== undefined && r.offset !== undefined) (state.markersRead ??= new Set()).add(r.offset);
+          this.replay(r, groupValues, offsets, txnOffsets);
+        }
       }
     } catch (err) {
       this.logger.error({ err, partition }, 'failed to load groups and offsets');
@@ -184,8 +189,9 @@ export class GroupCoordinator implements GroupShard {
       for (const m of group.members.values()) this.membership.completeAndScheduleNextHeartbeatExpiration(group, m);
     }
     state.loading = false;
-    for (const m of state.markers ?? []) this.txnOffsets.complete(partition, m.producerId, m.commit);
+    for (const m of state.markers ?? []) if (!state.markersRead?.has(m.offset)) this.txnOffsets.complete(partition, m.producerId, m.commit);
     delete state.markers;
+    delete state.markersRead;
     this.logger.info({ partition, epoch, groups: loadedGroups, ms: this.scheduler.now() - started }, 'loaded groups and offsets');
   }
 
@@ -324,10 +330,10 @@ export class GroupCoordinator implements GroupShard {
   }
 
   /** A COMMIT/ABORT marker of `producerId` was written on `partition` of `__consumer_offsets`. */
-  onTransactionMarker(partition: number, producerId: bigint, commit: boolean): void {
+  onTransactionMarker(partition: number, producerId: bigint, commit: boolean, offset = -1): void {
     const own = this.owned.get(partition);
     if (!own) return;
-    if (own.loading) (own.markers ??= []).push({ producerId, commit });
+    if (own.loading) (own.markers ??= []).push({ producerId, commit, offset });
     else this.txnOffsets.complete(partition, producerId, commit);
   }
 

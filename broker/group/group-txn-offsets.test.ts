@@ -102,8 +102,23 @@ describe('TxnOffsetCommit', () => {
     const time = new ManualScheduler();
     const c = new GroupCoordinator({ config: CONFIG, log, scheduler: time, logger: pino({ level: 'silent' }) });
     const loading = c.onElection(0, 1);
-    c.onTransactionMarker(0, 7n, true);
+    c.onTransactionMarker(0, 7n, true, 5);
     await loading;
     expect(fetched(c)).toMatchObject({ offset: 42n });
+  });
+
+  it('does not apply a marker again that the load already read (a later transaction stays pending)', async () => {
+    const log = new MemoryCoordinatorLog();
+    const first = await setup(log);
+    await first.c.commitTxnOffsets(txn());
+    log.appendMarker(0, 7n, true);
+    const markerOffset = log.partitions.get(0)!.length - 1;
+    await first.c.commitTxnOffsets(txn({ offsets: [{ topic: 't', partition: 2, offset: 6n, leaderEpoch: -1, metadata: '' }] }));
+    const c = new GroupCoordinator({ config: CONFIG, log, scheduler: new ManualScheduler(), logger: pino({ level: 'silent' }) });
+    const loading = c.onElection(0, 1);
+    c.onTransactionMarker(0, 7n, true, markerOffset);
+    await loading;
+    expect(fetched(c)).toMatchObject({ offset: 42n });
+    expect(c.fetchOffsets('g', [{ topic: 't', partition: 2 }], true).offsets[0]).toMatchObject({ errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT });
   });
 });

@@ -89,7 +89,7 @@ export class ReplicaCoordinatorLog implements CoordinatorLog {
           if (h.isControl) {
             // Control record key: [int16 version][int16 type], 0 = ABORT, 1 = COMMIT.
             const type = r.key.length >= 4 ? Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength).readInt16BE(2) : -1;
-            if (type === 0 || type === 1) out.push({ key: Buffer.alloc(0), value: null, producerId: h.producerId, marker: type === 1 });
+            if (type === 0 || type === 1) out.push({ key: Buffer.alloc(0), value: null, producerId: h.producerId, marker: type === 1, offset: Number(h.baseOffset) + r.offsetDelta });
             continue;
           }
           const rec: CoordinatorRecord = { key: Buffer.from(r.key), value: r.value === null ? null : Buffer.from(r.value) };
