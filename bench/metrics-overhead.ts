@@ -6,13 +6,21 @@
 // both alike): on a contended machine throughput swings with the neighbours' load, the CPU spent
 // per byte less so. Goal: on within 3% of off. A scrape costs apart from that, once per scrape
 // interval rather than per request: after each run with metrics on, /metrics is read 5 times and
-// the broker's CPU time per scrape and the body's size are printed.
+// the broker's CPU time per scrape and the body's size are printed. First, in this process, the
+// metrics work each produce request adds (the request observer's counts, histograms and error
+// walk, and the per-topic counts), timed per call: the figure that noise does not swamp.
 // `npx tsx bench/metrics-overhead.ts [--duration 10] [--partitions 1,8] [--rounds 3] [broker-common options]`
 import { pathToFileURL } from 'node:url';
+import { Registry } from 'prom-client';
+import { EMPTY_IMAGE } from '../controller/metadata/image.ts';
+import { RequestMetrics } from '../broker/metrics/request-metrics.ts';
+import { TopicMetrics } from '../broker/metrics/topic-metrics.ts';
 import { freePort } from '../conformance/harness/broker-process.ts';
 import { benchOptions, createTopic, describeErrors, fmt, header, produce, startBenchBroker } from './broker-common.ts';
 
 export interface MetricsOverheadFigures {
+  /** In-process nanoseconds of metrics work per produce request. */
+  perRequestNs: number;
   partitions: number;
   offMBps: number[];
   onMBps: number[];
@@ -22,6 +30,33 @@ export interface MetricsOverheadFigures {
   scrapeBytes: number;
   /** Broker CPU milliseconds per /metrics read (clock ticks of 10 ms, averaged over 5 reads). */
   scrapeCpuMs: number[];
+}
+
+/** Nanoseconds per produce request of the observer's work (median of 5 runs of 100,000). */
+function measurePerRequest(): number {
+  const registry = new Registry();
+  const requests = new RequestMetrics(registry);
+  const topics = new TopicMetrics(registry, () => EMPTY_IMAGE, new Set(['CONTROLLER']));
+  const response = { responses: [{ name: 'bench', partitionResponses: [{ index: 0, errorCode: 0, baseOffset: 5n, logAppendTimeMs: -1n, logStartOffset: 0n, recordErrors: [], errorMessage: null }] }], throttleTimeMs: 0 };
+  const t = { listenerName: 'PLAINTEXT', apiKey: 0, apiVersion: 9, requestBytes: 65_600, responseBytes: 60, response, failed: false, receivedNs: 0n, startedNs: 100_000n, completedNs: 900_000n, sentNs: 950_000n };
+  const runs: number[] = [];
+  for (let run = 0; run < 6; run++) {
+    const n = 100_000;
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+      requests.requestCompleted(t);
+      topics.requestCompleted(t);
+    }
+    if (run > 0) runs.push(Number(process.hrtime.bigint() - start) / n);
+  }
+  return median(runs);
+}
+
+function measureHrtime(): number {
+  const n = 1_000_000;
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) process.hrtime.bigint();
+  return Number(process.hrtime.bigint() - start) / n;
 }
 
 /** User + system CPU seconds of a process so far (/proc/<pid>/stat, clock ticks of 1/100 s). */
@@ -41,10 +76,12 @@ export async function runMetricsOverheadBench(argv: string[]): Promise<MetricsOv
   if (at >= 0) rounds = Number(args[at]!.includes('=') ? args.splice(at, 1)[0]!.split('=')[1] : args.splice(at, 2)[1]);
   // Shorter runs than the other produce benchmarks by default: the comparison needs several rounds.
   const opts = benchOptions(['--duration', '10', '--partitions', '1,8', ...args]);
+  const perRequestNs = measurePerRequest();
+  console.log(`metrics work per produce request, in process: ${perRequestNs.toFixed(0)} ns (process.hrtime.bigint() alone: ${measureHrtime().toFixed(0)} ns, for the machine's speed)`);
   header(`metrics overhead: peak produce MB/s (acks=1), metrics off and on alternated, ${rounds} rounds`, opts);
   const figures: MetricsOverheadFigures[] = [];
   for (const partitions of opts.partitions) {
-    const f: MetricsOverheadFigures = { partitions, offMBps: [], onMBps: [], offCpuPerGB: [], onCpuPerGB: [], scrapeBytes: 0, scrapeCpuMs: [] };
+    const f: MetricsOverheadFigures = { perRequestNs, partitions, offMBps: [], onMBps: [], offCpuPerGB: [], onCpuPerGB: [], scrapeBytes: 0, scrapeCpuMs: [] };
     for (let round = 0; round < rounds; round++) {
       for (const enabled of [false, true]) {
         const httpPort = await freePort();
