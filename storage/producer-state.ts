@@ -83,6 +83,8 @@ export class ProducerStateManager {
   private readonly ongoing = new Map<bigint, number>();
   /** Closed transactions whose marker is not yet below the high watermark, in marker order. */
   private unreplicated: CompletedTxn[] = [];
+  /** Markers started per producer (leader), so a verified append can tell one came in between. */
+  private readonly markersStarted = new Map<bigint, number>();
   /** Offset up to which the state reflects the log (exclusive). */
   mapEndOffset = 0;
 
@@ -199,6 +201,20 @@ export class ProducerStateManager {
     this.ongoing.set(producerId, firstOffset);
     const e = this.producers.get(producerId);
     if (e) e.currentTxnFirstOffset = firstOffset;
+  }
+
+  /**
+   * KIP-890's verification guard: a token taken before asking the coordinator; the append is
+   * refused when a marker for the producer was started since (the transaction it was verified
+   * for has ended).
+   */
+  verificationToken(producerId: bigint): number {
+    return this.markersStarted.get(producerId) ?? 0;
+  }
+
+  /** Leader: a marker for the producer is about to be appended. */
+  noteMarkerStarted(producerId: bigint): void {
+    this.markersStarted.set(producerId, (this.markersStarted.get(producerId) ?? 0) + 1);
   }
 
   /** Kafka's checks of a marker written by a coordinator (leader): producer epoch, coordinator epoch. */

@@ -109,8 +109,11 @@ export function produceHandler(ctx: BrokerContext) {
             const verifier = ctx.config.get('transaction.partition.verification.enable') ? ctx.replicaManager.transactionVerifier : undefined;
             if (txn === undefined || verifier === undefined || req.transactionalId == null || leader.producerState.hasOngoingTransaction(txn.header.producerId)) return append();
             const h = txn.header;
+            const token = leader.producerState.verificationToken(h.producerId);
             return verifier.verify({ transactionalId: req.transactionalId, producerId: h.producerId, producerEpoch: h.producerEpoch, topic: topic.name, partition: pd.index }).then((code) => {
               if (code !== ErrorCode.NONE) throw new KafkaError(code as ErrorCode, `Partition ${tp} is not in the ongoing transaction of ${req.transactionalId}`);
+              // A marker written meanwhile ended the transaction the batch was verified for.
+              if (leader.producerState.verificationToken(h.producerId) !== token) throw new KafkaError(ErrorCode.INVALID_TXN_STATE, `The transaction of producer ${h.producerId} ended while ${tp} was verified`);
               return append();
             });
           };

@@ -186,6 +186,18 @@ describe('transactions on partitions this broker leads', () => {
       expect(await produceTxn('txn-verify', ['v0'], 500n, 0)).toBe(0n);
       expect(await produceTxn('txn-verify', ['v1'], 500n, 1)).toBe(1n);
       expect(asked).toEqual(['tx-500:500:txn-verify-0', 'tx-500:500:txn-verify-0']);
+      // The coordinator aborts the transaction while a new one's first batch is being verified:
+      // the batch was verified for a transaction that has ended, so it is refused (KIP-890's guard).
+      expect(markerErrors(await writeMarker('txn-verify', 500n, false))).toEqual([ErrorCode.NONE]); // 2
+      rm.transactionVerifier = {
+        verify: async () => {
+          await rm.getPartition('txn-verify', 0)!.appendTxnMarkerAsLeader({ producerId: 500n, producerEpoch: 0, commit: false, coordinatorEpoch: 0 }, Date.now());
+          return ErrorCode.NONE;
+        },
+      };
+      await expect(produceTxn('txn-verify', ['late'], 500n, 2)).rejects.toMatchObject({ errorCode: ErrorCode.INVALID_TXN_STATE });
+      expect(await latest('txn-verify', 0)).toBe(4n);
+      expect(await latest('txn-verify', 1)).toBe(4n);
     } finally {
       rm.transactionVerifier = undefined;
     }

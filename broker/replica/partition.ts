@@ -435,6 +435,7 @@ export class Partition {
     if (check.kind === 'invalid-epoch') throw new KafkaError(ErrorCode.INVALID_PRODUCER_EPOCH, check.message);
     if (check.kind === 'fenced') throw new KafkaError(ErrorCode.TRANSACTION_COORDINATOR_FENCED, check.message);
     const batch = encodeEndTxnMarkerBatch({ producerId: m.producerId, producerEpoch: m.producerEpoch, commit: m.commit, coordinatorEpoch: m.coordinatorEpoch, timestamp: BigInt(timestamp) });
+    this.producerState.noteMarkerStarted(m.producerId);
     return this.log.append(batch, { assignOffsets: true, leaderEpoch: this.leaderEpoch }).then((res) => {
       const txn = this.producerState.appendEndTxnMarker(m.producerId, m.producerEpoch, m.commit, m.coordinatorEpoch, res.lastOffset, timestamp);
       if (txn !== null) indexCompletedTxn(this.log.logSegments(), this.producerState, txn);
