@@ -1,7 +1,8 @@
 // Model-based test of the transaction coordinator: random sequences of InitProducerId (fresh or
 // KIP-360 with the producer's id and epoch), AddPartitions, AddOffsets, EndTxn(commit|abort) from
 // the current producer or a zombie, timeouts, markers held back and released, and coordinator
-// reloads, on a virtual clock, against a reference model of Kafka's transitions and errors.
+// reloads, on a virtual clock, against a reference model of Kafka's transitions and errors; now
+// and then a call's write fails to append, which must leave no trace.
 // After every step: the answer matches the model's, the coordinator's state matches the model's
 // and equals the state rebuilt by replaying the log (no change without a record), epochs never
 // go down, a fenced producer stays fenced, and every completed transaction had its markers sent
@@ -24,10 +25,10 @@ const ABORT_INTERVAL_MS = 10_000;
 
 type Creds = 'current' | 'zombie';
 type Cmd =
-  | { op: 'init'; id: string; recover: boolean }
-  | { op: 'add'; id: string; who: Creds; parts: number[] }
-  | { op: 'offsets'; id: string; who: Creds }
-  | { op: 'end'; id: string; who: Creds; commit: boolean }
+  | { op: 'init'; id: string; recover: boolean; failWrite: boolean }
+  | { op: 'add'; id: string; who: Creds; parts: number[]; failWrite: boolean }
+  | { op: 'offsets'; id: string; who: Creds; failWrite: boolean }
+  | { op: 'end'; id: string; who: Creds; commit: boolean; failWrite: boolean }
   | { op: 'timeout' }
   | { op: 'hold' }
   | { op: 'release' }
@@ -35,11 +36,14 @@ type Cmd =
 
 const id = fc.constantFrom(...IDS);
 const who = fc.constantFrom<Creds>('current', 'current', 'zombie');
+// Now and then the op's write fails to append (NOT_ENOUGH_REPLICAS): answered
+// COORDINATOR_NOT_AVAILABLE, and the state must be as before.
+const failWrite = fc.integer({ min: 0, max: 9 }).map((n) => n < 2);
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('init' as const), id, recover: fc.boolean() }) },
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('add' as const), id, who, parts: fc.subarray([0, 1, 2], { minLength: 1 }) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('offsets' as const), id, who }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('end' as const), id, who, commit: fc.boolean() }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('init' as const), id, recover: fc.boolean(), failWrite }) },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('add' as const), id, who, parts: fc.subarray([0, 1, 2], { minLength: 1 }), failWrite }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('offsets' as const), id, who, failWrite }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('end' as const), id, who, commit: fc.boolean(), failWrite }) },
   { weight: 1, arbitrary: fc.constant({ op: 'timeout' as const }) },
   { weight: 1, arbitrary: fc.constant({ op: 'hold' as const }) },
   { weight: 1, arbitrary: fc.constant({ op: 'release' as const }) },
@@ -59,7 +63,7 @@ interface ModelTxn {
 const key = (p: { topic: string; partition: number }) => `${p.topic}-${p.partition}`;
 
 class Model {
-  readonly txns = new Map<string, ModelTxn>();
+  txns = new Map<string, ModelTxn>();
   nextPid = 1000n;
   /** Whether markers are held (prepared transactions stay prepared). */
   hold = false;
@@ -148,6 +152,10 @@ class Model {
     this.finishPrepared();
   }
 
+  snapshot(): Map<string, ModelTxn> {
+    return new Map([...this.txns].map(([k, t]) => [k, { ...t, parts: new Set(t.parts) }]));
+  }
+
   release(): void {
     this.hold = false;
     this.finishPrepared();
@@ -173,11 +181,21 @@ async function run(cmds: Cmd[]): Promise<void> {
 
   for (const c of cmds) {
     const now = scheduler.now();
+    const before = model.snapshot();
+    const stateOf = (id: string) => before.get(id)?.state;
+    /** Whether the model's answer came with a write; if that write is made to fail, the model goes back. */
+    const failed = (wrote: boolean): boolean => {
+      if (!('failWrite' in c) || !c.failWrite || !wrote) return false;
+      model.txns = before;
+      return true;
+    };
+    if ('failWrite' in c && c.failWrite) log.failAppendsWith = ErrorCode.NOT_ENOUGH_REPLICAS;
     switch (c.op) {
       case 'init': {
         const mine = current.get(c.id);
         const expected = c.recover && mine ? mine : null;
         const want = model.init(c.id, expected ? { pid: expected.pid, epoch: expected.epoch } : null);
+        if (failed(want.code === ErrorCode.NONE || (want.code === ErrorCode.CONCURRENT_TRANSACTIONS && stateOf(c.id) === TxnState.Ongoing))) want.code = ErrorCode.COORDINATOR_NOT_AVAILABLE;
         const got = await coordinator.initProducerId(c.id, TIMEOUT_MS, expected ? { producerId: expected.pid, producerEpoch: expected.epoch } : null);
         expect(got.errorCode, `init ${c.id}`).toBe(want.code);
         if (want.code === ErrorCode.NONE) {
@@ -191,7 +209,9 @@ async function run(cmds: Cmd[]): Promise<void> {
       case 'offsets': {
         const cr = creds(c.id, c.who);
         const parts = c.op === 'add' ? c.parts.map((i) => TOPICS[i]!) : [OFFSETS];
-        const want = model.add(c.id, cr.pid, cr.epoch, parts.map(key), now);
+        const subset = stateOf(c.id) === TxnState.Ongoing && parts.every((x) => before.get(c.id)!.parts.has(key(x)));
+        let want = model.add(c.id, cr.pid, cr.epoch, parts.map(key), now);
+        if (failed(want === ErrorCode.NONE && !subset)) want = ErrorCode.COORDINATOR_NOT_AVAILABLE;
         const got = await coordinator.addPartitions(c.id, cr.pid, cr.epoch, parts);
         expect(got, `${c.op} ${c.id} as ${c.who}`).toBe(want);
         if (c.who === 'zombie' && zombie.has(c.id)) expect(got).not.toBe(ErrorCode.NONE);
@@ -199,7 +219,8 @@ async function run(cmds: Cmd[]): Promise<void> {
       }
       case 'end': {
         const cr = creds(c.id, c.who);
-        const want = model.end(c.id, cr.pid, cr.epoch, c.commit);
+        let want = model.end(c.id, cr.pid, cr.epoch, c.commit);
+        if (failed(want === ErrorCode.NONE && stateOf(c.id) === TxnState.Ongoing)) want = ErrorCode.COORDINATOR_NOT_AVAILABLE;
         const got = await coordinator.endTxn(c.id, cr.pid, cr.epoch, c.commit);
         expect(got, `end ${c.id} as ${c.who} commit=${c.commit}`).toBe(want);
         if (c.who === 'zombie' && zombie.has(c.id)) expect(got).not.toBe(ErrorCode.NONE);
@@ -232,6 +253,7 @@ async function run(cmds: Cmd[]): Promise<void> {
         model.reload();
         break;
     }
+    log.failAppendsWith = null;
     await settle();
     // The model's fenced producers: an init that bumped the epoch past what the producer holds.
     for (const [id, t] of model.txns) {
