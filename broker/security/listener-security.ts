@@ -5,6 +5,7 @@
 import type { BrokerConfig } from '../config/broker-config.ts';
 import { type Listener, listenerOverrideKey, type SecurityProtocol } from '../config/listeners.ts';
 import { parseJaasConfig, plainUsers } from './jaas.ts';
+import { DEFAULT_OAUTHBEARER_OPTIONS, type OAuthBearerOptions, oauthBearerOptions } from './oauthbearer.ts';
 import { listenerValues } from './listener-config.ts';
 import { SslPrincipalMapper } from './principal-mapping.ts';
 import type { SaslListenerConfig } from './sasl-session.ts';
@@ -12,7 +13,7 @@ import type { ScramCredential } from './scram.ts';
 import { type TlsServerSettings, tlsServerSettings } from './tls.ts';
 
 export const ANONYMOUS = 'User:ANONYMOUS';
-export const SUPPORTED_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
+export const SUPPORTED_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'];
 
 export interface ListenerSecurity {
   protocol: SecurityProtocol;
@@ -59,7 +60,13 @@ export function listenerSecurity(config: BrokerConfig, listener: Listener, deps:
       if (jaas === null) throw new ListenerSecurityError(`Listener ${listener.name}: PLAIN is enabled but no JAAS config is set: set ${listenerOverrideKey(listener.name, 'sasl.jaas.config', 'plain')}`);
       users = wrap('PLAIN JAAS config', () => plainUsers(parseJaasConfig(jaas)));
     }
-    sasl = { mechanisms, plainUsers: users, scramCredential: deps.scramCredential, maxReauthMs: config.get('connections.max.reauth.ms'), now: deps.now };
+    let oauthBearer: OAuthBearerOptions | null = null;
+    if (mechanisms.includes('OAUTHBEARER')) {
+      if (get('sasl.server.callback.handler.class', 'OAUTHBEARER') !== null) throw new ListenerSecurityError(`Listener ${listener.name}: OAUTHBEARER validates unsecured tokens only; sasl.server.callback.handler.class cannot be loaded`);
+      const jaas = get('sasl.jaas.config', 'OAUTHBEARER');
+      oauthBearer = jaas === null ? DEFAULT_OAUTHBEARER_OPTIONS : wrap('OAUTHBEARER JAAS config', () => oauthBearerOptions(parseJaasConfig(jaas).options));
+    }
+    sasl = { mechanisms, plainUsers: users, oauthBearer, scramCredential: deps.scramCredential, maxReauthMs: config.get('connections.max.reauth.ms'), now: deps.now };
   }
   return { protocol, tls, principalMapper, sasl };
 }

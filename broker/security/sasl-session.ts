@@ -11,6 +11,7 @@
 // Nothing here throws at the connection: every outcome is an answer or a close.
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { OAuthBearerServer, type OAuthBearerOptions } from './oauthbearer.ts';
 import { PlainServer } from './plain.ts';
 import { SaslAuthenticationError, type ScramCredential, ScramServer, scramMechanism } from './scram.ts';
 
@@ -21,13 +22,16 @@ export interface SaslListenerConfig {
   plainUsers: ReadonlyMap<string, string> | null;
   /** A user's SCRAM credential for a mechanism, from the metadata image. */
   scramCredential(mechanism: string, user: string): ScramCredential | undefined;
+  /** OAUTHBEARER's unsecured-token validation options, or null when OAUTHBEARER is not enabled. */
+  oauthBearer?: OAuthBearerOptions | null;
   /** connections.max.reauth.ms; 0 disables session expiry. */
   maxReauthMs: number;
   now(): number;
 }
 
 interface Mechanism {
-  evaluate(token: Buffer): { challenge: Buffer; user?: string };
+  /** `expiresAtMs`: when the credential (an OAUTHBEARER token) expires, bounding the session. */
+  evaluate(token: Buffer): { challenge: Buffer; user?: string; expiresAtMs?: number };
 }
 
 export type SaslState = 'initial' | 'authenticating' | 'authenticated' | 'failed';
@@ -122,6 +126,7 @@ export class SaslSession {
 
   private newMechanism(name: string): Mechanism | null {
     if (name === 'PLAIN') return this.config.plainUsers ? new PlainServer(this.config.plainUsers) : null;
+    if (name === 'OAUTHBEARER') return this.config.oauthBearer ? new OAuthBearerServer(this.config.oauthBearer, this.config.now) : null;
     const scram = scramMechanism(name);
     if (scram) return new ScramServer(scram, (user) => this.config.scramCredential(scram.name, user));
     return null;
@@ -140,7 +145,7 @@ export class SaslSession {
     if ('error' in outcome) return answer(ErrorCode.SASL_AUTHENTICATION_FAILED, outcome.error);
     if (!outcome.done) return answer(ErrorCode.NONE, null, outcome.challenge);
     // Only v1+ clients can re-authenticate, but every session expires (Kafka closes the others).
-    const lifetime = this.config.maxReauthMs > 0 && version >= 1 ? BigInt(this.config.maxReauthMs) : 0n;
+    const lifetime = this.expiresAt !== null && version >= 1 ? BigInt(Math.max(0, this.expiresAt - this.config.now())) : 0n;
     return answer(ErrorCode.NONE, null, outcome.challenge, lifetime);
   }
 
@@ -153,7 +158,7 @@ export class SaslSession {
   }
 
   private evaluate(token: Buffer): { challenge: Buffer; done: boolean } | { error: string } {
-    let result: { challenge: Buffer; user?: string };
+    let result: { challenge: Buffer; user?: string; expiresAtMs?: number };
     try {
       result = this.mechanism!.evaluate(token);
     } catch (err) {
@@ -177,7 +182,8 @@ export class SaslSession {
     this.stateValue = 'authenticated';
     this.reauthenticating = false;
     this.mechanism = null;
-    this.expiresAt = this.config.maxReauthMs > 0 ? this.config.now() + this.config.maxReauthMs : null;
+    // As Kafka: the session ends at connections.max.reauth.ms or when the credential expires, whichever is first.
+    this.expiresAt = this.config.maxReauthMs > 0 ? Math.min(this.config.now() + this.config.maxReauthMs, result.expiresAtMs ?? Infinity) : null;
     return { challenge: result.challenge, done: true };
   }
 }

@@ -4,6 +4,7 @@
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestPki, opensslAvailable, type TestPki } from './certs.ts';
+import { unsecuredToken } from '../../broker/security/oauthbearer.ts';
 import { samsa } from './run-process.ts';
 import { ADMIN, PLAIN_USER, type SecureBroker, startSecureBroker } from './secure-broker.ts';
 
@@ -81,6 +82,24 @@ describe.skipIf(!HAVE_OPENSSL)('kafkajs security', () => {
   it('produces and consumes over SASL_PLAINTEXT with SCRAM-SHA-256', async () => {
     const kafka = client(b.saslPlaintext, { sasl: { mechanism: 'scram-sha-256', username: 'carol', password: 'scram256-secret' } });
     expect(await roundTrip(kafka, 'sasl-plaintext-scram256')).toEqual(['one', 'two', 'three']);
+  }, 90_000);
+
+  it('produces and consumes over SASL_SSL with OAUTHBEARER (an unsecured token), and refuses an expired one', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = (exp: number) => unsecuredToken({ sub: 'ivan', iat: now, exp });
+    const kafka = client(b.saslSsl, { ssl: { ca: [pki.caCert] }, sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: token(now + 3600) }) } });
+    expect(await roundTrip(kafka, 'sasl-ssl-oauthbearer')).toEqual(['one', 'two', 'three']);
+    expect(b.broker.logs).toMatch(/"listener":"SASL_SSL"[^\n]*"principal":"User:ivan"[^\n]*"msg":"created topic"/);
+    const expired = client(b.saslSsl, { ssl: { ca: [pki.caCert] }, sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: token(now - 60) }) }, retry: { retries: 0 } });
+    // The broker answers an invalid token with an error challenge (as Kafka); kafkajs takes that
+    // as the end of the exchange, and its next request closes the connection.
+    const admin = expired.admin();
+    const outcome = await admin.connect().then(() => admin.listTopics()).then(
+      () => 'served',
+      () => 'refused',
+    );
+    expect(outcome).toBe('refused');
+    await admin.disconnect();
   }, 90_000);
 
   it('refuses a wrong SCRAM password with SASL_AUTHENTICATION_FAILED', async () => {

@@ -1,4 +1,4 @@
-// kcat (librdkafka) over SASL_SSL with SCRAM-SHA-512 and over SSL with a client certificate
+// kcat (librdkafka) over SASL_SSL with SCRAM-SHA-512 (and OAUTHBEARER) and over SSL with a client certificate
 // (ssl.client.auth=required): produce, consume, and a balanced consumer group; a wrong password
 // fails authentication. Skips, visibly, without kcat or openssl.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,13 @@ describe.skipIf(!HAVE_OPENSSL || !HAVE_KCAT)('kcat security', () => {
       expect(grouped.trim().split('\n').sort()).toEqual(['one', 'three', 'two']);
     }, 120_000);
   }
+
+  it('produces and consumes over SASL_SSL with OAUTHBEARER (librdkafka\'s unsecured token)', async () => {
+    const oauth = ['-b', b.saslSsl, '-X', 'security.protocol=SASL_SSL', '-X', `ssl.ca.location=${pki.caFile}`, '-X', 'sasl.mechanisms=OAUTHBEARER', '-X', 'enable.sasl.oauthbearer.unsecure.jwt=true', '-X', 'sasl.oauthbearer.config=principal=judy'];
+    await ok([...oauth, '-P', '-t', 'kcat-oauthbearer'], 'one\ntwo\n');
+    const consumed = await ok([...oauth, '-C', '-t', 'kcat-oauthbearer', '-o', 'beginning', '-e', '-q', '-f', '%s\\n']);
+    expect(consumed.trim().split('\n')).toEqual(['one', 'two']);
+  }, 120_000);
 
   it('fails authentication with a wrong SCRAM password', async () => {
     const args = scram.map((a) => (a === 'sasl.password=erin-secret' ? 'sasl.password=wrong' : a));

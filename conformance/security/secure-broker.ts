@@ -1,6 +1,7 @@
 // A broker process with every kind of listener, for the security suites: PLAINTEXT (for setup),
 // SSL with ssl.client.auth=required (PKCS12 key store, PEM trust store), SASL_SSL (inline PEM key
-// store; PLAIN and SCRAM-SHA-512/256), SASL_PLAINTEXT (PLAIN and SCRAM), and CONTROLLER.
+// store; PLAIN, SCRAM-SHA-512/256 and OAUTHBEARER with unsecured tokens), SASL_PLAINTEXT (the
+// same mechanisms), and CONTROLLER.
 import { BrokerProcess, freePort } from '../harness/broker-process.ts';
 import { PKCS12_PASSWORD, type TestPki } from './certs.ts';
 
@@ -36,7 +37,7 @@ export async function startSecureBroker(pki: TestPki, overrides: Record<string, 
       'listener.name.sasl_ssl.ssl.keystore.type': 'PEM',
       'listener.name.sasl_ssl.ssl.keystore.certificate.chain': pki.server.cert,
       'listener.name.sasl_ssl.ssl.keystore.key': pki.server.key,
-      'sasl.enabled.mechanisms': 'SCRAM-SHA-512,SCRAM-SHA-256,PLAIN',
+      'sasl.enabled.mechanisms': 'SCRAM-SHA-512,SCRAM-SHA-256,PLAIN,OAUTHBEARER',
       'listener.name.sasl_ssl.plain.sasl.jaas.config': jaas,
       'listener.name.sasl_plaintext.plain.sasl.jaas.config': jaas,
       ...overrides,
