@@ -13,8 +13,8 @@ export type EpochState =
   /** Asking for votes for itself in this epoch. */
   | { role: 'candidate'; epoch: number; granted: Set<number>; rejected: Set<number>; retries: number; backingOff: boolean }
   | { role: 'leader'; epoch: number; leader: LeaderState }
-  /** Fetches from `leaderId`, the leader of this epoch. */
-  | { role: 'follower'; epoch: number; leaderId: number; votedId: number }
+  /** Fetches from `leaderId`, the leader of this epoch; `leaderEnded` once it sent EndQuorumEpoch. */
+  | { role: 'follower'; epoch: number; leaderId: number; votedId: number; leaderEnded?: boolean }
   /** Was leader of this epoch and gave it up; grants no votes in it. */
   | { role: 'resigned'; epoch: number; successors: number[]; acknowledged: Set<number> };
 

@@ -100,6 +100,8 @@ export class RaftClient {
   readonly learnedEndpoints = new Map<number, VoterEndpoint>();
   private readonly opts: RaftClientOptions;
   private storageFailure = false;
+  /** Until when this replica does not stand for election (standDown). */
+  private standDownUntil = -Infinity;
   private readonly handlers: RaftHandlers;
   private state: EpochState = { role: 'unattached', epoch: 0 };
   /** Bumped on every transition: callbacks of an older state see a different value and stop. */
@@ -199,6 +201,7 @@ export class RaftClient {
    * could then never win, so this one stands, commits the change and hands over.
    */
   get mayStand(): boolean {
+    if (this.scheduler.now() < this.standDownUntil) return false;
     if (this.isVoter) return true;
     const h = this.controlLog.history;
     return h.isDynamic && h.hasUncommitted(this.highWatermark) && findVoter(h.at(this.highWatermark - 1n), this.nodeId, this.opts.directoryId) !== undefined;
@@ -454,6 +457,22 @@ export class RaftClient {
    */
   async becomeUnattached(epoch: number, keepTimer = false): Promise<void> {
     await this.transition({ role: 'unattached', epoch, electionDeadline: keepTimer ? this.timerDeadline : undefined });
+  }
+
+  /**
+   * Told by a voter of a working leader in an earlier epoch, a candidate stops standing for two
+   * fetch timeouts and fetches as an observer; then, if its log still makes it a voter and no
+   * leader was found, it stands again.
+   */
+  async standDown(): Promise<void> {
+    const s = this.state;
+    const period = 2 * this.config.fetchTimeoutMs;
+    this.standDownUntil = this.scheduler.now() + period;
+    this.logger.info({ epoch: s.epoch, periodMs: period }, 'a voter follows a leader of an earlier epoch: fetching as an observer instead of standing');
+    await this.becomeUnattached(s.epoch);
+    this.addTimer(period, this.gen, async () => {
+      if (this.state.role === 'unattached' && this.mayStand) await this.becomeCandidate();
+    });
   }
 
   async becomeVoted(epoch: number, candidateId: number): Promise<void> {

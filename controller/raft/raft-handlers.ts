@@ -37,6 +37,8 @@ import { NO_DIRECTORY_ID } from './voter-set.ts';
 export class RaftHandlers {
   /** The high watermark each replica was last answered with (leader side). */
   private readonly lastSentHw = new Map<number, bigint>();
+  /** A leader an answer named that this observer could not follow (an earlier epoch): asked next. */
+  private leaderHint: number | undefined;
 
   constructor(private readonly c: RaftClient) {}
 
@@ -106,6 +108,12 @@ export class RaftHandlers {
     const s = c.epochState;
     if (s.role !== 'candidate') return;
     if (p.errorCode !== ErrorCode.NONE) return this.retryVote(destination, gen);
+    if (!p.voteGranted && c.controlLog.history.isDynamic && p.leaderId >= 0 && p.leaderId !== c.nodeId && p.leaderEpoch < s.epoch) {
+      // A voter that follows a working leader of an earlier epoch refused: this replica's voter
+      // set may be stale (it was removed while cut off), so it stops standing for a while and
+      // fetches as an observer, which brings the leader to a later epoch it can follow.
+      return c.standDown();
+    }
     if (p.voteGranted) {
       s.granted.add(destination);
       if (c.votersAmong(s.granted) >= c.majority) await c.becomeLeader();
@@ -134,6 +142,14 @@ export class RaftHandlers {
         return voteResponse(ErrorCode.NONE, ErrorCode.INVALID_VOTER_KEY, this.at(), false);
       }
       if (p.candidateEpoch < c.currentEpoch) return voteResponse(ErrorCode.NONE, ErrorCode.FENCED_LEADER_EPOCH, this.at(), false);
+      // A follower that hears from its leader refuses a later epoch's candidate without moving to
+      // that epoch (Raft's rule against removed servers, §4.2.3 of Ongaro's thesis): in a dynamic
+      // quorum a voter removed while it was cut off stands with its stale voter set, and would
+      // otherwise depose a working leader again and again. A leader that resigned lets them in.
+      const s0 = c.epochState;
+      if (c.controlLog.history.isDynamic && s0.role === 'follower' && !s0.leaderEnded && p.candidateEpoch > s0.epoch) {
+        return voteResponse(ErrorCode.NONE, ErrorCode.NONE, this.at(), false);
+      }
       const upToDate = isLogUpToDate(p.lastOffsetEpoch, p.lastOffset, c.log.lastEpoch(), c.log.endOffset());
       if (p.candidateEpoch > c.currentEpoch) await c.becomeUnattached(p.candidateEpoch, !upToDate);
       // In a dynamic quorum a replica votes whatever its own voter set says: behind on the log, it
@@ -236,6 +252,7 @@ export class RaftHandlers {
       if (p.leaderEpoch < c.currentEpoch) return endQuorumEpochResponse(ErrorCode.NONE, ErrorCode.FENCED_LEADER_EPOCH, this.at());
       if (p.leaderId !== c.nodeId) await this.maybeTransition(p.leaderEpoch, p.leaderId);
       const s = c.epochState;
+      if (s.role === 'follower' && s.epoch === p.leaderEpoch && s.leaderId === p.leaderId) s.leaderEnded = true;
       if (s.role === 'follower' && s.epoch === p.leaderEpoch && s.leaderId === p.leaderId && c.mayStand) {
         const successors = p.preferredSuccessors ?? [];
         const position = successors.indexOf(c.nodeId);
@@ -257,8 +274,10 @@ export class RaftHandlers {
     // An observer that knows no leader asks a known voter or a bootstrap server, which answers with the leader.
     const pool = [...new Set([...c.voters, ...c.bootstrapServers])].filter((id) => id !== c.nodeId);
     if (s.role === 'follower') target = s.leaderId;
-    else if (!c.mayStand && s.role === 'unattached' && pool.length > 0) target = pool[Math.floor(c.random() * pool.length)]!;
-    else return;
+    else if (!c.mayStand && s.role === 'unattached' && pool.length > 0) {
+      target = this.leaderHint ?? pool[Math.floor(c.random() * pool.length)]!;
+      this.leaderHint = undefined;
+    } else return;
     const req = fetchRequest(c.clusterId, {
       replicaId: c.nodeId,
       replicaDirectoryId: c.directoryId,
@@ -285,6 +304,10 @@ export class RaftHandlers {
     for (const e of resp.nodeEndpoints ?? []) if (e.nodeId !== c.nodeId) c.learnedEndpoints.set(e.nodeId, { name: c.listenerName ?? '', host: e.host, port: e.port });
     if (p.currentLeader && (await this.maybeTransition(p.currentLeader.leaderEpoch, p.currentLeader.leaderId))) return;
     const s = c.epochState;
+    // The leader of an earlier epoch is asked next: fetched from at this later one, it moves on to
+    // an epoch this replica can follow.
+    const named = p.currentLeader?.leaderId ?? -1;
+    if (s.role === 'unattached' && named >= 0 && named !== target && named !== c.nodeId) this.leaderHint = named;
     if (p.errorCode !== ErrorCode.NONE || s.role !== 'follower' || s.leaderId !== target) return this.retryFetch(gen);
     c.resetFetchTimer();
     const diverging = p.divergingEpoch;
