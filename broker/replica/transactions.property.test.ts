@@ -1,6 +1,7 @@
 // Model-based test of the partition side of transactions: producer state, the last stable offset
 // and the aborted-transaction index against a plain reference model. Random runs of plain,
-// idempotent and transactional appends from a few producers, COMMIT/ABORT markers (some from a
+// idempotent and transactional appends from a few producers (alone, or in bursts started before
+// the previous one is written), COMMIT/ABORT markers (some from a
 // fenced coordinator epoch), high watermark moves, segment rolls, truncations at batch boundaries
 // and restarts (clean: producer snapshot at the log end; unclean: no new snapshot, replay from an
 // older one). After every step: the LSO, the aborted transactions of random fetch ranges and what
@@ -33,7 +34,11 @@ type Cmd =
   | { kind: 'roll' }
   | { kind: 'truncate'; frac: number }
   | { kind: 'restart'; clean: boolean }
-  | { kind: 'check'; a: number; b: number; c: number };
+  | { kind: 'check'; a: number; b: number; c: number }
+  /** Data appends sent together, each started before the previous one is written. */
+  | { kind: 'burst'; appends: DataCmd[] };
+
+type DataCmd = Extract<Cmd, { kind: 'plain' | 'idempotent' | 'txn' }>;
 
 const pidArb = fc.constantFrom(...PRODUCERS);
 const fracArb = fc.double({ min: 0, max: 1, noNaN: true });
@@ -47,6 +52,20 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('truncate' as const), frac: fracArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('restart' as const), clean: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('check' as const), a: fracArb, b: fracArb, c: fracArb }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('burst' as const),
+      appends: fc.array(
+        fc.oneof(
+          fc.record({ kind: fc.constant('plain' as const), count: fc.integer({ min: 1, max: 2 }) }),
+          fc.record({ kind: fc.constant('idempotent' as const), pid: pidArb, count: fc.integer({ min: 1, max: 2 }) }),
+          fc.record({ kind: fc.constant('txn' as const), pid: pidArb, count: fc.integer({ min: 1, max: 2 }) }),
+        ),
+        { minLength: 2, maxLength: 4 },
+      ),
+    }),
+  },
 );
 
 // ---- the reference model -------------------------------------------------------------------
@@ -223,9 +242,46 @@ async function consumeCommitted(log: Log, start: number): Promise<number[]> {
   return out;
 }
 
+/**
+ * Starts one data append (synchronously up to the log append, as the produce path does) and
+ * applies it to the model; returns the check of its outcome, to await later.
+ */
+function startData(p: Partition, m: Model, cmd: DataCmd): () => Promise<void> {
+  const pid = cmd.kind === 'plain' ? -1n : cmd.pid;
+  const txn = cmd.kind === 'txn';
+  const d = m.derived();
+  const seq = pid < 0n ? -1 : (d.nextSeq.get(pid) ?? 0);
+  const v = validateProducedRecords(dataBatch(pid, txn, seq, cmd.count), { apiVersion: 9, topicPartition: 't-0', config, now: Date.now() });
+  if (cmd.kind === 'idempotent' && d.ongoing.has(pid)) {
+    let refused: unknown = null;
+    try {
+      p.appendAsLeader(v, 1).catch(() => undefined);
+    } catch (err) {
+      refused = err;
+    }
+    return async () => {
+      expect(refused).toBeInstanceOf(KafkaError);
+      expect((refused as KafkaError).errorCode).toBe(ErrorCode.INVALID_TXN_STATE);
+    };
+  }
+  const done = p.appendAsLeader(v, 1);
+  const first = m.leo;
+  m.entries.push({ kind: 'data', pid, txn, first, last: first + cmd.count - 1, firstSeq: seq });
+  m.leo += cmd.count;
+  return async () => {
+    expect((await done).baseOffset).toBe(first);
+  };
+}
+
 async function step(sys: System, m: Model, cmd: Cmd): Promise<System> {
   const p = sys.p;
   switch (cmd.kind) {
+    case 'burst': {
+      const checks = cmd.appends.map((a) => startData(p, m, a));
+      for (const c of checks) await c();
+      m.moveHw();
+      return sys;
+    }
     case 'plain':
     case 'idempotent':
     case 'txn': {
