@@ -1,7 +1,9 @@
-// Transactions through a real broker process with kafkajs: a transactional producer commits and
+// Transactions through a real broker process with kafkajs (and @platformatic/kafka, which uses
+// the newest request versions): a transactional producer commits and
 // aborts, a read_committed consumer sees only the committed records (a read_uncommitted one sees
 // all), a second producer with the same transactional id fences the first, and the coordinator's
 // state survives a restart (DescribeTransactions through the internal client).
+import { Producer as PlatformaticProducer, stringSerializers } from '@platformatic/kafka';
 import { type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerProcess } from '../../conformance/harness/broker-process.ts';
@@ -127,6 +129,34 @@ describe('transactions with kafkajs', () => {
     }
   }, 120_000);
 
+  it('@platformatic/kafka transactions (the newest request versions) commit and abort', async () => {
+    const admin = kafka(broker.bootstrap, 'admin-plat').admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'plat-txn', numPartitions: 2 }] });
+    await admin.disconnect();
+    const p = new PlatformaticProducer({ clientId: 'plat', bootstrapBrokers: [broker.bootstrap], serializers: stringSerializers, autocreateTopics: false, idempotent: true, transactionalId: 'plat-tx', retries: 10, retryDelay: 200 });
+    try {
+      const committed = await p.beginTransaction();
+      await committed.send({ messages: [{ topic: 'plat-txn', partition: 0, key: 'k', value: 'c0' }, { topic: 'plat-txn', partition: 1, key: 'k', value: 'c1' }] });
+      await committed.commit();
+      const aborted = await p.beginTransaction();
+      await aborted.send({ messages: [{ topic: 'plat-txn', partition: 0, key: 'k', value: 'a0' }] });
+      await aborted.abort();
+    } finally {
+      await p.close();
+    }
+    const c = kafka(broker.bootstrap, 'plat-reader').consumer({ groupId: 'plat-reader', readUncommitted: false, maxWaitTimeInMs: 200 });
+    consumers.push(c);
+    await c.connect();
+    await c.subscribe({ topic: 'plat-txn', fromBeginning: true });
+    const seen: string[] = [];
+    await c.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+    await until('two committed records', () => seen.length >= 2);
+    await new Promise((r) => setTimeout(r, 1500));
+    await c.disconnect();
+    expect(seen.sort()).toEqual(['c0', 'c1']);
+  }, 120_000);
+
   it('DescribeTransactions and ListTransactions report the coordinator state, also after a restart', async () => {
     const describe = async () => {
       const client = new KafkaClient({ bootstrapServers: [broker.bootstrap], clientId: 'describe' });
@@ -145,7 +175,7 @@ describe('transactions with kafkajs', () => {
       ['tx-a', 0, 'CompleteCommit'],
       ['nope', 105, ''],
     ]);
-    expect(before.l.transactionStates.map((s) => s.transactionalId).sort()).toEqual(['tx-a', 'tx-b', 'tx-c']);
+    expect(before.l.transactionStates.map((s) => s.transactionalId).sort()).toEqual(['plat-tx', 'tx-a', 'tx-b', 'tx-c']);
     await broker.restart();
     let after: Awaited<ReturnType<typeof describe>> | undefined;
     const end = Date.now() + 60_000;
