@@ -8,7 +8,7 @@ const from = Number(process.env.SIM_FROM ?? 1);
 const count = single !== undefined ? 1 : Number(process.env.SIM_SEEDS ?? 200);
 
 describe('raft simulation', () => {
-  it(`keeps every invariant and converges for ${count} seed(s)`, { timeout: 300_000 }, async () => {
+  it(`keeps every invariant and converges for ${count} seed(s)`, { timeout: 600_000 }, async () => {
     const failures: string[] = [];
     let events = 0;
     let snapshots = 0;
