@@ -54,10 +54,10 @@ describe.skipIf(single !== undefined)('replication simulation catches', () => {
     }
   });
 
-  it('a restarted broker leading from replayed metadata before its registration (seed 7)', { timeout: 120_000 }, async () => {
-    const r = await runSeed({ seed: 7, staleLeadership: true });
+  it('a restarted broker leading from replayed metadata before its registration (seed 25)', { timeout: 120_000 }, async () => {
+    const r = await runSeed({ seed: 25, staleLeadership: true });
     expect(r.ok).toBe(false);
     expect(r.error).toMatch(/below the high watermark \d+ differs from the committed one/);
-    expect((await runSeed({ seed: 7 })).ok).toBe(true);
+    expect((await runSeed({ seed: 25 })).ok).toBe(true);
   });
 });
