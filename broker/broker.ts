@@ -169,6 +169,9 @@ export class Broker {
       directoryId: (await readMetaProperties(config.metadataLogDir))?.directoryId ?? undefined,
       bootstrapServers: config.quorumVoters.length === 0 ? config.quorumBootstrapServers.map((_, i) => -2 - i) : [],
       listenerName: config.controllerListenerNames[0],
+      localEndpoints: config.listeners
+        .filter((l) => config.controllerListenerNames.includes(l.name) && l.port > 0)
+        .map((l) => ({ name: l.name, host: l.host ?? 'localhost', port: l.port })),
       retention: { maxBytes: Number(config.get('metadata.max.retention.bytes')), maxMs: Number(config.get('metadata.max.retention.ms')) },
       log: raftLog,
       stateStore: new QuorumStateStore(join(config.metadataLogDir, METADATA_LOG_DIR)),

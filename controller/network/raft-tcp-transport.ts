@@ -14,6 +14,7 @@ const API_KEYS: { [A in RaftApi]: ApiKey } = {
   fetch: ApiKey.Fetch,
   fetchSnapshot: ApiKey.FetchSnapshot,
   describeQuorum: ApiKey.DescribeQuorum,
+  updateRaftVoter: ApiKey.UpdateRaftVoter,
 };
 
 export class RaftTcpTransport implements RaftTransport {

@@ -72,6 +72,8 @@ export interface RaftClientOptions {
   bootstrapServers?: readonly number[];
   /** The listener whose endpoint a leader reports for itself (controller.listener.names' first). */
   listenerName?: string;
+  /** This node's controller endpoints: a voter whose VotersRecord entry differs sends UpdateRaftVoter. */
+  localEndpoints?: readonly VoterEndpoint[];
 }
 
 export class NotLeaderError extends Error {
@@ -172,6 +174,10 @@ export class RaftClient {
 
   get listenerName(): string | undefined {
     return this.opts.listenerName;
+  }
+
+  get localEndpoints(): readonly VoterEndpoint[] {
+    return this.opts.localEndpoints ?? [];
   }
 
   /** 1 for a quorum whose voters come from the log (KIP-853), 0 for a static one. */

@@ -320,6 +320,7 @@ export class RaftHandlers {
     } else {
       if (p.records && p.records.length > 0) await this.appendFromLeader(p.records);
       if (p.highWatermark >= 0n) await c.advanceHighWatermark(p.highWatermark);
+      c.voterChanges.maybeSendUpdate(gen);
     }
     if (gen === c.generation) c.sendFetch();
   }

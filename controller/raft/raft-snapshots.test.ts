@@ -44,6 +44,7 @@ function node(nodeId: number, clock: ManualScheduler, peers: Map<number, RaftCli
         fetch: (r) => peer.handleFetch(r),
         fetchSnapshot: (r) => peer.handleFetchSnapshot(r),
         describeQuorum: (r) => peer.handleDescribeQuorum(r),
+        updateRaftVoter: (r) => peer.voterChanges.handleUpdateRequest(r),
       };
       return dispatch[api](request as never) as Promise<RaftMessages[A]['response']>;
     },

@@ -17,6 +17,8 @@ import type { FetchSnapshotRequest } from '../../protocol/generated/message/fetc
 import type { FetchSnapshotResponse } from '../../protocol/generated/message/fetch-snapshot-response.ts';
 import type { VoteRequest } from '../../protocol/generated/message/vote-request.ts';
 import type { VoteResponse } from '../../protocol/generated/message/vote-response.ts';
+import type { UpdateRaftVoterRequest } from '../../protocol/generated/message/update-raft-voter-request.ts';
+import type { UpdateRaftVoterResponse } from '../../protocol/generated/message/update-raft-voter-response.ts';
 import { METADATA_TOPIC_UUID } from '../../protocol/uuid.ts';
 
 export const METADATA_TOPIC = '__cluster_metadata';
@@ -31,6 +33,7 @@ export interface RaftMessages {
   fetch: { request: FetchRequest; response: FetchResponse };
   fetchSnapshot: { request: FetchSnapshotRequest; response: FetchSnapshotResponse };
   describeQuorum: { request: DescribeQuorumRequest; response: DescribeQuorumResponse };
+  updateRaftVoter: { request: UpdateRaftVoterRequest; response: UpdateRaftVoterResponse };
 }
 
 export type RaftApi = keyof RaftMessages;

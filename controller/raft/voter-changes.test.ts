@@ -5,7 +5,7 @@ import { ManualScheduler } from '../../protocol/scheduler.ts';
 import { MemoryQuorumStateStore } from './quorum-state.ts';
 import { RaftClient } from './raft-client.ts';
 import { fetchRequest } from './raft-messages.ts';
-import type { RaftTransport } from './raft-transport.ts';
+import type { RaftApi, RaftMessages, RaftTransport } from './raft-transport.ts';
 import { MemoryReplicatedLog } from './replicated-log.ts';
 import { encodeSnapshot } from './snapshot-format.ts';
 import type { VoterNode, VoterSet } from './voter-set.ts';
@@ -136,5 +136,63 @@ describe('voter changes (KIP-853)', () => {
     expect((await r).errorCode).toBe(ErrorCode.NONE);
     expect(client.voterSet[0]!.endpoints).toEqual(moved);
     expect((await client.voterChanges.updateVoter(5, dir(5), moved, { min: 0, max: 1 }, 5000)).errorCode).toBe(ErrorCode.VOTER_NOT_FOUND);
+  });
+
+  it('a voter whose endpoints changed sends UpdateRaftVoter to its leader once it follows it', async () => {
+    const clock = new ManualScheduler({ startMs: 0 });
+    const peers = new Map<number, RaftClient>();
+    const transport: RaftTransport = {
+      send: <A extends RaftApi>(to: number, api: A, request: RaftMessages[A]['request']) => {
+        const p = peers.get(to);
+        if (!p) return Promise.reject(new Error(`no node ${to}`));
+        const dispatch: Record<RaftApi, (r: never) => Promise<unknown>> = {
+          vote: (r) => p.handleVote(r),
+          beginQuorumEpoch: (r) => p.handleBeginQuorumEpoch(r),
+          endQuorumEpoch: (r) => p.handleEndQuorumEpoch(r),
+          fetch: (r) => p.handleFetch(r),
+          fetchSnapshot: (r) => p.handleFetchSnapshot(r),
+          describeQuorum: (r) => p.handleDescribeQuorum(r),
+          updateRaftVoter: (r) => p.voterChanges.handleUpdateRequest(r),
+        };
+        return dispatch[api](request as never) as Promise<RaftMessages[A]['response']>;
+      },
+    };
+    const moved = [{ name: 'CONTROLLER', host: 'moved', port: 1 }];
+    const make = async (id: number, localEndpoints?: typeof moved): Promise<RaftClient> => {
+      const log = new MemoryReplicatedLog();
+      await log.snapshots.write({ endOffset: 0n, epoch: 0 }, encodeSnapshot({ endOffset: 0n, epoch: 0 }, [], 0, [voter(1), voter(2)]));
+      const client = new RaftClient({
+        nodeId: id,
+        voters: [],
+        directoryId: dir(id),
+        listenerName: 'CONTROLLER',
+        localEndpoints,
+        log,
+        stateStore: new MemoryQuorumStateStore(),
+        logger,
+        scheduler: clock,
+        random: () => (id === 1 ? 0 : 0.9),
+        transport,
+        config: { electionTimeoutMs: 100, fetchTimeoutMs: 200, fetchMaxWaitMs: 10 },
+      });
+      peers.set(id, client);
+      return client;
+    };
+    const a = await make(1);
+    const b = await make(2, moved);
+    await Promise.all([a.start(), b.start()]);
+    const endpointsOf2 = () => a.voterSet.find((v) => v.id === 2)?.endpoints;
+    for (let i = 0; i < 300 && JSON.stringify(endpointsOf2()) !== JSON.stringify(moved); i++) {
+      clock.advance(5);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(a.isLeader).toBe(true);
+    expect(endpointsOf2()).toEqual(moved);
+    // Committed and replicated: the follower holds the new entry too.
+    for (let i = 0; i < 100 && JSON.stringify(b.voterSet.find((v) => v.id === 2)?.endpoints) !== JSON.stringify(moved); i++) {
+      clock.advance(5);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(b.voterSet.find((v) => v.id === 2)?.endpoints).toEqual(moved);
   });
 });

@@ -10,8 +10,13 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { ControlRecordType, encodeControlRecordKey } from '../../protocol/records/control-record.ts';
 import { encodeRecordBatch } from '../../protocol/records/record-batch.ts';
 import type { TimerHandle } from '../../protocol/scheduler.ts';
+import type { UpdateRaftVoterRequest } from '../../protocol/generated/message/update-raft-voter-request.ts';
+import type { UpdateRaftVoterResponse } from '../../protocol/generated/message/update-raft-voter-response.ts';
 import type { RaftClient } from './raft-client.ts';
 import { encodeVoters, findVoter, type VoterEndpoint, type VoterNode, type VoterSet, withoutVoter, withVoter } from './voter-set.ts';
+
+/** How long an UpdateRaftVoter waits for its commit (the request carries no timeout). */
+const UPDATE_TIMEOUT_MS = 30_000;
 
 export interface VoterChangeResult {
   errorCode: number;
@@ -29,6 +34,8 @@ interface PendingChange {
 
 export class VoterChanges {
   private pending: PendingChange | undefined;
+  /** The epoch this replica last sent UpdateRaftVoter in (undefined: to send, or to send again). */
+  private updateSentEpoch: number | undefined;
 
   constructor(private readonly c: RaftClient) {}
 
@@ -73,6 +80,57 @@ export class VoterChanges {
       if (JSON.stringify(updated) === JSON.stringify(voter)) return ok;
       return withVoter(set, updated);
     });
+  }
+
+  /** UpdateRaftVoter as the leader answers it: epoch checks, then updateVoter; the answer names the leader. */
+  async handleUpdateRequest(req: UpdateRaftVoterRequest): Promise<UpdateRaftVoterResponse> {
+    const c = this.c;
+    const answer = (errorCode: number): UpdateRaftVoterResponse => {
+      const ep = c.currentLeader >= 0 ? c.endpointOf(c.currentLeader) : undefined;
+      return { throttleTimeMs: 0, errorCode, currentLeader: { leaderId: c.currentLeader, leaderEpoch: c.currentEpoch, host: ep?.host ?? '', port: ep?.port ?? -1 } };
+    };
+    if (req.clusterId && c.clusterId !== null && req.clusterId !== c.clusterId) return answer(ErrorCode.INCONSISTENT_CLUSTER_ID);
+    if (req.currentLeaderEpoch < c.currentEpoch) return answer(ErrorCode.FENCED_LEADER_EPOCH);
+    if (req.currentLeaderEpoch > c.currentEpoch) return answer(ErrorCode.UNKNOWN_LEADER_EPOCH);
+    const r = await this.updateVoter(
+      req.voterId,
+      req.voterDirectoryId,
+      req.listeners.map((l) => ({ name: l.name, host: l.host, port: l.port })),
+      { min: req.kRaftVersionFeature.minSupportedVersion, max: req.kRaftVersionFeature.maxSupportedVersion },
+      UPDATE_TIMEOUT_MS,
+    );
+    return answer(r.errorCode);
+  }
+
+  /**
+   * A follower that is a voter and whose voter entry names other endpoints than it listens on
+   * tells its leader (Kafka's voters send UpdateRaftVoter when they start), once per epoch.
+   */
+  maybeSendUpdate(gen: number): void {
+    const c = this.c;
+    const s = c.epochState;
+    const own = c.localEndpoints;
+    if (s.role !== 'follower' || own.length === 0 || !c.controlLog.history.isDynamic || this.updateSentEpoch === s.epoch) return;
+    const entry = findVoter(c.voterSet, c.nodeId, c.directoryId);
+    if (!entry || sameEndpoints(entry.endpoints, own)) return;
+    this.updateSentEpoch = s.epoch;
+    c.logger.info({ epoch: s.epoch, leaderId: s.leaderId, endpoints: own }, 'voter endpoints changed: sending UpdateRaftVoter to the leader');
+    const req: UpdateRaftVoterRequest = {
+      clusterId: c.clusterId,
+      currentLeaderEpoch: s.epoch,
+      voterId: c.nodeId,
+      voterDirectoryId: c.directoryId,
+      listeners: own.map((e) => ({ ...e })),
+      kRaftVersionFeature: { minSupportedVersion: 0, maxSupportedVersion: 1 },
+    };
+    c.request(s.leaderId, 'updateRaftVoter', req).then(
+      (resp) => {
+        if (resp.errorCode !== ErrorCode.NONE && gen === c.generation) this.updateSentEpoch = undefined;
+      },
+      () => {
+        if (gen === c.generation) this.updateSentEpoch = undefined;
+      },
+    );
   }
 
   /**
@@ -126,4 +184,11 @@ export class VoterChanges {
   failPending(): void {
     this.settle(fail(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'Leadership of the metadata quorum moved before the new voter set was committed.'));
   }
+}
+
+function sameEndpoints(a: readonly VoterEndpoint[], b: readonly VoterEndpoint[]): boolean {
+  const key = (e: VoterEndpoint): string => `${e.name}://${e.host}:${e.port}`;
+  const x = a.map(key).sort();
+  const y = b.map(key).sort();
+  return x.length === y.length && x.every((k, i) => k === y[i]);
 }

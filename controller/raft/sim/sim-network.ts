@@ -104,5 +104,7 @@ function dispatch(client: RaftClient, api: RaftApi, request: unknown): Promise<u
       return client.handleDescribeQuorum(request as RaftMessages['describeQuorum']['request']);
     case 'fetchSnapshot':
       return client.handleFetchSnapshot(request as RaftMessages['fetchSnapshot']['request']);
+    case 'updateRaftVoter':
+      return client.voterChanges.handleUpdateRequest(request as RaftMessages['updateRaftVoter']['request']);
   }
 }
