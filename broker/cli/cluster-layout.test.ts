@@ -13,16 +13,16 @@ describe('cluster shape', () => {
     expect(() => clusterShape({ nodes: 0 })).toThrow('--nodes must be at least 1');
     expect(() => clusterShape({ controllers: 3 })).toThrow('--controllers and --brokers go together');
     expect(() => clusterShape({ nodes: 4, controllers: 3, brokers: 2 })).toThrow('--nodes 4 does not equal --controllers 3 plus --brokers 2');
-    expect(portsNeeded(clusterShape({ nodes: 3 }))).toBe(6);
-    expect(portsNeeded(clusterShape({ controllers: 3, brokers: 2 }))).toBe(5);
+    expect(portsNeeded(clusterShape({ nodes: 3 }))).toBe(9);
+    expect(portsNeeded(clusterShape({ controllers: 3, brokers: 2 }))).toBe(10);
   });
 });
 
 describe('server.properties of each node', () => {
   it('writes a combined node in Kafka\'s KRaft format', () => {
-    const nodes = planNodes(clusterShape({ nodes: 3 }), '/srv/c', ports(6));
-    expect(quorumVoters(nodes)).toBe('1@127.0.0.1:19093,2@127.0.0.1:19095,3@127.0.0.1:19097');
-    expect(bootstrapServers(nodes)).toBe('127.0.0.1:19092,127.0.0.1:19094,127.0.0.1:19096');
+    const nodes = planNodes(clusterShape({ nodes: 3 }), '/srv/c', ports(9));
+    expect(quorumVoters(nodes)).toBe('1@127.0.0.1:19093,2@127.0.0.1:19096,3@127.0.0.1:19099');
+    expect(bootstrapServers(nodes)).toBe('127.0.0.1:19092,127.0.0.1:19095,127.0.0.1:19098');
     expect(serverProperties(nodes[1]!, nodes)).toBe(
       [
         '# Node 2 of a 3-node Samsa cluster on one machine (broker and controller).',
@@ -30,13 +30,14 @@ describe('server.properties of each node', () => {
         '',
         'process.roles=broker,controller',
         'node.id=2',
-        'controller.quorum.voters=1@127.0.0.1:19093,2@127.0.0.1:19095,3@127.0.0.1:19097',
+        'controller.quorum.voters=1@127.0.0.1:19093,2@127.0.0.1:19096,3@127.0.0.1:19099',
         '',
-        'listeners=PLAINTEXT://127.0.0.1:19094,CONTROLLER://127.0.0.1:19095',
-        'advertised.listeners=PLAINTEXT://127.0.0.1:19094,CONTROLLER://127.0.0.1:19095',
+        'listeners=PLAINTEXT://127.0.0.1:19095,CONTROLLER://127.0.0.1:19096',
+        'advertised.listeners=PLAINTEXT://127.0.0.1:19095,CONTROLLER://127.0.0.1:19096',
         'controller.listener.names=CONTROLLER',
         'inter.broker.listener.name=PLAINTEXT',
         'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+        'http.listeners=http://127.0.0.1:19097',
         '',
         'log.dirs=/srv/c/node-2/data',
         'num.partitions=1',
@@ -50,11 +51,11 @@ describe('server.properties of each node', () => {
   });
 
   it('gives controller-only nodes only the CONTROLLER listener and broker-only nodes only PLAINTEXT', () => {
-    const nodes = planNodes(clusterShape({ controllers: 1, brokers: 2 }), '/srv/c', ports(3));
-    expect(nodes.map((n) => [n.nodeId, n.roles.join(','), n.brokerPort, n.controllerPort])).toEqual([
-      [1, 'controller', undefined, 19092],
-      [2, 'broker', 19093, undefined],
-      [3, 'broker', 19094, undefined],
+    const nodes = planNodes(clusterShape({ controllers: 1, brokers: 2 }), '/srv/c', ports(6));
+    expect(nodes.map((n) => [n.nodeId, n.roles.join(','), n.brokerPort, n.controllerPort, n.httpPort])).toEqual([
+      [1, 'controller', undefined, 19092, 19093],
+      [2, 'broker', 19094, undefined, 19095],
+      [3, 'broker', 19096, undefined, 19097],
     ]);
     expect(serverProperties(nodes[0]!, nodes)).toBe(
       [
@@ -69,6 +70,7 @@ describe('server.properties of each node', () => {
         'advertised.listeners=CONTROLLER://127.0.0.1:19092',
         'controller.listener.names=CONTROLLER',
         'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+        'http.listeners=http://127.0.0.1:19093',
         '',
         'log.dirs=/srv/c/node-1/data',
         'num.partitions=1',
@@ -79,8 +81,8 @@ describe('server.properties of each node', () => {
         '',
       ].join('\n'),
     );
-    expect(serverProperties(nodes[2]!, nodes)).toContain('\nprocess.roles=broker\nnode.id=3\ncontroller.quorum.voters=1@127.0.0.1:19092\n\nlisteners=PLAINTEXT://127.0.0.1:19094\n');
-    expect(bootstrapServers(nodes)).toBe('127.0.0.1:19093,127.0.0.1:19094');
+    expect(serverProperties(nodes[2]!, nodes)).toContain('\nprocess.roles=broker\nnode.id=3\ncontroller.quorum.voters=1@127.0.0.1:19092\n\nlisteners=PLAINTEXT://127.0.0.1:19096\n');
+    expect(bootstrapServers(nodes)).toBe('127.0.0.1:19094,127.0.0.1:19096');
   });
 
   it('every layout is a valid Samsa configuration', () => {

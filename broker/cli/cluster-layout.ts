@@ -2,8 +2,8 @@
 // server.properties in Kafka's KRaft format. Either N combined nodes
 // (process.roles=broker,controller, ids 1..N) or C controller-only nodes (ids 1..C) and B
 // broker-only nodes (ids C+1..C+B). Every listener is on 127.0.0.1; ports are handed out in node
-// order, a node's PLAINTEXT port before its CONTROLLER port. Pure: no I/O, so the exact text is
-// testable.
+// order, a node's PLAINTEXT port, then its CONTROLLER port, then its HTTP port (/metrics, /health).
+// Pure: no I/O, so the exact text is testable.
 import { join } from 'node:path';
 import { CliError } from './command-io.ts';
 
@@ -20,6 +20,8 @@ export interface NodeLayout {
   brokerPort?: number;
   /** Port of the CONTROLLER listener (controller role). */
   controllerPort?: number;
+  /** Port of the HTTP listener (metrics, health, console); every node has one. */
+  httpPort?: number;
   /** <dir>/node-<id>: server.properties, pid, server.log and data/. */
   dir: string;
 }
@@ -50,7 +52,7 @@ export function clusterShape(o: { nodes?: number; controllers?: number; brokers?
 
 /** How many ports a shape needs. */
 export function portsNeeded(shape: ClusterShape): number {
-  return shape.combined * 2 + shape.controllers + shape.brokers;
+  return shape.combined * 3 + shape.controllers * 2 + shape.brokers * 2;
 }
 
 /** The nodes of a shape, taking ports in order from `ports` (at least portsNeeded of them). */
@@ -64,6 +66,7 @@ export function planNodes(shape: ClusterShape, dir: string, ports: readonly numb
     const node: NodeLayout = { nodeId, roles, dir: join(dir, `node-${nodeId}`) };
     if (roles.includes('broker')) node.brokerPort = take();
     if (roles.includes('controller')) node.controllerPort = take();
+    node.httpPort = take();
     nodes.push(node);
   };
   for (let i = 0; i < shape.combined; i++) add(['broker', 'controller']);
@@ -113,8 +116,9 @@ export function serverProperties(node: NodeLayout, nodes: readonly NodeLayout[])
     `controller.listener.names=${CONTROLLER_LISTENER}`,
   ];
   if (node.roles.includes('broker')) lines.push(`inter.broker.listener.name=${BROKER_LISTENER}`);
+  lines.push(`listener.security.protocol.map=${CONTROLLER_LISTENER}:PLAINTEXT,${BROKER_LISTENER}:PLAINTEXT`);
+  if (node.httpPort !== undefined) lines.push(`http.listeners=http://${HOST}:${node.httpPort}`);
   lines.push(
-    `listener.security.protocol.map=${CONTROLLER_LISTENER}:PLAINTEXT,${BROKER_LISTENER}:PLAINTEXT`,
     '',
     `log.dirs=${join(node.dir, 'data')}`,
     'num.partitions=1',

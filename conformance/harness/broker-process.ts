@@ -74,6 +74,8 @@ export class BrokerProcess {
       'advertised.listeners': `PLAINTEXT://127.0.0.1:${this.port}`,
       'controller.quorum.voters': `1@127.0.0.1:${this.controllerPort}`,
       'log.dirs': this.dataDir,
+      // Metrics and health on a free port: brokers of concurrent tests would share a fixed one.
+      'http.listeners': 'http://127.0.0.1:0',
       ...this.overrides,
     };
     // SAMSA_BROKER_NODE_ARGS adds Node flags for the broker only (e.g. `--cpu-prof` when profiling a benchmark).

@@ -149,6 +149,8 @@ export class ClusterProcess {
         'controller.listener.names': 'CONTROLLER',
         'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
         'log.dirs': join(n.dir, 'data'),
+        // Metrics and health on a free port: nodes of concurrent tests would share a fixed one.
+        'http.listeners': `http://${n.host}:0`,
         'num.partitions': '1',
         'offsets.topic.replication.factor': '1',
         'transaction.state.log.replication.factor': '1',
