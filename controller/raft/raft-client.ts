@@ -481,6 +481,12 @@ export class RaftClient {
     });
   }
 
+  /** An unattached replica that may stand again (its stand-down is over) arms its election timer. */
+  resumeStanding(): void {
+    const role = this.state.role;
+    if ((role === 'unattached' || role === 'voted') && this.mayStand && !this.closing) this.armElectionTimer();
+  }
+
   async becomeVoted(epoch: number, candidateId: number): Promise<void> {
     await this.transition({ role: 'voted', epoch, votedId: candidateId });
   }

@@ -274,10 +274,14 @@ export class RaftHandlers {
     // An observer that knows no leader asks a known voter or a bootstrap server, which answers with the leader.
     const pool = [...new Set([...c.voters, ...c.bootstrapServers])].filter((id) => id !== c.nodeId);
     if (s.role === 'follower') target = s.leaderId;
-    else if (!c.mayStand && s.role === 'unattached' && pool.length > 0) {
+    else if (!c.mayStand && (s.role === 'unattached' || s.role === 'voted') && pool.length > 0) {
       target = this.leaderHint ?? pool[Math.floor(c.random() * pool.length)]!;
       this.leaderHint = undefined;
-    } else return;
+    } else {
+      // A voter whose stand-down ended while it fetched as an observer stands again.
+      if ((s.role === 'unattached' || s.role === 'voted') && c.mayStand) c.resumeStanding();
+      return;
+    }
     const req = fetchRequest(c.clusterId, {
       replicaId: c.nodeId,
       replicaDirectoryId: c.directoryId,
@@ -307,7 +311,7 @@ export class RaftHandlers {
     // The leader of an earlier epoch is asked next: fetched from at this later one, it moves on to
     // an epoch this replica can follow.
     const named = p.currentLeader?.leaderId ?? -1;
-    if (s.role === 'unattached' && named >= 0 && named !== target && named !== c.nodeId) this.leaderHint = named;
+    if ((s.role === 'unattached' || s.role === 'voted') && named >= 0 && named !== target && named !== c.nodeId) this.leaderHint = named;
     if (p.errorCode !== ErrorCode.NONE || s.role !== 'follower' || s.leaderId !== target) return this.retryFetch(gen);
     c.resetFetchTimer();
     const diverging = p.divergingEpoch;
