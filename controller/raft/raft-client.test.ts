@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ManualScheduler } from '../../protocol/scheduler.ts';
 import { encodeRecordBatch } from '../../protocol/records/record-batch.ts';
+import { decodeEndQuorumEpochRequest, encodeEndQuorumEpochRequest } from '../../protocol/generated/message/end-quorum-epoch-request.ts';
+import { Reader } from '../../protocol/reader.ts';
+import { Writer } from '../../protocol/writer.ts';
 import { LeaderState } from './leader-state.ts';
 import { MemoryQuorumStateStore } from './quorum-state.ts';
 import { NotLeaderError, RaftClient } from './raft-client.ts';
@@ -242,7 +245,12 @@ describe('quorum view and resignation', () => {
       await r.client.handleBeginQuorumEpoch(beginQuorumEpochRequest(null, r.client.nodeId, 1, 4));
     }
     const { endQuorumEpochRequest } = await import('./raft-messages.ts');
-    for (const r of [first, second]) await r.client.handleEndQuorumEpoch(endQuorumEpochRequest(null, 1, 4, [2, 3]));
+    // Through the codec at v1, which carries the successors as preferredCandidates only.
+    const w = new Writer(64);
+    encodeEndQuorumEpochRequest(w, 1, endQuorumEpochRequest(null, 1, 4, [2, 3]));
+    const wire = decodeEndQuorumEpochRequest(new Reader(w.toBuffer()), 1);
+    expect(wire.topics[0]!.partitions[0]!.preferredCandidates!.map((c) => c.candidateId)).toEqual([2, 3]);
+    for (const r of [first, second]) await r.client.handleEndQuorumEpoch(wire);
     for (const r of [first, second]) {
       r.clock.advance(1);
       await settle();

@@ -218,7 +218,8 @@ export class RaftHandlers {
     const c = this.c;
     const s = c.epochState;
     if (s.role !== 'resigned') return;
-    const req = endQuorumEpochRequest(c.clusterId, c.nodeId, s.epoch, s.successors);
+    const self = c.endpointOf(c.nodeId);
+    const req = endQuorumEpochRequest(c.clusterId, c.nodeId, s.epoch, s.successors, (id) => c.voterSet.find((v) => v.id === id)?.directoryId, self ? [self] : []);
     const retry = (): void => {
       c.addTimer(c.config.retryBackoffMs, gen, () => {
         const r = c.epochState;
@@ -254,7 +255,8 @@ export class RaftHandlers {
       const s = c.epochState;
       if (s.role === 'follower' && s.epoch === p.leaderEpoch && s.leaderId === p.leaderId) s.leaderEnded = true;
       if (s.role === 'follower' && s.epoch === p.leaderEpoch && s.leaderId === p.leaderId && c.mayStand) {
-        const successors = p.preferredSuccessors ?? [];
+        // v1 names the successors as preferredCandidates, v0 as preferredSuccessors.
+        const successors = p.preferredCandidates && p.preferredCandidates.length > 0 ? p.preferredCandidates.map((r) => r.candidateId) : (p.preferredSuccessors ?? []);
         const position = successors.indexOf(c.nodeId);
         c.resetFetchTimer(successorBackoffMs(c.config, position < 0 ? successors.length : position));
       }

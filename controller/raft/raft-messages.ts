@@ -47,10 +47,23 @@ export function beginQuorumEpochResponse(errorCode: number, partitionError: numb
   return { errorCode, topics: [{ topicName: METADATA_TOPIC, partitions: [{ partitionIndex: METADATA_PARTITION, errorCode: partitionError, leaderId: at.leaderId, leaderEpoch: at.epoch }] }] };
 }
 
-export function endQuorumEpochRequest(clusterId: string | null, leaderId: number, leaderEpoch: number, preferredSuccessors: number[]): EndQuorumEpochRequest {
+/**
+ * The successors go out in both fields: v0 carries preferredSuccessors (ids), v1 preferredCandidates
+ * (replica keys with directory ids, `directoryIdOf`) and the leader's endpoints.
+ */
+export function endQuorumEpochRequest(
+  clusterId: string | null,
+  leaderId: number,
+  leaderEpoch: number,
+  preferredSuccessors: number[],
+  directoryIdOf: (id: number) => string | undefined = () => undefined,
+  leaderEndpoints: VoterEndpoint[] = [],
+): EndQuorumEpochRequest {
+  const preferredCandidates = preferredSuccessors.map((candidateId) => ({ candidateId, candidateDirectoryId: directoryIdOf(candidateId) ?? 'AAAAAAAAAAAAAAAAAAAAAA' }));
   return {
     clusterId,
-    topics: [{ topicName: METADATA_TOPIC, partitions: [{ partitionIndex: METADATA_PARTITION, leaderId, leaderEpoch, preferredSuccessors }] }],
+    topics: [{ topicName: METADATA_TOPIC, partitions: [{ partitionIndex: METADATA_PARTITION, leaderId, leaderEpoch, preferredSuccessors, preferredCandidates }] }],
+    leaderEndpoints,
   };
 }
 
