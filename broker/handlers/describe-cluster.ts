@@ -45,7 +45,7 @@ export function describeClusterHandler(ctx: BrokerContext) {
           errorMessage: null,
           clusterId: ctx.clusterId,
           controllerId: ctx.controller.raft.currentLeader,
-          brokers: ctx.config.quorumVoters.map((q) => ({ brokerId: q.id, host: q.host, port: q.port, rack: null })),
+          brokers: quorumControllers(ctx),
           clusterAuthorizedOperations: clusterOps,
         };
       }
@@ -70,5 +70,17 @@ export function describeClusterHandler(ctx: BrokerContext) {
       brokers: [],
       clusterAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
     }),
+  });
+}
+
+/**
+ * The voters in force with their controller endpoints: the voter set of the log in a dynamic
+ * quorum (KIP-853), where controller.quorum.voters is empty; the configured voters otherwise.
+ */
+function quorumControllers(ctx: BrokerContext) {
+  const configured = new Map(ctx.config.quorumVoters.map((q) => [q.id, q]));
+  return ctx.controller.raft.voters.flatMap((id) => {
+    const ep = configured.get(id) ?? ctx.controller.raft.endpointOf(id);
+    return ep ? [{ brokerId: id, host: ep.host, port: ep.port, rack: null }] : [];
   });
 }

@@ -17,6 +17,8 @@ import { metadataQuorumCommand } from '../../broker/cli/metadata-quorum.ts';
 import { loadServerProperties } from '../../broker/config/server-properties.ts';
 import { freePort } from '../../conformance/harness/broker-process.ts';
 import { NodeChild } from '../../conformance/harness/node-child.ts';
+import { KafkaConnection } from '../../protocol/client/connection.ts';
+import { ApiKey } from '../../protocol/generated/api-table.ts';
 import { randomUuid } from '../../protocol/uuid.ts';
 import { readMetaProperties } from '../../storage/meta-properties.ts';
 
@@ -136,6 +138,15 @@ describe('dynamic metadata quorum', () => {
     for (const n of [c1, ...joiners]) {
       const meta = await readMetaProperties(join(n.dir, 'data'));
       expect(voters.find((r) => Number(r[0]) === n.id)?.[1]).toBe(meta!.directoryId);
+    }
+    // Clients with bootstrap.controllers (KIP-919) are told the voters of the log, not the
+    // (empty) static list.
+    const conn = await KafkaConnection.connect('127.0.0.1', controllerPorts[0]!, { requestTimeoutMs: 5000 });
+    try {
+      const described = await conn.send(ApiKey.DescribeCluster, { includeClusterAuthorizedOperations: false, endpointType: 2 }, { version: 1 });
+      expect(described.brokers.map((b) => [b.brokerId, b.port]).sort()).toEqual(controllerPorts.map((port, i) => [i + 1, port]));
+    } finally {
+      await conn.close();
     }
 
     // The leader (node 1) is killed: the other two elect a leader and metadata writes go on.
