@@ -24,6 +24,7 @@ const OTHER_SCRIPTS = [
   ['bench/broker-consume.ts', 'consume alone'],
   ['bench/broker-startup.ts', 'start-up time and idle RSS alone'],
   ['bench/metrics-overhead.ts', 'produce with metrics on and off'],
+  ['bench/replication.ts', 'produce with replication factor 3 and acks=all beside 1 and acks=1, on three nodes'],
 ];
 
 const n = (x: number, d = 0): string => (Number.isFinite(x) ? x.toFixed(d) : '-');
