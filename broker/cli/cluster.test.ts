@@ -32,8 +32,8 @@ describe('cluster directory', () => {
     await mkdir(join(root, 'not-a-node'));
     expect(readCluster(root).map((n) => [n.nodeId, n.roles, n.brokerAddress, n.controllerAddress])).toEqual([
       [1, ['controller'], undefined, '127.0.0.1:19101'],
-      [2, ['broker'], '127.0.0.1:19102', undefined],
-      [3, ['broker'], '127.0.0.1:19103', undefined],
+      [2, ['broker'], '127.0.0.1:19103', undefined],
+      [3, ['broker'], '127.0.0.1:19105', undefined],
     ]);
     expect(readCluster(join(root, 'missing'))).toEqual([]);
   });
