@@ -78,6 +78,9 @@ function replication(rf: number): Record<string, string> {
     'replica.lag.time.max.ms': '3000',
     'replica.fetch.wait.max.ms': '200',
     'replica.fetch.backoff.ms': '200',
+    // After a restart the preferred leaders take their partitions back within seconds, so the
+    // suites can again place a group's coordinator away from its partitions' leaders.
+    'leader.imbalance.check.interval.seconds': '3',
   };
 }
 
