@@ -52,7 +52,7 @@ interface Slot {
   chunks: Buffer[] | null;
   done: boolean;
   /** Set when an observer is watching: what it is told once the answer is handed to the socket. */
-  report?: Omit<RequestTimings, 'sentNs'> | null;
+  report?: RequestTimings | null;
   /** Close the connection once this answer is written (a failed SASL exchange). */
   closeAfter?: string;
 }
@@ -208,7 +208,7 @@ export class Connection {
     }
     const handler = router.handler(apiKey)!;
     const slot = this.enqueue();
-    const observed = this.opts.observer?.requestCompleted ? { receivedNs, requestBytes: frame.length, slot } : null;
+    const observed = this.opts.observer?.requestCompleted ? { receivedNs, requestBytes: frame.length } : null;
     this.settle(slot, this.run(handler, request, ctx, slot, observed));
   }
 
@@ -217,7 +217,7 @@ export class Connection {
     request: unknown,
     ctx: RequestContext,
     slot: Slot,
-    observed: { receivedNs: bigint; requestBytes: number; slot: Slot } | null,
+    observed: { receivedNs: bigint; requestBytes: number } | null,
   ): Promise<Buffer[] | null> {
     const startedNs = observed ? process.hrtime.bigint() : 0n;
     let response: unknown;
@@ -239,7 +239,7 @@ export class Connection {
     if (observed) {
       let responseBytes = 0;
       if (chunks) for (const c of chunks) responseBytes += c.length;
-      observed.slot.report = {
+      slot.report = {
         listenerName: ctx.listenerName,
         apiKey: ctx.apiKey,
         apiVersion: ctx.apiVersion,
@@ -250,6 +250,7 @@ export class Connection {
         receivedNs: observed.receivedNs,
         startedNs,
         completedNs: process.hrtime.bigint(),
+        sentNs: 0n,
       };
     }
     return chunks;
@@ -307,7 +308,10 @@ export class Connection {
         wrote = true;
         for (const c of slot.chunks) this.socket.write(c);
       }
-      if (slot.report) this.opts.observer!.requestCompleted!({ ...slot.report, sentNs: process.hrtime.bigint() });
+      if (slot.report) {
+        slot.report.sentNs = process.hrtime.bigint();
+        this.opts.observer!.requestCompleted!(slot.report);
+      }
       if (slot.closeAfter) {
         this.log.info({ clientId: this.clientId }, `closing connection: ${slot.closeAfter}`);
         if (wrote) this.socket.uncork();

@@ -21,7 +21,7 @@ export interface RequestTimings {
   startedNs: bigint;
   /** The handler's answer was ready and encoded. */
   completedNs: bigint;
-  /** The answer was handed to the socket (it waited for earlier answers of the same connection). */
+  /** The answer was handed to the socket (it waited for earlier answers of the same connection); 0 until then. */
   sentNs: bigint;
 }
 

@@ -2,55 +2,17 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../protocol/errors.ts';
 import type { AlterPartitionRequest } from '../protocol/generated/message/alter-partition-request.ts';
-import { MetadataRecordType } from '../protocol/generated/metadata-records.ts';
 import { alterPartition } from './alter-partition.ts';
-import { MetadataDelta } from './metadata/delta.ts';
-import { EMPTY_IMAGE, type MetadataImage, type PartitionImage } from './metadata/image.ts';
-import { type MetadataRecord, record } from './metadata/record-serde.ts';
+import type { MetadataImage, PartitionImage } from './metadata/image.ts';
+import type { MetadataRecord } from './metadata/record-serde.ts';
+import { applyRecords, TEST_TOPIC_ID, testCluster } from './test-images.ts';
 import { alterPartitionReassignments, completeReassignments, hasCompletableReassignment, listPartitionReassignments } from './reassignment.ts';
 
-const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAg';
+const TOPIC_ID = TEST_TOPIC_ID;
+const apply = applyRecords;
 
-function apply(image: MetadataImage, records: MetadataRecord[]): MetadataImage {
-  const d = new MetadataDelta(image);
-  for (const [i, r] of records.entries()) d.replay(r, image.offset + BigInt(i + 1), 1);
-  return d.apply();
-}
-
-/** Brokers 1..6 unfenced (epoch 10 * id); topic t with one partition on [1,2,3], leader 1. */
-function cluster(replicas = [1, 2, 3]): MetadataImage {
-  const brokers = [1, 2, 3, 4, 5, 6].map((id) =>
-    record(MetadataRecordType.RegisterBrokerRecord, {
-      brokerId: id,
-      isMigratingZkBroker: false,
-      incarnationId: `AAAAAAAAAAAAAAAAAAAAA${id}`,
-      brokerEpoch: BigInt(id * 10),
-      endPoints: [],
-      features: [],
-      rack: null,
-      fenced: false,
-      inControlledShutdown: false,
-      logDirs: [],
-    }),
-  );
-  return apply(EMPTY_IMAGE, [
-    ...brokers,
-    record(MetadataRecordType.TopicRecord, { name: 't', topicId: TOPIC_ID }),
-    record(MetadataRecordType.PartitionRecord, {
-      partitionId: 0,
-      topicId: TOPIC_ID,
-      replicas,
-      isr: replicas,
-      removingReplicas: [],
-      addingReplicas: [],
-      leader: replicas[0]!,
-      leaderRecoveryState: 0,
-      leaderEpoch: 0,
-      partitionEpoch: 0,
-      directories: replicas.map(() => 'AAAAAAAAAAAAAAAAAAAAAA'),
-    }),
-  ]);
-}
+/** Brokers 1..6 unfenced (epoch 10 * id); topic t with one partition on `replicas`, led by the first. */
+const cluster = (replicas = [1, 2, 3]): MetadataImage => testCluster([{ replicas, isr: replicas, leader: replicas[0]! }], { brokers: [1, 2, 3, 4, 5, 6] });
 
 const part = (image: MetadataImage): PartitionImage => image.topicsById.get(TOPIC_ID)!.partitions[0]!;
 

@@ -6,7 +6,6 @@
 import type { MetadataImage } from '../../controller/metadata/image.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
-import type { OffsetCommitResponseTopic } from '../../protocol/generated/message/offset-commit-response.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { readyGroupCoordinator } from '../group/coordinator-setup.ts';
 import type { OffsetCommitEntry } from '../group/group-coordinator.ts';
@@ -17,33 +16,57 @@ export function partitionExists(image: MetadataImage, topic: string, partition: 
   return t !== undefined && partition >= 0 && partition < t.partitions.length;
 }
 
+interface CommitAnswerTopic {
+  name: string;
+  partitions: { partitionIndex: number; errorCode: number }[];
+}
+
+/** Every partition of `topics` answered with `errorCode` (OffsetCommit and TxnOffsetCommit alike). */
+export function commitAnswers(topics: readonly { name: string; partitions: readonly { partitionIndex: number }[] }[], errorCode: number): CommitAnswerTopic[] {
+  return topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) }));
+}
+
+/**
+ * The walk OffsetCommit and TxnOffsetCommit share: the answer with UNKNOWN_TOPIC_OR_PARTITION
+ * for partitions the image lacks, the entries of the others, and `settle` putting the
+ * coordinator's code for each entry (in entry order) back in its place.
+ */
+export function commitRequest<P extends { partitionIndex: number }>(
+  image: MetadataImage,
+  topics: readonly { name: string; partitions: readonly P[] }[],
+  entryOf: (topic: string, p: P) => OffsetCommitEntry,
+): { answer: CommitAnswerTopic[]; entries: OffsetCommitEntry[]; settle(codes: readonly number[]): void } {
+  const answer = commitAnswers(topics, ErrorCode.NONE);
+  const entries: OffsetCommitEntry[] = [];
+  const places: { partition: { errorCode: number } }[] = [];
+  topics.forEach((t, ti) =>
+    t.partitions.forEach((p, pi) => {
+      const place = answer[ti]!.partitions[pi]!;
+      if (!partitionExists(image, t.name, p.partitionIndex)) {
+        place.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        return;
+      }
+      entries.push(entryOf(t.name, p));
+      places.push({ partition: place });
+    }),
+  );
+  return { answer, entries, settle: (codes) => codes.forEach((code, i) => (places[i]!.partition.errorCode = code)) };
+}
+
 export function offsetCommitHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.OffsetCommit,
     async handle(req, rc) {
       const v = rc.apiVersion;
       const coordinator = await readyGroupCoordinator(ctx);
-      const image = ctx.metadata.image;
-      const out: OffsetCommitResponseTopic[] = req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE })) }));
-      const entries: OffsetCommitEntry[] = [];
-      const slots: { t: number; p: number }[] = [];
-      req.topics.forEach((t, ti) =>
-        t.partitions.forEach((p, pi) => {
-          if (!partitionExists(image, t.name, p.partitionIndex)) {
-            out[ti]!.partitions[pi]!.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-            return;
-          }
-          entries.push({
-            topic: t.name,
-            partition: p.partitionIndex,
-            offset: p.committedOffset,
-            leaderEpoch: v >= 6 ? (p.committedLeaderEpoch ?? -1) : -1,
-            metadata: p.committedMetadata,
-            commitTimestamp: v === 1 ? Number(p.commitTimestamp ?? -1n) : undefined,
-          });
-          slots.push({ t: ti, p: pi });
-        }),
-      );
+      const { answer, entries, settle } = commitRequest(ctx.metadata.image, req.topics, (topic, p) => ({
+        topic,
+        partition: p.partitionIndex,
+        offset: p.committedOffset,
+        leaderEpoch: v >= 6 ? (p.committedLeaderEpoch ?? -1) : -1,
+        metadata: p.committedMetadata,
+        commitTimestamp: v === 1 ? Number(p.commitTimestamp ?? -1n) : undefined,
+      }));
       if (entries.length > 0) {
         const errors = await coordinator.commitOffsets({
           groupId: req.groupId,
@@ -53,13 +76,10 @@ export function offsetCommitHandler(ctx: BrokerContext) {
           retentionTimeMs: v >= 2 && v <= 4 ? Number(req.retentionTimeMs ?? -1n) : -1,
           offsets: entries,
         });
-        errors.forEach((code, i) => (out[slots[i]!.t]!.partitions[slots[i]!.p]!.errorCode = code));
+        settle(errors);
       }
-      return { throttleTimeMs: 0, topics: out };
+      return { throttleTimeMs: 0, topics: answer };
     },
-    errorResponse: (req, err) => ({
-      throttleTimeMs: 0,
-      topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: err.errorCode })) })),
-    }),
+    errorResponse: (req, err) => ({ throttleTimeMs: 0, topics: commitAnswers(req.topics, err.errorCode) }),
   });
 }

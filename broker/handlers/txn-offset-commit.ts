@@ -7,12 +7,10 @@
 // the transaction (KIP-890); this broker does not.
 import { ErrorCode, type KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
-import type { TxnOffsetCommitResponseTopic } from '../../protocol/generated/message/txn-offset-commit-response.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { readyGroupCoordinator } from '../group/coordinator-setup.ts';
-import type { OffsetCommitEntry } from '../group/group-coordinator.ts';
 import { defineHandler } from './api-handler.ts';
-import { partitionExists } from './offset-commit.ts';
+import { commitAnswers, commitRequest } from './offset-commit.ts';
 
 export function txnOffsetCommitHandler(ctx: BrokerContext) {
   return defineHandler({
@@ -20,20 +18,13 @@ export function txnOffsetCommitHandler(ctx: BrokerContext) {
     async handle(req, rc) {
       const v = rc.apiVersion;
       const coordinator = await readyGroupCoordinator(ctx);
-      const image = ctx.metadata.image;
-      const out: TxnOffsetCommitResponseTopic[] = req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE })) }));
-      const entries: OffsetCommitEntry[] = [];
-      const slots: { t: number; p: number }[] = [];
-      req.topics.forEach((t, ti) =>
-        t.partitions.forEach((p, pi) => {
-          if (!partitionExists(image, t.name, p.partitionIndex)) {
-            out[ti]!.partitions[pi]!.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-            return;
-          }
-          entries.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: v >= 2 ? (p.committedLeaderEpoch ?? -1) : -1, metadata: p.committedMetadata });
-          slots.push({ t: ti, p: pi });
-        }),
-      );
+      const { answer, entries, settle } = commitRequest(ctx.metadata.image, req.topics, (topic, p) => ({
+        topic,
+        partition: p.partitionIndex,
+        offset: p.committedOffset,
+        leaderEpoch: v >= 2 ? (p.committedLeaderEpoch ?? -1) : -1,
+        metadata: p.committedMetadata,
+      }));
       if (entries.length > 0) {
         const errors = await coordinator.commitTxnOffsets({
           transactionalId: req.transactionalId,
@@ -45,15 +36,11 @@ export function txnOffsetCommitHandler(ctx: BrokerContext) {
           groupInstanceId: v >= 3 ? (req.groupInstanceId ?? null) : null,
           offsets: entries,
         });
-        errors.forEach((code, i) => {
-          out[slots[i]!.t]!.partitions[slots[i]!.p]!.errorCode = code === ErrorCode.PRODUCER_FENCED && v < 3 ? ErrorCode.INVALID_PRODUCER_EPOCH : code;
-        });
+        // Before v3 clients know INVALID_PRODUCER_EPOCH, not PRODUCER_FENCED.
+        settle(errors.map((code) => (code === ErrorCode.PRODUCER_FENCED && v < 3 ? ErrorCode.INVALID_PRODUCER_EPOCH : code)));
       }
-      return { throttleTimeMs: 0, topics: out };
+      return { throttleTimeMs: 0, topics: answer };
     },
-    errorResponse: (req, err: KafkaError) => ({
-      throttleTimeMs: 0,
-      topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: err.errorCode })) })),
-    }),
+    errorResponse: (req, err: KafkaError) => ({ throttleTimeMs: 0, topics: commitAnswers(req.topics, err.errorCode) }),
   });
 }
