@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualScheduler, SystemScheduler } from '../../protocol/scheduler.ts';
-import { type HttpHandler, HttpServer, parseHttpListeners, send } from './http-server.ts';
+import { type HttpHandler, HttpServer, parseHttpListeners, readBody, send } from './http-server.ts';
 
 const logger = pino({ level: 'silent' });
 const servers: HttpServer[] = [];
@@ -23,6 +23,18 @@ async function serve(routes: Record<string, HttpHandler>, scheduler = new Manual
 }
 
 describe('HttpServer', () => {
+  it('serves POST only on routes registered as POST, with the body read up to a limit', async () => {
+    const { base } = await serve({
+      '/a': (_q, res) => send(res, 200, 'text/plain', 'get'),
+      'POST /a': async (q, res) => send(res, 200, 'text/plain', `post ${(await readBody(q, 8)).toString()}`),
+    });
+    expect(await (await fetch(`${base}/a`)).text()).toBe('get');
+    expect(await (await fetch(`${base}/a`, { method: 'POST', body: 'xy' })).text()).toBe('post xy');
+    expect((await fetch(`${base}/a`, { method: 'PUT', body: 'xy' })).status).toBe(405);
+    const big = await fetch(`${base}/a`, { method: 'POST', body: 'x'.repeat(1000) }).then((r) => r.status, () => 'closed');
+    expect(big === 500 || big === 'closed').toBe(true);
+  });
+
   it('routes exact paths and prefixes, and answers 404 and 405 otherwise', async () => {
     const { base } = await serve({
       '/a': (_q, res) => send(res, 200, 'text/plain', 'a'),

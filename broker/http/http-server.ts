@@ -1,5 +1,6 @@
-// The node's HTTP listeners (http.listeners): Prometheus metrics, health checks and, later, the
-// console. Plain node:http, GET only. Each request is handled through the containment seam: a
+// The node's HTTP listeners (http.listeners): Prometheus metrics, health checks and the console.
+// Plain node:http: GET and HEAD for every route, POST only where a route is registered as
+// `POST /path` (the console's actions). Each request is handled through the containment seam: a
 // handler that throws or rejects is logged with the method and path and answered 500 (or its
 // socket closed when the head was already sent); nothing else is affected. A listener whose
 // address cannot be bound (a port already taken by another node on the same host) is logged and
@@ -18,7 +19,10 @@ export type HttpHandler = (req: IncomingMessage, res: ServerResponse, url: URL) 
 export interface HttpServerOptions {
   logger: Logger;
   scheduler: Scheduler;
-  /** Exact paths, and prefixes written `/dir/*` (the longest one that matches serves the path). */
+  /**
+   * Exact paths, and prefixes written `/dir/*` (the longest one that matches serves the path);
+   * keys starting `POST ` serve POST requests to that exact path.
+   */
   routes: ReadonlyMap<string, HttpHandler>;
 }
 
@@ -89,6 +93,10 @@ export class HttpServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): unknown {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'POST') {
+      const post = this.opts.routes.get(`POST ${url.pathname}`);
+      if (post) return post(req, res, url);
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
@@ -127,7 +135,28 @@ export class HttpServer {
   }
 }
 
-export function send(res: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+export function send(res: ServerResponse, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...headers });
   res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+/** Reads a request body of at most `limit` bytes (a larger one rejects with an HttpBodyError). */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.destroy();
+        reject(new HttpBodyError(`request body over ${limit} bytes`));
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export class HttpBodyError extends Error {
+  readonly code = 'HTTP_BODY_TOO_LARGE';
 }
