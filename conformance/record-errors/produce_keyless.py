@@ -50,8 +50,9 @@ def main():
     one_batch = req["oneBatch"]
     conf = {
         **base,
-        # One batch: everything is queued while the producer lingers.
-        "linger.ms": 500 if one_batch else 0,
+        # One batch: everything is queued while the producer lingers, however slowly this process
+        # runs, and flush() sends the queue at once (it does not wait out linger.ms).
+        "linger.ms": 10000 if one_batch else 0,
         "batch.num.messages": 10000 if one_batch else 1,
     }
     records = [(i, None if i in req["keyless"] else f"k{i}") for i in range(req["count"])]
