@@ -59,6 +59,8 @@ import { alterUserScramCredentialsHandler } from './alter-user-scram-credentials
 import { describeUserScramCredentialsHandler } from './describe-user-scram-credentials.ts';
 import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.ts';
 import { listPartitionReassignmentsHandler } from './list-partition-reassignments.ts';
+import { alterClientQuotasHandler } from './alter-client-quotas.ts';
+import { describeClientQuotasHandler } from './describe-client-quotas.ts';
 
 export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void {
   router.register(apiVersionsHandler(ctx, router));
@@ -108,6 +110,8 @@ export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void
   router.register(deleteGroupsHandler(ctx));
   router.register(writeTxnMarkersHandler(ctx));
   router.register(describeProducersHandler(ctx));
+  router.register(alterClientQuotasHandler(ctx));
+  router.register(describeClientQuotasHandler(ctx));
 }
 
 /** The controller listener serves the quorum's own APIs (KRaft replication of `__cluster_metadata`). */
@@ -139,4 +143,5 @@ export function registerControllerHandlers(router: Router, ctx: BrokerContext): 
   router.register(electLeadersHandler(ctx));
   router.register(alterPartitionReassignmentsHandler(ctx));
   router.register(listPartitionReassignmentsHandler(ctx));
+  router.register(alterClientQuotasHandler(ctx));
 }

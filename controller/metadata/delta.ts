@@ -1,7 +1,7 @@
 // MetadataDelta: replays metadata records onto an image and produces the next image.
 // Only the parts that change are copied; everything else is shared with the previous image.
 import { MetadataRecordType } from '../../protocol/generated/metadata-records.ts';
-import { type BrokerRegistration, configKey, ConfigResourceType, type MetadataImage, type PartitionImage, type ScramCredentialImage, scramCredentialKey, type TopicImage } from './image.ts';
+import { type BrokerRegistration, type ClientQuotaImage, clientQuotaEntityKey, configKey, ConfigResourceType, type MetadataImage, type PartitionImage, type ScramCredentialImage, scramCredentialKey, type TopicImage } from './image.ts';
 import type { MetadataRecord } from './record-serde.ts';
 
 export class MetadataDelta {
@@ -12,6 +12,7 @@ export class MetadataDelta {
   private topicsById: Map<string, TopicImage> | null = null;
   private configs: Map<string, ReadonlyMap<string, string>> | null = null;
   private scram: Map<string, ScramCredentialImage> | null = null;
+  private clientQuotas: Map<string, ClientQuotaImage> | null = null;
   private nextProducerId: bigint;
   private offset: bigint;
   private epoch: number;
@@ -190,6 +191,19 @@ export class MetadataDelta {
         this.scram ??= new Map(this.base.scramCredentials ?? []);
         this.scram.delete(scramCredentialKey(rec.data.mechanism, rec.data.name));
         break;
+      case MetadataRecordType.ClientQuotaRecord: {
+        const d = rec.data;
+        this.clientQuotas ??= new Map(this.base.clientQuotas ?? []);
+        const entity = d.entity.map((e) => ({ entityType: e.entityType, entityName: e.entityName })).sort((a, b) => (a.entityType < b.entityType ? -1 : a.entityType > b.entityType ? 1 : 0));
+        const key = clientQuotaEntityKey(entity);
+        const values = new Map(this.clientQuotas.get(key)?.values ?? []);
+        if (d.remove) values.delete(d.key);
+        else values.set(d.key, d.value);
+        // An entity without values is gone, as in Kafka's ClientQuotasImage.
+        if (values.size === 0) this.clientQuotas.delete(key);
+        else this.clientQuotas.set(key, { entity, values });
+        break;
+      }
       default:
         // Records of features this broker does not serve (ACLs, quotas, tokens, ZK migration,
         // transactions markers of the metadata log) leave the image as it is.
@@ -208,6 +222,7 @@ export class MetadataDelta {
       configs: this.configs ?? this.base.configs,
       nextProducerId: this.nextProducerId,
       ...((this.scram ?? this.base.scramCredentials) && { scramCredentials: this.scram ?? this.base.scramCredentials }),
+      ...((this.clientQuotas ?? this.base.clientQuotas) && { clientQuotas: this.clientQuotas ?? this.base.clientQuotas }),
     });
   }
 }

@@ -58,6 +58,9 @@ export function imageRecords(image: MetadataImage): MetadataRecord[] {
   for (const c of [...(image.scramCredentials?.values() ?? [])].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : x.mechanism - y.mechanism))) {
     out.push(record(MetadataRecordType.UserScramCredentialRecord, { name: c.name, mechanism: c.mechanism, salt: c.salt, storedKey: c.storedKey, serverKey: c.serverKey, iterations: c.iterations }));
   }
+  for (const [, q] of [...(image.clientQuotas ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const [key, value] of q.values) out.push(record(MetadataRecordType.ClientQuotaRecord, { entity: q.entity.map((e) => ({ ...e })), key, value, remove: false }));
+  }
   if (image.nextProducerId > 0n) out.push(record(MetadataRecordType.ProducerIdsRecord, { brokerId: -1, brokerEpoch: -1n, nextProducerId: image.nextProducerId }));
   return out;
 }

@@ -57,6 +57,8 @@ export interface MetadataImage {
   nextProducerId: bigint;
   /** SCRAM credentials keyed by scramCredentialKey(mechanism, user); absent when there are none. */
   scramCredentials?: ReadonlyMap<string, ScramCredentialImage>;
+  /** Client quotas (KIP-546) keyed by clientQuotaEntityKey(entity); absent when there are none. */
+  clientQuotas?: ReadonlyMap<string, ClientQuotaImage>;
 }
 
 /** One user's SCRAM credential for one mechanism (1 = SCRAM-SHA-256, 2 = SCRAM-SHA-512). */
@@ -68,6 +70,23 @@ export interface ScramCredentialImage {
   serverKey: Buffer;
   iterations: number;
 }
+
+/** One part of a client quota entity: type user, client-id or ip; a null name is the default. */
+export interface ClientQuotaEntityPart {
+  entityType: string;
+  entityName: string | null;
+}
+
+/** The quota values (producer_byte_rate, ...) set for one entity, never empty. */
+export interface ClientQuotaImage {
+  /** Sorted by entity type. */
+  entity: readonly ClientQuotaEntityPart[];
+  values: ReadonlyMap<string, number>;
+}
+
+/** One key per entity, whatever the order of its parts. */
+export const clientQuotaEntityKey = (entity: readonly ClientQuotaEntityPart[]): string =>
+  JSON.stringify([...entity].sort((a, b) => (a.entityType < b.entityType ? -1 : a.entityType > b.entityType ? 1 : 0)).map((e) => [e.entityType, e.entityName]));
 
 export const scramCredentialKey = (mechanism: number, name: string): string => `${mechanism}:${name}`;
 
