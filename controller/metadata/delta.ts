@@ -3,6 +3,7 @@
 import { MetadataRecordType } from '../../protocol/generated/metadata-records.ts';
 import { type BrokerRegistration, type ClientQuotaImage, clientQuotaEntityKey, configKey, ConfigResourceType, type MetadataImage, type PartitionImage, type ScramCredentialImage, scramCredentialKey, type TopicImage } from './image.ts';
 import type { MetadataRecord } from './record-serde.ts';
+import type { AclImage } from './image.ts';
 
 export class MetadataDelta {
   private readonly base: MetadataImage;
@@ -12,6 +13,7 @@ export class MetadataDelta {
   private topicsById: Map<string, TopicImage> | null = null;
   private configs: Map<string, ReadonlyMap<string, string>> | null = null;
   private scram: Map<string, ScramCredentialImage> | null = null;
+  private acls: Map<string, AclImage> | null = null;
   private clientQuotas: Map<string, ClientQuotaImage> | null = null;
   private nextProducerId: bigint;
   private offset: bigint;
@@ -204,6 +206,16 @@ export class MetadataDelta {
         else this.clientQuotas.set(key, { entity, values });
         break;
       }
+      case MetadataRecordType.AccessControlEntryRecord: {
+        const d = rec.data;
+        this.acls ??= new Map(this.base.acls ?? []);
+        this.acls.set(d.id, { id: d.id, resourceType: d.resourceType, resourceName: d.resourceName, patternType: d.patternType, principal: d.principal, host: d.host, operation: d.operation, permissionType: d.permissionType });
+        break;
+      }
+      case MetadataRecordType.RemoveAccessControlEntryRecord:
+        this.acls ??= new Map(this.base.acls ?? []);
+        this.acls.delete(rec.data.id);
+        break;
       default:
         // Records of features this broker does not serve (ACLs, quotas, tokens, ZK migration,
         // transactions markers of the metadata log) leave the image as it is.
@@ -222,6 +234,7 @@ export class MetadataDelta {
       configs: this.configs ?? this.base.configs,
       nextProducerId: this.nextProducerId,
       ...((this.scram ?? this.base.scramCredentials) && { scramCredentials: this.scram ?? this.base.scramCredentials }),
+      ...((this.acls ?? this.base.acls) && { acls: this.acls ?? this.base.acls }),
       ...((this.clientQuotas ?? this.base.clientQuotas) && { clientQuotas: this.clientQuotas ?? this.base.clientQuotas }),
     });
   }

@@ -62,6 +62,9 @@ export function imageRecords(image: MetadataImage): MetadataRecord[] {
     for (const [key, value] of q.values) out.push(record(MetadataRecordType.ClientQuotaRecord, { entity: q.entity.map((e) => ({ ...e })), key, value, remove: false }));
   }
   if (image.nextProducerId > 0n) out.push(record(MetadataRecordType.ProducerIdsRecord, { brokerId: -1, brokerEpoch: -1n, nextProducerId: image.nextProducerId }));
+  for (const a of [...(image.acls?.values() ?? [])].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))) {
+    out.push(record(MetadataRecordType.AccessControlEntryRecord, { ...a }));
+  }
   return out;
 }
 

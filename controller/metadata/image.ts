@@ -55,6 +55,8 @@ export interface MetadataImage {
   configs: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /** The first producer id not yet handed out in a block. */
   nextProducerId: bigint;
+  /** ACLs (AccessControlEntryRecords) keyed by id; absent when there are none. */
+  acls?: ReadonlyMap<string, AclImage>;
   /** SCRAM credentials keyed by scramCredentialKey(mechanism, user); absent when there are none. */
   scramCredentials?: ReadonlyMap<string, ScramCredentialImage>;
   /** Client quotas (KIP-546) keyed by clientQuotaEntityKey(entity); absent when there are none. */
@@ -87,6 +89,18 @@ export interface ClientQuotaImage {
 /** One key per entity, whatever the order of its parts. */
 export const clientQuotaEntityKey = (entity: readonly ClientQuotaEntityPart[]): string =>
   JSON.stringify([...entity].sort((a, b) => (a.entityType < b.entityType ? -1 : a.entityType > b.entityType ? 1 : 0)).map((e) => [e.entityType, e.entityName]));
+
+/** One ACL (KIP-11) as its AccessControlEntryRecord states it; codes are Kafka's wire codes. */
+export interface AclImage {
+  id: string;
+  resourceType: number;
+  resourceName: string;
+  patternType: number;
+  principal: string;
+  host: string;
+  operation: number;
+  permissionType: number;
+}
 
 export const scramCredentialKey = (mechanism: number, name: string): string => `${mechanism}:${name}`;
 
