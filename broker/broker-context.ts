@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { QuorumController } from '../controller/quorum-controller.ts';
 import type { Scheduler } from '../protocol/scheduler.ts';
+import type { StandardAuthorizer } from './auth/authorizer.ts';
 import type { BrokerConfig } from './config/broker-config.ts';
 import type { ControllerChannel } from './controller-channel.ts';
 import type { DelayedFetchPurgatory } from './fetch/delayed-fetch.ts';
@@ -34,6 +35,8 @@ export interface BrokerContext {
   readonly groupCoordinator?: GroupCoordinator;
   /** The transaction coordinator on `__transaction_state`; transactional APIs answer COORDINATOR_NOT_AVAILABLE without it. */
   readonly txnCoordinator?: TransactionCoordinator;
+  /** ACL checks (authorizer.class.name); absent when none is configured, and everything is allowed. */
+  readonly authorizer?: StandardAuthorizer;
   /** The containment seam every timer and callback of this node starts through. */
   readonly scheduler: Scheduler;
   now(): number;

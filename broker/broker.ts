@@ -20,6 +20,7 @@ import { FatalError, type FaultInjector, SystemScheduler } from '../protocol/sch
 import { randomUuid } from '../protocol/uuid.ts';
 import { LogManager, METADATA_LOG_DIR } from '../storage/log-manager.ts';
 import type { BrokerContext } from './broker-context.ts';
+import { configuredAuthorizer } from './auth/configured-authorizer.ts';
 import { formatStorage } from './cli/storage.ts';
 import type { BrokerConfig } from './config/broker-config.ts';
 import { loadMetaPropertiesEnsemble, readMetaProperties } from '../storage/meta-properties.ts';
@@ -235,6 +236,7 @@ export class Broker {
       fetchSessions: new FetchSessionCache({ maxEntries: config.get('max.incremental.fetch.session.cache.slots'), evictionMs: config.get('min.incremental.fetch.session.eviction.ms') }),
       fetchPurgatory: new DelayedFetchPurgatory({ scheduler }),
       groupCoordinator: createGroupCoordinator({ nodeId, config, logger, metadata: publisher, controllerChannel, replicaManager, scheduler }),
+      authorizer: configuredAuthorizer(config, () => pub.image.acls),
       txnCoordinator: createTransactionCoordinator({ nodeId, config, logger, metadata: publisher, controllerChannel, replicaManager, producerIds, scheduler }),
       scheduler,
       now: () => Date.now(),

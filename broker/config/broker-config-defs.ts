@@ -233,7 +233,9 @@ export const BROKER_CONFIG_TABLE = {
   'producer.id.expiration.check.interval.ms': def('int', 600000, 'low', 'How often expired producer ids are removed.', { v: atLeast(1) }),
 
   // Security, quotas, metrics
-  'authorizer.class.name': def('string', '', 'low', 'Authorizer class (not supported).'),
+  'authorizer.class.name': def('string', '', 'low', 'Authorizer: org.apache.kafka.metadata.authorizer.StandardAuthorizer turns ACLs on; empty, none.'),
+  'super.users': def('string', null, 'low', 'Principals allowed every operation, separated by semicolons (User:admin;User:broker).'),
+  'allow.everyone.if.no.acl.found': def('boolean', false, 'low', 'Whether a resource no ACL covers is open to everyone (otherwise only to super users).'),
   'principal.builder.class': def('class', 'org.apache.kafka.common.security.authenticator.DefaultKafkaPrincipalBuilder', 'medium', 'KafkaPrincipalBuilder class.', PB),
   'create.topic.policy.class.name': def('class', null, 'low', 'CreateTopicPolicy class (not supported).'),
   'alter.config.policy.class.name': def('class', null, 'low', 'AlterConfigPolicy class (not supported).'),

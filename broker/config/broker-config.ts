@@ -34,6 +34,10 @@ const UNSUPPORTED_PREFIXES: readonly [prefix: string, reason: string][] = [
   ['remote.log.', 'tiered (remote) storage is not supported'],
 ];
 
+/** The authorizer Samsa implements (KIP-801: ACLs in the metadata log). */
+export const STANDARD_AUTHORIZER = 'org.apache.kafka.metadata.authorizer.StandardAuthorizer';
+const ACL_AUTHORIZER = 'kafka.security.authorizer.AclAuthorizer';
+
 const LOG_DIRS_SPLIT = /\s*,\s*/;
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -305,7 +309,9 @@ function derive(props: Readonly<Record<string, string>>, values: Map<string, Con
 
   // Settings Kafka has that Samsa refuses rather than ignores.
   if (get('remote.log.storage.system.enable')) problem('remote.log.storage.system.enable', 'Tiered (remote) storage is not supported: remote.log.storage.system.enable must be false');
-  if (get('authorizer.class.name') !== '') problem('authorizer.class.name', `Authorizers are not supported: authorizer.class.name=${get('authorizer.class.name')}`);
+  const authorizer = get('authorizer.class.name');
+  if (authorizer === ACL_AUTHORIZER) problem('authorizer.class.name', `${ACL_AUTHORIZER} keeps ACLs in ZooKeeper, which KRaft mode does not have: use ${STANDARD_AUTHORIZER}`);
+  else if (authorizer !== '' && authorizer !== STANDARD_AUTHORIZER) problem('authorizer.class.name', `Java classes cannot be loaded: authorizer.class.name must be ${STANDARD_AUTHORIZER} or empty`);
   if (get('replica.selector.class') !== null) problem('replica.selector.class', 'Java classes cannot be loaded: replica.selector.class must be unset');
   for (const [name, d] of BROKER_CONFIG_DEFS) {
     if (d.type === 'class' && isSet(name) && values.get(name) !== d.default && values.get(name) !== '') {

@@ -59,6 +59,9 @@ import { alterUserScramCredentialsHandler } from './alter-user-scram-credentials
 import { describeUserScramCredentialsHandler } from './describe-user-scram-credentials.ts';
 import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.ts';
 import { listPartitionReassignmentsHandler } from './list-partition-reassignments.ts';
+import { createAclsHandler } from './create-acls.ts';
+import { deleteAclsHandler } from './delete-acls.ts';
+import { describeAclsHandler } from './describe-acls.ts';
 import { alterClientQuotasHandler } from './alter-client-quotas.ts';
 import { describeClientQuotasHandler } from './describe-client-quotas.ts';
 
@@ -68,6 +71,9 @@ export function registerBrokerHandlers(router: Router, ctx: BrokerContext): void
   router.register(saslAuthenticateHandler());
   router.register(alterUserScramCredentialsHandler(ctx));
   router.register(describeUserScramCredentialsHandler(ctx));
+  router.register(describeAclsHandler(ctx));
+  router.register(createAclsHandler(ctx));
+  router.register(deleteAclsHandler(ctx));
   router.register(metadataHandler(ctx));
   router.register(produceHandler(ctx));
   router.register(initProducerIdHandler(ctx));
@@ -120,6 +126,9 @@ export function registerControllerHandlers(router: Router, ctx: BrokerContext): 
   router.register(saslHandshakeHandler());
   router.register(saslAuthenticateHandler());
   router.register(alterUserScramCredentialsHandler(ctx));
+  router.register(describeAclsHandler(ctx));
+  router.register(createAclsHandler(ctx));
+  router.register(deleteAclsHandler(ctx));
   router.register(voteHandler(ctx));
   router.register(beginQuorumEpochHandler(ctx));
   router.register(endQuorumEpochHandler(ctx));

@@ -1,0 +1,54 @@
+// The authorization checks handlers make, one function per kind of check, as Kafka's KafkaApis
+// and AuthHelper make them. Without an authorizer (authorizer.class.name empty) every check
+// passes. A request on a controller listener from a principal holding CLUSTER_ACTION on the
+// cluster (a broker forwarding a client's admin request, after checking it itself) passes too:
+// the forwarded request carries the broker's principal, not the client's.
+import type { BrokerContext } from '../broker-context.ts';
+import type { RequestContext } from '../handlers/api-handler.ts';
+import { AclOperation, CLUSTER_NAME, operationName, ResourceType, resourceTypeName } from './acl.ts';
+import { hostOfAddress, type Requester } from './authorizer.ts';
+
+const ANONYMOUS = 'User:ANONYMOUS';
+
+export function requesterOf(rc: RequestContext): Requester {
+  return { principal: rc.principal ?? ANONYMOUS, host: hostOfAddress(rc.clientAddress) };
+}
+
+function forwardedByBroker(ctx: BrokerContext, rc: RequestContext): boolean {
+  if (!ctx.config.controllerListenerNames.includes(rc.listenerName)) return false;
+  return ctx.authorizer!.authorize(requesterOf(rc), AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_NAME);
+}
+
+/** Whether the request's principal may perform `operation` on the resource. */
+export function allowed(ctx: BrokerContext, rc: RequestContext, operation: number, resourceType: number, resourceName: string): boolean {
+  const a = ctx.authorizer;
+  if (!a) return true;
+  if (a.authorize(requesterOf(rc), operation, resourceType, resourceName) || forwardedByBroker(ctx, rc)) return true;
+  rc.logger.debug({ principal: rc.principal, operation: operationName(operation), resourceType: resourceTypeName(resourceType), resourceName }, 'authorization denied');
+  return false;
+}
+
+export const allowedOnCluster = (ctx: BrokerContext, rc: RequestContext, operation: number): boolean => allowed(ctx, rc, operation, ResourceType.CLUSTER, CLUSTER_NAME);
+export const allowedOnTopic = (ctx: BrokerContext, rc: RequestContext, operation: number, topic: string): boolean => allowed(ctx, rc, operation, ResourceType.TOPIC, topic);
+export const allowedOnGroup = (ctx: BrokerContext, rc: RequestContext, operation: number, group: string): boolean => allowed(ctx, rc, operation, ResourceType.GROUP, group);
+export const allowedOnTransactionalId = (ctx: BrokerContext, rc: RequestContext, operation: number, id: string): boolean => allowed(ctx, rc, operation, ResourceType.TRANSACTIONAL_ID, id);
+
+/** Whether the principal may perform `operation` on some resource of the type (Kafka's authorizeByResourceType). */
+export function allowedOnAnyOf(ctx: BrokerContext, rc: RequestContext, operation: number, resourceType: number): boolean {
+  const a = ctx.authorizer;
+  if (!a) return true;
+  return a.authorizeByResourceType(requesterOf(rc), operation, resourceType) || forwardedByBroker(ctx, rc);
+}
+
+/**
+ * The authorized-operations bit set of a resource for Metadata, DescribeCluster and
+ * DescribeGroups: of the operations the resource type supports (`supported`), those allowed.
+ */
+export function authorizedOperations(ctx: BrokerContext, rc: RequestContext, resourceType: number, resourceName: string, supported: number): number {
+  if (!ctx.authorizer) return supported;
+  let out = 0;
+  for (let op = 0; op < 31; op++) {
+    if ((supported & (1 << op)) !== 0 && allowed(ctx, rc, op, resourceType, resourceName)) out |= 1 << op;
+  }
+  return out;
+}
