@@ -8,11 +8,15 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { DescribeQuorumResponse } from '../../protocol/generated/message/describe-quorum-response.ts';
 import type { BrokerContext } from '../broker-context.ts';
+import { SAMSA_VERSION } from './console-nodes.ts';
 
 export interface ClusterOverview {
   clusterId: string;
   nodeId: number;
   metadataOffset: number;
+  /** This node's software version and the cluster's finalized feature levels (metadata.version, ...). */
+  version: string;
+  features: Record<string, number>;
   quorum: { leaderId: number; epoch: number };
   brokers: { id: number; endpoints: string[]; rack: string | null; fenced: boolean; inControlledShutdown: boolean }[];
   topics: { name: string; id: string; internal: boolean; partitions: { partition: number; leader: number; replicas: number[]; isr: number[] }[] }[];
@@ -25,6 +29,8 @@ export function clusterOverview(ctx: BrokerContext): ClusterOverview {
     clusterId: ctx.clusterId,
     nodeId: ctx.nodeId,
     metadataOffset: Number(image.offset),
+    version: SAMSA_VERSION,
+    features: Object.fromEntries([...image.features].sort((a, b) => a[0].localeCompare(b[0]))),
     quorum: { leaderId: raft.currentLeader, epoch: raft.currentEpoch },
     brokers: [...image.brokers.values()]
       .sort((a, b) => a.id - b.id)
@@ -46,6 +52,8 @@ export interface QuorumState {
   highWatermark: number;
   voters: ReplicaView[];
   observers: ReplicaView[];
+  /** Controllers' endpoints ("NAME://host:port") by voter id, from DescribeQuorum v2 or controller.quorum.voters. */
+  endpoints: Record<number, string[]>;
 }
 
 interface ReplicaView {
@@ -68,5 +76,8 @@ export async function quorumState(ctx: BrokerContext): Promise<QuorumState | { e
     lastFetchTimestamp: Number(s.lastFetchTimestamp ?? -1n),
     lastCaughtUpTimestamp: Number(s.lastCaughtUpTimestamp ?? -1n),
   });
-  return { leaderId: p.leaderId, epoch: p.leaderEpoch, highWatermark: Number(p.highWatermark), voters: p.currentVoters.map(view), observers: p.observers.map(view) };
+  const endpoints: Record<number, string[]> = {};
+  for (const v of ctx.config.quorumVoters) endpoints[v.id] = [`${ctx.config.controllerListenerNames[0] ?? 'CONTROLLER'}://${v.host}:${v.port}`];
+  for (const n of r.nodes ?? []) if (n.listeners.length > 0) endpoints[n.nodeId] = n.listeners.map((l) => `${l.name}://${l.host}:${l.port}`);
+  return { leaderId: p.leaderId, epoch: p.leaderEpoch, highWatermark: Number(p.highWatermark), voters: p.currentVoters.map(view), observers: p.observers.map(view), endpoints };
 }
