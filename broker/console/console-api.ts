@@ -77,7 +77,8 @@ export async function quorumState(ctx: BrokerContext): Promise<QuorumState | { e
     lastCaughtUpTimestamp: Number(s.lastCaughtUpTimestamp ?? -1n),
   });
   const endpoints: Record<number, string[]> = {};
-  for (const v of ctx.config.quorumVoters) endpoints[v.id] = [`${ctx.config.controllerListenerNames[0] ?? 'CONTROLLER'}://${v.host}:${v.port}`];
+  // Port 0 in controller.quorum.voters (an embedded node's) names no endpoint.
+  for (const v of ctx.config.quorumVoters) if (v.port > 0) endpoints[v.id] = [`${ctx.config.controllerListenerNames[0] ?? 'CONTROLLER'}://${v.host}:${v.port}`];
   for (const n of r.nodes ?? []) if (n.listeners.length > 0) endpoints[n.nodeId] = n.listeners.map((l) => `${l.name}://${l.host}:${l.port}`);
   return { leaderId: p.leaderId, epoch: p.leaderEpoch, highWatermark: Number(p.highWatermark), voters: p.currentVoters.map(view), observers: p.observers.map(view), endpoints };
 }
