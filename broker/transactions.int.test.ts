@@ -3,6 +3,8 @@
 // COMMIT/ABORT markers (WriteTxnMarkers, as a coordinator would) through Samsa's own client, and
 // kafkajs group consumers read them: read_committed gets only committed and plain records and
 // waits at an open transaction; read_uncommitted gets everything (control records skipped).
+// The producers are made up, so the broker runs with transaction.partition.verification.enable
+// false: its coordinator would otherwise refuse their batches (KIP-890).
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerProcess } from '../conformance/harness/broker-process.ts';
@@ -69,7 +71,7 @@ async function until(cond: () => boolean, what: string, timeoutMs = 60_000): Pro
 }
 
 beforeAll(async () => {
-  broker = await BrokerProcess.start({ startTimeoutMs: 60_000 });
+  broker = await BrokerProcess.start({ overrides: { 'transaction.partition.verification.enable': 'false' }, startTimeoutMs: 60_000 });
   client = new KafkaClient({ bootstrapServers: broker.bootstrap });
   await client.connect();
   const created = await client.createTopics([{ name: TOPIC, numPartitions: 1, replicationFactor: 1 }]);

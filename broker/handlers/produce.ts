@@ -9,9 +9,9 @@
 // TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka answers); a producer's first transactional
 // batch on a partition is first verified with its transaction coordinator when one is wired
 // (KIP-890 part 1, ReplicaManager.transactionVerifier, unless
-// transaction.partition.verification.enable is false), which delays that partition's append
-// until the answer; producer state refuses a non-transactional batch inside an open transaction
-// (INVALID_TXN_STATE) and applies the idempotence rules to both kinds.
+// transaction.partition.verification.enable, a dynamic config, is false), which delays that
+// partition's append until the answer; producer state refuses a non-transactional batch inside
+// an open transaction (INVALID_TXN_STATE) and applies the idempotence rules to both kinds.
 // A failed partition is answered as Kafka's ReplicaManager answers it: a batch refused for its
 // records carries one record error per offending record and the validator's summary message
 // (record_errors and error_message exist from v8; the codec leaves them out of older versions);
@@ -26,6 +26,7 @@ import { StorageError } from '../../storage/errors.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { AppendValidationError, validateProducedRecords } from '../replica/append-validator.ts';
 import type { Partition } from '../replica/partition.ts';
+import { partitionVerificationEnabled } from '../txn/transaction-verifier.ts';
 import { defineHandler, NO_RESPONSE, type RequestContext } from './api-handler.ts';
 
 function errorPartition(index: number, errorCode: number, errorMessage: string | null = null, logStartOffset = -1n): PartitionProduceResponse {
@@ -106,8 +107,9 @@ export function produceHandler(ctx: BrokerContext) {
               errorMessage: null,
             }));
             const txn = validated.batches.find((b) => (b.header.attributes & TRANSACTIONAL_MASK) !== 0);
-            const verifier = ctx.config.get('transaction.partition.verification.enable') ? ctx.replicaManager.transactionVerifier : undefined;
-            if (txn === undefined || verifier === undefined || req.transactionalId == null || leader.producerState.hasOngoingTransaction(txn.header.producerId)) return append();
+            if (txn === undefined || req.transactionalId == null || leader.producerState.hasOngoingTransaction(txn.header.producerId)) return append();
+            const verifier = partitionVerificationEnabled(ctx.config, image) ? ctx.replicaManager.transactionVerifier : undefined;
+            if (verifier === undefined) return append();
             const h = txn.header;
             const token = leader.producerState.verificationToken(h.producerId);
             return verifier.verify({ transactionalId: req.transactionalId, producerId: h.producerId, producerEpoch: h.producerEpoch, topic: topic.name, partition: pd.index }).then((code) => {

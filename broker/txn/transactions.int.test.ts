@@ -2,12 +2,16 @@
 // the newest request versions): a transactional producer commits and
 // aborts, a read_committed consumer sees only the committed records (a read_uncommitted one sees
 // all), a second producer with the same transactional id fences the first, and the coordinator's
-// state survives a restart (DescribeTransactions through the internal client).
+// state survives a restart (DescribeTransactions through the internal client). A late
+// transactional batch of an aborted transaction is refused by the partition leader after asking
+// the coordinator (KIP-890 part 1), and becomes a hanging transaction once that check is
+// switched off (transaction.partition.verification.enable, a dynamic broker config).
 import { Producer as PlatformaticProducer, stringSerializers } from '@platformatic/kafka';
 import { type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerProcess } from '../../conformance/harness/broker-process.ts';
 import { KafkaClient } from '../../protocol/client/client.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import { encodeRecordBatch } from '../../protocol/records/record-batch.ts';
 import { runAction } from '../cli/command-io.ts';
@@ -23,6 +27,32 @@ const OVERRIDES = {
 
 function kafka(bootstrap: string, clientId: string): Kafka {
   return new Kafka({ clientId, brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 2000 } });
+}
+
+/** Switches KIP-890 verification for every broker and waits until broker 1 has it in force. */
+async function setVerification(client: KafkaClient, enabled: boolean): Promise<void> {
+  const key = 'transaction.partition.verification.enable';
+  const r = await client.incrementalAlterConfigs([{ resourceType: 4, resourceName: '', configs: [{ name: key, configOperation: 0, value: String(enabled) }] }]);
+  expect(r.responses[0]!.errorCode).toBe(0);
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const d = await client.describeConfigs([{ resourceType: 4, resourceName: '1', configurationKeys: [key] }]);
+    if (d.results[0]?.configs.find((c) => c.name === key)?.value === String(enabled)) return;
+    if (Date.now() > end) throw new Error(`${key} not ${enabled} on broker 1`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
+
+/** A coordinator call answered with a retriable error is asked again. */
+async function coordinatorCall<T>(call: () => Promise<T>, codeOf: (r: T) => number): Promise<T> {
+  const end = Date.now() + 60_000;
+  for (;;) {
+    const r = await call();
+    const code = codeOf(r);
+    const retriable = code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || code === ErrorCode.COORDINATOR_NOT_AVAILABLE || code === ErrorCode.NOT_COORDINATOR || code === ErrorCode.CONCURRENT_TRANSACTIONS;
+    if (!retriable || Date.now() > end) return r;
+    await new Promise((res) => setTimeout(res, 200));
+  }
 }
 
 async function until(what: string, cond: () => boolean, timeoutMs = 60_000): Promise<void> {
@@ -187,6 +217,58 @@ describe('transactions with kafkajs', () => {
     expect(after!.d.transactionStates[0]).toMatchObject({ transactionalId: 'tx-a', transactionState: 'CompleteCommit', producerId: before.d.transactionStates[0]!.producerId });
   }, 180_000);
 
+  it('a late transactional batch after its transaction was aborted is refused; with verification off it hangs', async () => {
+    const client = new KafkaClient({ bootstrapServers: [broker.bootstrap], clientId: 'late' });
+    try {
+      const created = await client.createTopics([{ name: 'txn-late', numPartitions: 1, replicationFactor: 1 }]);
+      expect(created.topics[0]!.errorCode).toBe(0);
+      await client.metadata(['txn-late']);
+      const init = await coordinatorCall(() => client.send('any', ApiKey.InitProducerId, { transactionalId: 'late-tx', transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 }), (r) => r.errorCode);
+      expect(init.errorCode).toBe(0);
+      const { producerId, producerEpoch } = init;
+      const txn = { transactionalId: 'late-tx', producerId, producerEpoch };
+      const added = await coordinatorCall(
+        () => client.send('any', ApiKey.AddPartitionsToTxn, { v3AndBelowTransactionalId: 'late-tx', v3AndBelowProducerId: producerId, v3AndBelowProducerEpoch: producerEpoch, v3AndBelowTopics: [{ name: 'txn-late', partitions: [0] }] }, { version: 3 }),
+        (r) => r.resultsByTopicV3AndBelow![0]!.resultsByPartition[0]!.partitionErrorCode,
+      );
+      expect(added.resultsByTopicV3AndBelow![0]!.resultsByPartition[0]!.partitionErrorCode).toBe(0);
+      const batch = (value: string, seq: number) =>
+        encodeRecordBatch({ baseTimestamp: BigInt(Date.now()), isTransactional: true, producerId, producerEpoch, baseSequence: seq, records: [{ timestampDelta: 0, offsetDelta: 0, key: null, value: Buffer.from(value) }] });
+      expect((await client.produce('txn-late', 0, batch('first', 0), { acks: -1, transactionalId: 'late-tx' }))!.baseOffset).toBe(0n);
+      const ended = await coordinatorCall(() => client.send('any', ApiKey.EndTxn, { ...txn, committed: false }), (r) => r.errorCode);
+      expect(ended.errorCode).toBe(0);
+      // The abort marker is written: nothing is open on the partition.
+      const stable = async () => [(await client.listOffsets('txn-late', 0, -1, { isolationLevel: 1 })).offset, (await client.listOffsets('txn-late', 0, -1)).offset];
+      const end = Date.now() + 30_000;
+      while ((await stable())[0] !== 2n && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+      expect(await stable()).toEqual([2n, 2n]);
+
+      // The producer's second batch, delayed past the abort (a retry, a slow network): the leader
+      // asks the coordinator, which has no such partition in a transaction of this producer.
+      await expect(client.produce('txn-late', 0, batch('late', 1), { acks: -1, transactionalId: 'late-tx' })).rejects.toMatchObject({ errorCode: ErrorCode.INVALID_TXN_STATE });
+      expect(await stable()).toEqual([2n, 2n]);
+
+      // Without the check the same batch is taken and opens a transaction no coordinator will end:
+      // read_committed readers are held at it.
+      await setVerification(client, false);
+      try {
+        expect((await client.produce('txn-late', 0, batch('late', 1), { acks: -1, transactionalId: 'late-tx' }))!.baseOffset).toBe(2n);
+        expect(await stable()).toEqual([2n, 3n]);
+      } finally {
+        await setVerification(client, true);
+      }
+      // Ended as an operator ends a hanging transaction (the marker the coordinator never sends, at
+      // the coordinator epoch of the producer's last marker).
+      const described = await client.send('any', ApiKey.DescribeProducers, { topics: [{ name: 'txn-late', partitionIndexes: [0] }] });
+      const coordinatorEpoch = described.topics[0]!.partitions[0]!.activeProducers.find((a) => a.producerId === producerId)!.coordinatorEpoch;
+      const m = await client.send('any', ApiKey.WriteTxnMarkers, { markers: [{ producerId, producerEpoch, transactionResult: false, coordinatorEpoch, topics: [{ name: 'txn-late', partitionIndexes: [0] }] }] });
+      expect(m.markers[0]!.topics[0]!.partitions[0]!.errorCode).toBe(0);
+      expect(await stable()).toEqual([4n, 4n]);
+    } finally {
+      await client.close();
+    }
+  }, 120_000);
+
   it('samsa transactions: list, describe, describe-producers, find-hanging and abort', async () => {
     const cli = async (action: string, o: Record<string, string> = {}) => {
       const out: string[] = [];
@@ -203,8 +285,10 @@ describe('transactions with kafkajs', () => {
     expect(d.out.split('\n')[1]).toMatch(/^1\s*\ttx-a\s*\t\d+\s*\t\d+\s*\tCompleteCommit\s*\t30000\s*\t/);
     expect((await cli('describe', { transactionalId: 'nobody' })).err).toContain('TRANSACTIONAL_ID_NOT_FOUND');
 
-    // A transaction its coordinator never heard of: a transactional batch from an idempotent producer id.
+    // A transaction its coordinator never heard of: a transactional batch from an idempotent
+    // producer id, which the leader takes only while KIP-890 verification is off.
     const client = new KafkaClient({ bootstrapServers: [broker.bootstrap], clientId: 'hanging' });
+    await setVerification(client, false);
     try {
       const { producerId } = await client.send('any', ApiKey.InitProducerId, { transactionalId: null, transactionTimeoutMs: 60000 });
       const batch = encodeRecordBatch({ baseTimestamp: BigInt(Date.now() - 120_000), isTransactional: true, producerId, producerEpoch: 0, baseSequence: 0, records: [{ timestampDelta: 0, offsetDelta: 0, key: null, value: Buffer.from('hanging') }] });
@@ -217,6 +301,7 @@ describe('transactions with kafkajs', () => {
       expect([aborted.code, aborted.err]).toEqual([0, '']);
       expect((await cli('find-hanging', { brokerId: '1', maxTransactionTimeout: '0' })).out.split('\n').filter((l) => l.startsWith('txn-data'))).toEqual([]);
     } finally {
+      await setVerification(client, true).catch(() => undefined);
       await client.close();
     }
   }, 120_000);

@@ -4,7 +4,9 @@
 // min(transaction.state.log.replication.factor, live brokers), min.insync.replicas
 // transaction.state.log.min.isr, segment.bytes transaction.state.log.segment.bytes, compacted,
 // uncompressed), leadership followed from the metadata images, and WriteTxnMarkers sent to
-// partition leaders on their inter-broker listener.
+// partition leaders on their inter-broker listener. The replica manager gets the coordinator's
+// verifier (KIP-890 part 1), which the Produce handler consults unless
+// transaction.partition.verification.enable is false.
 import type { Logger } from 'pino';
 import { NodeConnections } from '../../controller/network/node-connections.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
@@ -18,6 +20,7 @@ import type { ReplicaManager } from '../replica/replica-manager.ts';
 import { TransactionCoordinator } from './transaction-coordinator.ts';
 import { TRANSACTION_STATE_TOPIC_NAME } from './transaction-log.ts';
 import { NetworkMarkerSender } from './transaction-markers.ts';
+import { createTransactionVerifier } from './transaction-verifier.ts';
 import type { TxnCoordinatorConfig } from './transaction-shard.ts';
 
 export interface TransactionCoordinatorDeps {
@@ -88,6 +91,7 @@ export function createTransactionCoordinator(deps: TransactionCoordinatorDeps): 
     onShutdown: () => connections.close(),
   });
   followLeadership(TRANSACTION_STATE_TOPIC_NAME, nodeId, metadata, scheduler, coordinator);
+  deps.replicaManager.transactionVerifier = createTransactionVerifier({ nodeId, coordinator, image: () => metadata.image, connections });
   return coordinator;
 }
 
