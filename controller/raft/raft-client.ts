@@ -204,13 +204,16 @@ export class RaftClient {
    * Whether this replica stands for election: a voter, or a voter of the last committed set that
    * its own uncommitted VotersRecord removed. That record (a leader removing itself, then losing
    * leadership) may exist only on this replica, which holds the longest log; the other voters
-   * could then never win, so this one stands, commits the change and hands over.
+   * could then never win, so this one stands, commits the change and hands over. The last
+   * committed set is the one that record replaced, not the one at the high watermark: after a
+   * restart the high watermark is only the snapshot's end, often below both records.
    */
   get mayStand(): boolean {
     if (this.scheduler.now() < this.standDownUntil) return false;
     if (this.isVoter) return true;
     const h = this.controlLog.history;
-    return h.isDynamic && h.hasUncommitted(this.highWatermark) && findVoter(h.at(this.highWatermark - 1n), this.nodeId, this.opts.directoryId) !== undefined;
+    const replaced = h.previous();
+    return h.isDynamic && h.hasUncommitted(this.highWatermark) && replaced !== undefined && findVoter(replaced, this.nodeId, this.opts.directoryId) !== undefined;
   }
 
   /** How many of `ids` are voters (a candidate's votes count only from its voter set). */

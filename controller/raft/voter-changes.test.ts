@@ -44,6 +44,35 @@ async function fetchAtEnd(client: RaftClient, id: number, directoryId = dir(id))
   );
 }
 
+/** Requests go straight to the peer's handlers (no loss, no delay beyond the promise queue). */
+function peerTransport(peers: Map<number, RaftClient>): RaftTransport {
+  return {
+    send: <A extends RaftApi>(to: number, api: A, request: RaftMessages[A]['request']) => {
+      const p = peers.get(to);
+      if (!p) return Promise.reject(new Error(`no node ${to}`));
+      const dispatch: Record<RaftApi, (r: never) => Promise<unknown>> = {
+        vote: (r) => p.handleVote(r),
+        beginQuorumEpoch: (r) => p.handleBeginQuorumEpoch(r),
+        endQuorumEpoch: (r) => p.handleEndQuorumEpoch(r),
+        fetch: (r) => p.handleFetch(r),
+        fetchSnapshot: (r) => p.handleFetchSnapshot(r),
+        describeQuorum: (r) => p.handleDescribeQuorum(r),
+        updateRaftVoter: (r) => p.voterChanges.handleUpdateRequest(r),
+      };
+      return dispatch[api](request as never) as Promise<RaftMessages[A]['response']>;
+    },
+  };
+}
+
+/** A fresh log formatted like `leader`'s (bootstrap set [1]) holding a copy of everything `leader` has appended. */
+async function copyOfLog(leader: RaftClient): Promise<MemoryReplicatedLog> {
+  const log = new MemoryReplicatedLog();
+  await log.snapshots.write({ endOffset: 0n, epoch: 0 }, encodeSnapshot({ endOffset: 0n, epoch: 0 }, [], 0, [voter(1)]));
+  await log.appendAsFollower(await leader.log.read(0n, 1 << 20));
+  await log.flush();
+  return log;
+}
+
 describe('voter changes (KIP-853)', () => {
   it('a standalone leader writes its bootstrap voter set into the log with its first leader change', async () => {
     const { client } = await standalone();
@@ -141,22 +170,7 @@ describe('voter changes (KIP-853)', () => {
   it('a voter whose endpoints changed sends UpdateRaftVoter to its leader once it follows it', async () => {
     const clock = new ManualScheduler({ startMs: 0 });
     const peers = new Map<number, RaftClient>();
-    const transport: RaftTransport = {
-      send: <A extends RaftApi>(to: number, api: A, request: RaftMessages[A]['request']) => {
-        const p = peers.get(to);
-        if (!p) return Promise.reject(new Error(`no node ${to}`));
-        const dispatch: Record<RaftApi, (r: never) => Promise<unknown>> = {
-          vote: (r) => p.handleVote(r),
-          beginQuorumEpoch: (r) => p.handleBeginQuorumEpoch(r),
-          endQuorumEpoch: (r) => p.handleEndQuorumEpoch(r),
-          fetch: (r) => p.handleFetch(r),
-          fetchSnapshot: (r) => p.handleFetchSnapshot(r),
-          describeQuorum: (r) => p.handleDescribeQuorum(r),
-          updateRaftVoter: (r) => p.voterChanges.handleUpdateRequest(r),
-        };
-        return dispatch[api](request as never) as Promise<RaftMessages[A]['response']>;
-      },
-    };
+    const transport = peerTransport(peers);
     const moved = [{ name: 'CONTROLLER', host: 'moved', port: 1 }];
     const make = async (id: number, localEndpoints?: typeof moved): Promise<RaftClient> => {
       const log = new MemoryReplicatedLog();
@@ -194,5 +208,61 @@ describe('voter changes (KIP-853)', () => {
       await new Promise((r) => setImmediate(r));
     }
     expect(b.voterSet.find((v) => v.id === 2)?.endpoints).toEqual(moved);
+  });
+
+  it('a restarted replica whose log alone holds its removal stands, commits it and hands over', async () => {
+    // The log of the voter set [1] -> [1,5] (committed) -> [1] (removing 5, appended by 5 as leader
+    // in the real case, then lost leadership and crashed): node 5 has all of it, node 1 only up to
+    // [1,5]. Node 1 needs 5's vote, which 5 refuses (its log is longer). Restarted, node 5's high
+    // watermark is the snapshot's end, below both records, so the set at its high watermark is
+    // the bootstrap [1] without it; the set its removal replaced, [1,5], is committed and holds it.
+    const { client: source } = await standalone();
+    await fetchAtEnd(source, 5);
+    const add = source.voterChanges.addVoter(voter(5), 5000);
+    await new Promise((r) => setImmediate(r));
+    await fetchAtEnd(source, 5);
+    expect((await add).errorCode).toBe(ErrorCode.NONE);
+    const shortLog = await copyOfLog(source);
+    void source.voterChanges.removeVoter(5, dir(5), 5000);
+    await new Promise((r) => setImmediate(r));
+    expect(source.voters).toEqual([1]);
+    const longLog = await copyOfLog(source);
+
+    const clock = new ManualScheduler({ startMs: 0 });
+    const peers = new Map<number, RaftClient>();
+    const make = (id: number, log: MemoryReplicatedLog): RaftClient => {
+      const client = new RaftClient({
+        nodeId: id,
+        voters: [],
+        directoryId: dir(id),
+        listenerName: 'CONTROLLER',
+        bootstrapServers: [1],
+        log,
+        stateStore: new MemoryQuorumStateStore(),
+        logger,
+        scheduler: clock,
+        // Node 1 backs off longer than node 5's election timeout, as random draws often make it.
+        random: () => (id === 1 ? 0.9 : 0),
+        transport: peerTransport(peers),
+        config: { electionTimeoutMs: 100, fetchTimeoutMs: 200, fetchMaxWaitMs: 10, electionBackoffMaxMs: 300 },
+      });
+      peers.set(id, client);
+      return client;
+    };
+    const one = make(1, shortLog);
+    const five = make(5, longLog);
+    await Promise.all([one.start(), five.start()]);
+    expect(one.voters).toEqual([1, 5]);
+    expect(five.isVoter).toBe(false);
+    expect(five.mayStand).toBe(true);
+    const settled = () => one.isLeader && five.currentLeader === 1 && five.currentEpoch === one.currentEpoch && five.hw === one.hw && one.voters.length === 1;
+    for (let i = 0; i < 2000 && !settled(); i++) {
+      clock.advance(5);
+      await new Promise((r) => setImmediate(r));
+    }
+    // Node 5 led long enough to commit its removal, then resigned; node 1 leads alone.
+    expect(settled()).toBe(true);
+    expect(one.voters).toEqual([1]);
+    expect(five.mayStand).toBe(false);
   });
 });

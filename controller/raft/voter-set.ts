@@ -100,10 +100,24 @@ export class VoterSetHistory {
     return this.sets.length > 0;
   }
 
+  /**
+   * The set the latest record replaced (undefined when fewer than two are known). A leader appends
+   * a set only once the one before it is committed, so this one is committed wherever the latest
+   * exists, whatever high watermark the replica knows (a restart forgets it).
+   */
+  previous(): VoterSet | undefined {
+    return this.sets.at(-2)?.value;
+  }
+
   /** True when the latest set's record is at or past `highWatermark` (a change is in flight). */
   hasUncommitted(highWatermark: bigint): boolean {
     const last = this.sets.at(-1);
     return last !== undefined && last.offset >= highWatermark;
+  }
+
+  /** The sets by offset, e.g. "-1:[1] 45:[1,2]" (for traces). */
+  describe(): string {
+    return this.sets.map((e) => `${e.offset}:[${e.value.map((v) => v.id).join(',')}]`).join(' ') || `static:[${this.staticVoters.map((v) => v.id).join(',')}]`;
   }
 
   addSet(offset: bigint, set: VoterSet): void {

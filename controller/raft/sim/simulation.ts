@@ -416,7 +416,10 @@ export class Simulation {
       for (const n of this.nodes) if (!n.life) this.restart(n);
       const electionBound = cfg.shutdownTimeoutMs + cfg.fetchTimeoutMs * 2 + 10 * (2 * cfg.electionTimeoutMs + cfg.electionBackoffMaxMs);
       await this.runUntil(healedAt + electionBound, () => this.leaders().length === 1 && this.up().every((n) => n.life!.client.currentLeader === this.leaders()[0]!.id));
-      if (this.leaders().length !== 1) throw new InvariantError(`no single leader ${electionBound} ms after healing`);
+      if (this.leaders().length !== 1) {
+        this.noteStates();
+        throw new InvariantError(`no single leader ${electionBound} ms after healing`);
+      }
       // One more append commits in the final epoch, carrying everything before it to everyone.
       let finalOffset = -1n;
       let finalPending = false;
@@ -438,12 +441,28 @@ export class Simulation {
         tryFinal();
         return finalOffset >= 0n && this.converged(finalOffset + 1n);
       });
-      if (!this.converged(finalOffset + 1n) || finalOffset < 0n) throw new InvariantError('the quorum did not converge within 10 s after a leader was elected');
+      if (!this.converged(finalOffset + 1n) || finalOffset < 0n) {
+        this.noteStates();
+        throw new InvariantError('the quorum did not converge within 10 s after a leader was elected');
+      }
       await this.finalChecks();
     } catch (err) {
       return this.result(false, err instanceof Error ? err.message : String(err));
     }
     return this.result(true);
+  }
+
+  /** Each node's replica state, for the trace of a liveness failure. */
+  private noteStates(): void {
+    for (const n of this.nodes) {
+      const c = n.life?.client;
+      if (!c) {
+        this.note(`STATE node ${n.id}: down (log end ${n.log.endOffset()})`);
+        continue;
+      }
+      const sets = c.controlLog.history.describe();
+      this.note(`STATE node ${n.id}: ${c.role} epoch ${c.currentEpoch} leader ${c.currentLeader}, log ${n.log.startOffset()}..${n.log.endOffset()} last epoch ${n.log.lastEpoch()}, hw ${c.hw}, voter sets ${sets}`);
+    }
   }
 
   private async finalChecks(): Promise<void> {
