@@ -1,10 +1,11 @@
 // Every node of the cluster as the console's overview lists it: brokers from the metadata image
 // (fenced or not) and controllers from the quorum (voters and the endpoints DescribeQuorum or
 // controller.quorum.voters give), each with its HTTP base URL and its own figures when found.
-// Nodes do not register their HTTP listeners in the metadata, so the console looks where
-// `samsa cluster start` puts them (the port after the node's highest Kafka port, on the same
-// host) and trusts an answer only when /api/node there names the same cluster and node id. What
-// a node says of itself (/api/node) needs no login: ids, roles, version, readiness and counts.
+// Nodes do not register their HTTP listeners in the metadata, so the console looks, on the node's
+// host, where `samsa cluster start --base-port` puts them (the port after the node's highest
+// Kafka port) and on this node's own HTTP port (nodes on separate hosts configured alike), and
+// trusts an answer only when /api/node there names the same cluster and node id. What a node
+// says of itself (/api/node) needs no login: ids, roles, version, readiness and counts.
 import { readFileSync } from 'node:fs';
 import type { BrokerContext } from '../broker-context.ts';
 import type { Readiness } from '../http/health.ts';
@@ -108,31 +109,43 @@ export class NodeDirectory {
     }
     const cached = this.found.get(row.id);
     const now = this.ctx.now();
-    if (cached && now - cached.at < PROBE_TTL_MS) {
-      row.http = cached.url;
-      row.self = cached.self;
-      return;
-    }
+    if (cached?.url) {
+      // Known: only its figures are asked again; a node that stopped answering is looked for anew.
+      const body = await probe(cached.url);
+      if (body && body.clusterId === this.ctx.clusterId && body.nodeId === row.id) {
+        row.http = cached.url;
+        row.self = body;
+        return;
+      }
+    } else if (cached && now - cached.at < PROBE_TTL_MS) return;
     const addrs = row.endpoints.map((e) => /^(?:\w+:\/\/)?(\[[^\]]+\]|[^:]+):(\d+)$/.exec(e)).filter((m): m is RegExpExecArray => m !== null);
     let url: string | null = null;
     let self: NodeSelf | null = null;
     if (addrs.length > 0) {
       const host = addrs[0]![1]!;
-      const port = Math.max(...addrs.map((m) => Number(m[2]))) + 1;
-      const candidate = `http://${host}:${port}`;
-      try {
-        const r = await fetch(`${candidate}/api/node`, { signal: AbortSignal.timeout(PROBE_MS) });
-        const body = r.ok ? ((await r.json()) as NodeSelf) : null;
+      const ports = [Math.max(...addrs.map((m) => Number(m[2]))) + 1, ...this.ownHttp().map((h) => h.port)];
+      for (const port of [...new Set(ports)]) {
+        const candidate = `http://${host}:${port}`;
+        const body = await probe(candidate);
         if (body && body.clusterId === this.ctx.clusterId && body.nodeId === row.id) {
           url = candidate;
           self = body;
+          break;
         }
-      } catch {
-        // Nothing answers there, or not as a Samsa node: the node's HTTP endpoint is unknown.
       }
     }
     this.found.set(row.id, { at: now, url, self });
     row.http = url;
     row.self = self;
+  }
+}
+
+async function probe(base: string): Promise<NodeSelf | null> {
+  try {
+    const r = await fetch(`${base}/api/node`, { signal: AbortSignal.timeout(PROBE_MS) });
+    return r.ok ? ((await r.json()) as NodeSelf) : null;
+  } catch {
+    // Nothing answers there, or not as a Samsa node.
+    return null;
   }
 }
