@@ -51,6 +51,8 @@ import { type HttpEndpoint, HttpServer, parseHttpListeners } from './http/http-s
 import { nodeRoutes } from './http/node-routes.ts';
 import { consoleRoutes } from './console/console-routes.ts';
 import { NodeMetrics } from './metrics/node-metrics.ts';
+import { ConnectionQuotas, connectionLimits } from './quota/connection-quotas.ts';
+import { ClientQuotas } from './quota/request-quotas.ts';
 
 const SECURITY_PROTOCOL_IDS: Record<string, number> = { PLAINTEXT: 0, SSL: 1, SASL_PLAINTEXT: 2, SASL_SSL: 3 };
 
@@ -251,14 +253,17 @@ export class Broker {
     const controllerRouter = new Router(unstable);
     registerControllerHandlers(controllerRouter, context);
     const controllerNames = new Set(config.controllerListenerNames);
+    const clientQuotas = new ClientQuotas({ samples: config.get('quota.window.num'), windowMs: config.get('quota.window.size.seconds') * 1000 }, () => pub.image);
     const server = new SocketServer({
       logger: logger.child({ module: 'socket-server' }),
       maxRequestSize: config.get('socket.request.max.bytes'),
       idleTimeoutMs: config.get('connections.max.idle.ms'),
       maxInFlight: config.get('queued.max.requests'),
-      maxConnections: config.get('max.connections'),
       scheduler,
       observer: metrics?.observer,
+      connectionQuotas: new ConnectionQuotas(connectionLimits(config), () => pub.image),
+      // Client quotas on client listeners; controller listeners carry the quorum's own traffic.
+      throttle: (listener) => (controllerNames.has(listener) ? undefined : clientQuotas),
     });
     const bound = await server.start(
       config.listeners.map((l) => ({ name: l.name, host: l.host ?? '', port: l.port, router: controllerNames.has(l.name) ? controllerRouter : brokerRouter, security: brokerListenerSecurity(config, l, publisher) })),

@@ -11,6 +11,9 @@
 // User:ANONYMOUS). On a SASL listener its SaslSession gates every request until authentication
 // (see broker/security/sasl-session.ts), takes raw SASL tokens after a v0 handshake, and asks for
 // the connection to be closed after a failure's answer.
+// Client quotas (broker/quota/request-quotas.ts) are decided here for every API once its handler
+// has answered: a throttled answer carries throttle_time_ms and, as KIP-219 asks, the connection
+// then stops reading for the throttle time (older request versions get their answer only after it).
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { DecodeError } from '../protocol/decode-error.ts';
@@ -19,7 +22,8 @@ import { FrameReader, FrameSizeError, peekRequestHeader } from '../protocol/fram
 import { ApiKey, apiSpec } from '../protocol/generated/api-table.ts';
 import { decodeRequestHeader, encodeResponseMessageFrame } from '../protocol/headers.ts';
 import { type ApiHandler, NO_RESPONSE, type RequestContext } from './handlers/api-handler.ts';
-import type { Scheduler, Scope } from '../protocol/scheduler.ts';
+import type { Scheduler, Scope, TimerHandle } from '../protocol/scheduler.ts';
+import type { RequestThrottle } from './quota/request-quotas.ts';
 import { Router } from './router.ts';
 import type { RequestObserver, RequestTimings } from './request-observer.ts';
 import type { SaslSession } from './security/sasl-session.ts';
@@ -46,6 +50,8 @@ export interface ConnectionOptions {
   observer?: RequestObserver;
   /** The listener's security for this connection; PLAINTEXT (User:ANONYMOUS) when absent. */
   security?: ConnectionSecurity;
+  /** Client quotas of this listener; none enforced when absent. */
+  throttle?: RequestThrottle;
 }
 
 interface Slot {
@@ -55,6 +61,8 @@ interface Slot {
   report?: RequestTimings | null;
   /** Close the connection once this answer is written (a failed SASL exchange). */
   closeAfter?: string;
+  /** Stop reading for this long once this answer is written (KIP-219 throttling). */
+  throttleMs?: number;
 }
 
 export class Connection {
@@ -70,6 +78,9 @@ export class Connection {
   /** Resolves when every started request has finished (for a graceful stop). */
   private idleWaiters: (() => void)[] = [];
   private readonly scope: Scope;
+  /** Reading stops until then (scheduler time), a quota's throttle. */
+  private mutedUntil = 0;
+  private muteTimer: TimerHandle | null = null;
 
   constructor(socket: Socket, opts: ConnectionOptions) {
     this.socket = socket;
@@ -209,7 +220,7 @@ export class Connection {
     const handler = router.handler(apiKey)!;
     const slot = this.enqueue();
     const observed = this.opts.observer?.requestCompleted ? { receivedNs, requestBytes: frame.length } : null;
-    this.settle(slot, this.run(handler, request, ctx, slot, observed));
+    this.settle(slot, this.run(handler, request, ctx, slot, observed, frame.length));
   }
 
   private async run(
@@ -218,12 +229,18 @@ export class Connection {
     ctx: RequestContext,
     slot: Slot,
     observed: { receivedNs: bigint; requestBytes: number } | null,
+    requestBytes: number,
   ): Promise<Buffer[] | null> {
-    const startedNs = observed ? process.hrtime.bigint() : 0n;
+    const throttle = this.opts.throttle;
+    const startedNs = observed || throttle ? process.hrtime.bigint() : 0n;
+    // The event-loop time a request takes (request_percentage): its handler up to the first wait.
+    let busyNs = 0n;
     let response: unknown;
     let failed = false;
     try {
-      response = await handler.handle(request as never, ctx);
+      const answer = handler.handle(request as never, ctx);
+      if (throttle) busyNs = process.hrtime.bigint() - startedNs;
+      response = await answer;
     } catch (err) {
       failed = true;
       const kafkaError = err instanceof KafkaError ? err : new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, undefined, { cause: err });
@@ -235,7 +252,27 @@ export class Connection {
       ctx.sasl!.closeRequested = null;
       slot.closeAfter = closeAfter;
     }
-    const chunks = response === NO_RESPONSE ? null : encodeResponseMessageFrame(ctx.apiKey as ApiKey, ctx.apiVersion, ctx.correlationId, response as never);
+    const encodeStartNs = throttle ? process.hrtime.bigint() : 0n;
+    let chunks = response === NO_RESPONSE ? null : encodeResponseMessageFrame(ctx.apiKey as ApiKey, ctx.apiVersion, ctx.correlationId, response as never);
+    if (throttle) {
+      let responseBytes = 0;
+      if (chunks) for (const c of chunks) responseBytes += c.length;
+      busyNs += process.hrtime.bigint() - encodeStartNs;
+      const decision = throttle.check({ ctx, request, response: response === NO_RESPONSE ? null : response, requestBytes, responseBytes, busyNs: Number(busyNs) });
+      if (decision) {
+        ctx.logger.debug({ throttleMs: decision.throttleMs, quota: decision.quota }, 'throttled by client quota');
+        if (chunks) {
+          response = decision.response;
+          chunks = encodeResponseMessageFrame(ctx.apiKey as ApiKey, ctx.apiVersion, ctx.correlationId, response as never);
+        }
+        if (decision.clientThrottles && chunks) slot.throttleMs = decision.throttleMs;
+        else {
+          // Before KIP-219 (and with no answer at all) the broker holds the connection first.
+          this.mute(decision.throttleMs);
+          if (chunks) await new Promise<void>((resolve) => this.opts.scheduler.schedule(decision.throttleMs, this.scope, resolve));
+        }
+      }
+    }
     if (observed) {
       let responseBytes = 0;
       if (chunks) for (const c of chunks) responseBytes += c.length;
@@ -308,6 +345,7 @@ export class Connection {
         wrote = true;
         for (const c of slot.chunks) this.socket.write(c);
       }
+      if (slot.throttleMs) this.mute(slot.throttleMs);
       if (slot.report) {
         slot.report.sentNs = process.hrtime.bigint();
         this.opts.observer!.requestCompleted!(slot.report);
@@ -324,9 +362,23 @@ export class Connection {
     if (this.pending.length === 0) this.notifyIdle();
   }
 
+  /** Stops reading for `ms` (a quota's throttle); reading resumes by itself after. */
+  private mute(ms: number): void {
+    const until = this.opts.scheduler.now() + ms;
+    if (until <= this.mutedUntil) return;
+    this.mutedUntil = until;
+    this.muteTimer?.cancel();
+    this.muteTimer = this.opts.scheduler.schedule(ms, this.scope, () => {
+      this.muteTimer = null;
+      this.mutedUntil = 0;
+      this.updateFlow();
+    });
+    this.updateFlow();
+  }
+
   private updateFlow(): void {
     if (this.closed) return;
-    const busy = this.pending.length >= this.opts.maxInFlight || this.socket.writableLength > this.opts.maxQueuedBytes;
+    const busy = this.pending.length >= this.opts.maxInFlight || this.socket.writableLength > this.opts.maxQueuedBytes || this.mutedUntil > 0;
     if (busy && !this.paused) {
       this.paused = true;
       this.socket.pause();
@@ -353,6 +405,7 @@ export class Connection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.muteTimer?.cancel();
     this.socket.destroySoon();
     this.notifyIdle();
   }

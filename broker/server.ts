@@ -16,6 +16,8 @@ import type { RequestObserver } from './request-observer.ts';
 import { subjectOf } from './security/distinguished-name.ts';
 import { ANONYMOUS, type ListenerSecurity } from './security/listener-security.ts';
 import { SaslSession } from './security/sasl-session.ts';
+import type { ConnectionQuotas, ConnectionSlot } from './quota/connection-quotas.ts';
+import type { RequestThrottle } from './quota/request-quotas.ts';
 
 export interface ListenerSpec {
   name: string;
@@ -36,6 +38,10 @@ export interface SocketServerOptions {
   scheduler: Scheduler;
   /** Told of each connection and request (metrics); optional. */
   observer?: RequestObserver;
+  /** Connection limits (per IP, listener, broker; creation rates), checked at accept. */
+  connectionQuotas?: ConnectionQuotas;
+  /** The client quotas a listener's connections enforce, if any. */
+  throttle?: (listenerName: string) => RequestThrottle | undefined;
 }
 
 export interface BoundListener {
@@ -137,6 +143,18 @@ export class SocketServer {
       socket.destroy();
       return;
     }
+    let slot: ConnectionSlot | undefined;
+    if (this.opts.connectionQuotas) {
+      const r = this.opts.connectionQuotas.accept(spec.name, socket.remoteAddress);
+      if (!('release' in r)) {
+        this.opts.logger.info({ client: `${socket.remoteAddress}:${socket.remotePort}`, listener: spec.name, limit: r.reason }, `refusing connection: ${r.message}`);
+        this.opts.observer?.connectionRefused?.(spec.name, r.reason);
+        socket.destroy();
+        return;
+      }
+      slot = r;
+      socket.once('close', () => slot!.release());
+    }
     const security = spec.security;
     let principal = ANONYMOUS;
     if (security?.tls) {
@@ -157,6 +175,7 @@ export class SocketServer {
       maxQueuedBytes: this.opts.maxQueuedBytes ?? 64 * 1024 * 1024,
       scheduler: this.opts.scheduler,
       observer: this.opts.observer,
+      throttle: this.opts.throttle?.(spec.name),
       ...(security && { security: { principal, sasl: security.sasl ? new SaslSession(security.sasl) : null } }),
     });
     this.connections.add(conn);

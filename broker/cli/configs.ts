@@ -21,8 +21,9 @@ import { randomBytes } from 'node:crypto';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import { saltedPassword, scramMechanism, scramMechanismOfType } from '../security/scram.ts';
 import type { CommandIo } from './command-io.ts';
+import { alterQuotas, describeQuotas, QUOTA_KEYS, type QuotaEntityPart, quotaEntityType } from './configs-quotas.ts';
 
-export type ConfigEntityType = 'topics' | 'brokers' | 'broker-loggers' | 'users';
+export type ConfigEntityType = 'topics' | 'brokers' | 'broker-loggers' | 'users' | 'clients' | 'ips';
 
 export interface ConfigsOptions {
   action: 'describe' | 'alter';
@@ -33,6 +34,8 @@ export interface ConfigsOptions {
   all: boolean;
   addConfigs: Map<string, string>;
   deleteConfigs: string[];
+  /** Users, clients and ips: the client quota entity (a user and a client together with --user and --client). */
+  quotaEntity?: QuotaEntityPart[];
 }
 
 interface RawConfigsOptions {
@@ -48,6 +51,12 @@ interface RawConfigsOptions {
   all?: boolean;
   addConfig?: string;
   deleteConfig?: string[];
+  user?: string;
+  client?: string;
+  ip?: string;
+  userDefaults?: boolean;
+  clientDefaults?: boolean;
+  ipDefaults?: boolean;
 }
 
 /** Kafka's ConfigEntry.ConfigSource names by DescribeConfigs source id. */
@@ -78,6 +87,12 @@ export function defineConfigsOptions(cmd: Command): Command {
     .option('--alter', 'Alter the configuration of the entity.')
     .option('--all', 'With --describe: list all configs, not only dynamic ones.')
     .option('--add-config <k=v,...>', 'Configs to add or update: k1=v1,k2=[v1,v2,v3].')
+    .option('--user <user>', 'Shorthand for --entity-type users --entity-name <user> (combines with --client).')
+    .option('--client <client-id>', 'Shorthand for --entity-type clients --entity-name <client-id>.')
+    .option('--ip <ip>', 'Shorthand for --entity-type ips --entity-name <ip>.')
+    .option('--user-defaults', 'Shorthand for --entity-type users --entity-default.')
+    .option('--client-defaults', 'Shorthand for --entity-type clients --entity-default.')
+    .option('--ip-defaults', 'Shorthand for --entity-type ips --entity-default.')
     .option('--delete-config <k,...>', 'Config keys to remove (comma list; repeatable).', (v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
 }
 
@@ -120,13 +135,29 @@ export function toConfigsOptions(raw: RawConfigsOptions): ConfigsOptions {
   if (raw.topic !== undefined) shorthand('topics', raw.topic, false);
   if (raw.broker !== undefined) shorthand('brokers', raw.broker, false);
   if (raw.brokerDefaults) shorthand('brokers', undefined, true);
+  // A user and a client id together name one quota entity (/users/<u>/clients/<c>).
+  const quotaParts: QuotaEntityPart[] = [];
+  for (const [type, name, isDefault] of [
+    ['user', raw.user, raw.userDefaults],
+    ['client-id', raw.client, raw.clientDefaults],
+    ['ip', raw.ip, raw.ipDefaults],
+  ] as const) {
+    if (name !== undefined && isDefault) throw new CliError(`--${type === 'client-id' ? 'client' : type} and --${type === 'client-id' ? 'client' : type}-defaults cannot both be specified`);
+    if (name !== undefined || isDefault) quotaParts.push({ entityType: type, entityName: isDefault ? null : name });
+  }
+  if (quotaParts.length > 0) {
+    if (entityType !== undefined) throw new CliError(`Only one entity type may be specified: ${entityType}, ${quotaParts[0]!.entityType}`);
+    entityType = quotaParts[0]!.entityType === 'user' ? 'users' : quotaParts[0]!.entityType === 'client-id' ? 'clients' : 'ips';
+    entityName = quotaParts[0]!.entityName ?? undefined;
+    entityDefault = quotaParts[0]!.entityName === null;
+  }
   if (entityType === undefined) throw new CliError('Missing required argument "[entity-type]"');
-  if (entityType !== 'topics' && entityType !== 'brokers' && entityType !== 'broker-loggers' && entityType !== 'users') {
-    throw new CliError(`Invalid entity type ${entityType}, the entity type must be one of topics, brokers, broker-loggers, users`);
+  if (entityType !== 'topics' && entityType !== 'brokers' && entityType !== 'broker-loggers' && entityType !== 'users' && entityType !== 'clients' && entityType !== 'ips') {
+    throw new CliError(`Invalid entity type ${entityType}, the entity type must be one of topics, brokers, broker-loggers, users, clients, ips`);
   }
   if (entityName !== undefined && entityDefault) throw new CliError('--entity-name and --entity-default cannot both be specified');
-  if (entityDefault && entityType !== 'brokers') throw new CliError(`--entity-default is not supported for ${entityType}`);
-  if (entityName !== undefined && entityType !== 'topics' && entityType !== 'users' && !/^\d+$/.test(entityName)) {
+  if (entityDefault && entityType !== 'brokers' && quotaEntityType(entityType) === undefined) throw new CliError(`--entity-default is not supported for ${entityType}`);
+  if (entityName !== undefined && (entityType === 'brokers' || entityType === 'broker-loggers') && !/^\d+$/.test(entityName)) {
     throw new CliError(`The entity name for ${entityType} must be a valid integer broker id, but it is: ${entityName}`);
   }
   const action = raw.describe ? 'describe' : 'alter';
@@ -145,6 +176,8 @@ export function toConfigsOptions(raw: RawConfigsOptions): ConfigsOptions {
   const deleteConfigs = (raw.deleteConfig ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter((s) => s !== '');
   const both = deleteConfigs.filter((k) => addConfigs.has(k));
   if (both.length > 0) throw new CliError(`Invalid config(s): ${both.join(',')}`);
+  const qt = quotaEntityType(entityType);
+  const quotaEntity = quotaParts.length > 0 ? quotaParts : qt ? [{ entityType: qt, entityName: entityDefault ? null : entityName }] : undefined;
   return {
     action,
     bootstrapServer: raw.bootstrapServer,
@@ -153,6 +186,7 @@ export function toConfigsOptions(raw: RawConfigsOptions): ConfigsOptions {
     all: raw.all === true,
     addConfigs,
     deleteConfigs,
+    ...(quotaEntity && { quotaEntity }),
   };
 }
 
@@ -196,7 +230,7 @@ async function resourceConfigs(client: KafkaClient, entityType: ConfigEntityType
 export async function runConfigs(o: ConfigsOptions, io: CommandIo): Promise<void> {
   const client = clientFor(o.bootstrapServer, 'samsa-configs');
   try {
-    if (o.entityType === 'users') await (o.action === 'describe' ? describeUsers(client, o, io) : alterUsers(client, o, io));
+    if (o.quotaEntity) await runQuotaConfigs(client, o, o.quotaEntity, io);
     else if (o.action === 'describe') await describe(client, o, io);
     else await alter(client, o, io);
   } finally {
@@ -243,6 +277,23 @@ async function alter(client: KafkaClient, o: ConfigsOptions, io: CommandIo): Pro
   const r = response.responses[0];
   if (r && r.errorCode !== ErrorCode.NONE) throw new KafkaError(r.errorCode as ErrorCodeValue, r.errorMessage ?? undefined);
   io.out(name === '' ? `Completed updating default config for ${o.entityType} in the cluster.\n` : `Completed updating config for ${singular(o.entityType)} ${name}.\n`);
+}
+
+/** Users, clients and ips: client quotas; a single named user also carries SCRAM credentials. */
+async function runQuotaConfigs(client: KafkaClient, o: ConfigsOptions, entity: QuotaEntityPart[], io: CommandIo): Promise<void> {
+  const scramUser = o.entityType === 'users' && entity.length === 1 && entity[0]!.entityName !== null;
+  if (o.action === 'describe') {
+    await describeQuotas(client, entity, io);
+    if (scramUser) await describeUsers(client, o, io);
+    return;
+  }
+  const isQuota = (k: string): boolean => QUOTA_KEYS.has(k) || !scramUser;
+  const quotaAdds = new Map([...o.addConfigs].filter(([k]) => isQuota(k)));
+  const quotaDeletes = o.deleteConfigs.filter(isQuota);
+  if (quotaAdds.size + quotaDeletes.length < o.addConfigs.size + o.deleteConfigs.length) {
+    await alterUsers(client, { ...o, addConfigs: new Map([...o.addConfigs].filter(([k]) => !isQuota(k))), deleteConfigs: o.deleteConfigs.filter((k) => !isQuota(k)) }, io);
+  }
+  if (quotaAdds.size + quotaDeletes.length > 0) await alterQuotas(client, entity, quotaAdds, quotaDeletes, io);
 }
 
 /** Parses `iterations=8192,password=secret` (the value of a SCRAM-SHA-* --add-config entry). */

@@ -93,7 +93,7 @@ describe('configs options and output', () => {
     expect(() => configs(...B, '--alter', '--entity-type', 'topics', '--entity-name', 't')).toThrow(/At least one of --add-config/);
     expect(() => configs(...B, '--describe', '--entity-type', 'brokers', '--entity-name', 'x')).toThrow(/valid integer broker id/);
     expect(() => configs(...B, '--alter', '--topic', 't', '--add-config', 'a=1', '--delete-config', 'a')).toThrow('Invalid config(s): a');
-    expect(() => configs(...B, '--describe', '--entity-type', 'clients')).toThrow(/Invalid entity type/);
+    expect(() => configs(...B, '--describe', '--entity-type', 'groups')).toThrow(/Invalid entity type/);
   });
 
   it('prints entries as ConfigCommand, keeping the dynamic source unless --all', () => {
