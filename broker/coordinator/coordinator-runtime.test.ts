@@ -3,8 +3,8 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { ManualScheduler } from '../../protocol/scheduler.ts';
 import pino from 'pino';
 import { CoordinatorRuntime, type CoordinatorShard, type ShardContext } from './coordinator-runtime.ts';
-import { type LoadedRecord, MemoryPartitionLog } from './partition-log.ts';
-import { TimelineMap } from './timeline.ts';
+import { CoordinatorWriteError, type LoadedRecord, MemoryPartitionLog } from './partition-log.ts';
+import { SnapshotRegistry, TimelineMap } from './timeline.ts';
 
 // A key-value shard: records are (key, value|null); state is a TimelineMap.
 interface KvRecord {
@@ -223,5 +223,71 @@ describe('CoordinatorRuntime', () => {
     await loaded;
     expect(shards[0]!.loadedCalls).toBe(0);
     expect(runtime.partitions().size).toBe(0);
+  });
+
+  it('records appended by others are replayed: at once when loaded, after the load unless it read them', async () => {
+    const { runtime, log } = setup();
+    const rec = (key: string, value: string): Extract<LoadedRecord, { kind: 'record' }> => ({ kind: 'record', offset: log.endOffset(0), producerId: -1n, transactional: false, key: Buffer.from(key), value: Buffer.from(value) });
+    const first = rec('a', '1');
+    log.appendLoaded(0, first);
+    let release!: () => void;
+    log.beforeChunk = () => new Promise<void>((r) => (release = r));
+    const loaded = runtime.elect(0, 1);
+    await flush();
+    // Read by the load already (offset 0), and one the load will not see (offset 5).
+    runtime.replayAppended(0, { ...first, value: Buffer.from('stale') });
+    runtime.replayAppended(0, { ...rec('b', '2'), offset: 5 });
+    release();
+    await loaded;
+    expect(runtime.read(0, (s) => [s.kv.get('a'), s.kv.get('b')])).toEqual(['1', '2']);
+    runtime.replayAppended(0, rec('c', '3'));
+    expect(runtime.read(0, (s) => s.kv.get('c'))).toBe('3');
+    runtime.replayAppended(7, rec('d', '4')); // a partition not here: ignored
+  });
+
+  it('a write with a producer is appended as that producer\'s transactional batch', async () => {
+    const { runtime, log } = setup();
+    await runtime.elect(0, 1);
+    await runtime.write(0, 'put', (s) => ({ ...put('a', '1')(s), producer: { producerId: 9n, producerEpoch: 2 } }));
+    expect(log.partitions.get(0)![0]).toMatchObject({ kind: 'record', producerId: 9n, transactional: true });
+  });
+
+  it('a failed write tells the log\'s own error beside the answer', async () => {
+    const { runtime, log } = setup();
+    await runtime.elect(0, 1);
+    log.failAppendsWith = ErrorCode.MESSAGE_TOO_LARGE;
+    const err = await runtime.write(0, 'put', put('a', '1')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CoordinatorWriteError);
+    expect(err).toMatchObject({ errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, appendErrorCode: ErrorCode.MESSAGE_TOO_LARGE });
+  });
+});
+
+describe('TimelineMap committed reads', () => {
+  it('reads the committed value of a key while later writes wait, and forgets them once committed or undone', () => {
+    const registry = new SnapshotRegistry();
+    const m = new TimelineMap<string, number>(registry);
+    m.set('a', 1); // outside a write: committed (a load)
+    registry.begin(1);
+    m.set('a', 2);
+    m.set('b', 1);
+    registry.end();
+    registry.begin(2);
+    m.set('a', 3);
+    m.delete('b');
+    registry.end();
+    expect([m.get('a'), m.getCommitted('a'), m.hasUncommitted('a')]).toEqual([3, 1, true]);
+    expect([m.get('b'), m.getCommitted('b')]).toEqual([undefined, undefined]);
+    expect(m.committedEntries()).toEqual([['a', 1]]);
+    registry.commitUpTo(1);
+    expect([m.getCommitted('a'), m.getCommitted('b')]).toEqual([2, 1]);
+    expect(m.committedEntries().sort()).toEqual([['a', 2], ['b', 1]]);
+    registry.revertTo(2);
+    expect([m.get('a'), m.get('b'), m.hasUncommitted('a'), m.hasUncommitted('b')]).toEqual([2, 1, false, false]);
+    registry.begin(3);
+    m.clear();
+    registry.end();
+    expect([m.size, m.getCommitted('a'), m.getCommitted('b')]).toEqual([0, 2, 1]);
+    registry.commitUpTo(3);
+    expect([m.getCommitted('a'), m.committedEntries()]).toEqual([undefined, []]);
   });
 });

@@ -20,6 +20,9 @@
 //   holds them, and a lost leadership unloads the shard anyway.
 // - Each shard owns its timers (keyed, Kafka's CoordinatorTimer): scheduled through the
 //   Scheduler in the shard's scope, cancelled when the shard is unloaded.
+// - Records others append to a partition (transaction markers written by WriteTxnMarkers) are
+//   handed to `replayAppended`: replayed into the loaded shard, or, while it loads, after the load
+//   unless the load read them already.
 // - Containment: an op that throws fails its request only (its changes undone); a failing timer
 //   or background task is logged in the shard's scope; a failing load gives the partition up
 //   until the next election. Other shards are never affected.
@@ -28,7 +31,7 @@
 import type { Logger } from 'pino';
 import { ErrorCode, errorCodeOf, KafkaError } from '../../protocol/errors.ts';
 import type { Scheduler, Scope, TimerHandle } from '../../protocol/scheduler.ts';
-import { type CoordinatorPartitionLog, type CoordinatorRecord, coordinatorWriteError, type LoadedRecord } from './partition-log.ts';
+import { type CoordinatorPartitionLog, type CoordinatorRecord, CoordinatorWriteError, type LoadedRecord, type TransactionalProducer } from './partition-log.ts';
 import { SnapshotRegistry } from './timeline.ts';
 
 export interface CoordinatorResult<R, T> {
@@ -36,6 +39,8 @@ export interface CoordinatorResult<R, T> {
   response: T;
   /** Runs in the shard's scope once the records are committed, before the response is given, if the shard is still loaded. */
   onCommitted?: () => void;
+  /** Writes the records as one transactional batch of this producer (their replay sees its id). */
+  producer?: TransactionalProducer;
 }
 
 /** Turns a coordinator's records into log records and back. */
@@ -108,6 +113,10 @@ class ShardHolder<R, S extends CoordinatorShard<R>> {
   /** Settles once the last write issued is committed or failed. */
   lastCommit: Promise<void> = Promise.resolve();
   readonly waiting = new Set<Deferred<never>>();
+  /** The last offset the load read. */
+  loadedUpTo = -1;
+  /** Records others appended while the shard loaded (replayed after it unless the load read them). */
+  appendedWhileLoading: LoadedRecord[] = [];
 
   constructor(
     readonly partition: number,
@@ -154,6 +163,11 @@ export class CoordinatorRuntime<R, S extends CoordinatorShard<R>> {
     return out;
   }
 
+  /** Whether `shutdown` was called. */
+  get isShutdown(): boolean {
+    return this.closed;
+  }
+
   /** Drops every shard; the runtime serves nothing afterwards. */
   shutdown(): void {
     this.closed = true;
@@ -168,6 +182,7 @@ export class CoordinatorRuntime<R, S extends CoordinatorShard<R>> {
       for await (const chunk of log.read(holder.partition)) {
         if (holder.status !== 'loading') return;
         for (const entry of chunk) {
+          if (entry.offset > holder.loadedUpTo) holder.loadedUpTo = entry.offset;
           const r = serde.deserialize(entry);
           if (r === null) continue;
           holder.shard.replay(r);
@@ -175,6 +190,12 @@ export class CoordinatorRuntime<R, S extends CoordinatorShard<R>> {
         }
       }
       if (holder.status !== 'loading') return;
+      for (const entry of holder.appendedWhileLoading) {
+        if (entry.offset <= holder.loadedUpTo) continue;
+        const r = serde.deserialize(entry);
+        if (r !== null) holder.shard.replay(r);
+      }
+      holder.appendedWhileLoading = [];
       holder.status = 'active';
       logger.info({ coordinator: this.opts.name, partition: holder.partition, epoch: holder.epoch, records, ms: scheduler.now() - started }, 'loaded coordinator shard');
       holder.shard.onLoaded?.();
@@ -195,6 +216,22 @@ export class CoordinatorRuntime<R, S extends CoordinatorShard<R>> {
     holder.waiting.clear();
     if (wasLoaded) this.opts.scheduler.run(this.scope(holder, 'unload'), () => holder.shard.onUnloaded?.());
     this.opts.logger.info({ coordinator: this.opts.name, partition: holder.partition, epoch: holder.epoch }, 'unloaded coordinator shard');
+  }
+
+  /**
+   * A record someone else appended to `partition` (a transaction marker): replayed into the
+   * loaded shard at once (it is in the log, so there is nothing to undo), or after the load.
+   */
+  replayAppended(partition: number, entry: LoadedRecord): void {
+    const h = this.shards.get(partition);
+    if (!h) return;
+    if (h.status === 'loading') {
+      h.appendedWhileLoading.push(entry);
+      return;
+    }
+    if (h.status !== 'active') return;
+    const r = this.opts.serde.deserialize(entry);
+    if (r !== null) h.shard.replay(r);
   }
 
   // ---- operations ----
@@ -270,7 +307,7 @@ export class CoordinatorRuntime<R, S extends CoordinatorShard<R>> {
       const appended = prev.then((prevOk) => {
         if (!prevOk) throw new KafkaError(ErrorCode.NOT_COORDINATOR, 'an earlier write of this coordinator failed');
         if (h.status !== 'active') throw new KafkaError(ErrorCode.NOT_COORDINATOR, `This broker no longer coordinates partition ${h.partition}`);
-        return this.opts.log.append(h.partition, raw);
+        return result.producer ? this.opts.log.append(h.partition, raw, result.producer) : this.opts.log.append(h.partition, raw);
       });
       const myTail = appended.then(
         () => true,
@@ -287,14 +324,14 @@ export class CoordinatorRuntime<R, S extends CoordinatorShard<R>> {
           (err: unknown) => {
             h.registry.commitUpTo(epoch);
             this.opts.logger.warn({ err, coordinator: this.opts.name, partition: h.partition, write: name }, 'coordinator write not committed');
-            settle(() => reject(new KafkaError(coordinatorWriteError(errorCodeOf(err)) as ErrorCode, `The ${name} write was not committed`)));
+            settle(() => reject(new CoordinatorWriteError(errorCodeOf(err), `The ${name} write was not committed`, err)));
           },
         ),
         (err: unknown) => {
           if (h.status === 'active') h.registry.revertTo(epoch);
           if (h.tail === myTail) h.tail = Promise.resolve(true);
           this.opts.logger.warn({ err, coordinator: this.opts.name, partition: h.partition, write: name }, 'coordinator write failed; its changes are undone');
-          settle(() => reject(new KafkaError(coordinatorWriteError(errorCodeOf(err)) as ErrorCode, `The ${name} write failed`)));
+          settle(() => reject(new CoordinatorWriteError(errorCodeOf(err), `The ${name} write failed`, err)));
         },
       );
       h.lastCommit = committed;

@@ -20,9 +20,18 @@ export type LoadedRecord =
   | ({ kind: 'record'; offset: number; producerId: bigint; transactional: boolean } & CoordinatorRecord)
   | { kind: 'control'; offset: number; producerId: bigint; commit: boolean };
 
+/** The producer a transactional write belongs to (TxnOffsetCommit writes for the producer). */
+export interface TransactionalProducer {
+  producerId: bigint;
+  producerEpoch: number;
+}
+
 export interface CoordinatorPartitionLog {
-  /** Appends as leader; resolves with the offset after the last record once they are in the local log. */
-  append(partition: number, records: readonly CoordinatorRecord[]): Promise<number>;
+  /**
+   * Appends as leader; resolves with the offset after the last record once they are in the local
+   * log. With `producer`, the records go as one transactional batch of that producer.
+   */
+  append(partition: number, records: readonly CoordinatorRecord[], producer?: TransactionalProducer): Promise<number>;
   /** Resolves once `endOffset` is committed; rejects (a KafkaError) when it cannot be. */
   awaitCommit(partition: number, endOffset: number): Promise<void>;
   /** The partition's records in log order, from its start to its end at the call. */
@@ -58,10 +67,11 @@ export class MemoryPartitionLog implements CoordinatorPartitionLog {
     return this.list(partition).length;
   }
 
-  append(partition: number, records: readonly CoordinatorRecord[]): Promise<number> {
+  append(partition: number, records: readonly CoordinatorRecord[], producer?: TransactionalProducer): Promise<number> {
     if (this.failAppendsWith !== null) return Promise.reject(new KafkaError(this.failAppendsWith as ErrorCode, 'append refused'));
     const l = this.list(partition);
-    for (const r of records) l.push({ kind: 'record', offset: l.length, producerId: -1n, transactional: false, key: r.key, value: r.value });
+    const producerId = producer?.producerId ?? -1n;
+    for (const r of records) l.push({ kind: 'record', offset: l.length, producerId, transactional: producer !== undefined, key: r.key, value: r.value });
     return Promise.resolve(l.length);
   }
 
@@ -104,6 +114,16 @@ export class MemoryPartitionLog implements CoordinatorPartitionLog {
       if (this.beforeChunk) await this.beforeChunk(partition);
       yield l.slice(i, i + 2);
     }
+  }
+}
+
+/** How a coordinator write failed: `errorCode` is what the runtime answers, `appendErrorCode` the log's own error. */
+export class CoordinatorWriteError extends KafkaError {
+  readonly appendErrorCode: number;
+
+  constructor(appendErrorCode: number, message: string, cause?: unknown) {
+    super(coordinatorWriteError(appendErrorCode) as ErrorCode, message, { cause });
+    this.appendErrorCode = appendErrorCode;
   }
 }
 

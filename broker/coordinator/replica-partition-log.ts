@@ -4,13 +4,15 @@
 // ISR is below min.insync.replicas); the commit wait is the acks=all purgatory (the high watermark
 // past the batch, or Kafka's produce error once `commitTimeoutMs` runs out). Loading reads the
 // partition from its start offset to the end it had when loading began; transactional batches
-// come with their producer id and control batches as commit/abort markers.
+// come with their producer id and control batches as commit/abort markers. A transactional write
+// (TxnOffsetCommit's offsets) is one transactional batch of the producer, its sequence following
+// the producer's last batch on the partition, as Kafka's coordinator-origin appends do.
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { decodeRecordBatch, encodeRecordBatch, iterateBatches, MAGIC_V2 } from '../../protocol/records/record-batch.ts';
 import type { MetadataPublisher } from '../metadata/metadata-publisher.ts';
 import { validateProducedRecords } from '../replica/append-validator.ts';
 import type { ReplicaManager } from '../replica/replica-manager.ts';
-import type { CoordinatorPartitionLog, CoordinatorRecord, LoadedRecord } from './partition-log.ts';
+import type { CoordinatorPartitionLog, CoordinatorRecord, LoadedRecord, TransactionalProducer } from './partition-log.ts';
 
 export interface ReplicaPartitionLogOptions {
   topic: string;
@@ -38,13 +40,22 @@ export class ReplicaPartitionLog implements CoordinatorPartitionLog {
     this.opts = opts;
   }
 
-  async append(partition: number, records: readonly CoordinatorRecord[]): Promise<number> {
+  async append(partition: number, records: readonly CoordinatorRecord[], producer?: TransactionalProducer): Promise<number> {
     const { replicaManager, metadata, topic } = this.opts;
     const p = replicaManager.leaderPartition(metadata.image, topic, partition);
     const now = this.opts.now();
+    let txn = {};
+    if (producer) {
+      // Computed and appended in one turn of the event loop: the append records the batch in the
+      // producer state synchronously, so the next write sees this sequence.
+      const e = p.producerState.entry(producer.producerId);
+      const last = e && e.producerEpoch === producer.producerEpoch ? (e.batches.at(-1)?.lastSeq ?? -1) : -1;
+      txn = { isTransactional: true, producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: last < 0 ? 0 : (last + 1) % 2147483648 };
+    }
     const batch = encodeRecordBatch({
       baseTimestamp: BigInt(now),
       compression: this.opts.compressionCodec,
+      ...txn,
       records: records.map((r, i) => ({ timestampDelta: 0, offsetDelta: i, key: r.key, value: r.value })),
     });
     const validated = validateProducedRecords(batch, { apiVersion: 9, topicPartition: p.name, config: p.config, now });
