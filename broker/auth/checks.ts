@@ -3,6 +3,7 @@
 // passes. A request on a controller listener from a principal holding CLUSTER_ACTION on the
 // cluster (a broker forwarding a client's admin request, after checking it itself) passes too:
 // the forwarded request carries the broker's principal, not the client's.
+import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import type { RequestContext } from '../handlers/api-handler.ts';
 import { AclOperation, CLUSTER_NAME, operationName, ResourceType, resourceTypeName } from './acl.ts';
@@ -51,4 +52,37 @@ export function authorizedOperations(ctx: BrokerContext, rc: RequestContext, res
     if ((supported & (1 << op)) !== 0 && allowed(ctx, rc, op, resourceType, resourceName)) out |= 1 << op;
   }
   return out;
+}
+
+/** Throws the error Kafka answers when the principal lacks `operation` on the cluster. */
+export function requireCluster(ctx: BrokerContext, rc: RequestContext, operation: number): void {
+  if (!allowedOnCluster(ctx, rc, operation)) throw new KafkaError(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+}
+
+export function requireGroup(ctx: BrokerContext, rc: RequestContext, operation: number, group: string): void {
+  if (!allowedOnGroup(ctx, rc, operation, group)) throw new KafkaError(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+}
+
+export function requireTopic(ctx: BrokerContext, rc: RequestContext, operation: number, topic: string): void {
+  if (!allowedOnTopic(ctx, rc, operation, topic)) throw new KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+}
+
+export function requireTransactionalId(ctx: BrokerContext, rc: RequestContext, operation: number, id: string): void {
+  if (!allowedOnTransactionalId(ctx, rc, operation, id)) throw new KafkaError(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+}
+
+/**
+ * InitProducerId: WRITE on the transactional id; without one (an idempotent producer, KIP-679),
+ * IDEMPOTENT_WRITE on the cluster or WRITE on some topic.
+ */
+export function requireProducerIdAccess(ctx: BrokerContext, rc: RequestContext, transactionalId: string | null): void {
+  if (transactionalId !== null) return requireTransactionalId(ctx, rc, AclOperation.WRITE, transactionalId);
+  if (!allowedOnCluster(ctx, rc, AclOperation.IDEMPOTENT_WRITE) && !allowedOnAnyOf(ctx, rc, AclOperation.WRITE, ResourceType.TOPIC)) throw new KafkaError(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+}
+
+/** Config resources (ConfigResource types): topics and groups are checked on themselves, brokers and loggers on the cluster. */
+export function requireConfigAccess(ctx: BrokerContext, rc: RequestContext, operation: number, configResourceType: number, name: string): void {
+  if (configResourceType === 2) requireTopic(ctx, rc, operation, name);
+  else if (configResourceType === 32) requireGroup(ctx, rc, operation, name);
+  else requireCluster(ctx, rc, operation);
 }

@@ -16,6 +16,7 @@ import { leaderElectionCommand } from './leader-election.ts';
 import { reassignPartitionsCommand } from './reassign-partitions.ts';
 import { logDirsCommand } from './log-dirs.ts';
 import { transactionsCommand } from './transactions.ts';
+import { aclsCommand } from './acls.ts';
 import { clusterCommand } from './cluster.ts';
 import { topicsCommand } from './topics.ts';
 import { collect, parseKeyValues, processIo, runAction } from './command-io.ts';
@@ -66,6 +67,7 @@ export function buildProgram(): Program {
     .addCommand(reassignPartitionsCommand())
     .addCommand(logDirsCommand())
     .addCommand(transactionsCommand())
+    .addCommand(aclsCommand())
     .addCommand(clusterCommand());
   return { program, keepsRunning: () => serving };
 }

@@ -4,6 +4,8 @@
 // exist yet. Clients before v2 get INVALID_PRODUCER_EPOCH for PRODUCER_FENCED.
 import { ErrorCode, type KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireGroup, requireTransactionalId } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { readyGroupCoordinator } from '../group/coordinator-setup.ts';
 import { GROUP_METADATA_TOPIC_NAME } from '../group/offsets-topic.ts';
@@ -14,6 +16,8 @@ export function addOffsetsToTxnHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.AddOffsetsToTxn,
     async handle(req, rc) {
+      requireTransactionalId(ctx, rc, AclOperation.WRITE, req.transactionalId);
+      requireGroup(ctx, rc, AclOperation.READ, req.groupId);
       const groups = await readyGroupCoordinator(ctx);
       const coordinator = await readyTxnCoordinator(ctx);
       const partition = groups.partitionFor(req.groupId);

@@ -6,6 +6,8 @@
 // the answer. BROKER_LOGGER is not served by this API in Kafka either.
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireConfigAccess } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 import { alterConfigResources, everyResourceFailed, planAlterations } from './config-alteration.ts';
@@ -17,6 +19,7 @@ export function alterConfigsHandler(ctx: BrokerContext) {
     apiKey: ApiKey.AlterConfigs,
     async handle(req, rc) {
       const plans = planAlterations(req.resources, true, (r, plan) => {
+        requireConfigAccess(ctx, rc, AclOperation.ALTER_CONFIGS, r.resourceType, r.resourceName);
         const nulls = r.configs.filter((c) => c.value === null).map((c) => c.name);
         if (nulls.length > 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${nulls.join(', ')}`);
         checkAlterableResource(r.resourceType, r.resourceName, onControllerListener(ctx, rc) ? null : ctx.nodeId);

@@ -7,6 +7,8 @@
 import { alterPartitionReassignments } from '../../controller/reassignment.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireCluster } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 import { awaitPublished } from './publication-wait.ts';
@@ -16,6 +18,7 @@ export function alterPartitionReassignmentsHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.AlterPartitionReassignments,
     async handle(req, rc) {
+      requireCluster(ctx, rc, AclOperation.ALTER);
       if (!onControllerListener(ctx, rc) && !ctx.controller.isActive) {
         const forwarded = await ctx.controllerChannel.forward(ApiKey.AlterPartitionReassignments, req, (r) => r.errorCode === ErrorCode.NOT_CONTROLLER);
         if (forwarded) {

@@ -4,6 +4,8 @@
 // client can authenticate with the new credential on any listener of this broker right after.
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireCluster } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { alterUserScramCredentials } from '../security/scram-control.ts';
 import { defineHandler } from './api-handler.ts';
@@ -16,6 +18,7 @@ export function alterUserScramCredentialsHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.AlterUserScramCredentials,
     async handle(req, rc) {
+      requireCluster(ctx, rc, AclOperation.ALTER);
       if (!onControllerListener(ctx, rc) && !ctx.controller.isActive) {
         const forwarded = await ctx.controllerChannel.forward(ApiKey.AlterUserScramCredentials, req, (r) => r.results.some((x) => x.errorCode === ErrorCode.NOT_CONTROLLER));
         if (forwarded) {

@@ -6,6 +6,8 @@
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { CreatePartitionsTopicResult } from '../../protocol/generated/message/create-partitions-response.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { allowedOnTopic } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 import { duplicates } from './config-resources.ts';
@@ -16,7 +18,7 @@ export function createPartitionsHandler(ctx: BrokerContext) {
     apiKey: ApiKey.CreatePartitions,
     async handle(req, rc) {
       const dup = duplicates(req.topics.map((t) => t.name));
-      const requested = req.topics.filter((t) => !dup.has(t.name));
+      const requested = req.topics.filter((t) => !dup.has(t.name) && allowedOnTopic(ctx, rc, AclOperation.ALTER, t.name));
       const outcomes = requested.length === 0 ? [] : await ctx.controllerChannel.createPartitions(
         requested.map((t) => ({ name: t.name, count: t.count, assignments: t.assignments && t.assignments.map((a) => ({ brokerIds: [...a.brokerIds] })) })),
         req.validateOnly,
@@ -24,6 +26,7 @@ export function createPartitionsHandler(ctx: BrokerContext) {
       const grown = !req.validateOnly && outcomes.some((o) => o.errorCode === ErrorCode.NONE);
       const inTime = !grown || (await awaitPublished(ctx, req.timeoutMs));
       const results: CreatePartitionsTopicResult[] = [];
+      for (const t of req.topics) if (!dup.has(t.name) && !requested.includes(t)) results.push({ name: t.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' });
       for (const name of dup) results.push({ name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic name.' });
       for (const [i, o] of outcomes.entries()) {
         if (o.errorCode === ErrorCode.NONE && !req.validateOnly) rc.logger.info({ topic: o.name, count: requested[i]!.count }, 'added partitions');

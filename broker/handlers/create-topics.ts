@@ -13,6 +13,8 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { CreatableTopicResult } from '../../protocol/generated/message/create-topics-response.ts';
 import { ZERO_UUID } from '../../protocol/uuid.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { allowedOnCluster, allowedOnTopic } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { effectiveTopicConfig } from '../config/topic-config.ts';
 import { defineHandler } from './api-handler.ts';
@@ -29,7 +31,8 @@ export function createTopicsHandler(ctx: BrokerContext) {
     async handle(req, rc) {
       const validateOnly = rc.apiVersion >= 1 && (req.validateOnly ?? false);
       const dup = duplicates(req.topics.map((t) => t.name));
-      const requested = req.topics.filter((t) => !dup.has(t.name) && t.name !== METADATA_TOPIC);
+      const mayCreate = (name: string): boolean => allowedOnCluster(ctx, rc, AclOperation.CREATE) || allowedOnTopic(ctx, rc, AclOperation.CREATE, name);
+      const requested = req.topics.filter((t) => !dup.has(t.name) && t.name !== METADATA_TOPIC && mayCreate(t.name));
       const outcomes = requested.length === 0 ? [] : await ctx.controllerChannel.createTopics(
         requested.map((t) => ({
           name: t.name,
@@ -58,6 +61,7 @@ export function createTopicsHandler(ctx: BrokerContext) {
         if (!validateOnly) rc.logger.info({ topic: o.name, topicId: o.topicId, partitions: o.numPartitions, replicationFactor: o.replicationFactor }, 'created topic');
         return { name: o.name, topicId: o.topicId, errorCode: ErrorCode.NONE, errorMessage: null, topicConfigErrorCode: ErrorCode.NONE, numPartitions: o.numPartitions, replicationFactor: o.replicationFactor, configs };
       });
+      for (const t of req.topics) if (!dup.has(t.name) && t.name !== METADATA_TOPIC && !mayCreate(t.name)) topics.push(failed(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.'));
       for (const name of dup) topics.push(failed(name, ErrorCode.INVALID_REQUEST, 'Duplicate topic name.'));
       if (req.topics.some((t) => t.name === METADATA_TOPIC) && !dup.has(METADATA_TOPIC)) {
         topics.push(failed(METADATA_TOPIC, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.'));

@@ -7,6 +7,8 @@
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { DeleteRecordsPartitionResult } from '../../protocol/generated/message/delete-records-response.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireTopic } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { partitionErrorCode } from '../fetch/partition-access.ts';
 import { defineHandler } from './api-handler.ts';
@@ -26,6 +28,7 @@ export function deleteRecordsHandler(ctx: BrokerContext) {
         name: t.name,
         partitions: t.partitions.map(async (p): Promise<DeleteRecordsPartitionResult> => {
           try {
+            requireTopic(ctx, rc, AclOperation.DELETE, t.name);
             const partition = ctx.replicaManager.leaderPartition(image, t.name, p.partitionIndex);
             const log = partition.log;
             if (!log.config.cleanupPolicy.includes('delete')) {

@@ -11,6 +11,8 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { DeletableTopicResult } from '../../protocol/generated/message/delete-topics-response.ts';
 import { ZERO_UUID } from '../../protocol/uuid.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { allowedOnTopic } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 import { awaitPublished } from './publication-wait.ts';
@@ -49,9 +51,18 @@ export function deleteTopicsHandler(ctx: BrokerContext) {
       const image = ctx.controller.image;
       const byName: string[] = [];
       const byId = new Set(ids.filter((id) => !dupIds.has(id)));
+      for (const id of byId) {
+        const name = image.topicsById.get(id)?.name;
+        if (name !== undefined && !allowedOnTopic(ctx, rc, AclOperation.DELETE, name)) {
+          byId.delete(id);
+          answer(null, id, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.');
+        }
+      }
       for (const n of names.filter((x) => !dupNames.has(x))) {
         const id = image.topicsByName.get(n)?.id;
-        if (n === '') {
+        if (!allowedOnTopic(ctx, rc, AclOperation.DELETE, n)) {
+          answer(n, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.');
+        } else if (n === '') {
           answer(n, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
         } else if (id !== undefined && byId.has(id)) {
           // Kafka then deletes neither and answers only for the name.

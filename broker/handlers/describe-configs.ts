@@ -11,6 +11,8 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { DescribeConfigsResourceResult, DescribeConfigsResult } from '../../protocol/generated/message/describe-configs-response.ts';
 import type { DescribeConfigsResource } from '../../protocol/generated/message/describe-configs-request.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireConfigAccess } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { ConfigSource, ConfigType } from '../config/config-def.ts';
 import { type DescribedConfig, describeBrokerConfigs, effectiveTopicConfig } from '../config/topic-config.ts';
@@ -88,6 +90,7 @@ export function describeConfigsHandler(ctx: BrokerContext) {
       const results: DescribeConfigsResult[] = req.resources.map((r) => {
         const base = { resourceType: r.resourceType, resourceName: r.resourceName };
         try {
+          requireConfigAccess(ctx, rc, AclOperation.DESCRIBE_CONFIGS, r.resourceType, r.resourceName);
           const keys = r.configurationKeys;
           const all = describe(r);
           if (all === null) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null, configs: [] };

@@ -5,6 +5,8 @@
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { DescribedGroup } from '../../protocol/generated/message/describe-groups-response.ts';
+import { AclOperation, ResourceType } from '../auth/acl.ts';
+import { allowedOnGroup, authorizedOperations } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { readyGroupCoordinator } from '../group/coordinator-setup.ts';
 import { OPERATIONS_NOT_REQUESTED } from './acl-operations.ts';
@@ -24,6 +26,7 @@ export function describeGroupsHandler(ctx: BrokerContext) {
       const coordinator = await readyGroupCoordinator(ctx);
       const ops = rc.apiVersion >= 3 && req.includeAuthorizedOperations ? GROUP_OPERATIONS : OPERATIONS_NOT_REQUESTED;
       const groups = req.groups.map((groupId): DescribedGroup => {
+        if (!allowedOnGroup(ctx, rc, AclOperation.DESCRIBE, groupId)) return failed(groupId, ErrorCode.GROUP_AUTHORIZATION_FAILED);
         const r = coordinator.describeGroup(groupId);
         if (r.errorCode !== ErrorCode.NONE) return failed(groupId, r.errorCode);
         const s = r.summary;
@@ -41,7 +44,7 @@ export function describeGroupsHandler(ctx: BrokerContext) {
             memberMetadata: m.metadata,
             memberAssignment: m.assignment,
           })),
-          authorizedOperations: ops,
+          authorizedOperations: ops === OPERATIONS_NOT_REQUESTED ? ops : authorizedOperations(ctx, rc, ResourceType.GROUP, groupId, ops),
         };
       });
       return { throttleTimeMs: 0, groups };

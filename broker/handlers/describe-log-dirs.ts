@@ -9,6 +9,8 @@ import { dirname, resolve } from 'node:path';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { DescribeLogDirsResult, DescribeLogDirsTopic } from '../../protocol/generated/message/describe-log-dirs-response.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireCluster } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import type { Partition } from '../replica/partition.ts';
 import { defineHandler } from './api-handler.ts';
@@ -19,6 +21,7 @@ export function describeLogDirsHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.DescribeLogDirs,
     async handle(req, rc) {
+      requireCluster(ctx, rc, AclOperation.DESCRIBE);
       const wanted = req.topics === null ? null : new Map(req.topics.map((t) => [t.topic, new Set(t.partitions)]));
       const byDir = new Map<string, Partition[]>();
       for (const p of ctx.replicaManager.allPartitions()) {

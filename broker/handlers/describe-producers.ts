@@ -7,6 +7,8 @@
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { PartitionResponse, ProducerState } from '../../protocol/generated/message/describe-producers-response.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { allowedOnTopic } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import type { Partition } from '../replica/partition.ts';
 import { defineHandler } from './api-handler.ts';
@@ -36,13 +38,14 @@ export function activeProducers(partition: Partition): ProducerState[] {
 export function describeProducersHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.DescribeProducers,
-    handle(req) {
+    handle(req, rc) {
       const image = ctx.metadata.image;
       return {
         throttleTimeMs: 0,
         topics: req.topics.map((t) => ({
           name: t.name,
           partitions: t.partitionIndexes.map((index): PartitionResponse => {
+            if (!allowedOnTopic(ctx, rc, AclOperation.READ, t.name)) return errorPartition(index, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
             const topic = image.topicsByName.get(t.name);
             if (!topic || index < 0 || index >= topic.partitions.length) return errorPartition(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
             const partition = ctx.replicaManager.getPartition(t.name, index);

@@ -4,6 +4,8 @@
 // broker listener the request is forwarded to the active controller, as Kafka's brokers do.
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireCluster } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 import { onControllerListener, quorumReplica } from './quorum-handler.ts';
@@ -12,6 +14,7 @@ export function describeQuorumHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.DescribeQuorum,
     async handle(req, rc) {
+      requireCluster(ctx, rc, AclOperation.DESCRIBE);
       if (!onControllerListener(ctx, rc) && !ctx.controller.isActive) {
         const forwarded = await ctx.controllerChannel.forward(ApiKey.DescribeQuorum, req, (r) => r.topics[0]?.partitions[0]?.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER);
         if (forwarded) return forwarded;

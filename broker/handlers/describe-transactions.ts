@@ -4,6 +4,8 @@
 // first transaction), producer id and epoch, and the partitions of the current transaction.
 import { ErrorCode, type KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { allowedOnTransactionalId } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 
@@ -14,9 +16,9 @@ function missing(transactionalId: string, errorCode: number) {
 export function describeTransactionsHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.DescribeTransactions,
-    handle(req) {
+    handle(req, rc) {
       const c = ctx.txnCoordinator;
-      const transactionStates = req.transactionalIds.map((id) => (c ? c.describe(id) : missing(id, ErrorCode.COORDINATOR_NOT_AVAILABLE)));
+      const transactionStates = req.transactionalIds.map((id) => (!allowedOnTransactionalId(ctx, rc, AclOperation.DESCRIBE, id) ? missing(id, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED) : c ? c.describe(id) : missing(id, ErrorCode.COORDINATOR_NOT_AVAILABLE)));
       return { throttleTimeMs: 0, transactionStates };
     },
     errorResponse: (req, err: KafkaError) => ({ throttleTimeMs: 0, transactionStates: req.transactionalIds.map((id) => missing(id, err.errorCode)) }),

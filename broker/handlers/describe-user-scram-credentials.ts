@@ -4,13 +4,16 @@
 // twice DUPLICATE_RESOURCE, as in Kafka.
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireCluster } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 
 export function describeUserScramCredentialsHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.DescribeUserScramCredentials,
-    handle(req) {
+    handle(req, rc) {
+      requireCluster(ctx, rc, AclOperation.DESCRIBE);
       const byUser = new Map<string, { mechanism: number; iterations: number }[]>();
       for (const c of ctx.metadata.image.scramCredentials?.values() ?? []) {
         byUser.set(c.name, [...(byUser.get(c.name) ?? []), { mechanism: c.mechanism, iterations: c.iterations }]);

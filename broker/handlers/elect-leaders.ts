@@ -6,6 +6,8 @@
 import { electLeaders, ElectionType } from '../../controller/leader-election.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireCluster } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 import { awaitPublished } from './publication-wait.ts';
@@ -15,6 +17,7 @@ export function electLeadersHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.ElectLeaders,
     async handle(req, rc) {
+      requireCluster(ctx, rc, AclOperation.ALTER);
       if (!onControllerListener(ctx, rc) && !ctx.controller.isActive) {
         const forwarded = await ctx.controllerChannel.forward(ApiKey.ElectLeaders, req, (r) => r.errorCode === ErrorCode.NOT_CONTROLLER);
         if (forwarded) {

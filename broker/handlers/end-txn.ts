@@ -5,6 +5,8 @@
 // PRODUCER_FENCED.
 import { ErrorCode, type KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireTransactionalId } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { readyTxnCoordinator } from '../txn/txn-setup.ts';
 import { defineHandler } from './api-handler.ts';
@@ -13,6 +15,7 @@ export function endTxnHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.EndTxn,
     async handle(req, rc) {
+      requireTransactionalId(ctx, rc, AclOperation.WRITE, req.transactionalId);
       const coordinator = await readyTxnCoordinator(ctx);
       let errorCode = await coordinator.endTxn(req.transactionalId, req.producerId, req.producerEpoch, req.committed);
       if (errorCode === ErrorCode.PRODUCER_FENCED && rc.apiVersion < 2) errorCode = ErrorCode.INVALID_PRODUCER_EPOCH;

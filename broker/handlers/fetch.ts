@@ -29,6 +29,8 @@ import type { Log } from '../../storage/log.ts';
 import { collectAbortedTransactions } from '../../storage/transaction-state.ts';
 import { iterateBatches } from '../../protocol/records/record-batch.ts';
 import { LAST_OFFSET_DELTA_OFFSET } from '../../protocol/records/batch-header.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { allowedOnCluster, allowedOnTopic } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { DelayedFetchPurgatory } from '../fetch/delayed-fetch.ts';
 import {
@@ -147,6 +149,7 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
 
   async function readPartition(req: FetchPartitionRequest, limitBytes: number, minOneMessage: boolean, p: ReadParams, rc: RequestContext): Promise<PartitionData> {
     if (req.topic === null) return errorData(req.partition, ErrorCode.UNKNOWN_TOPIC_ID);
+    if (!(p.isFollower ? allowedOnCluster(ctx, rc, AclOperation.CLUSTER_ACTION) : allowedOnTopic(ctx, rc, AclOperation.READ, req.topic))) return errorData(req.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
     try {
       const partition = hostedPartition(ctx.replicaManager, p.image, req.topic, req.partition, req.currentLeaderEpoch, true);
       if (p.isFollower && !partition.replicas.includes(p.replicaId)) {

@@ -7,6 +7,8 @@
 import { ErrorCode, errorByCode, KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { Coordinator } from '../../protocol/generated/message/find-coordinator-response.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { allowedOnGroup, allowedOnTransactionalId } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { readyGroupCoordinator } from '../group/coordinator-setup.ts';
 import { GROUP_METADATA_TOPIC_NAME } from '../group/offsets-topic.ts';
@@ -31,6 +33,8 @@ function noNode(key: string, errorCode: number, message?: string): Coordinator {
 export function findCoordinatorHandler(ctx: BrokerContext) {
   async function find(key: string, keyType: number, rc: RequestContext): Promise<Coordinator> {
     if (keyType !== GROUP_KEY && keyType !== TRANSACTION_KEY) return noNode(key, ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType}`);
+    if (keyType === GROUP_KEY && !allowedOnGroup(ctx, rc, AclOperation.DESCRIBE, key)) return noNode(key, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    if (keyType === TRANSACTION_KEY && !allowedOnTransactionalId(ctx, rc, AclOperation.DESCRIBE, key)) return noNode(key, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
     let coordinator: { partitionFor(key: string): number };
     try {
       coordinator = keyType === GROUP_KEY ? await readyGroupCoordinator(ctx) : await readyTxnCoordinator(ctx);

@@ -8,6 +8,8 @@
 import { ConfigResourceType } from '../../controller/metadata/image.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireConfigAccess } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 import { alterLoggerLevels } from './broker-loggers.ts';
@@ -20,6 +22,7 @@ export function incrementalAlterConfigsHandler(ctx: BrokerContext) {
     apiKey: ApiKey.IncrementalAlterConfigs,
     async handle(req, rc) {
       const plans = planAlterations(req.resources, false, (r, plan) => {
+        requireConfigAccess(ctx, rc, AclOperation.ALTER_CONFIGS, r.resourceType, r.resourceName);
         const nulls = r.configs.filter((c) => c.configOperation !== AlterConfigOp.DELETE && c.value === null).map((c) => c.name);
         if (nulls.length > 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${nulls.join(', ')}`);
         if (r.resourceType === ConfigResourceType.BrokerLogger) {

@@ -7,6 +7,7 @@
 // INVALID_PRODUCER_EPOCH where newer ones get PRODUCER_FENCED, as Kafka answers.
 import { ErrorCode, type KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { requireProducerIdAccess } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { readyTxnCoordinator } from '../txn/txn-setup.ts';
 import { defineHandler } from './api-handler.ts';
@@ -15,6 +16,7 @@ export function initProducerIdHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.InitProducerId,
     async handle(req, rc) {
+      requireProducerIdAccess(ctx, rc, req.transactionalId);
       if (req.transactionalId !== null) {
         const pid = rc.apiVersion >= 3 ? (req.producerId ?? -1n) : -1n;
         const epoch = rc.apiVersion >= 3 ? (req.producerEpoch ?? -1) : -1;

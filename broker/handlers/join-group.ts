@@ -5,6 +5,8 @@
 // KRaft-migrated consumer groups, which this broker does not have.
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { JoinGroupResponse } from '../../protocol/generated/message/join-group-response.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireGroup } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { readyGroupCoordinator } from '../group/coordinator-setup.ts';
 import { defineHandler, type RequestContext } from './api-handler.ts';
@@ -35,6 +37,7 @@ export function joinGroupHandler(ctx: BrokerContext) {
     apiKey: ApiKey.JoinGroup,
     async handle(req, rc) {
       const v = rc.apiVersion;
+      requireGroup(ctx, rc, AclOperation.READ, req.groupId);
       const coordinator = await readyGroupCoordinator(ctx);
       const r = await coordinator.joinGroup({
         groupId: req.groupId,

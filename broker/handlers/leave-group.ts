@@ -4,6 +4,8 @@
 // group.instance.id, each with its own error; v5 adds a reason per member.
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireGroup } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { readyGroupCoordinator } from '../group/coordinator-setup.ts';
 import { defineHandler } from './api-handler.ts';
@@ -13,6 +15,7 @@ export function leaveGroupHandler(ctx: BrokerContext) {
     apiKey: ApiKey.LeaveGroup,
     async handle(req, rc) {
       const v = rc.apiVersion;
+      requireGroup(ctx, rc, AclOperation.READ, req.groupId);
       const coordinator = await readyGroupCoordinator(ctx);
       const leaving =
         v >= 3

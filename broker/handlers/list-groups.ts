@@ -4,6 +4,8 @@
 // coordinator answers. COORDINATOR_LOAD_IN_PROGRESS while a partition is still loading.
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { allowedOnCluster, allowedOnGroup } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 
@@ -18,7 +20,7 @@ export function listGroupsHandler(ctx: BrokerContext) {
       return {
         throttleTimeMs: 0,
         errorCode: r.errorCode,
-        groups: r.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: 'classic' })),
+        groups: r.groups.filter((g) => allowedOnCluster(ctx, rc, AclOperation.DESCRIBE) || allowedOnGroup(ctx, rc, AclOperation.DESCRIBE, g.groupId)).map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: 'classic' })),
       };
     },
     errorResponse: (_req, err) => ({ throttleTimeMs: 0, errorCode: err.errorCode, groups: [] }),

@@ -13,6 +13,8 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { ListOffsetsPartitionResponse } from '../../protocol/generated/message/list-offsets-response.ts';
 import { EARLIEST_LOCAL_TIMESTAMP, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type Log, type TimestampAndOffset } from '../../storage/log.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireTopic } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { hostedPartition, partitionErrorCode } from '../fetch/partition-access.ts';
 import type { Partition } from '../replica/partition.ts';
@@ -85,6 +87,7 @@ export function listOffsetsHandler(ctx: BrokerContext) {
           partitions: t.partitions.map((p): ListOffsetsPartitionResponse => {
             const tp = `${t.name}-${p.partitionIndex}`;
             try {
+              requireTopic(ctx, rc, AclOperation.DESCRIBE, t.name);
               if (version >= 1 && seen.get(`${t.name}:${p.partitionIndex}`)! > 1) return errorPartition(p.partitionIndex, ErrorCode.INVALID_REQUEST);
               const partition = hostedPartition(ctx.replicaManager, image, t.name, p.partitionIndex, p.currentLeaderEpoch ?? -1, requireLeader);
               const timestamp = Number(p.timestamp);

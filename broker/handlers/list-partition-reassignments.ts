@@ -5,6 +5,8 @@
 import { listPartitionReassignments } from '../../controller/reassignment.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireCluster } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 import { onControllerListener } from './quorum-handler.ts';
@@ -13,6 +15,7 @@ export function listPartitionReassignmentsHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.ListPartitionReassignments,
     async handle(req, rc) {
+      requireCluster(ctx, rc, AclOperation.DESCRIBE);
       if (!onControllerListener(ctx, rc) && !ctx.controller.isActive) {
         const forwarded = await ctx.controllerChannel.forward(ApiKey.ListPartitionReassignments, req, (r) => r.errorCode === ErrorCode.NOT_CONTROLLER);
         if (forwarded) return forwarded;

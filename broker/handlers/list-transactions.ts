@@ -4,6 +4,8 @@
 // COORDINATOR_LOAD_IN_PROGRESS (and no transactions) while a partition loads, as Kafka answers.
 import { ErrorCode, type KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { allowedOnTransactionalId } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 
@@ -15,7 +17,7 @@ export function listTransactionsHandler(ctx: BrokerContext) {
       if (!c) return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, unknownStateFilters: [], transactionStates: [] };
       const duration = rc.apiVersion >= 1 ? Number(req.durationFilter ?? -1n) : -1;
       const out = c.list(req.stateFilters, req.producerIdFilters, duration);
-      return { throttleTimeMs: 0, errorCode: out.errorCode, unknownStateFilters: out.unknownStateFilters, transactionStates: out.transactions };
+      return { throttleTimeMs: 0, errorCode: out.errorCode, unknownStateFilters: out.unknownStateFilters, transactionStates: out.transactions.filter((t) => allowedOnTransactionalId(ctx, rc, AclOperation.DESCRIBE, t.transactionalId)) };
     },
     errorResponse: (_req, err: KafkaError) => ({ throttleTimeMs: 0, errorCode: err.errorCode, unknownStateFilters: [], transactionStates: [] }),
   });

@@ -11,6 +11,8 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { MetadataResponseTopic } from '../../protocol/generated/message/metadata-response.ts';
 import { ZERO_UUID } from '../../protocol/uuid.ts';
+import { AclOperation, CLUSTER_NAME, ResourceType } from '../auth/acl.ts';
+import { allowedOnCluster, allowedOnTopic, authorizedOperations } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { CLUSTER_OPERATIONS, OPERATIONS_NOT_REQUESTED, TOPIC_OPERATIONS } from './acl-operations.ts';
 import { defineHandler, type RequestContext } from './api-handler.ts';
@@ -74,10 +76,12 @@ export function metadataHandler(ctx: BrokerContext) {
       const allTopics = req.topics === null || (v === 0 && req.topics.length === 0);
       const allowAuto = v < 4 ? true : (req.allowAutoTopicCreation ?? true);
       let image = ctx.metadata.image;
+      const describable = (name: string): boolean => allowedOnTopic(ctx, rc, AclOperation.DESCRIBE, name);
+      const creatable = (name: string): boolean => allowedOnCluster(ctx, rc, AclOperation.CREATE) || allowedOnTopic(ctx, rc, AclOperation.CREATE, name);
       if (!allTopics && allowAuto && ctx.config.get('auto.create.topics.enable')) {
         const missing = req.topics!
           .map((t) => t.name)
-          .filter((n): n is string => n !== null && !image.topicsByName.has(n) && topicNameProblem(n) === null && !INTERNAL_TOPICS.has(n));
+          .filter((n): n is string => n !== null && !image.topicsByName.has(n) && topicNameProblem(n) === null && !INTERNAL_TOPICS.has(n) && describable(n) && creatable(n));
         if (missing.length > 0) {
           await autoCreate([...new Set(missing)], rc);
           image = ctx.metadata.image;
@@ -86,25 +90,28 @@ export function metadataHandler(ctx: BrokerContext) {
       const includeOps = v >= 8 && (req.includeTopicAuthorizedOperations ?? false);
       let topics: MetadataResponseTopic[];
       if (allTopics) {
-        topics = [...image.topicsByName.values()].map((t) => describeTopic(image, t, rc.listenerName, includeOps));
+        topics = [...image.topicsByName.values()].filter((t) => describable(t.name)).map((t) => describeTopic(image, t, rc.listenerName, includeOps));
       } else {
         topics = req.topics!.map((rt) => {
           if (rt.name === null || rt.name === undefined) {
             const t = rt.topicId && rt.topicId !== ZERO_UUID ? image.topicsById.get(rt.topicId) : undefined;
+            if (t && !describable(t.name)) return missingTopic(null, rt.topicId!, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
             return t ? describeTopic(image, t, rc.listenerName, includeOps) : missingTopic(null, rt.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID);
           }
+          if (!describable(rt.name)) return missingTopic(rt.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
           const t = image.topicsByName.get(rt.name);
           if (t) return describeTopic(image, t, rc.listenerName, includeOps);
           return missingTopic(rt.name, ZERO_UUID, topicNameProblem(rt.name) ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         });
       }
+      if (includeOps) for (const t of topics) if (t.errorCode === ErrorCode.NONE && t.name) t.topicAuthorizedOperations = authorizedOperations(ctx, rc, ResourceType.TOPIC, t.name, TOPIC_OPERATIONS);
       return {
         throttleTimeMs: 0,
         brokers: brokersOnListener(image, rc.listenerName),
         clusterId: ctx.clusterId,
         controllerId: ctx.nodeId,
         topics,
-        clusterAuthorizedOperations: v >= 8 && v <= 10 && req.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : OPERATIONS_NOT_REQUESTED,
+        clusterAuthorizedOperations: v >= 8 && v <= 10 && req.includeClusterAuthorizedOperations ? authorizedOperations(ctx, rc, ResourceType.CLUSTER, CLUSTER_NAME, CLUSTER_OPERATIONS) : OPERATIONS_NOT_REQUESTED,
       };
     },
     errorResponse: (req, err) => ({

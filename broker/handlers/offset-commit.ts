@@ -6,6 +6,8 @@
 import type { MetadataImage } from '../../controller/metadata/image.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { allowedOnTopic, requireGroup } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { readyGroupCoordinator } from '../group/coordinator-setup.ts';
 import type { OffsetCommitEntry } from '../group/group-coordinator.ts';
@@ -34,6 +36,7 @@ export function commitAnswers(topics: readonly { name: string; partitions: reado
 export function commitRequest<P extends { partitionIndex: number }>(
   image: MetadataImage,
   topics: readonly { name: string; partitions: readonly P[] }[],
+  topicAllowed: (topic: string) => boolean,
   entryOf: (topic: string, p: P) => OffsetCommitEntry,
 ): { answer: CommitAnswerTopic[]; entries: OffsetCommitEntry[]; settle(codes: readonly number[]): void } {
   const answer = commitAnswers(topics, ErrorCode.NONE);
@@ -42,6 +45,10 @@ export function commitRequest<P extends { partitionIndex: number }>(
   topics.forEach((t, ti) =>
     t.partitions.forEach((p, pi) => {
       const place = answer[ti]!.partitions[pi]!;
+      if (!topicAllowed(t.name)) {
+        place.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        return;
+      }
       if (!partitionExists(image, t.name, p.partitionIndex)) {
         place.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         return;
@@ -58,8 +65,9 @@ export function offsetCommitHandler(ctx: BrokerContext) {
     apiKey: ApiKey.OffsetCommit,
     async handle(req, rc) {
       const v = rc.apiVersion;
+      requireGroup(ctx, rc, AclOperation.READ, req.groupId);
       const coordinator = await readyGroupCoordinator(ctx);
-      const { answer, entries, settle } = commitRequest(ctx.metadata.image, req.topics, (topic, p) => ({
+      const { answer, entries, settle } = commitRequest(ctx.metadata.image, req.topics, (topic) => allowedOnTopic(ctx, rc, AclOperation.READ, topic), (topic, p) => ({
         topic,
         partition: p.partitionIndex,
         offset: p.committedOffset,

@@ -5,6 +5,8 @@
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { OffsetDeleteResponseTopic } from '../../protocol/generated/message/offset-delete-response.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { allowedOnTopic, requireGroup } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { readyGroupCoordinator } from '../group/coordinator-setup.ts';
 import { defineHandler } from './api-handler.ts';
@@ -13,7 +15,8 @@ import { partitionExists } from './offset-commit.ts';
 export function offsetDeleteHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.OffsetDelete,
-    async handle(req) {
+    async handle(req, rc) {
+      requireGroup(ctx, rc, AclOperation.DELETE, req.groupId);
       const coordinator = await readyGroupCoordinator(ctx);
       const image = ctx.metadata.image;
       const topics: OffsetDeleteResponseTopic[] = req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE })) }));
@@ -21,7 +24,9 @@ export function offsetDeleteHandler(ctx: BrokerContext) {
       const slots: { t: number; p: number }[] = [];
       req.topics.forEach((t, ti) =>
         t.partitions.forEach((p, pi) => {
-          if (!partitionExists(image, t.name, p.partitionIndex)) {
+          if (!allowedOnTopic(ctx, rc, AclOperation.READ, t.name)) {
+            topics[ti]!.partitions[pi]!.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          } else if (!partitionExists(image, t.name, p.partitionIndex)) {
             topics[ti]!.partitions[pi]!.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           } else {
             wanted.push({ topic: t.name, partition: p.partitionIndex });

@@ -6,6 +6,8 @@
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { OffsetFetchResponseGroup } from '../../protocol/generated/message/offset-fetch-response.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { allowedOnGroup } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { readyGroupCoordinator } from '../group/coordinator-setup.ts';
 import type { FetchedOffset, GroupCoordinator } from '../group/group-coordinator.ts';
@@ -37,12 +39,14 @@ export function offsetFetchHandler(ctx: BrokerContext) {
       const requireStable = v >= 7 && (req.requireStable ?? false);
       if (v >= 8) {
         const groups: OffsetFetchResponseGroup[] = (req.groups ?? []).map((g) => {
+          if (!allowedOnGroup(ctx, rc, AclOperation.DESCRIBE, g.groupId)) return { groupId: g.groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
           const r = fetchGroup(coordinator, g.groupId, g.topics, requireStable);
           return { groupId: g.groupId, errorCode: r.errorCode, topics: r.errorCode === ErrorCode.NONE ? byTopic(r.offsets) : [] };
         });
         return { throttleTimeMs: 0, groups };
       }
       const topics: Topics = v >= 2 ? (req.topics ?? null) : (req.topics ?? []);
+      if (!allowedOnGroup(ctx, rc, AclOperation.DESCRIBE, req.groupId ?? '')) return groupErrorResponse(v, topics, ErrorCode.GROUP_AUTHORIZATION_FAILED);
       const r = fetchGroup(coordinator, req.groupId ?? '', topics, requireStable);
       if (r.errorCode !== ErrorCode.NONE) return groupErrorResponse(v, topics, r.errorCode);
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, topics: byTopic(r.offsets) };

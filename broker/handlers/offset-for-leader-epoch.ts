@@ -7,6 +7,8 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { EpochEndOffset } from '../../protocol/generated/message/offset-for-leader-epoch-response.ts';
 import { UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET } from '../../storage/leader-epoch-cache.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireTopic } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { hostedPartition, partitionErrorCode } from '../fetch/partition-access.ts';
 import { defineHandler } from './api-handler.ts';
@@ -26,6 +28,7 @@ export function offsetForLeaderEpochHandler(ctx: BrokerContext) {
           topic: t.topic,
           partitions: t.partitions.map((p): EpochEndOffset => {
             try {
+              requireTopic(ctx, rc, AclOperation.DESCRIBE, t.topic);
               const partition = hostedPartition(ctx.replicaManager, image, t.topic, p.partition, p.currentLeaderEpoch ?? -1, true);
               const log = partition.log;
               const found = log.leaderEpochCache.endOffsetForEpoch(p.leaderEpoch, log.logEndOffset);

@@ -23,6 +23,8 @@ import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { PartitionProduceResponse, ProduceResponse } from '../../protocol/generated/message/produce-response.ts';
 import { ATTRIBUTES_OFFSET, MAGIC_OFFSET, RECORD_BATCH_OVERHEAD, TRANSACTIONAL_MASK } from '../../protocol/records/batch-header.ts';
 import { StorageError } from '../../storage/errors.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { allowedOnTopic, requireTransactionalId } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { AppendValidationError, validateProducedRecords } from '../replica/append-validator.ts';
 import type { Partition } from '../replica/partition.ts';
@@ -80,6 +82,7 @@ export function produceHandler(ctx: BrokerContext) {
       if (req.transactionalId == null && req.topicData.some((t) => t.partitionData.some((p) => firstBatchIsTransactional(p.records)))) {
         throw new KafkaError(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional records need a transactional id');
       }
+      if (req.transactionalId != null && req.topicData.some((t) => t.partitionData.some((p) => firstBatchIsTransactional(p.records)))) requireTransactionalId(ctx, rc, AclOperation.WRITE, req.transactionalId);
       const image = ctx.metadata.image;
       const now = ctx.now();
       const responses: { name: string; partitionResponses: Promise<PartitionProduceResponse>[] }[] = [];
@@ -93,6 +96,7 @@ export function produceHandler(ctx: BrokerContext) {
             if (acks !== 0 && acks !== 1 && acks !== -1) {
               return Promise.resolve(errorPartition(pd.index, ErrorCode.INVALID_REQUIRED_ACKS));
             }
+            if (!allowedOnTopic(ctx, rc, AclOperation.WRITE, topic.name)) return Promise.resolve(errorPartition(pd.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
             partition = ctx.replicaManager.leaderPartition(image, topic.name, pd.index);
             const validated = validateProducedRecords(pd.records ?? Buffer.alloc(0), { apiVersion: rc.apiVersion, topicPartition: tp, config: partition.config, now });
             const leader = partition;

@@ -3,6 +3,8 @@
 // protocol type and name (INCONSISTENT_GROUP_PROTOCOL when absent or different) and gets them back.
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireGroup } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { readyGroupCoordinator } from '../group/coordinator-setup.ts';
 import { defineHandler } from './api-handler.ts';
@@ -19,6 +21,7 @@ export function syncGroupHandler(ctx: BrokerContext) {
       if (v >= 5 && (protocolType === null || protocolName === null)) {
         return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL, protocolType: null, protocolName: null, assignment: EMPTY };
       }
+      requireGroup(ctx, rc, AclOperation.READ, req.groupId);
       const coordinator = await readyGroupCoordinator(ctx);
       const r = await coordinator.syncGroup({
         groupId: req.groupId,

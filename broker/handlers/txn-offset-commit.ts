@@ -7,6 +7,8 @@
 // the transaction (KIP-890); this broker does not.
 import { ErrorCode, type KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { allowedOnTopic, requireGroup, requireTransactionalId } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { readyGroupCoordinator } from '../group/coordinator-setup.ts';
 import { defineHandler } from './api-handler.ts';
@@ -17,8 +19,10 @@ export function txnOffsetCommitHandler(ctx: BrokerContext) {
     apiKey: ApiKey.TxnOffsetCommit,
     async handle(req, rc) {
       const v = rc.apiVersion;
+      requireTransactionalId(ctx, rc, AclOperation.WRITE, req.transactionalId);
+      requireGroup(ctx, rc, AclOperation.READ, req.groupId);
       const coordinator = await readyGroupCoordinator(ctx);
-      const { answer, entries, settle } = commitRequest(ctx.metadata.image, req.topics, (topic, p) => ({
+      const { answer, entries, settle } = commitRequest(ctx.metadata.image, req.topics, (topic) => allowedOnTopic(ctx, rc, AclOperation.READ, topic), (topic, p) => ({
         topic,
         partition: p.partitionIndex,
         offset: p.committedOffset,

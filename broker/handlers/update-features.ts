@@ -4,6 +4,8 @@
 import { updateFeatures } from '../../controller/feature-control.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireCluster } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 import { SUPPORTED_FEATURES } from './api-versions.ts';
@@ -16,6 +18,7 @@ export function updateFeaturesHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.UpdateFeatures,
     async handle(req, rc) {
+      requireCluster(ctx, rc, AclOperation.ALTER);
       if (!onControllerListener(ctx, rc) && !ctx.controller.isActive) {
         const forwarded = await ctx.controllerChannel.forward(ApiKey.UpdateFeatures, req, (r) => r.errorCode === ErrorCode.NOT_CONTROLLER);
         if (forwarded) {

@@ -13,6 +13,8 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { WritableTxnMarkerPartitionResult, WritableTxnMarkerResult } from '../../protocol/generated/message/write-txn-markers-response.ts';
 import { StorageError } from '../../storage/errors.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireCluster } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler, type RequestContext } from './api-handler.ts';
 
@@ -54,6 +56,7 @@ export function writeTxnMarkersHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.WriteTxnMarkers,
     async handle(req, rc) {
+      requireCluster(ctx, rc, AclOperation.CLUSTER_ACTION);
       // Every append starts before the first await, in request order.
       const pending = req.markers.map((m) => ({
         producerId: m.producerId,
