@@ -6,8 +6,30 @@ export const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 /** Kafka reserves Uuid(0, 1) as the metadata topic id. */
 export const METADATA_TOPIC_UUID = 'AAAAAAAAAAAAAAAAAAAAAQ';
 
+// Recently decoded ids and their text, in a small direct-mapped table: records repeat a few ids
+// (a snapshot's or a CreateTopics' PartitionRecords carry the topic's id and its replicas'
+// directory ids; a fetch names the same topics again and again), and comparing four 32-bit words
+// costs far less than encoding the text again.
+const SLOTS = 64;
+const cachedWords = new Uint32Array(SLOTS * 4);
+const cachedText: string[] = new Array<string>(SLOTS).fill('');
+
 export function uuidToString(buf: Buffer, offset = 0): string {
-  return buf.toString('base64url', offset, offset + 16);
+  const a = buf.readUInt32BE(offset);
+  const b = buf.readUInt32BE(offset + 4);
+  const c = buf.readUInt32BE(offset + 8);
+  const d = buf.readUInt32BE(offset + 12);
+  const slot = ((a ^ b ^ c ^ d) >>> 0) % SLOTS;
+  const w = slot * 4;
+  const text = cachedText[slot]!;
+  if (text !== '' && cachedWords[w] === a && cachedWords[w + 1] === b && cachedWords[w + 2] === c && cachedWords[w + 3] === d) return text;
+  const fresh = buf.toString('base64url', offset, offset + 16);
+  cachedWords[w] = a;
+  cachedWords[w + 1] = b;
+  cachedWords[w + 2] = c;
+  cachedWords[w + 3] = d;
+  cachedText[slot] = fresh;
+  return fresh;
 }
 
 export function uuidToBytes(s: string): Buffer {

@@ -98,7 +98,7 @@ export class FileSnapshotStore implements SnapshotStore {
       if (!id) continue;
       const bytes = await readFile(path);
       try {
-        decodeSnapshot(bytes);
+        decodeSnapshot(bytes, { checkOnly: true });
       } catch (err) {
         logger.warn({ err, file: path }, 'skipping a damaged metadata snapshot: removing it');
         await unlink(path).catch(() => undefined);

@@ -38,17 +38,18 @@ describe('snapshot format', () => {
     expect(d.records).toEqual([]);
   });
 
-  it('refuses truncated, damaged, footerless and headerless snapshots', () => {
+  it.each([{ checkOnly: false }, { checkOnly: true }])('refuses truncated, damaged, footerless and headerless snapshots (%o)', (options) => {
     const bytes = encodeSnapshot({ endOffset: 10n, epoch: 1 }, values(50), 0);
-    expect(() => decodeSnapshot(bytes.subarray(0, bytes.length - 3))).toThrow(SnapshotFormatError);
+    expect(decodeSnapshot(bytes, options).records).toHaveLength(options.checkOnly ? 0 : 50);
+    expect(() => decodeSnapshot(bytes.subarray(0, bytes.length - 3), options)).toThrow(SnapshotFormatError);
     const flipped = Buffer.from(bytes);
     flipped[200] = flipped[200]! ^ 0xff;
-    expect(() => decodeSnapshot(flipped)).toThrow(SnapshotFormatError);
+    expect(() => decodeSnapshot(flipped, options)).toThrow(SnapshotFormatError);
     const data = encodeRecordBatch({ baseOffset: 0n, baseTimestamp: 0n, records: [{ offsetDelta: 0, timestampDelta: 0, key: null, value: Buffer.from('x') }] });
-    expect(() => decodeSnapshot(data)).toThrow(/header/);
+    expect(() => decodeSnapshot(data, options)).toThrow(/header/);
     // Header and data only: the footer batch is the last one, cut it off.
     const noFooter = bytes.subarray(0, bytes.length - 80);
-    expect(() => decodeSnapshot(noFooter)).toThrow(SnapshotFormatError);
+    expect(() => decodeSnapshot(noFooter, options)).toThrow(SnapshotFormatError);
   });
 });
 
