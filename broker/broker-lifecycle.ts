@@ -6,6 +6,9 @@
 // Stopping is a controlled shutdown: heartbeats asking to shut down until the controller has
 // moved this broker's leaderships away (or a bounded wait ends).
 // Heartbeats run through the containment seam: a failing one is logged and the next one runs.
+// Start-up waits (bounded by initial.broker.registration.timeout.ms, which in Kafka bounds the
+// registration alone) until the broker is registered and unfenced, logging while it waits: the
+// broker serves no client before (Kafka's BrokerServer enables its client listeners only then).
 import type { Logger } from 'pino';
 import type { RegisterBrokerInput } from '../controller/cluster-control.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
@@ -21,6 +24,10 @@ export interface BrokerLifecycleOptions {
   registration: () => RegisterBrokerInput;
   /** The offset of the last metadata record this broker has published to its handlers. */
   publishedOffset: () => bigint;
+  /** initial.broker.registration.timeout.ms: how long start() may wait to be registered and unfenced. */
+  startTimeoutMs?: number;
+  /** How often start() logs that it is still waiting (5 s by default). */
+  waitLogIntervalMs?: number;
 }
 
 export class BrokerLifecycle {
@@ -43,18 +50,41 @@ export class BrokerLifecycle {
     return this.fenced;
   }
 
-  /** Registers, then heartbeats until unfenced; resolves once this broker may serve. */
+  /**
+   * Registers, then heartbeats until unfenced; resolves once this broker may serve. Rejects when
+   * that takes longer than startTimeoutMs, or when stopped meanwhile.
+   */
   async start(): Promise<void> {
-    await this.register();
+    const log = this.opts.logger;
+    const began = Date.now();
+    const deadline = began + (this.opts.startTimeoutMs ?? Infinity);
+    const every = this.opts.waitLogIntervalMs ?? 5000;
+    let nextLog = began + Math.min(every, 1000);
+    const waiting = (what: string): void => {
+      const now = Date.now();
+      if (now >= deadline) {
+        this.stop();
+        throw new Error(`broker ${this.opts.nodeId} was not ${what} within initial.broker.registration.timeout.ms (${this.opts.startTimeoutMs} ms)`);
+      }
+      if (now < nextLog) return;
+      nextLog = now + every;
+      log.info({ brokerId: this.opts.nodeId, waitedMs: now - began, publishedOffset: String(this.opts.publishedOffset()) }, `waiting to be ${what} by the controller before serving clients`);
+    };
+    await this.register(() => waiting('registered'));
     const scope = { unit: 'broker-lifecycle', context: { brokerId: this.opts.nodeId } };
     this.timer = this.opts.scheduler.every(this.opts.heartbeatIntervalMs, scope, () => this.heartbeat());
     while (this.fenced && !this.stopped) {
       await this.heartbeat();
-      if (this.fenced) await new Promise((r) => setTimeout(r, Math.min(100, this.opts.heartbeatIntervalMs)));
+      if (!this.fenced) break;
+      waiting('unfenced');
+      await new Promise((r) => setTimeout(r, Math.min(100, this.opts.heartbeatIntervalMs)));
     }
+    if (this.stopped) throw new Error(`broker ${this.opts.nodeId} stopped while starting`);
+    if (Date.now() - began >= Math.min(every, 1000)) log.info({ brokerId: this.opts.nodeId, waitedMs: Date.now() - began }, 'registered and unfenced: serving clients');
   }
 
-  private register(): Promise<void> {
+  /** `waiting` runs before each retry (start-up's bound and log line); it may throw to give up. */
+  private register(waiting?: () => void): Promise<void> {
     this.registering ??= (async () => {
       const log = this.opts.logger;
       while (!this.stopped) {
@@ -71,6 +101,7 @@ export class BrokerLifecycle {
           if (!(err instanceof KafkaError)) throw err;
           log.info({ err: err.message }, 'broker registration not answered yet; retrying');
         }
+        waiting?.();
         await new Promise((r) => setTimeout(r, 200));
       }
     })().finally(() => {

@@ -148,7 +148,8 @@ export class Broker {
       fileDeleteDelayMs: config.get('log.segment.delete.delay.ms'),
       scheduler,
     });
-    const replicaManager = new ReplicaManager({ nodeId, logs: logManager, logger: logger.child({ module: 'replica-manager' }), topicLogConfig: logConfigOf, scheduler });
+    // Leadership waits for this life's registration: replayed metadata may name this broker leader in an epoch whose log end it lost.
+    const replicaManager = new ReplicaManager({ nodeId, logs: logManager, logger: logger.child({ module: 'replica-manager' }), topicLogConfig: logConfigOf, scheduler, awaitRegistration: true });
     publisher = new MetadataPublisher(replicaManager, logger.child({ module: 'metadata-publisher' }), scheduler);
 
     const raftLog = await FileReplicatedLog.open(config.metadataLogDir, logger, { segmentBytes: config.get('metadata.log.segment.bytes') });
@@ -266,7 +267,8 @@ export class Broker {
       throttle: (listener) => (controllerNames.has(listener) ? undefined : clientQuotas),
     });
     const bound = await server.start(
-      config.listeners.map((l) => ({ name: l.name, host: l.host ?? '', port: l.port, router: controllerNames.has(l.name) ? controllerRouter : brokerRouter, security: brokerListenerSecurity(config, l, publisher) })),
+      // A broker's client listeners read nothing until it is caught up and unfenced (Kafka's enableRequestProcessing).
+      config.listeners.map((l) => ({ name: l.name, host: l.host ?? '', port: l.port, router: controllerNames.has(l.name) ? controllerRouter : brokerRouter, security: brokerListenerSecurity(config, l, publisher), held: config.isBroker && !controllerNames.has(l.name) })),
     );
     followDynamicTls(publisher, server, config, logger.child({ module: 'listener-security' }));
 
@@ -314,8 +316,13 @@ export class Broker {
           features: [{ name: 'metadata.version', minSupportedVersion: 1, maxSupportedVersion: 21 }],
         }),
         publishedOffset: () => publisher.image.offset,
+        startTimeoutMs: config.get('initial.broker.registration.timeout.ms'),
       });
-      await lifecycle.start();
+      const starting = lifecycle;
+      await lifecycle.start().catch(async (err: unknown) => {
+        await new Broker(context, server, logManager, raftLog, connections, starting, http).stop().catch(() => undefined);
+        throw err;
+      });
       const registered = lifecycle;
       await replicaManager.startReplication({
         alterPartition: (request) => controllerChannel.alterPartition(request),
@@ -339,6 +346,7 @@ export class Broker {
     }
     logger.info({ nodeId, clusterId, roles: config.processRoles, brokerEpoch: String(lifecycle?.brokerEpoch ?? -1n), listeners: bound, ms: Date.now() - started }, 'broker started');
     fatalBroker = new Broker(context, server, logManager, raftLog, connections, lifecycle, http);
+    server.enableRequestProcessing();
     serving = true;
     return fatalBroker;
   }

@@ -169,6 +169,15 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<S
     await stopAll();
     throw (failed as PromiseRejectedResult).reason;
   }
+  // Each node was serving once its own image showed it unfenced; an earlier node may not yet have
+  // heard of a later one. Every node catches up to the furthest image, so any broker's first
+  // Metadata answer lists them all.
+  let furthest = -1n;
+  for (const n of nodes) {
+    const offset = n.broker?.context.metadata.image.offset ?? -1n;
+    if (offset > furthest) furthest = offset;
+  }
+  await Promise.all(nodes.map((n) => n.broker?.context.metadata.waitFor(furthest)));
   return {
     clusterId,
     bootstrap: nodes.flatMap((n) => (n.bootstrap ? [n.bootstrap] : [])).join(','),

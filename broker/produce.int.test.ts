@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../conformance/harness/broker-process.ts';
 import { startBroker, type StartedBroker } from '../index.ts';
 import { KafkaClient } from '../protocol/client/client.ts';
 import { ErrorCode } from '../protocol/errors.ts';
@@ -164,4 +165,40 @@ describe('produce through a broker', () => {
     const pid2 = await initProducerId();
     expect(pid2).not.toBe(pid);
   });
+});
+
+describe('a client of a restarting broker', () => {
+  it('is served only once the broker is unfenced and leads its partitions again', async () => {
+    const restartDir = await mkdtemp(join(tmpdir(), 'samsa-produce-restart-'));
+    const port = await freePort();
+    const overrides = { 'num.partitions': '1', listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:0`, 'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}` };
+    let node = await startBroker({ logDir: restartDir, overrides });
+    let c = new KafkaClient({ bootstrapServers: [`127.0.0.1:${port}`], clientId: 'restart-test' });
+    try {
+      const ctl = node.broker.context.controller;
+      const [res] = await ctl.createTopics([{ name: 'early', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], false);
+      expect(res!.errorCode).toBe(0);
+      expect((await c.produce('early', 0, batch(['a']), { acks: -1 }))!.errorCode).toBe(0);
+      await c.close();
+      await node.stop();
+      // The client knocks while the broker starts again: its listener is bound long before the
+      // broker is registered, unfenced and leading again, and must answer nothing until then.
+      let startDone = false;
+      const restarting = startBroker({ logDir: restartDir, overrides }).then((b) => {
+        startDone = true;
+        return b;
+      });
+      c = new KafkaClient({ bootstrapServers: [`127.0.0.1:${port}`], clientId: 'restart-test', retries: 1000, retryBackoffMs: 10, retryBackoffMaxMs: 10 });
+      await c.connect();
+      expect(startDone).toBe(true);
+      const next = await c.produce('early', 0, batch(['b']), { acks: -1 });
+      expect(next!.errorCode).toBe(0);
+      expect(next!.baseOffset).toBe(1n);
+      node = await restarting;
+    } finally {
+      await c.close();
+      await node.stop();
+      await rm(restartDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -26,6 +26,11 @@ export interface ListenerSpec {
   router: Router;
   /** TLS and SASL settings; a PLAINTEXT listener when absent. */
   security?: ListenerSecurity;
+  /**
+   * Connections are accepted but none is read until enableRequestProcessing() (Kafka's broker
+   * enables its client listeners only once caught up with the metadata log and unfenced).
+   */
+  held?: boolean;
 }
 
 export interface SocketServerOptions {
@@ -55,6 +60,9 @@ export class SocketServer {
   private readonly servers: { server: Server | TlsServer; spec: ListenerSpec }[] = [];
   private readonly connections = new Set<Connection>();
   private readonly bound: BoundListener[] = [];
+  /** Held listeners' names, and their connections waiting unread (the bytes stay in the socket). */
+  private readonly holding = new Set<string>();
+  private readonly parked = new Map<Socket, { spec: ListenerSpec; onError: () => void; onClose: () => void }>();
 
   constructor(opts: SocketServerOptions) {
     this.opts = opts;
@@ -64,8 +72,11 @@ export class SocketServer {
   async start(listeners: ListenerSpec[]): Promise<BoundListener[]> {
     for (const spec of listeners) {
       const { scheduler, logger } = this.opts;
+      if (spec.held) this.holding.add(spec.name);
       const onSocket = (socket: Socket): void =>
-        scheduler.run({ unit: 'connection', context: { client: `${socket.remoteAddress}:${socket.remotePort}`, listener: spec.name }, onFailure: () => socket.destroy() }, () => this.accept(socket, spec));
+        scheduler.run({ unit: 'connection', context: { client: `${socket.remoteAddress}:${socket.remotePort}`, listener: spec.name }, onFailure: () => socket.destroy() }, () =>
+          this.holding.has(spec.name) ? this.park(socket, spec) : this.accept(socket, spec),
+        );
       const tls = spec.security?.tls;
       let server: Server | TlsServer;
       if (tls) {
@@ -135,6 +146,26 @@ export class SocketServer {
     }
   }
 
+  /** Starts serving the held listeners, the connections that waited first. */
+  enableRequestProcessing(): void {
+    this.holding.clear();
+    const waiting = [...this.parked];
+    this.parked.clear();
+    for (const [socket, { spec, onError, onClose }] of waiting) {
+      socket.off('error', onError).off('close', onClose);
+      if (socket.destroyed) continue;
+      this.opts.scheduler.run({ unit: 'connection', context: { client: `${socket.remoteAddress}:${socket.remotePort}`, listener: spec.name }, onFailure: () => socket.destroy() }, () => this.accept(socket, spec));
+    }
+  }
+
+  private park(socket: Socket, spec: ListenerSpec): void {
+    // A client that gives up meanwhile just goes; the socket is not read, so its bytes wait.
+    const onError = (): void => void socket.destroy();
+    const onClose = (): void => void this.parked.delete(socket);
+    this.parked.set(socket, { spec, onError, onClose });
+    socket.on('error', onError).on('close', onClose);
+  }
+
   private accept(socket: Socket, spec: ListenerSpec): void {
     const max = this.opts.maxConnections ?? Infinity;
     if (this.connections.size >= max) {
@@ -187,6 +218,8 @@ export class SocketServer {
     // close() stops accepting at once but reports back only when every connection has ended,
     // so connections are drained and closed before that report is awaited.
     const closed = Promise.all(this.servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    for (const socket of this.parked.keys()) socket.destroy();
+    this.parked.clear();
     const drained = Promise.all([...this.connections].map((c) => c.drain()));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, graceMs)))]);

@@ -105,4 +105,24 @@ describe('ReplicaManager awaitRegistration', () => {
     expect(p.leaderEpoch).toBe(0);
     expect(TEST_TOPIC_ID).toBe(p.topicId);
   });
+
+  it('takes leadership when replication starts after the image already holds the registration', async () => {
+    // A broker hears its registration (and its unfencing) before startReplication gives its
+    // epoch; no later image changes a topic, so the start itself must release the leadership.
+    const rm = manager(true);
+    await rm.applyImage(replayed);
+    const next = reregistered(replayed, 50n);
+    await rm.applyImage(next.image, next.delta);
+    const p = rm.getPartition('t', 0)!;
+    expect(p.isLeader).toBe(false);
+    await startReplication(rm, 50n, () => next.image);
+    expect(p.isLeader).toBe(true);
+  });
+
+  it('keeps holding when replication starts before the image holds the registration', async () => {
+    const rm = manager(true);
+    await rm.applyImage(replayed);
+    await startReplication(rm, 50n, () => replayed);
+    expect(rm.getPartition('t', 0)!.isLeader).toBe(false);
+  });
 });

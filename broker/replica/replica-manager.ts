@@ -110,6 +110,9 @@ export class ReplicaManager {
   transactionVerifier: TransactionVerifier | undefined;
   /** awaitRegistration: leadership is held back (the image does not yet hold this broker's registration). */
   private leadershipHeld = false;
+  /** The last image applied, and the applications in order (startReplication adds one of its own). */
+  private lastImage: MetadataImage | undefined;
+  private applying: Promise<void> = Promise.resolve();
 
   constructor(opts: ReplicaManagerOptions) {
     this.opts = opts;
@@ -162,6 +165,12 @@ export class ReplicaManager {
       }
     });
     for (const p of [...this.partitions.values()]) await this.syncFetcher(p);
+    // Leadership held back for want of this broker's epoch: the image applied last may already
+    // hold its registration (the broker heard it before replication started), and no later image
+    // need change a topic, so the last one is applied again, whole.
+    const again = this.applying.then(() => (this.leadershipHeld && this.lastImage ? this.apply(this.lastImage) : undefined));
+    this.applying = again.catch(() => undefined);
+    await again;
     await this.removeStrayLogs(opts.image());
   }
 
@@ -276,9 +285,16 @@ export class ReplicaManager {
     }
   }
 
-  /** Brings hosted partitions in line with a new image (all of it when no delta is given). */
-  async applyImage(image: MetadataImage, wholeOrDelta?: MetadataDelta): Promise<void> {
+  /** Brings hosted partitions in line with a new image (all of it when no delta is given). Applications run one at a time, in call order. */
+  applyImage(image: MetadataImage, wholeOrDelta?: MetadataDelta): Promise<void> {
+    const work = this.applying.then(() => this.apply(image, wholeOrDelta));
+    this.applying = work.catch(() => undefined);
+    return work;
+  }
+
+  private async apply(image: MetadataImage, wholeOrDelta?: MetadataDelta): Promise<void> {
     const log = this.opts.logger;
+    this.lastImage = image;
     const held = this.opts.awaitRegistration === true && !(this.replication && image.brokers.get(this.opts.nodeId)?.epoch === this.replication.brokerEpoch());
     // Leadership released: every partition is looked at again, not just those the delta changed.
     const delta = this.leadershipHeld && !held ? undefined : wholeOrDelta;
