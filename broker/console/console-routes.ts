@@ -3,7 +3,9 @@
 // read on first use from broker/console/static/, found relative to this module both when it runs
 // from source and from the bundle in broker/dist/ (both sit one folder below broker/).
 // Every /api/ route but /api/session, /api/login and /api/node needs a principal: a login session
-// when the node's listeners use SASL (401 otherwise), User:ANONYMOUS when they do not. Failed
+// when the node's listeners use SASL (401 otherwise), User:ANONYMOUS when they do not. A POST
+// must be JSON from the console's own origin (403 otherwise), so another site cannot act through
+// a visitor's browser. Failed
 // actions answer JSON { error, kafkaError }: 400 for a malformed request, 404 for an unknown
 // topic or group, 409 with Kafka's error name for a Kafka outcome.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -71,6 +73,7 @@ export function consoleRoutes(ctx: BrokerContext, opts: ConsoleOptions): Map<str
   const json = (res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>) => send(res, status, JSON_TYPE, JSON.stringify(body), headers);
   const api = (path: string, handler: ApiHandler, method: 'GET' | 'POST' = 'GET', open = false) => {
     routes.set(method === 'POST' ? `POST ${path}` : path, async (req, res, url) => {
+      if (method === 'POST' && !sameOriginJson(req)) return json(res, 403, { error: 'a console action must be a JSON request from the console itself' });
       const principal = open ? 'User:ANONYMOUS' : auth.principal(req);
       if (principal === null) return json(res, 401, { error: 'log in first: this node requires SASL credentials' });
       const body = async () => {
@@ -154,6 +157,22 @@ export function consoleRoutes(ctx: BrokerContext, opts: ConsoleOptions): Map<str
   api('/api/group', ({ url, principal }) => groupDetail(admin, principal, input.param(url, 'id')));
   api('/api/groups/reset', async ({ body, principal }) => resetOffsets(admin, principal, input.resetRequest(await body())), 'POST');
   return routes;
+}
+
+/**
+ * Whether a POST can only have come from the console's own page: its body is declared JSON (which
+ * a page elsewhere cannot send without a CORS preflight, never answered here) and its Origin, when
+ * the browser sends one, is this server. An open console (no SASL) has no cookie to protect it.
+ */
+function sameOriginJson(req: IncomingMessage): boolean {
+  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return false;
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
 }
 
 /** An answer other than 200, or with headers. */

@@ -240,11 +240,23 @@ describe('console API on a broker process', () => {
     expect(c.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  it('refuses actions another site could send through a browser', async () => {
+    await post('/api/topics/create', { name: 'guarded', partitions: 1 });
+    // A form or a no-cors fetch from elsewhere can send text/plain without a preflight.
+    const plain = await fetch(`${base}/api/topics/delete`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"name":"guarded"}' });
+    expect(plain.status).toBe(403);
+    const foreign = await fetch(`${base}/api/topics/delete`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://evil.example' }, body: '{"name":"guarded"}' });
+    expect(foreign.status).toBe(403);
+    expect((await get('/api/topics')).body.map((t: { name: string }) => t.name)).toContain('guarded');
+    const own = await fetch(`${base}/api/topics/delete`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: '{"name":"guarded"}' });
+    expect(own.status).toBe(200);
+  });
+
   it('deletes a topic', async () => {
     expect(await post('/api/topics/delete', { name: 'orders' })).toEqual({ status: 200, body: { ok: true } });
     expect((await get('/api/topics')).body.map((t: { name: string }) => t.name)).not.toContain('orders');
     expect((await post('/api/topics/delete', { name: 'orders' })).body.kafkaError).toBe('UNKNOWN_TOPIC_OR_PARTITION');
-    const malformed = await fetch(`${base}/api/topics/delete`, { method: 'POST', body: '{' });
+    const malformed = await fetch(`${base}/api/topics/delete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
     expect(malformed.status).toBe(400);
     expect((await fetch(`${base}/api/topics`, { method: 'DELETE' })).status).toBe(405);
   });
@@ -288,12 +300,13 @@ describe('console login on a SASL broker process', () => {
     await broker?.destroy();
   });
 
-  const login = (user: string, password: string) => fetch(`${base}/api/login`, { method: 'POST', body: JSON.stringify({ user, password }) });
+  const JSON_HEADERS = { 'content-type': 'application/json' };
+  const login = (user: string, password: string) => fetch(`${base}/api/login`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ user, password }) });
 
   it('answers 401 until a user logs in with PLAIN or SCRAM credentials, and again after logout', async () => {
     expect(await (await fetch(`${base}/api/session`)).json()).toEqual({ required: true, user: null });
     expect((await fetch(`${base}/api/topics`)).status).toBe(401);
-    expect((await fetch(`${base}/api/topics/create`, { method: 'POST', body: '{"name":"x"}' })).status).toBe(401);
+    expect((await fetch(`${base}/api/topics/create`, { method: 'POST', headers: JSON_HEADERS, body: '{"name":"x"}' })).status).toBe(401);
     expect((await fetch(`${base}/`)).status).toBe(200);
     expect((await login('alice', 'wrong')).status).toBe(401);
     expect((await login('mallory', 'alice-secret')).status).toBe(401);
@@ -309,7 +322,7 @@ describe('console login on a SASL broker process', () => {
       expect(topics.status).toBe(200);
       expect(((await topics.json()) as { name: string }[]).map((t) => t.name)).toContain('secret');
       expect(await (await fetch(`${base}/api/session`, { headers: { cookie: session } })).json()).toEqual({ required: true, user });
-      expect((await fetch(`${base}/api/logout`, { method: 'POST', headers: { cookie: session } })).status).toBe(200);
+      expect((await fetch(`${base}/api/logout`, { method: 'POST', headers: { ...JSON_HEADERS, cookie: session } })).status).toBe(200);
       expect((await fetch(`${base}/api/topics`, { headers: { cookie: session } })).status).toBe(401);
     }
   }, 30_000);
