@@ -274,19 +274,20 @@ export class Broker {
 
     // Metrics and health from here on: /health/ready tells how far start-up has come.
     let serving = false;
-    const http = new HttpServer({
+    const readiness = readinessCheck({
+      controller,
+      publisher: config.isBroker ? pub : undefined,
+      fenced: config.isBroker ? () => lifecycle?.isFenced ?? true : undefined,
+      serving: () => serving,
+      stopping: () => fatalBroker?.stopping != null,
+    });
+    const http: HttpServer = new HttpServer({
       logger: logger.child({ module: 'http' }),
       scheduler,
       routes: nodeRoutes({
         metrics,
-        extra: consoleRoutes(context),
-        readiness: readinessCheck({
-          controller,
-          publisher: config.isBroker ? pub : undefined,
-          fenced: config.isBroker ? () => lifecycle?.isFenced ?? true : undefined,
-          serving: () => serving,
-          stopping: () => fatalBroker?.stopping != null,
-        }),
+        extra: consoleRoutes(context, { router: brokerRouter, metrics, readiness, httpListeners: () => http.listeners }),
+        readiness,
       }),
     });
     await http.start(parseHttpListeners(config.get('http.listeners')));
