@@ -238,6 +238,7 @@ export class Connection {
     let response: unknown;
     let failed = false;
     try {
+      throttle?.prepare?.(ctx, request);
       const answer = handler.handle(request as never, ctx);
       if (throttle) busyNs = process.hrtime.bigint() - startedNs;
       response = await answer;

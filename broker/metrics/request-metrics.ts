@@ -70,7 +70,7 @@ export class RequestMetrics {
     perListener('kafka_server_socket_server_metrics_connection_count', 'Open client connections, by listener (socket-server-metrics connection-count).', 'gauge', (l) => l.open);
     perListener('kafka_server_socket_server_metrics_connection_creation_total', 'Connections accepted, by listener (connection-creation-total).', 'counter', (l) => l.created);
     perListener('kafka_server_socket_server_metrics_connection_close_total', 'Connections closed, by listener (connection-close-total).', 'counter', (l) => l.closed);
-    family('kafka_server_socket_server_metrics_connection_refused_total', 'Connections refused before being served (max.connections), by listener.', 'counter', (out) => {
+    family('kafka_server_socket_server_metrics_connection_refused_total', 'Connections refused before being served, by listener and reason (max.connections, max.connections.per.ip, max.connection.creation.rate, connection_creation_rate).', 'counter', (out) => {
       for (const [listener, l] of this.byListener) for (const [reason, n] of l.refused) out.push({ labels: { listener, reason }, value: n });
     });
   }

@@ -112,6 +112,20 @@ describe('ClientQuotas.check', () => {
     expect(q.fetch.sensor('ANONYMOUS', 'c', 0)!.rate.measure(0)).toBe(1000);
   });
 
+  it('caps a quota-bound consumer\'s fetch at what its quota allows over the window, never a follower\'s', () => {
+    const image = imageWith([[undefined, 'c', 'consumer_byte_rate', 1000]]);
+    const q = new ClientQuotas({ samples: 11, windowMs: 1000 }, () => image, () => 0);
+    const consumer = { replicaId: -1, minBytes: 1e6, maxBytes: 50e6 };
+    q.prepare(ctx(ApiKey.Fetch, 12), consumer);
+    expect(consumer).toMatchObject({ maxBytes: 10_000, minBytes: 10_000 });
+    const follower = { replicaId: 2, minBytes: 1, maxBytes: 50e6 };
+    q.prepare(ctx(ApiKey.Fetch, 12), follower);
+    expect(follower.maxBytes).toBe(50e6);
+    const other = { replicaId: -1, minBytes: 1, maxBytes: 50e6 };
+    q.prepare({ ...ctx(ApiKey.Fetch, 12), clientId: 'unlimited' }, other);
+    expect(other.maxBytes).toBe(50e6);
+  });
+
   it('counts event-loop time against request_percentage, and never the SASL exchange', () => {
     const image = imageWith([[undefined, 'c', 'request_percentage', 10]]);
     const q = new ClientQuotas({ samples: 11, windowMs: 1000 }, () => image, () => 0);

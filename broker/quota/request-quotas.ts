@@ -48,6 +48,8 @@ export interface ServedRequest {
 
 /** The hook the connection calls once per request. */
 export interface RequestThrottle {
+  /** Adjusts a decoded request before its handler runs (a consumer's fetch size to its quota window). */
+  prepare?(ctx: RequestContext, request: unknown): void;
   /** null when the request is not throttled (the common case, decided without allocation). */
   check(served: ServedRequest): ThrottleDecision | null;
 }
@@ -65,13 +67,29 @@ export class ClientQuotas implements RequestThrottle {
   readonly request: ClientQuotaManager;
 
   constructor(
-    config: RateConfig,
+    private readonly config: RateConfig,
     private readonly image: () => MetadataImage,
     private readonly now: () => number = Date.now,
   ) {
     this.produce = new ClientQuotaManager(PRODUCER_BYTE_RATE, config, image);
     this.fetch = new ClientQuotaManager(CONSUMER_BYTE_RATE, config, image);
     this.request = new ClientQuotaManager(REQUEST_PERCENTAGE, config, image);
+  }
+
+  /**
+   * A consumer with a byte-rate quota fetches at most what its quota allows over the window
+   * (quota x (quota.window.num - 1) x window), as Kafka caps fetch.max.bytes: a larger answer could
+   * never pass and would only be thrown away.
+   */
+  prepare(ctx: RequestContext, request: unknown): void {
+    if (ctx.apiKey !== ApiKey.Fetch || !this.image().clientQuotas?.size) return;
+    const req = request as FetchRequest;
+    if (fetchReplicaId(req) >= 0) return;
+    const q = this.fetch.quota(quotaUser(ctx.principal ?? 'User:ANONYMOUS'), ctx.clientId ?? '');
+    if (!q) return;
+    const windowBytes = Math.max(1, Math.floor(q.bound * Math.max(1, this.config.samples - 1) * (this.config.windowMs / 1000)));
+    if (req.maxBytes === undefined || req.maxBytes > windowBytes) req.maxBytes = windowBytes;
+    if (req.minBytes > req.maxBytes) req.minBytes = req.maxBytes;
   }
 
   check(s: ServedRequest): ThrottleDecision | null {
