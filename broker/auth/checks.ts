@@ -54,6 +54,12 @@ export function authorizedOperations(ctx: BrokerContext, rc: RequestContext, res
   return out;
 }
 
+/** The cluster's authorized operations (Metadata v8-10, DescribeCluster): 0 without DESCRIBE on the cluster, as Kafka answers. */
+export function clusterAuthorizedOperations(ctx: BrokerContext, rc: RequestContext, supported: number): number {
+  if (!allowedOnCluster(ctx, rc, AclOperation.DESCRIBE)) return 0;
+  return authorizedOperations(ctx, rc, ResourceType.CLUSTER, CLUSTER_NAME, supported);
+}
+
 /** Throws the error Kafka answers when the principal lacks `operation` on the cluster. */
 export function requireCluster(ctx: BrokerContext, rc: RequestContext, operation: number): void {
   if (!allowedOnCluster(ctx, rc, operation)) throw new KafkaError(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);

@@ -8,6 +8,7 @@
 // v0), with Kafka's messages.
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { clusterAuthorizedOperations } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { CLUSTER_OPERATIONS, OPERATIONS_NOT_REQUESTED } from './acl-operations.ts';
 import { defineHandler } from './api-handler.ts';
@@ -36,7 +37,7 @@ export function describeClusterHandler(ctx: BrokerContext) {
           errorMessage: `The request was sent to an endpoint of type ${ENDPOINT_TYPE_NAMES[served]}, but we wanted an endpoint of type ${ENDPOINT_TYPE_NAMES[wanted]}`,
         };
       }
-      const clusterOps = req.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : OPERATIONS_NOT_REQUESTED;
+      const clusterOps = req.includeClusterAuthorizedOperations ? clusterAuthorizedOperations(ctx, rc, CLUSTER_OPERATIONS) : OPERATIONS_NOT_REQUESTED;
       if (served === CONTROLLERS) {
         return {
           ...base,

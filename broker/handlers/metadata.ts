@@ -11,8 +11,8 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { MetadataResponseTopic } from '../../protocol/generated/message/metadata-response.ts';
 import { ZERO_UUID } from '../../protocol/uuid.ts';
-import { AclOperation, CLUSTER_NAME, ResourceType } from '../auth/acl.ts';
-import { allowedOnCluster, allowedOnTopic, authorizedOperations } from '../auth/checks.ts';
+import { AclOperation, ResourceType } from '../auth/acl.ts';
+import { allowedOnCluster, allowedOnTopic, authorizedOperations, clusterAuthorizedOperations } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { CLUSTER_OPERATIONS, OPERATIONS_NOT_REQUESTED, TOPIC_OPERATIONS } from './acl-operations.ts';
 import { defineHandler, type RequestContext } from './api-handler.ts';
@@ -111,7 +111,7 @@ export function metadataHandler(ctx: BrokerContext) {
         clusterId: ctx.clusterId,
         controllerId: ctx.nodeId,
         topics,
-        clusterAuthorizedOperations: v >= 8 && v <= 10 && req.includeClusterAuthorizedOperations ? authorizedOperations(ctx, rc, ResourceType.CLUSTER, CLUSTER_NAME, CLUSTER_OPERATIONS) : OPERATIONS_NOT_REQUESTED,
+        clusterAuthorizedOperations: v >= 8 && v <= 10 && req.includeClusterAuthorizedOperations ? clusterAuthorizedOperations(ctx, rc, CLUSTER_OPERATIONS) : OPERATIONS_NOT_REQUESTED,
       };
     },
     errorResponse: (req, err) => ({

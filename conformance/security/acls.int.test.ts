@@ -8,11 +8,15 @@ import type { KafkaConnection } from '../../protocol/client/connection.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import { connectSecured } from '../../broker/cli/acls-connection.ts';
+import { CLUSTER_OPERATIONS } from '../../broker/handlers/acl-operations.ts';
 import { BrokerProcess, freePort } from '../harness/broker-process.ts';
-import { samsa } from './run-process.ts';
+import { run, samsa } from './run-process.ts';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+const HAVE_KCAT = await run('kcat', ['-V']).then((r) => r.code === 0, () => false);
+if (!HAVE_KCAT) console.warn('conformance/security/acls: kcat not found; skipping the librdkafka check');
 
 const USERS = { admin: 'admin-secret', alice: 'alice-secret', bob: 'bob-secret' } as const;
 type User = keyof typeof USERS;
@@ -119,6 +123,9 @@ describe('ACLs with StandardAuthorizer', () => {
     const described = await alice.send(ApiKey.DescribeAcls, { resourceTypeFilter: 1, resourceNameFilter: null, patternTypeFilter: 1, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 });
     expect(described.errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     expect(await metadataTopics(alice)).toEqual([]);
+    // Without DESCRIBE on the cluster its authorized operations are 0, as Kafka answers.
+    expect((await alice.send(ApiKey.DescribeCluster, { includeClusterAuthorizedOperations: true }, { version: 0 })).clusterAuthorizedOperations).toBe(0);
+    expect((await (await as('admin')).send(ApiKey.DescribeCluster, { includeClusterAuthorizedOperations: true }, { version: 0 })).clusterAuthorizedOperations).toBe(CLUSTER_OPERATIONS);
     // Auto-creation needs CREATE: the topic is refused, not made.
     const auto = await alice.send(ApiKey.Metadata, { topics: [{ name: 'auto-made', topicId: '' as never }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false }, { version: 9 });
     expect(auto.topics[0]!.errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
@@ -203,6 +210,20 @@ describe('ACLs with StandardAuthorizer', () => {
     // Topic authorized operations (Metadata v8+) show what bob may do.
     const m = await bob.send(ApiKey.Metadata, { topics: [{ name: 'logs-a', topicId: '' as never }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: true }, { version: 9 });
     expect(m.topics[0]!.topicAuthorizedOperations).toBe((1 << 3) | (1 << 8));
+  }, 120_000);
+
+  it.skipIf(!HAVE_KCAT)('librdkafka (kcat) sees the same: refused produce, allowed consume, filtered metadata', async () => {
+    const kcat = (user: User, args: string[], input = '') => run('kcat', ['-b', sasl, '-X', 'security.protocol=SASL_PLAINTEXT', '-X', 'sasl.mechanisms=PLAIN', '-X', `sasl.username=${user}`, '-X', `sasl.password=${USERS[user]}`, ...args], { input, timeoutMs: 30_000 });
+    const produced = await kcat('bob', ['-P', '-t', 'logs-a'], 'x\n');
+    expect(produced.code).not.toBe(0);
+    expect(produced.stderr).toMatch(/[Aa]uthorization failed/);
+    const consumed = await kcat('bob', ['-C', '-t', 'logs-a', '-o', 'beginning', '-e']);
+    expect(consumed.code, consumed.stderr).toBe(0);
+    const listed = await kcat('alice', ['-L', '-J']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const names = (JSON.parse(listed.stdout) as { topics: { topic: string }[] }).topics.map((t) => t.topic);
+    // alice: WRITE on t and READ on t through --consumer, plus DESCRIBE on * for User:*.
+    expect(names).toEqual(expect.arrayContaining(['t', 'logs-a', 'other']));
   }, 120_000);
 
   it('--remove deletes ACLs (DeleteAcls) and access goes with them', async () => {
