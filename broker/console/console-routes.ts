@@ -5,9 +5,8 @@
 // Every /api/ route but /api/session, /api/login and /api/node needs a principal: a login session
 // when the node's listeners use SASL (401 otherwise), User:ANONYMOUS when they do not. A POST
 // must be JSON from the console's own origin (403 otherwise), so another site cannot act through
-// a visitor's browser. Failed
-// actions answer JSON { error, kafkaError }: 400 for a malformed request, 404 for an unknown
-// topic or group, 409 with Kafka's error name for a Kafka outcome.
+// a visitor's browser. Failed actions answer JSON { error, kafkaError }: 400 for a malformed
+// request, 404 for an unknown topic or group, 409 with Kafka's error name for a Kafka outcome.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
