@@ -2,6 +2,14 @@
 // kept in memory only (a new active controller starts every registered broker's session anew,
 // as Kafka's BrokerHeartbeatManager does, so a failover never fences a live broker).
 // A broker whose session runs out (broker.session.timeout.ms without a heartbeat) is fenced.
+// Sessions are looked at often (sessionCheckIntervalMs), so a broker is fenced within a few tens
+// of milliseconds of its session's end, as Kafka's controller, which schedules the check for the
+// next expiry, does: a leader's failover waits out the session timeout, not also a coarse timer.
+
+/** How often the active controller looks for sessions that ran out. */
+export function sessionCheckIntervalMs(sessionTimeoutMs: number): number {
+  return Math.max(10, Math.min(50, Math.floor(sessionTimeoutMs / 20)));
+}
 
 export class BrokerSessions {
   private readonly lastContact = new Map<number, number>();

@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import { type Scheduler, SystemScheduler, type TimerHandle } from '../protocol/scheduler.ts';
-import { BrokerSessions } from './broker-sessions.ts';
+import { BrokerSessions, sessionCheckIntervalMs } from './broker-sessions.ts';
 import type { ControllerResult } from './controller-result.ts';
 import { allocateProducerIds, alterConfigs, bootstrapRecords, brokerHeartbeat, type ConfigChange, fenceBroker, type HeartbeatInput, registerBroker, type RegisterBrokerInput } from './cluster-control.ts';
 import { type LeaderRebalanceSettings, rebalanceLeaders } from './leader-election.ts';
@@ -106,8 +106,7 @@ export class QuorumController {
     // A reassignment a former controller left ready to complete completes now.
     this.maybeCompleteReassignments(this.currentImage.topicsById.keys());
     this.sessionTimer?.cancel();
-    const every = Math.max(50, Math.min(1000, Math.floor(this.sessionTimeoutMs / 4)));
-    this.sessionTimer = this.scheduler.every(every, { unit: 'controller', context: { task: 'broker-sessions' } }, () => this.fenceExpiredBrokers());
+    this.sessionTimer = this.scheduler.every(sessionCheckIntervalMs(this.sessionTimeoutMs), { unit: 'controller', context: { task: 'broker-sessions' } }, () => this.fenceExpiredBrokers());
     this.rebalanceTimer?.cancel();
     const rebalance = this.opts.leaderRebalance;
     if (rebalance?.enable) {

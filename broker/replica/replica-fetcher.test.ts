@@ -111,7 +111,7 @@ describe('replica fetcher', () => {
   it('backs off after a failed request and after a partition error, and applies nothing once removed', async () => {
     const p = await follower();
     const scheduler = new ManualScheduler();
-    const { requests, connections } = scripted([new Error('connection refused'), answer({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER })]);
+    const { requests, connections } = scripted([new Error('connection refused'), answer({ errorCode: ErrorCode.FENCED_LEADER_EPOCH })]);
     const f = fetcherFor(connections, scheduler);
     f.add(p, 3);
     await settle(scheduler);
@@ -127,6 +127,28 @@ describe('replica fetcher', () => {
     expect(requests).toHaveLength(3);
     await f.remove(p);
     expect(f.size).toBe(0);
+    await f.stop();
+  });
+
+  it('fetches again soon, then less and less often, while the leader has not heard of the epoch', async () => {
+    const p = await follower();
+    const scheduler = new ManualScheduler();
+    const behind = () => answer({ errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH });
+    const { requests, connections } = scripted([behind(), answer({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER }), behind(), answer({}), behind()]);
+    const f = fetcherFor(connections, scheduler);
+    f.add(p, 3);
+    await settle(scheduler);
+    expect(requests).toHaveLength(1);
+    // 20 ms, then 40 ms, then 80 ms: well under replica.fetch.backoff.ms (1000 here).
+    for (const [wait, count] of [[19, 1], [1, 2], [39, 2], [1, 3], [79, 3], [1, 5]] as const) {
+      scheduler.advance(wait);
+      await settle(scheduler);
+      expect(requests).toHaveLength(count);
+    }
+    // An answer without the error starts the count again: 20 ms.
+    scheduler.advance(19);
+    await settle(scheduler);
+    expect(requests).toHaveLength(5);
     await f.stop();
   });
 });

@@ -13,8 +13,11 @@
 //     fetch goes from there;
 //   - OFFSET_OUT_OF_RANGE asks the leader for its log end and start (ListOffsets as a replica):
 //     truncate down to its end, or start over at its start;
-//   - other errors (not leader, fenced or unknown epoch, unknown topic) hold the partition back
-//     for replica.fetch.backoff.ms while the metadata image catches up.
+//   - other errors (fenced epoch, unknown topic) hold the partition back for
+//     replica.fetch.backoff.ms while the metadata image catches up; NOT_LEADER_OR_FOLLOWER and
+//     UNKNOWN_LEADER_EPOCH, where the leader's image is behind this one's (right after a leader
+//     change both hear of it at about the same time), only briefly (LEADER_CATCH_UP_MS): the new
+//     leader's first high watermark advance waits on this follower's next fetch.
 // A failed request (connection lost, timeout) holds every partition back for the same backoff.
 // Invariant: an answer is applied only to a partition still fetched in the same leader epoch,
 // and `remove` resolves only once no answer is being applied to it, so a partition that
@@ -69,11 +72,15 @@ interface FetchState {
   readonly leaderEpoch: number;
   /** No fetch for this partition before this time (after an error). */
   delayedUntil: number;
+  /** Answers in a row saying the leader has not caught up (each doubles the next hold-back). */
+  leaderBehind: number;
 }
 
 const LANE = 'replica-fetch';
 const UNKNOWN_OFFSET = -1;
 const THROTTLE_DELAY_MS = 100;
+/** The hold-back when the leader has not yet heard of the epoch this follower fetches in. */
+const LEADER_CATCH_UP_MS = 20;
 
 export class ReplicaFetcher {
   readonly sourceBroker: number;
@@ -104,7 +111,7 @@ export class ReplicaFetcher {
   add(partition: Partition, leaderEpoch: number): void {
     const s = this.states.get(partition);
     if (s && s.leaderEpoch === leaderEpoch) return;
-    this.states.set(partition, { partition, leaderEpoch, delayedUntil: 0 });
+    this.states.set(partition, { partition, leaderEpoch, delayedUntil: 0, leaderBehind: 0 });
     this.wake(0);
   }
 
@@ -235,8 +242,8 @@ export class ReplicaFetcher {
     return true;
   }
 
-  private holdBack(states: readonly FetchState[]): void {
-    const until = this.deps.scheduler.now() + this.deps.config.backoffMs;
+  private holdBack(states: readonly FetchState[], delayMs = this.deps.config.backoffMs): void {
+    const until = this.deps.scheduler.now() + delayMs;
     for (const s of states) s.delayedUntil = until;
   }
 
@@ -245,6 +252,7 @@ export class ReplicaFetcher {
     const log = p.log;
     switch (pd.errorCode) {
       case ErrorCode.NONE: {
+        s.leaderBehind = 0;
         const div = pd.divergingEpoch;
         if (div && div.epoch >= 0 && Number(div.endOffset) >= 0) {
           await p.truncateTo(this.truncationOffset(p, div.epoch, Number(div.endOffset)));
@@ -261,6 +269,11 @@ export class ReplicaFetcher {
       }
       case ErrorCode.OFFSET_OUT_OF_RANGE:
         await this.handleOutOfRange(s);
+        return;
+      case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+      case ErrorCode.UNKNOWN_LEADER_EPOCH:
+        this.deps.logger.debug({ topic: p.topic, partition: p.partition, errorCode: pd.errorCode, leaderEpoch: s.leaderEpoch }, 'the leader has not caught up with this leader epoch yet; fetching again shortly');
+        this.holdBack([s], Math.min(LEADER_CATCH_UP_MS * 2 ** s.leaderBehind++, this.deps.config.backoffMs));
         return;
       default:
         this.deps.logger.debug({ topic: p.topic, partition: p.partition, errorCode: pd.errorCode, leaderEpoch: s.leaderEpoch }, 'replica fetch error for a partition; backing off');

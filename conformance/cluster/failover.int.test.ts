@@ -178,6 +178,52 @@ class ProducerChild {
   }
 }
 
+/** The times (epoch ms, after `since`) of the lines every node logged with message `msg` that `match` accepts. */
+function loggedAt(msg: string, since: number, match: (line: Record<string, unknown>) => boolean = () => true): number[] {
+  const out: number[] = [];
+  const quoted = JSON.stringify(msg);
+  for (const n of cluster.nodes) {
+    for (const text of n.logs.split('\n')) {
+      if (!text.includes(quoted)) continue;
+      let line: Record<string, unknown>;
+      try {
+        line = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      const t = Number(line.time);
+      if (line.msg === msg && t > since && match(line)) out.push(t);
+    }
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/**
+ * Where a stop's failover time went, from the nodes' own log lines: a new active controller
+ * elected (when the victim was it), the victim fenced, each affected partition's new leader, and
+ * the producer's first acknowledged write of each after the stop; in ms after the stop.
+ */
+function failoverBreakdown(topic: string, victim: number, affected: readonly number[], stoppedAt: number, producer: ProducerChild): Breakdown {
+  const rel = (t: number | undefined) => (t === undefined ? undefined : t - stoppedAt);
+  const controller = rel(loggedAt('became the active controller', stoppedAt)[0]);
+  const fenced = rel(loggedAt('fencing broker: no heartbeat within its session', stoppedAt, (l) => l.brokerId === victim)[0]);
+  const leaders = affected.map((p) => rel(loggedAt('became leader', stoppedAt, (l) => l.topic === topic && l.partition === p)[0]));
+  const acks = affected.map((p) => rel(producer.firstAckOfWriteAfter(p, stoppedAt)));
+  return { controller, fenced, leaders, acks };
+}
+
+interface Breakdown {
+  controller: number | undefined;
+  fenced: number | undefined;
+  leaders: (number | undefined)[];
+  acks: (number | undefined)[];
+}
+
+function describeBreakdown(b: Breakdown): string {
+  const ms = (x: number | undefined) => (x === undefined ? '-' : String(x));
+  return `${b.controller === undefined ? '' : `new active controller ${b.controller} ms, `}fenced ${ms(b.fenced)} ms, new leaders ${b.leaders.map(ms).join('/')} ms, first acknowledged writes ${b.acks.map(ms).join('/')} ms`;
+}
+
 function percentile(values: number[], q: number): number {
   if (values.length === 0) return NaN;
   const s = [...values].sort((a, b) => a - b);
@@ -278,6 +324,7 @@ async function failoverRounds(topic: string, rounds: number, signal: Fault) {
   await settled(topic);
   const producer = new ProducerChild(cluster.bootstrap, topic);
   const recoveries: number[] = [];
+  const breakdowns: Breakdown[] = [];
   const started = Date.now();
   try {
     await eventually('the producer acknowledged on every partition', 30_000, async () => {
@@ -326,6 +373,9 @@ async function failoverRounds(topic: string, rounds: number, signal: Fault) {
       recoveries.push(resumed - stoppedAt);
       const outcome = signal === 'cut' ? 'the others elected new leaders for all of them' : 'first write taken after the stop acknowledged on all of them';
       console.log(`${signal} ${i + 1}/${rounds}: node ${victim.id} led partitions ${affected.join(',')}; ${outcome} after ${resumed - stoppedAt} ms (${producer.acks.length} acknowledged so far)`);
+      const breakdown = failoverBreakdown(topic, victim.id, affected, stoppedAt, producer);
+      breakdowns.push(breakdown);
+      console.log(`${signal} ${i + 1}/${rounds}: after the stop: ${describeBreakdown(breakdown)}`);
       // A restarted node that wins the quorum election right after registering once stayed
       // fenced here (FINDINGS.md F8): the start's own timeout bounds it.
       if (signal === 'cut') await lab!.heal(victim.id);
@@ -341,6 +391,22 @@ async function failoverRounds(topic: string, rounds: number, signal: Fault) {
         `misplaced ${verdict.misplaced.length}, out of order ${verdict.disorder.length}; ${signal === 'cut' ? 'new leaders after a cut' : 'next acknowledged write after a stop'} p50 ${percentile(recoveries, 0.5)} ms, ` +
         `p99 ${percentile(recoveries, 0.99)} ms, max ${Math.max(...recoveries)} ms`,
     );
+    if (signal === 'SIGKILL') {
+      // Per round, the last affected partition's steps: what the p50 and p99 above are made of.
+      const step = (f: (b: Breakdown) => number | undefined) => breakdowns.map(f).filter((x): x is number => x !== undefined);
+      const last = (xs: (number | undefined)[]) => (xs.some((x) => x === undefined) ? undefined : Math.max(...(xs as number[])));
+      const fenced = step((b) => b.fenced);
+      const leaders = step((b) => last(b.leaders));
+      const leaderToAck = step((b) => {
+        const l = last(b.leaders);
+        const a = last(b.acks);
+        return l === undefined || a === undefined ? undefined : a - l;
+      });
+      console.log(
+        `${topic}: stop to fenced p50 ${percentile(fenced, 0.5)} ms / max ${Math.max(...fenced)} ms; stop to the last new leader p50 ${percentile(leaders, 0.5)} ms / max ${Math.max(...leaders)} ms; ` +
+          `new leader to its first acknowledged write p50 ${percentile(leaderToAck, 0.5)} ms / max ${Math.max(...leaderToAck)} ms; rounds where the victim was the active controller ${breakdowns.filter((b) => b.controller !== undefined).length}/${breakdowns.length}`,
+      );
+    }
     const errorNames = [...new Set(producer.errors.map((e) => `${e.error}${e.fatal ? ' (fatal)' : ''}`))];
     if (errorNames.length > 0) console.log(`${topic}: client errors reported: ${errorNames.join(', ')}`);
     const bad = verdict.duplicates.length + verdict.lost.length + verdict.misplaced.length + verdict.disorder.length + verdict.foreign.length + summary.failed;
