@@ -1,12 +1,13 @@
 // Connection limits checked when a connection is accepted (Kafka's ConnectionQuotas; KIP-306,
 // KIP-402, KIP-612): connections per IP (max.connections.per.ip, with
 // max.connections.per.ip.overrides host:count), per listener (listener.name.<l>.max.connections),
-// on the whole broker (max.connections, the inter-broker listener not counted nor refused, as
-// Kafka protects it), and creation rates per listener
+// on the whole broker (max.connections; the inter-broker listener, when there are others, is counted
+// but never refused by it, as Kafka protects it), and creation rates per listener
 // (listener.name.<l>.max.connection.creation.rate), broker-wide (max.connection.creation.rate,
 // again sparing the inter-broker listener) and per IP (the connection_creation_rate client quota
 // of /ips/<ip>, else /ips/<default>). Rates are measured as client quotas are (quota.window.num
-// samples of quota.window.size.seconds).
+// samples of quota.window.size.seconds). Controller listeners are not limited here: Kafka serves
+// them from the controller's own socket server, with its own counts.
 // Over a limit the connection is closed right after accept (Kafka holds the acceptor or delays
 // the close for rates; what the client sees is the same: no service on that connection). A
 // refused connection does not count towards any rate.
@@ -25,8 +26,10 @@ export interface ConnectionLimits {
   maxConnectionCreationRate: number;
   /** Per listener: listener.name.<l>.max.connections and .max.connection.creation.rate. */
   listeners: ReadonlyMap<string, { maxConnections?: number; maxConnectionCreationRate?: number }>;
-  /** Not counted against, nor refused by, the broker-wide limits. */
+  /** Counted, but never refused by the broker-wide limits (Kafka's protected listener). */
   interBrokerListener: string | null;
+  /** Listeners these limits do not apply to (controller listeners). */
+  exempt?: ReadonlySet<string>;
   rate: RateConfig;
 }
 
@@ -71,7 +74,9 @@ const INT_MAX = 2 ** 31 - 1;
 /** The limits a broker's configuration sets (read at start). */
 export function connectionLimits(config: BrokerConfig): ConnectionLimits {
   const listeners = new Map<string, { maxConnections?: number; maxConnectionCreationRate?: number }>();
-  for (const l of config.listeners) {
+  const controllerNames = new Set(config.controllerListenerNames);
+  const clientListeners = config.listeners.filter((l) => !controllerNames.has(l.name));
+  for (const l of clientListeners) {
     const prefix = `listener.name.${l.name.toLowerCase()}.`;
     const int = (key: string): number | undefined => {
       const raw = config.originals[prefix + key];
@@ -89,7 +94,9 @@ export function connectionLimits(config: BrokerConfig): ConnectionLimits {
     perIpOverrides: parsePerIpOverrides(config.get('max.connections.per.ip.overrides')),
     maxConnectionCreationRate: config.get('max.connection.creation.rate'),
     listeners,
-    interBrokerListener: config.isBroker ? config.interBrokerListenerName : null,
+    // Protected only when other listeners could take all the connections (as Kafka's protectedListener).
+    interBrokerListener: config.isBroker && clientListeners.length > 1 ? config.interBrokerListenerName : null,
+    exempt: controllerNames,
     rate: { samples: config.get('quota.window.num'), windowMs: config.get('quota.window.size.seconds') * 1000 },
   };
 }
@@ -114,6 +121,7 @@ export class ConnectionQuotas {
 
   /** Counts the connection in, or says why it is refused (and counts nothing). */
   accept(listener: string, address: string | undefined): ConnectionSlot | Refusal {
+    if (this.limits.exempt?.has(listener)) return { release: () => undefined };
     const ip = normalizeIp(address);
     const ipLimit = this.limits.perIpOverrides.get(ip) ?? this.limits.maxConnectionsPerIp;
     const ipCount = this.perIp.get(ip) ?? 0;
@@ -144,7 +152,7 @@ export class ConnectionQuotas {
     if (exceeded(ipRate)) return refuse({ reason: 'connection_creation_rate', message: `address ${ip} is over its connection_creation_rate quota of ${ipRate!.bound}/s` });
     this.perIp.set(ip, ipCount + 1);
     this.perListener.set(listener, listenerCount + 1);
-    if (!protectedListener) this.brokerCount++;
+    this.brokerCount++;
     let released = false;
     return {
       release: () => {
@@ -154,7 +162,7 @@ export class ConnectionQuotas {
         if (n <= 0) this.perIp.delete(ip);
         else this.perIp.set(ip, n);
         this.perListener.set(listener, (this.perListener.get(listener) ?? 1) - 1);
-        if (!protectedListener) this.brokerCount--;
+        this.brokerCount--;
       },
     };
   }
