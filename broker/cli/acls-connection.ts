@@ -1,18 +1,20 @@
 // How `samsa acls` reaches a secured broker, as kafka-acls.sh does from --command-config:
-// security.protocol PLAINTEXT or SASL_PLAINTEXT/SASL_SSL with sasl.mechanism=PLAIN and the
-// credentials of sasl.jaas.config (PlainLoginModule username="..." password="..."); for SASL_SSL
-// and SSL, ssl.truststore.location names a PEM file of trusted certificates (else the system's).
-// SCRAM and OAUTHBEARER on the client side are not built yet and are refused with a clear message.
+// security.protocol PLAINTEXT or SASL_PLAINTEXT/SASL_SSL with sasl.mechanism PLAIN, SCRAM-SHA-256
+// or SCRAM-SHA-512 and the username and password of sasl.jaas.config; for SASL_SSL and SSL,
+// ssl.truststore.location names a PEM file of trusted certificates (else the system's).
+// OAUTHBEARER on the client side is not built yet and is refused with a clear message.
 import { existsSync, readFileSync } from 'node:fs';
 import { parseHostPort } from '../../protocol/client/client.ts';
 import { KafkaConnection } from '../../protocol/client/connection.ts';
-import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
-import { ApiKey } from '../../protocol/generated/api-table.ts';
 import { parseProperties } from '../../storage/java-properties.ts';
+import { saslAuthenticate } from '../security/client-security.ts';
+import { parseJaasConfig } from '../security/jaas.ts';
 import { CliError } from './command-io.ts';
 
 export interface ClientSecurity {
   protocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+  /** PLAIN when not given. */
+  mechanism?: string;
   username?: string;
   password?: string;
   /** PEM text of the trusted certificates (SSL, SASL_SSL). */
@@ -36,24 +38,21 @@ export function securityFromProperties(props: Record<string, string>): ClientSec
   }
   if (protocol.startsWith('SASL_')) {
     const mechanism = (props['sasl.mechanism'] ?? 'GSSAPI').toUpperCase();
-    if (mechanism !== 'PLAIN') throw new CliError(`sasl.mechanism=${mechanism} is not supported by this tool yet; use PLAIN`);
-    const jaas = props['sasl.jaas.config'] ?? '';
-    const field = (name: string): string | undefined => new RegExp(`${name}\\s*=\\s*"([^"]*)"`).exec(jaas)?.[1];
-    const username = field('username');
-    const password = field('password');
+    if (mechanism !== 'PLAIN' && mechanism !== 'SCRAM-SHA-256' && mechanism !== 'SCRAM-SHA-512') throw new CliError(`sasl.mechanism=${mechanism} is not supported by this tool yet; use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512`);
+    let options: ReadonlyMap<string, string>;
+    try {
+      options = parseJaasConfig(props['sasl.jaas.config'] ?? '').options;
+    } catch (e) {
+      throw new CliError(`Invalid sasl.jaas.config: ${(e as Error).message}`);
+    }
+    const username = options.get('username');
+    const password = options.get('password');
     if (username === undefined || password === undefined) throw new CliError('sasl.jaas.config must give username="..." and password="..."');
+    out.mechanism = mechanism;
     out.username = username;
     out.password = password;
   }
   return out;
-}
-
-/** SaslHandshake then SaslAuthenticate with PLAIN (RFC 4616: authzid NUL authcid NUL password). */
-async function authenticatePlain(conn: KafkaConnection, username: string, password: string): Promise<void> {
-  const hs = await conn.send(ApiKey.SaslHandshake, { mechanism: 'PLAIN' });
-  if (hs.errorCode !== ErrorCode.NONE) throw new KafkaError(hs.errorCode as ErrorCode, `SASL mechanism PLAIN not enabled; the broker offers ${hs.mechanisms.join(', ')}`);
-  const r = await conn.send(ApiKey.SaslAuthenticate, { authBytes: Buffer.from(`\0${username}\0${password}`, 'utf8') });
-  if (r.errorCode !== ErrorCode.NONE) throw new KafkaError(r.errorCode as ErrorCode, r.errorMessage ?? 'Authentication failed');
 }
 
 /** A connection to the first address that accepts one, authenticated as `security` asks. */
@@ -67,7 +66,7 @@ export async function connectSecured(addresses: readonly string[], security: Cli
         connectTimeoutMs: timeoutMs,
         requestTimeoutMs: timeoutMs,
         ...(security.protocol.endsWith('SSL') && { tls: { ...(security.ca !== undefined && { ca: security.ca }) } }),
-        ...(security.protocol.startsWith('SASL_') && { authenticate: (c: KafkaConnection) => authenticatePlain(c, security.username!, security.password!) }),
+        ...(security.protocol.startsWith('SASL_') && { authenticate: (c: KafkaConnection) => saslAuthenticate(c, security.mechanism ?? 'PLAIN', security.username!, security.password!) }),
       });
     } catch (e) {
       if (e instanceof CliError) throw e;

@@ -41,9 +41,10 @@ describe('samsa acls', () => {
   });
 
   it('reads SASL PLAIN credentials from --command-config properties and refuses what it cannot do', () => {
-    expect(securityFromProperties({ 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanism': 'PLAIN', 'sasl.jaas.config': 'org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="s3cret";' })).toEqual({ protocol: 'SASL_PLAINTEXT', username: 'admin', password: 's3cret' });
+    expect(securityFromProperties({ 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanism': 'PLAIN', 'sasl.jaas.config': 'org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="s3cret";' })).toEqual({ protocol: 'SASL_PLAINTEXT', mechanism: 'PLAIN', username: 'admin', password: 's3cret' });
+    expect(securityFromProperties({ 'security.protocol': 'SASL_SSL', 'sasl.mechanism': 'SCRAM-SHA-512', 'sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="pw";' })).toMatchObject({ protocol: 'SASL_SSL', mechanism: 'SCRAM-SHA-512', username: 'alice' });
     expect(securityFromProperties({})).toEqual({ protocol: 'PLAINTEXT' });
-    expect(() => securityFromProperties({ 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanism': 'SCRAM-SHA-512', 'sasl.jaas.config': 'x' })).toThrow('not supported');
+    expect(() => securityFromProperties({ 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanism': 'OAUTHBEARER', 'sasl.jaas.config': 'x' })).toThrow('not supported');
   });
 
   it('needs exactly one action and refuses ANY/MATCH patterns for --add, without connecting', async () => {

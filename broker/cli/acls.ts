@@ -14,6 +14,7 @@ import type { KafkaConnection } from '../../protocol/client/connection.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import { type AclBinding, type AclBindingFilter, AclOperation, CLUSTER_NAME, codeByName, operationName, PatternType, patternTypeName, PermissionType, permissionTypeName, ResourceType, resourceTypeName } from '../auth/acl.ts';
+import { ClientSecurityError } from '../security/client-security.ts';
 import { connectSecured, loadCommandConfig, securityFromProperties } from './acls-connection.ts';
 import { describeFailure } from './admin-connection.ts';
 import { CliError, collect, type CommandIo, processIo } from './command-io.ts';
@@ -229,6 +230,7 @@ export function aclsCommand(io: CommandIo = processIo): Command {
       } catch (e) {
         if (e instanceof CliError) io.err(`${e.message}\n`);
         else if (e instanceof KafkaError || e instanceof ConnectionError) io.err(`Error while executing ACL command: ${describeFailure(e)}\n`);
+        else if (e instanceof ClientSecurityError) io.err(`Error while executing ACL command: ${e.message}\n`);
         else throw e;
         io.fail(1);
       }
