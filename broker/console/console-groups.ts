@@ -34,7 +34,7 @@ export async function listGroups(admin: ConsoleAdmin, principal: string): Promis
   const r = await admin.call(ApiKey.ListGroups, { statesFilter: [], typesFilter: [] }, principal);
   checkKafka(r.errorCode, null, 'list groups');
   return r.groups
-    .filter((g) => mayDescribe(principal, { type: 'group', name: g.groupId }))
+    .filter((g) => mayDescribe(admin.context, principal, { type: 'group', name: g.groupId }))
     .map((g) => ({ groupId: g.groupId, state: g.groupState ?? '', protocolType: g.protocolType, type: g.groupType ?? 'classic' }))
     .sort((a, b) => a.groupId.localeCompare(b.groupId));
 }
@@ -68,7 +68,7 @@ async function endOffsets(admin: ConsoleAdmin, principal: string, topic: string,
 }
 
 export async function groupDetail(admin: ConsoleAdmin, principal: string, groupId: string) {
-  if (!mayDescribe(principal, { type: 'group', name: groupId })) throw new ConsoleError(404, `group ${groupId} does not exist`, 'GROUP_ID_NOT_FOUND');
+  if (!mayDescribe(admin.context, principal, { type: 'group', name: groupId })) throw new ConsoleError(404, `group ${groupId} does not exist`, 'GROUP_ID_NOT_FOUND');
   const g = await describe(admin, principal, groupId);
   const owner = new Map<string, string>();
   const members = g.members.map((m) => {
@@ -127,7 +127,7 @@ export interface ResetRow {
 const RESETTABLE = new Set(['Empty', 'Dead']);
 
 export async function resetOffsets(admin: ConsoleAdmin, principal: string, q: ResetRequest): Promise<{ applied: boolean; plan: ResetRow[] }> {
-  if (!mayDescribe(principal, { type: 'group', name: q.groupId })) throw new ConsoleError(404, `group ${q.groupId} does not exist`, 'GROUP_ID_NOT_FOUND');
+  if (!mayDescribe(admin.context, principal, { type: 'group', name: q.groupId })) throw new ConsoleError(404, `group ${q.groupId} does not exist`, 'GROUP_ID_NOT_FOUND');
   const g = await describe(admin, principal, q.groupId);
   if (!RESETTABLE.has(g.groupState)) {
     throw new ConsoleError(409, `Assignments can only be reset if the group '${q.groupId}' is inactive, but the current state is ${g.groupState}.`, 'GROUP_NOT_EMPTY');

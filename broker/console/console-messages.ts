@@ -44,7 +44,7 @@ function leaderOf(admin: ConsoleAdmin, topic: string, partition: number): number
 }
 
 export async function browse(admin: ConsoleAdmin, principal: string, q: BrowseRequest) {
-  if (!mayDescribe(principal, { type: 'topic', name: q.topic })) throw new ConsoleError(404, `topic ${q.topic} does not exist`, 'UNKNOWN_TOPIC_OR_PARTITION');
+  if (!mayDescribe(admin.context, principal, { type: 'topic', name: q.topic })) throw new ConsoleError(404, `topic ${q.topic} does not exist`, 'UNKNOWN_TOPIC_OR_PARTITION');
   const leader = leaderOf(admin, q.topic, q.partition);
   const limit = Math.max(1, Math.min(MAX_RECORDS, q.limit));
   const bounds = await Promise.all([-2n, -1n].map((ts) => listOffsets(admin, principal, q.topic, [q.partition], ts)));

@@ -116,7 +116,7 @@ export function consoleRoutes(ctx: BrokerContext, opts: ConsoleOptions): Map<str
 
   api('/api/cluster', ({ principal }) => {
     const c = clusterOverview(ctx);
-    return { ...c, topics: c.topics.filter((t) => mayDescribe(principal, { type: 'topic', name: t.name })) };
+    return { ...c, topics: c.topics.filter((t) => mayDescribe(ctx, principal, { type: 'topic', name: t.name })) };
   });
   api('/api/quorum', async () => {
     const q = await quorumState(ctx);

@@ -74,7 +74,7 @@ export async function listTopics(admin: ConsoleAdmin, principal: string): Promis
   const sizes = await localSizes(admin, principal, null);
   const rows: TopicRow[] = [];
   for (const t of [...image.topicsByName.values()].sort((a, b) => a.name.localeCompare(b.name))) {
-    if (!mayDescribe(principal, { type: 'topic', name: t.name })) continue;
+    if (!mayDescribe(admin.context, principal, { type: 'topic', name: t.name })) continue;
     let size = 0;
     for (const s of sizes.get(t.name)?.values() ?? []) size += s;
     rows.push({
@@ -117,7 +117,7 @@ export async function describeConfigs(admin: ConsoleAdmin, principal: string, re
 
 export async function topicDetail(admin: ConsoleAdmin, principal: string, name: string) {
   const t = admin.context.metadata.image.topicsByName.get(name);
-  if (!t || !mayDescribe(principal, { type: 'topic', name })) throw new ConsoleError(404, `topic ${name} does not exist`, 'UNKNOWN_TOPIC_OR_PARTITION');
+  if (!t || !mayDescribe(admin.context, principal, { type: 'topic', name })) throw new ConsoleError(404, `topic ${name} does not exist`, 'UNKNOWN_TOPIC_OR_PARTITION');
   const ids = t.partitions.map((p) => p.partition);
   const led = t.partitions.filter((p) => p.leader === admin.context.nodeId).map((p) => p.partition);
   const [sizes, earliest, latest, configs] = await Promise.all([
