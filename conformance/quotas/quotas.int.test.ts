@@ -221,7 +221,7 @@ describe('client quotas and connection limits (kafkajs, broker process)', () => 
       const { kafka } = kafkaFor(broker.bootstrap, 'quota-other');
       const admin = kafka.admin();
       await admin.connect();
-      expect(await admin.listTopics()).toContain('quota-produce');
+      expect((await admin.describeCluster()).brokers).toHaveLength(1);
       await admin.disconnect();
       expect(broker.logs).toMatch(/refusing connection: address 127\.0\.0\.2 already has the configured maximum of 2 connections/);
       // A slot freed is a slot again.
