@@ -92,3 +92,17 @@ export function requireConfigAccess(ctx: BrokerContext, rc: RequestContext, oper
   else if (configResourceType === 32) requireGroup(ctx, rc, operation, name);
   else requireCluster(ctx, rc, operation);
 }
+
+/**
+ * OffsetFetch's topic filter: offsets of topics the principal may not DESCRIBE are answered
+ * TOPIC_AUTHORIZATION_FAILED when the request named them, and left out when it asked for all.
+ */
+export function describableOffsets<T extends { topic: string; offset: bigint; errorCode: number }>(ctx: BrokerContext, rc: RequestContext, offsets: readonly T[], named: boolean): T[] {
+  if (!ctx.authorizer) return [...offsets];
+  const out: T[] = [];
+  for (const o of offsets) {
+    if (allowedOnTopic(ctx, rc, AclOperation.DESCRIBE, o.topic)) out.push(o);
+    else if (named) out.push({ ...o, offset: -1n, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED });
+  }
+  return out;
+}

@@ -7,7 +7,7 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { OffsetFetchResponseGroup } from '../../protocol/generated/message/offset-fetch-response.ts';
 import { AclOperation } from '../auth/acl.ts';
-import { allowedOnGroup } from '../auth/checks.ts';
+import { allowedOnGroup, describableOffsets } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { readyGroupCoordinator } from '../group/coordinator-setup.ts';
 import type { FetchedOffset, GroupCoordinator } from '../group/group-coordinator.ts';
@@ -41,7 +41,7 @@ export function offsetFetchHandler(ctx: BrokerContext) {
         const groups: OffsetFetchResponseGroup[] = (req.groups ?? []).map((g) => {
           if (!allowedOnGroup(ctx, rc, AclOperation.DESCRIBE, g.groupId)) return { groupId: g.groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
           const r = fetchGroup(coordinator, g.groupId, g.topics, requireStable);
-          return { groupId: g.groupId, errorCode: r.errorCode, topics: r.errorCode === ErrorCode.NONE ? byTopic(r.offsets) : [] };
+          return { groupId: g.groupId, errorCode: r.errorCode, topics: r.errorCode === ErrorCode.NONE ? byTopic(describableOffsets(ctx, rc, r.offsets, g.topics != null)) : [] };
         });
         return { throttleTimeMs: 0, groups };
       }
@@ -49,7 +49,7 @@ export function offsetFetchHandler(ctx: BrokerContext) {
       if (!allowedOnGroup(ctx, rc, AclOperation.DESCRIBE, req.groupId ?? '')) return groupErrorResponse(v, topics, ErrorCode.GROUP_AUTHORIZATION_FAILED);
       const r = fetchGroup(coordinator, req.groupId ?? '', topics, requireStable);
       if (r.errorCode !== ErrorCode.NONE) return groupErrorResponse(v, topics, r.errorCode);
-      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, topics: byTopic(r.offsets) };
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, topics: byTopic(describableOffsets(ctx, rc, r.offsets, topics !== null)) };
     },
     errorResponse: (req, err, rc) => {
       if (rc.apiVersion >= 8) return { throttleTimeMs: 0, groups: (req.groups ?? []).map((g) => ({ groupId: g.groupId, errorCode: err.errorCode, topics: [] })) };

@@ -195,6 +195,18 @@ describe('ACLs with StandardAuthorizer', () => {
     });
     expect(got).toBe('hello');
     await consumer.disconnect();
+    // OffsetFetch shows alice only the offsets of topics she may DESCRIBE.
+    const admin = await as('admin');
+    const committed = await admin.send(ApiKey.OffsetCommit, { groupId: 'g-read', generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1n, topics: [{ name: 'other', partitions: [{ partitionIndex: 0, committedOffset: 0n, committedMetadata: null }] }] }, { version: 7 });
+    expect(committed.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.NONE);
+    const alice = await as('alice');
+    const all = await alice.send(ApiKey.OffsetFetch, { groupId: 'g-read', topics: null, requireStable: false }, { version: 7 });
+    expect(all.topics!.map((t) => t.name)).toEqual(['t']);
+    const named = await alice.send(ApiKey.OffsetFetch, { groupId: 'g-read', topics: [{ name: 'other', partitionIndexes: [0] }], requireStable: false }, { version: 7 });
+    expect(named.topics![0]!.partitions[0]!.errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    // Committing for a topic without READ is refused per topic.
+    const refused = await alice.send(ApiKey.OffsetCommit, { groupId: 'g-read', generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1n, topics: [{ name: 'other', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedMetadata: null }] }] }, { version: 7 });
+    expect(refused.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   }, 120_000);
 
   it('prefixed, wildcard and DENY ACLs behave as Kafka: DENY wins, prefixes cover, * covers all', async () => {
