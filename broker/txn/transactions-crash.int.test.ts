@@ -178,8 +178,11 @@ describe('open transactions across a broker crash and a clean stop', () => {
           },
           90_000,
         );
-        // Data, a commit marker and an abort marker on each partition.
-        expect(settled).toEqual(Array.from({ length: PARTITIONS }, () => [8n, 8n]));
+        // On each partition 6 records, the abort marker and the commit marker: once, or twice when
+        // the broker died after the marker was written but before CompleteCommit was (the
+        // coordinator then sends the prepared transaction's markers again, as Kafka's does; a
+        // second COMMIT for a producer with no open transaction changes nothing).
+        for (const [, hw] of settled) expect([8n, 9n]).toContain(hw);
         const described = await until('both transactions complete', async () => {
           const d = await client.send('any', ApiKey.DescribeTransactions, { transactionalIds: [commit.transactionalId, open.transactionalId] });
           const states = d.transactionStates.map((s) => s.transactionState);
