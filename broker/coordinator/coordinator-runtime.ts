@@ -61,7 +61,8 @@ export interface CoordinatorShard<R> {
 
 /** Keyed timers of one shard; scheduling a key again replaces its timer. */
 export interface CoordinatorTimer {
-  schedule(key: string, delayMs: number, fn: () => unknown): void;
+  /** `scope`: the unit a failure of `fn` belongs to (a group of the shard); the shard's own by default. */
+  schedule(key: string, delayMs: number, fn: () => unknown, scope?: Scope): void;
   every(key: string, intervalMs: number, fn: () => unknown): void;
   cancel(key: string): void;
   isScheduled(key: string): boolean;
@@ -347,10 +348,10 @@ export class CoordinatorRuntime<R, S extends CoordinatorShard<R>> {
   private contextFor(h: ShardHolder<R, S>): ShardContext<R, S> {
     const { scheduler } = this.opts;
     const timers: CoordinatorTimer = {
-      schedule: (key, delayMs, fn) => {
+      schedule: (key, delayMs, fn, scope) => {
         if (h.status === 'closed') return;
         h.timerHandles.get(key)?.cancel();
-        const handle = scheduler.schedule(delayMs, this.scope(h, key), () => {
+        const handle = scheduler.schedule(delayMs, scope ?? this.scope(h, key), () => {
           if (h.timerHandles.get(key) === handle) h.timerHandles.delete(key);
           if (h.status !== 'active') return;
           return fn();

@@ -1,6 +1,7 @@
 // One classic consumer group's state, as Kafka's GroupMetadata/MemberMetadata hold it: state,
 // generation, protocol type and selected protocol, leader, members (dynamic and static), members
-// that must still join (pending, KIP-394) or sync, and the group's committed offsets.
+// that must still join (pending, KIP-394) or sync, and the group's committed offsets (the shard's
+// timeline map of them, which only replayed records change).
 // Invariants: only the group coordinator changes a group, from one call at a time (all of a
 // group's mutations run on the event loop without awaiting in between); state changes follow
 // Kafka's allowed transitions (`transitionTo` refuses any other); `numMembersAwaitingJoin` counts
@@ -14,6 +15,7 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import { type ConsumerProtocolSubscription, decodeConsumerProtocolSubscription } from '../../protocol/generated/message/consumer-protocol-subscription.ts';
 import { Reader } from '../../protocol/reader.ts';
 import type { TimerHandle } from '../../protocol/scheduler.ts';
+import { SnapshotRegistry, TimelineMap } from '../coordinator/timeline.ts';
 import type { OffsetAndMetadata } from './offsets-topic.ts';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
@@ -149,6 +151,9 @@ export function offsetKey(topic: string, partition: number): string {
   return `${partition}:${topic}`;
 }
 
+/** A group's committed offsets by partition key. */
+export type GroupOffsetMap = TimelineMap<string, CommittedOffset>;
+
 export class ClassicGroup {
   readonly groupId: string;
   state: GroupState = 'Empty';
@@ -170,18 +175,15 @@ export class ClassicGroup {
   newMemberAdded = false;
   /** Topics the members subscribe to (consumer protocol), or null when not known. */
   subscribedTopics: Set<string> | null = null;
-  readonly offsets = new Map<string, CommittedOffset>();
-  /** Offset commits written but not yet acknowledged, by partition key. */
-  readonly pendingOffsetCommits = new Map<string, number>();
-  /** TxnOffsetCommit offsets written in a transaction not yet ended, by producer id then partition key. */
-  readonly pendingTxnOffsets = new Map<bigint, Map<string, CommittedOffset>>();
+  readonly offsets: GroupOffsetMap;
   joinTimer: TimerHandle | null = null;
   /** The running join phase is the initial delay of an empty group (completes only on its timer). */
   joinIsInitial = false;
   syncTimer: TimerHandle | null = null;
 
-  constructor(groupId: string, now: number, state: GroupState = 'Empty') {
+  constructor(groupId: string, now: number, state: GroupState = 'Empty', offsets: GroupOffsetMap = new TimelineMap(new SnapshotRegistry())) {
     this.groupId = groupId;
+    this.offsets = offsets;
     this.state = state;
     this.currentStateTimestamp = now;
   }
@@ -464,24 +466,6 @@ export class ClassicGroup {
   currentMemberMetadata(): JoinGroupResult['members'] {
     if (this.protocolName === null) throw new Error(`no protocol selected for group ${this.groupId}`);
     return [...this.members.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: m.metadata(this.protocolName!) }));
-  }
-
-  hasOffsets(): boolean {
-    return this.offsets.size > 0 || this.pendingOffsetCommits.size > 0 || this.pendingTxnOffsets.size > 0;
-  }
-
-  hasPendingTxnOffset(key: string): boolean {
-    for (const m of this.pendingTxnOffsets.values()) if (m.has(key)) return true;
-    return false;
-  }
-
-  /** The transaction of `producerId` ended: its offsets become the committed ones (commit) or are dropped. */
-  completePendingTxnOffsets(producerId: bigint, commit: boolean): boolean {
-    const pending = this.pendingTxnOffsets.get(producerId);
-    if (!pending) return false;
-    this.pendingTxnOffsets.delete(producerId);
-    if (commit) for (const [k, o] of pending) this.offsets.set(k, o);
-    return true;
   }
 }
 

@@ -1,11 +1,10 @@
 // The group coordinator's vocabulary, shared by its parts: configuration, request parameters and
-// answers of the group APIs, and `GroupShard`, what the coordinator lends its membership and
-// offsets parts (the groups it holds, its log, its scheduler, and the scope that contains a
-// failure to one group).
+// answers of the group APIs, and `GroupShard`, what a `__consumer_offsets` partition's shard lends
+// its membership part (the groups it holds, its scheduler, its writes, and the scope that contains
+// a failure to one group).
 import type { Logger } from 'pino';
 import type { Scheduler, Scope } from '../../protocol/scheduler.ts';
 import type { ClassicGroup, GroupState, Protocol } from './classic-group.ts';
-import type { CoordinatorLog } from './coordinator-log.ts';
 
 /** A member that never completed a join is dropped after this long (Kafka's NewMemberJoinTimeoutMs). */
 export const NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000;
@@ -115,17 +114,15 @@ export interface GroupOverview {
   state: GroupState;
 }
 
-/** What the coordinator lends the parts that serve group APIs on its groups. */
+/** What a partition's shard lends the parts that serve group APIs on its groups. */
 export interface GroupShard {
   readonly config: GroupCoordinatorConfig;
-  readonly log: CoordinatorLog;
   readonly scheduler: Scheduler;
   readonly logger: Logger;
-  /** Groups of the partitions this coordinator serves, by id. */
+  /** The partition's groups, by id. */
   readonly groups: Map<string, ClassicGroup>;
-  partitionFor(groupId: string): number;
-  /** Whether the group's partition is loaded here. */
-  serves(groupId: string): boolean;
+  /** A new Empty group of this partition (not yet in `groups`), holding the partition's offsets of that id. */
+  newGroup(groupId: string): ClassicGroup;
   /** Kafka's validateGroupStatus: the error for a request about `groupId`, or null. */
   validateGroupStatus(groupId: string, api: GroupApi): number | null;
   /**

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ManualScheduler, type Scope } from '../../protocol/scheduler.ts';
 import { ClassicGroup, type JoinGroupResult, type SyncGroupResult } from './classic-group.ts';
-import { MemoryCoordinatorLog } from './coordinator-log.ts';
+import { MemoryPartitionLog } from '../coordinator/partition-log.ts';
 import { GroupCoordinator, type GroupCoordinatorConfig, type JoinGroupParams } from './group-coordinator.ts';
 
 const CONFIG: GroupCoordinatorConfig = {
@@ -42,7 +42,7 @@ async function setup() {
   // What to break: a scope matching `fault` fails while `armed`.
   const fault: { armed: boolean; match: (s: Scope) => boolean } = { armed: false, match: () => false };
   const scheduler = new ManualScheduler({ logger, faults: (s) => (fault.armed && fault.match(s) ? new Error(`injected into ${s.unit} ${JSON.stringify(s.context)}`) : undefined) });
-  const log = new MemoryCoordinatorLog();
+  const log = new MemoryPartitionLog();
   const c = new GroupCoordinator({ config: CONFIG, log, scheduler, logger });
   await c.onElection(0, 0);
   const arm = (match: (s: Scope) => boolean) => {
@@ -290,12 +290,13 @@ describe('a failure in one group is contained to that group', () => {
     const { c, scheduler } = ctx;
     expect(await c.commitOffsets({ groupId: 's', memberId: '', groupInstanceId: null, generationId: -1, retentionTimeMs: -1, offsets: [{ topic: 't', partition: 0, offset: 1n, leaderEpoch: -1, metadata: null }] })).toEqual([ErrorCode.NONE]);
     const [g2] = await stable(ctx, 'g2', [{ sessionTimeoutMs: 300_000 }]);
-    ctx.arm((s) => s.unit === 'offsets-retention');
+    const retention = (s: Scope) => s.unit === 'group-shard' && s.context?.task === 'offsets-retention';
+    ctx.arm(retention);
     scheduler.advance(70_000);
     await flush();
     expect(c.fetchOffsets('s', null, false).offsets).toHaveLength(1);
     expect(scheduler.failures.length).toBeGreaterThan(0);
-    expect(scheduler.failures.every((f) => f.scope.unit === 'offsets-retention')).toBe(true);
+    expect(scheduler.failures.every((f) => retention(f.scope))).toBe(true);
     ctx.disarm();
     scheduler.advance(10_000);
     await flush();
@@ -345,7 +346,8 @@ describe('loading a partition', () => {
     } finally {
       ClassicGroup.prototype.computeSubscribedTopics = original;
     }
-    expect(scheduler.failures.map((f) => f.scope.unit)).toEqual(['group-partition']);
+    // Given up, not left loading: the partition is no longer this coordinator's.
+    expect(c2.ownedPartitions().has(0)).toBe(false);
     expect(c2.heartbeat('g1', r!.memberId, null, 1)).toBe(ErrorCode.NOT_COORDINATOR);
     c2.elect(0, 2);
     await flush();

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ManualScheduler, type Scope } from '../../protocol/scheduler.ts';
 import { ClassicGroup, type JoinGroupResult, type Protocol } from './classic-group.ts';
-import { MemoryCoordinatorLog } from './coordinator-log.ts';
+import { MemoryPartitionLog } from '../coordinator/partition-log.ts';
 import { GroupCoordinator, type GroupCoordinatorConfig } from './group-coordinator.ts';
 
 const CONFIG: GroupCoordinatorConfig = {
@@ -135,7 +135,7 @@ async function runScenario(events: readonly Event[]): Promise<void> {
   const scheduler = new ManualScheduler({
     faults: (s: Scope) => (fault.task !== null && s.unit === 'group' && s.context?.group === fault.group && s.context?.task === fault.task ? new Error(`injected into ${fault.task}`) : undefined),
   });
-  const log = new MemoryCoordinatorLog();
+  const log = new MemoryPartitionLog();
   const coordinator = new GroupCoordinator({ config: CONFIG, log, scheduler, logger: pino({ level: 'silent' }) });
   await coordinator.onElection(0, 0);
   const clients: ClientState[][] = GROUPS.map(() => Array.from({ length: CLIENTS }, () => ({ memberId: '', generation: -1, lastJoin: null, synced: -1, mustJoin: true })));

@@ -2,71 +2,11 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../protocol/errors.ts';
-import type { JoinGroupResult } from './classic-group.ts';
-import { MemoryCoordinatorLog } from './coordinator-log.ts';
-import { GroupCoordinator, type GroupCoordinatorConfig, type JoinGroupParams } from './group-coordinator.ts';
 import { ManualScheduler } from '../../protocol/scheduler.ts';
+import { MemoryPartitionLog } from '../coordinator/partition-log.ts';
+import { GroupCoordinator } from './group-coordinator.ts';
+import { CONFIG, flush, join, meta, params, setup, stableOne, written } from './group-test-support.ts';
 import { decodeOffsetsTopicRecord, javaStringHashCode, partitionForGroup } from './offsets-topic.ts';
-
-const CONFIG: GroupCoordinatorConfig = {
-  offsetsTopicNumPartitions: 1,
-  groupMinSessionTimeoutMs: 6000,
-  groupMaxSessionTimeoutMs: 1_800_000,
-  groupInitialRebalanceDelayMs: 3000,
-  groupMaxSize: 10,
-  offsetsRetentionMs: 7 * 24 * 3600_000,
-  offsetsRetentionCheckIntervalMs: 600_000,
-  offsetMetadataMaxBytes: 4096,
-};
-
-const flush = async (): Promise<void> => {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-};
-
-async function setup(config: Partial<GroupCoordinatorConfig> = {}, log = new MemoryCoordinatorLog()) {
-  const time = new ManualScheduler();
-  const c = new GroupCoordinator({ config: { ...CONFIG, ...config }, log, scheduler: time, logger: pino({ level: 'silent' }) });
-  await c.onElection(0, 0);
-  return { c, time, log };
-}
-
-const meta = (s: string) => Buffer.from(s);
-
-function params(over: Partial<JoinGroupParams> = {}): JoinGroupParams {
-  return {
-    groupId: 'g',
-    memberId: '',
-    groupInstanceId: null,
-    requireKnownMemberId: false,
-    clientId: 'client',
-    clientHost: '/127.0.0.1',
-    rebalanceTimeoutMs: 10_000,
-    sessionTimeoutMs: 10_000,
-    protocolType: 'consumer',
-    protocols: [{ name: 'range', metadata: meta('m') }],
-    reason: null,
-    ...over,
-  };
-}
-
-/** Starts a join and tracks its answer. */
-function join(c: GroupCoordinator, p: JoinGroupParams) {
-  const box: { result: JoinGroupResult | null } = { result: null };
-  void c.joinGroup(p).then((r) => (box.result = r));
-  return box;
-}
-
-/** One member joined and synced: a Stable group of generation 1. */
-async function stableOne(c: GroupCoordinator, time: ManualScheduler, over: Partial<JoinGroupParams> = {}) {
-  const j = join(c, params(over));
-  time.advance(3000);
-  await flush();
-  const r = j.result!;
-  expect(r.errorCode).toBe(ErrorCode.NONE);
-  const s = await c.syncGroup({ groupId: 'g', generationId: r.generationId, memberId: r.memberId, groupInstanceId: over.groupInstanceId ?? null, protocolType: null, protocolName: null, assignments: [{ memberId: r.memberId, assignment: meta('a1') }] });
-  expect(s.errorCode).toBe(ErrorCode.NONE);
-  return r;
-}
 
 describe('partition of a group', () => {
   it('follows Java String.hashCode and Kafka Utils.abs', () => {
@@ -98,7 +38,7 @@ describe('group state machine', () => {
     expect(s).toMatchObject({ errorCode: ErrorCode.NONE, protocolType: 'consumer', protocolName: 'range' });
     expect(s.assignment.toString()).toBe('x');
     expect(c.group('g')!.state).toBe('Stable');
-    const recs = log.all().map((x) => decodeOffsetsTopicRecord(x.key, x.value));
+    const recs = written(log).map((x) => decodeOffsetsTopicRecord(x.key, x.value));
     expect(recs).toHaveLength(1);
     expect(recs[0]).toMatchObject({ kind: 'group', group: 'g', value: { generation: 1, protocol: 'range', leader: r.memberId, protocolType: 'consumer' } });
   });
@@ -309,7 +249,7 @@ describe('group state machine', () => {
     await flush();
     expect(c.group('g')!.state).toBe('Empty');
     expect(c.group('g')!.generationId).toBe(2);
-    const last = log.all().at(-1)!;
+    const last = written(log).at(-1)!;
     expect(decodeOffsetsTopicRecord(last.key, last.value)).toMatchObject({ kind: 'group', value: { generation: 2, members: [] } });
   });
 
@@ -368,14 +308,14 @@ describe('offsets', () => {
 
   it('answers a commit only once written; require_stable sees it pending meanwhile', async () => {
     const { c, log } = await setup();
-    log.holdAppends = true;
+    log.holdCommits = true;
     let done: number[] | null = null;
     void c.commitOffsets({ groupId: 's', memberId: '', groupInstanceId: null, generationId: -1, retentionTimeMs: -1, offsets: [{ topic: 't', partition: 0, offset: 7n, leaderEpoch: -1, metadata: null }] }).then((r) => (done = r));
     await flush();
     expect(done).toBeNull();
     expect(c.fetchOffsets('s', [{ topic: 't', partition: 0 }], true).offsets[0]!.errorCode).toBe(ErrorCode.UNSTABLE_OFFSET_COMMIT);
     expect(c.fetchOffsets('s', [{ topic: 't', partition: 0 }], false).offsets[0]!.offset).toBe(-1n);
-    log.release();
+    log.releaseCommits();
     await flush();
     expect(done).toEqual([ErrorCode.NONE]);
     expect(c.fetchOffsets('s', [{ topic: 't', partition: 0 }], true).offsets[0]!.offset).toBe(7n);
@@ -383,7 +323,7 @@ describe('offsets', () => {
 
   it('a failed append answers the mapped error and keeps nothing', async () => {
     const { c, log } = await setup();
-    log.failWith = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    log.failAppendsWith = ErrorCode.NOT_LEADER_OR_FOLLOWER;
     expect(await c.commitOffsets({ groupId: 's', memberId: '', groupInstanceId: null, generationId: -1, retentionTimeMs: -1, offsets: [{ topic: 't', partition: 0, offset: 7n, leaderEpoch: -1, metadata: null }] })).toEqual([ErrorCode.NOT_COORDINATOR]);
     expect(c.fetchOffsets('s', null, false).offsets).toEqual([]);
   });
@@ -410,8 +350,22 @@ describe('offsets', () => {
     expect(c2.heartbeat('g', r.memberId, 'inst', 1)).toBe(ErrorCode.NONE);
   });
 
+  it('a resignation answers waiting members NOT_COORDINATOR and cancels every timer of the shard', async () => {
+    const { c, time } = await setup();
+    const r = await stableOne(c, time);
+    const waiting = join(c, params({ clientId: 'second' }));
+    await flush();
+    expect(waiting.result).toBeNull();
+    expect(time.pending).toBeGreaterThan(0); // heartbeats, the join timer, the retention check
+    c.onResignation(0);
+    await flush();
+    expect(waiting.result).toMatchObject({ errorCode: ErrorCode.NOT_COORDINATOR });
+    expect(time.pending).toBe(0);
+    expect(c.heartbeat('g', r.memberId, null, 1)).toBe(ErrorCode.NOT_COORDINATOR);
+  });
+
   it('a partition not led answers NOT_COORDINATOR; while loading COORDINATOR_LOAD_IN_PROGRESS', async () => {
-    const log = new MemoryCoordinatorLog();
+    const log = new MemoryPartitionLog();
     const time = new ManualScheduler();
     const c = new GroupCoordinator({ config: CONFIG, log, scheduler: time, logger: pino({ level: 'silent' }) });
     expect(c.heartbeat('g', 'm', null, 1)).toBe(ErrorCode.NOT_COORDINATOR);
@@ -433,7 +387,7 @@ describe('offsets', () => {
     await flush();
     expect(c.fetchOffsets('s', null, false).offsets).toHaveLength(0);
     expect(c.group('s')).toBeUndefined();
-    const last = log.all().at(-1)!;
+    const last = written(log).at(-1)!;
     expect(last.value).toBeNull();
     expect(decodeOffsetsTopicRecord(last.key, last.value)).toMatchObject({ kind: 'offset', group: 's', topic: 't', partition: 0, value: null });
   });

@@ -111,7 +111,7 @@ export class GroupMembership {
     let group = this.groups.get(p.groupId);
     if (!group) {
       if (!isUnknownMember) return respond(joinError(p.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
-      group = new ClassicGroup(p.groupId, this.scheduler.now());
+      group = this.shard.newGroup(p.groupId);
       this.groups.set(p.groupId, group);
     }
     if (!this.acceptJoiningMember(group, p.memberId)) {

@@ -1,61 +1,93 @@
-// Committed offsets of classic groups (Kafka's GroupMetadataManager offset paths): OffsetCommit
-// (group members at the current generation, or simple commits at generation -1 for groups with
-// no members), OffsetFetch (require_stable sees commits not yet written), OffsetDelete,
+// Committed offsets of one partition's classic groups (Kafka's OffsetMetadataManager and the
+// offset paths of GroupMetadataManager), as runtime writes of the shard: OffsetCommit (group
+// members at the current generation, or simple commits at generation -1 for groups with no
+// members), OffsetFetch (require_stable answers UNSTABLE_OFFSET_COMMIT while a commit is not yet
+// written or a transaction holds the partition; without it, the committed offsets), OffsetDelete,
 // DeleteGroups, and expiry after offsets.retention.minutes (KIP-211).
-// Invariants: an offset becomes visible only once its record is written (until then it counts as
-// pending, per partition); removed offsets and deleted groups are written as tombstones; an Empty
-// group left without offsets is Dead and forgotten.
-import type { Logger } from 'pino';
+// Invariants: an op returns records and the shard's replay changes the offsets, so an offset is
+// in memory exactly when its record is in the log (an append that fails is undone); removed
+// offsets and deleted groups are tombstones; an Empty group left without offsets is Dead and
+// forgotten.
 import { ErrorCode, errorCodeOf } from '../../protocol/errors.ts';
-import type { Scheduler } from '../../protocol/scheduler.ts';
-import { ClassicGroup, type CommittedOffset, type GroupMember, offsetKey } from './classic-group.ts';
-import { commitAppendError, type CoordinatorLog, type CoordinatorRecord } from './coordinator-log.ts';
-import type { FetchedOffset, GroupCoordinatorConfig, GroupShard, OffsetCommitParams } from './group-api.ts';
-import { groupMetadataKey, type OffsetAndMetadata, offsetCommitKey, offsetCommitValue } from './offsets-topic.ts';
+import type { ClassicGroup, CommittedOffset } from './classic-group.ts';
+import { offsetKey } from './classic-group.ts';
+import type { FetchedOffset, OffsetCommitEntry, OffsetCommitParams, TxnOffsetCommitParams } from './group-api.ts';
+import { appendErrorOf, commitAppendError, type GroupCoordinatorShard, type GroupResult } from './group-shard.ts';
+import type { GroupRecord, OffsetAndMetadata } from './offsets-topic.ts';
+
+interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+interface CommitResponse {
+  errors: number[];
+  /** Indexes of the entries written (they take the write's error if it fails). */
+  written: number[];
+}
 
 export class GroupOffsets {
-  private readonly shard: GroupShard;
-  private readonly config: GroupCoordinatorConfig;
-  private readonly log: CoordinatorLog;
-  private readonly scheduler: Scheduler;
-  private readonly logger: Logger;
-  private readonly groups: Map<string, ClassicGroup>;
-  /** A member's commit counts as a heartbeat. */
-  private readonly onMemberActivity: (group: ClassicGroup, member: GroupMember) => void;
+  private readonly shard: GroupCoordinatorShard;
 
-  constructor(shard: GroupShard, onMemberActivity: (group: ClassicGroup, member: GroupMember) => void) {
+  constructor(shard: GroupCoordinatorShard) {
     this.shard = shard;
-    this.config = shard.config;
-    this.log = shard.log;
-    this.scheduler = shard.scheduler;
-    this.logger = shard.logger;
-    this.groups = shard.groups;
-    this.onMemberActivity = onMemberActivity;
+  }
+
+  private get groups(): Map<string, ClassicGroup> {
+    return this.shard.groups;
+  }
+
+  /** Runs an offset write; the entries it wrote take the mapped error of a failed write. */
+  private commitWrite(name: string, op: () => GroupResult<CommitResponse>): Promise<number[]> {
+    let answer: CommitResponse | null = null;
+    return this.shard.ctx
+      .write(name, () => {
+        const r = op();
+        answer = r.response;
+        return r;
+      })
+      .then(
+        (r) => r.errors,
+        (err: unknown) => {
+          // No answer: the op itself failed (the request gets the error); else the write did.
+          if (answer === null) throw err;
+          const code = commitAppendError(appendErrorOf(err));
+          if (code === ErrorCode.UNKNOWN_SERVER_ERROR) this.shard.logger.error({ err }, `${name} append failed`);
+          const errors = [...answer.errors];
+          for (const i of answer.written) errors[i] = code;
+          return errors;
+        },
+      );
   }
 
   /** Commits offsets; resolves with one error code per entry, in order, once written. */
-  async commitOffsets(p: OffsetCommitParams): Promise<number[]> {
-    const all = (code: number): number[] => p.offsets.map(() => code);
+  commitOffsets(p: OffsetCommitParams): Promise<number[]> {
+    return this.commitWrite('offset-commit', () => this.commitOp(p));
+  }
+
+  private commitOp(p: OffsetCommitParams): GroupResult<CommitResponse> {
+    const all = (code: number): GroupResult<CommitResponse> => ({ records: [], response: { errors: p.offsets.map(() => code), written: [] } });
     const status = this.shard.validateGroupStatus(p.groupId, 'offset-commit');
     if (status !== null) return all(status);
     let group = this.groups.get(p.groupId);
     if (!group) {
       // Without a group, only commits outside group management (generation -1) are accepted.
       if (p.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
-      group = new ClassicGroup(p.groupId, this.scheduler.now());
+      group = this.shard.newGroup(p.groupId);
       this.groups.set(p.groupId, group);
     }
     if (group.is('Dead')) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     if (group.isStaticMemberFenced(p.groupInstanceId, p.memberId)) return all(ErrorCode.FENCED_INSTANCE_ID);
-    if (p.generationId < 0 && group.is('Empty')) return this.storeOffsets(group, p);
+    if (p.generationId < 0 && group.is('Empty')) return this.offsetRecords(group, p.offsets, p.retentionTimeMs, -1n, true);
     if (!group.has(p.memberId)) return all(ErrorCode.UNKNOWN_MEMBER_ID);
     if (p.generationId !== group.generationId) return all(ErrorCode.ILLEGAL_GENERATION);
     switch (group.state) {
       case 'Stable':
       case 'PreparingRebalance':
-        // Commits during PreparingRebalance are allowed: heartbeats tell the member to rejoin.
-        this.onMemberActivity(group, group.get(p.memberId));
-        return this.storeOffsets(group, p);
+        // Commits during PreparingRebalance are allowed: heartbeats tell the member to rejoin. A
+        // member's commit counts as a heartbeat.
+        this.shard.membership.completeAndScheduleNextHeartbeatExpiration(group, group.get(p.memberId));
+        return this.offsetRecords(group, p.offsets, p.retentionTimeMs, -1n, true);
       case 'CompletingRebalance':
         return all(ErrorCode.REBALANCE_IN_PROGRESS);
       default:
@@ -63,14 +95,15 @@ export class GroupOffsets {
     }
   }
 
-  private async storeOffsets(group: ClassicGroup, p: OffsetCommitParams): Promise<number[]> {
-    const now = this.scheduler.now();
-    const errors: number[] = p.offsets.map(() => ErrorCode.NONE);
-    const records: CoordinatorRecord[] = [];
-    const written: { index: number; key: string; value: OffsetAndMetadata; topic: string; partition: number }[] = [];
-    p.offsets.forEach((o, index) => {
+  /** The records of a commit (entries with too large metadata are refused one by one). */
+  private offsetRecords(group: ClassicGroup, entries: readonly OffsetCommitEntry[], retentionTimeMs: number, producerId: bigint, explicitTimestamp: boolean): GroupResult<CommitResponse> {
+    const now = this.shard.scheduler.now();
+    const errors: number[] = entries.map(() => ErrorCode.NONE);
+    const written: number[] = [];
+    const records: GroupRecord[] = [];
+    entries.forEach((o, index) => {
       const metadata = o.metadata ?? '';
-      if (Buffer.byteLength(metadata, 'utf8') > this.config.offsetMetadataMaxBytes) {
+      if (Buffer.byteLength(metadata, 'utf8') > this.shard.config.offsetMetadataMaxBytes) {
         errors[index] = ErrorCode.OFFSET_METADATA_TOO_LARGE;
         return;
       }
@@ -78,29 +111,43 @@ export class GroupOffsets {
         offset: o.offset,
         leaderEpoch: o.leaderEpoch,
         metadata,
-        commitTimestamp: o.commitTimestamp !== undefined && o.commitTimestamp >= 0 ? o.commitTimestamp : now,
+        commitTimestamp: explicitTimestamp && o.commitTimestamp !== undefined && o.commitTimestamp >= 0 ? o.commitTimestamp : now,
       };
-      if (p.retentionTimeMs >= 0) value.expireTimestamp = now + p.retentionTimeMs;
-      records.push({ key: offsetCommitKey(group.groupId, o.topic, o.partition), value: offsetCommitValue(value) });
-      written.push({ index, key: offsetKey(o.topic, o.partition), value, topic: o.topic, partition: o.partition });
+      if (retentionTimeMs >= 0) value.expireTimestamp = now + retentionTimeMs;
+      records.push({ kind: 'offset', group: group.groupId, topic: o.topic, partition: o.partition, value, producerId });
+      written.push(index);
     });
-    if (records.length === 0) return errors;
-    for (const w of written) group.pendingOffsetCommits.set(w.key, (group.pendingOffsetCommits.get(w.key) ?? 0) + 1);
-    let appendError: number = ErrorCode.NONE;
-    try {
-      await this.log.append(this.shard.partitionFor(group.groupId), records);
-    } catch (err) {
-      appendError = commitAppendError(errorCodeOf(err));
-      if (appendError === ErrorCode.UNKNOWN_SERVER_ERROR) this.logger.error({ err, groupId: group.groupId }, 'offset commit append failed');
+    return { records, response: { errors, written } };
+  }
+
+  /**
+   * TxnOffsetCommit (Kafka's handleTxnCommitOffsets): offsets written as a transactional batch of
+   * the producer, pending until its transaction's marker. Checks, in Kafka's order: the group's
+   * status, then for an unknown group only commits outside group management (generation < 0)
+   * create it; a Dead group is COORDINATOR_NOT_AVAILABLE, a fenced static member
+   * FENCED_INSTANCE_ID, an unknown member (when one is named) UNKNOWN_MEMBER_ID, a generation other
+   * than the group's (when one is given) ILLEGAL_GENERATION.
+   */
+  commitTxnOffsets(p: TxnOffsetCommitParams): Promise<number[]> {
+    return this.commitWrite('txn-offset-commit', () => this.txnCommitOp(p));
+  }
+
+  private txnCommitOp(p: TxnOffsetCommitParams): GroupResult<CommitResponse> {
+    const all = (code: number): GroupResult<CommitResponse> => ({ records: [], response: { errors: p.offsets.map(() => code), written: [] } });
+    const status = this.shard.validateGroupStatus(p.groupId, 'txn-offset-commit');
+    if (status !== null) return all(status);
+    let group = this.groups.get(p.groupId);
+    if (!group) {
+      if (p.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
+      group = this.shard.newGroup(p.groupId);
+      this.groups.set(p.groupId, group);
     }
-    for (const w of written) {
-      const n = (group.pendingOffsetCommits.get(w.key) ?? 1) - 1;
-      if (n <= 0) group.pendingOffsetCommits.delete(w.key);
-      else group.pendingOffsetCommits.set(w.key, n);
-      if (appendError === ErrorCode.NONE && !group.is('Dead')) group.offsets.set(w.key, { topic: w.topic, partition: w.partition, value: w.value });
-      errors[w.index] = appendError;
-    }
-    return errors;
+    if (group.is('Dead')) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (group.isStaticMemberFenced(p.groupInstanceId, p.memberId)) return all(ErrorCode.FENCED_INSTANCE_ID);
+    if (p.memberId !== '' && !group.has(p.memberId)) return all(ErrorCode.UNKNOWN_MEMBER_ID);
+    if (p.generationId >= 0 && p.generationId !== group.generationId) return all(ErrorCode.ILLEGAL_GENERATION);
+    const r = this.offsetRecords(group, p.offsets, -1, p.producerId, false);
+    return { ...r, producer: { producerId: p.producerId, producerEpoch: p.producerEpoch } };
   }
 
   /**
@@ -113,11 +160,13 @@ export class GroupOffsets {
     const missing = (topic: string, partition: number, errorCode: number = ErrorCode.NONE): FetchedOffset => ({ topic, partition, offset: -1n, leaderEpoch: -1, metadata: '', errorCode });
     const group = this.groups.get(groupId);
     if (!group || group.is('Dead')) return { errorCode: ErrorCode.NONE, offsets: (partitions ?? []).map((tp) => missing(tp.topic, tp.partition)) };
-    const wanted = partitions ?? [...group.offsets.values()].map((o) => ({ topic: o.topic, partition: o.partition }));
+    const committed = (k: string): CommittedOffset | undefined => (requireStable ? group.offsets.get(k) : group.offsets.getCommitted(k));
+    const wanted =
+      partitions ?? (requireStable ? [...group.offsets.values()] : group.offsets.committedEntries().map(([, o]) => o)).map((o) => ({ topic: o.topic, partition: o.partition }));
     const offsets = wanted.map((tp) => {
       const k = offsetKey(tp.topic, tp.partition);
-      if (requireStable && (group.pendingOffsetCommits.has(k) || group.hasPendingTxnOffset(k))) return missing(tp.topic, tp.partition, ErrorCode.UNSTABLE_OFFSET_COMMIT);
-      const o = group.offsets.get(k);
+      if (requireStable && (group.offsets.hasUncommitted(k) || this.shard.hasPendingTxnOffset(groupId, k))) return missing(tp.topic, tp.partition, ErrorCode.UNSTABLE_OFFSET_COMMIT);
+      const o = committed(k);
       if (!o) return missing(tp.topic, tp.partition);
       return { topic: tp.topic, partition: tp.partition, offset: o.value.offset, leaderEpoch: o.value.leaderEpoch, metadata: o.value.metadata, errorCode: ErrorCode.NONE };
     });
@@ -125,133 +174,149 @@ export class GroupOffsets {
   }
 
   /** OffsetDelete: per-partition errors (GROUP_SUBSCRIBED_TO_TOPIC for topics in use) or a group error. */
-  async deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Promise<{ errorCode: number; partitions: number[] }> {
-    const status = this.shard.validateGroupStatus(groupId, 'offset-delete');
-    if (status !== null) return { errorCode: status, partitions: [] };
-    const group = this.groups.get(groupId);
-    if (!group || group.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitions: [] };
-    let eligible: { topic: string; partition: number }[];
-    let errors: number[];
-    if (group.is('Empty')) {
-      eligible = [...partitions];
-      errors = partitions.map(() => ErrorCode.NONE);
-    } else if (group.protocolType === 'consumer') {
-      errors = partitions.map((tp) => (group.isSubscribedToTopic(tp.topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE));
-      eligible = partitions.filter((_, i) => errors[i] === ErrorCode.NONE);
-    } else {
-      return { errorCode: ErrorCode.NON_EMPTY_GROUP, partitions: [] };
-    }
-    if (eligible.length > 0) {
-      await this.cleanupGroupMetadata([group], (g) => {
-        const removed: CommittedOffset[] = [];
+  deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Promise<{ errorCode: number; partitions: number[] }> {
+    return this.cleanupWrite<{ errorCode: number; partitions: number[] }>('offset-delete', () => {
+      const status = this.shard.validateGroupStatus(groupId, 'offset-delete');
+      if (status !== null) return { groups: [], answer: { errorCode: status, partitions: [] } };
+      const group = this.groups.get(groupId);
+      if (!group || group.is('Dead')) return { groups: [], answer: { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitions: [] } };
+      let eligible: { topic: string; partition: number }[];
+      let errors: number[];
+      if (group.is('Empty')) {
+        eligible = [...partitions];
+        errors = partitions.map(() => ErrorCode.NONE);
+      } else if (group.protocolType === 'consumer') {
+        errors = partitions.map((tp) => (group.isSubscribedToTopic(tp.topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE));
+        eligible = partitions.filter((_, i) => errors[i] === ErrorCode.NONE);
+      } else {
+        return { groups: [], answer: { errorCode: ErrorCode.NON_EMPTY_GROUP, partitions: [] } };
+      }
+      const selector = (g: ClassicGroup): TopicPartition[] => {
+        const pending = this.shard.pendingTxnPartitionsOf(g.groupId);
+        const out = new Map<string, TopicPartition>();
         for (const tp of eligible) {
           const k = offsetKey(tp.topic, tp.partition);
-          const o = g.offsets.get(k);
-          if (o) {
-            g.offsets.delete(k);
-            removed.push(o);
-          }
+          if (g.offsets.has(k) || pending.has(k)) out.set(k, { topic: tp.topic, partition: tp.partition });
         }
-        return removed;
-      });
-    }
-    return { errorCode: ErrorCode.NONE, partitions: errors };
+        return [...out.values()];
+      };
+      return { groups: eligible.length > 0 ? [group] : [], selector, answer: { errorCode: ErrorCode.NONE, partitions: errors } };
+    }).then(
+      (r) => r.answer,
+      (err: unknown) => ({ errorCode: errorCodeOf(err), partitions: [] }),
+    );
   }
 
   /**
-   * Applies `selector` (which removes offsets and returns them) to each group, marks groups left
-   * Empty without offsets Dead, and writes the tombstones. Returns how many offsets were removed.
+   * One write of tombstones: `plan` names the groups and a selector of the partitions whose
+   * offsets (committed, and pending in transactions, as Kafka 4 deletes them) go from each; groups
+   * left Empty without offsets are Dead and dropped (a tombstone for their metadata once they
+   * wrote some). A failed write leaves the log as it was: the offsets come back (undone) and so do
+   * the dropped groups.
    */
-  private async cleanupGroupMetadata(groups: readonly ClassicGroup[], selector: (g: ClassicGroup) => CommittedOffset[]): Promise<number> {
-    const byPartition = new Map<number, CoordinatorRecord[]>();
-    let removedCount = 0;
-    for (const group of groups) {
-      const removed = selector(group);
-      removedCount += removed.length;
-      if (group.is('Empty') && !group.hasOffsets()) group.transitionTo('Dead', this.scheduler.now());
-      const tombstones: CoordinatorRecord[] = removed.map((o) => ({ key: offsetCommitKey(group.groupId, o.topic, o.partition), value: null }));
-      if (group.is('Dead') && this.groups.get(group.groupId) === group) {
-        this.groups.delete(group.groupId);
-        this.shard.abandonGroup(group, ErrorCode.COORDINATOR_NOT_AVAILABLE);
-        // A group that only stored offsets (generation 0) never wrote group metadata.
-        if (group.generationId > 0) tombstones.push({ key: groupMetadataKey(group.groupId), value: null });
-      }
-      if (tombstones.length === 0) continue;
-      const p = this.shard.partitionFor(group.groupId);
-      const list = byPartition.get(p) ?? [];
-      list.push(...tombstones);
-      byPartition.set(p, list);
-    }
-    await Promise.all(
-      [...byPartition].map(([p, records]) =>
-        this.log.append(p, records).catch((err: unknown) => this.logger.warn({ err, partition: p, records: records.length }, 'failed to write group and offset tombstones')),
-      ),
-    );
-    return removedCount;
+  private cleanupWrite<A>(name: string, plan: () => { groups: ClassicGroup[]; selector?: (g: ClassicGroup) => TopicPartition[]; answer: A }): Promise<{ answer: A; removed: number }> {
+    let dropped: string[] = [];
+    return this.shard.ctx
+      .write(name, () => {
+        const p = plan();
+        const records: GroupRecord[] = [];
+        let removed = 0;
+        dropped = [];
+        for (const group of p.groups) {
+          const gone = p.selector ? p.selector(group) : [];
+          const goneKeys = new Set(gone.map((o) => offsetKey(o.topic, o.partition)));
+          removed += gone.length;
+          const left = [...group.offsets.keys(), ...this.shard.pendingTxnPartitionsOf(group.groupId).keys()].some((k) => !goneKeys.has(k));
+          if (group.is('Empty') && !left) group.transitionTo('Dead', this.shard.scheduler.now());
+          for (const o of gone) records.push({ kind: 'offset', group: group.groupId, topic: o.topic, partition: o.partition, value: null, producerId: -1n });
+          if (group.is('Dead') && this.groups.get(group.groupId) === group) {
+            this.groups.delete(group.groupId);
+            dropped.push(group.groupId);
+            this.shard.abandonGroup(group, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+            // A group that only stored offsets never wrote group metadata.
+            if (this.shard.groupValues.has(group.groupId)) records.push({ kind: 'group', group: group.groupId, value: null });
+          }
+        }
+        return { records, response: { answer: p.answer, removed } };
+      })
+      .catch((err: unknown) => {
+        this.shard.logger.warn({ err, write: name }, 'failed to write group and offset tombstones');
+        for (const id of dropped) this.shard.restoreGroup(id);
+        throw err;
+      });
   }
 
   // ---- retention ----
 
   /** Removes offsets past `offsets.retention.minutes` as Kafka's removeExpiredOffsets (KIP-211). */
-  async cleanupExpiredOffsets(): Promise<number> {
-    const now = this.scheduler.now();
-    const retention = this.config.offsetsRetentionMs;
-    const groups = [...this.groups.values()].filter((g) => this.shard.serves(g.groupId));
-    const removed = await this.cleanupGroupMetadata(groups, (g) => {
-      const expired = (base: (o: CommittedOffset) => number, subscribed: ReadonlySet<string> = new Set()): CommittedOffset[] => {
-        const out: CommittedOffset[] = [];
+  cleanupExpiredOffsets(): Promise<number> {
+    const now = this.shard.scheduler.now();
+    const retention = this.shard.config.offsetsRetentionMs;
+    const selector = (g: ClassicGroup): TopicPartition[] => {
+      // A partition with offsets pending in a transaction keeps its committed offset meanwhile.
+      const pending = this.shard.pendingTxnPartitionsOf(g.groupId);
+      const expired = (base: (o: CommittedOffset) => number, subscribed: ReadonlySet<string> = new Set()): TopicPartition[] => {
+        const out: TopicPartition[] = [];
         for (const [k, o] of g.offsets) {
-          if (subscribed.has(o.topic) || g.pendingOffsetCommits.has(k)) continue;
+          if (subscribed.has(o.topic) || g.offsets.hasUncommitted(k) || pending.has(k)) continue;
           const gone = o.value.expireTimestamp !== undefined ? now >= o.value.expireTimestamp : now - base(o) >= retention;
           if (gone) out.push(o);
         }
         return out;
       };
-      let out: CommittedOffset[] = [];
-      if (g.protocolType !== null && g.is('Empty')) {
-        out = expired((o) => g.currentStateTimestamp ?? o.value.commitTimestamp);
-      } else if (g.protocolType === 'consumer' && g.subscribedTopics !== null && g.is('Stable')) {
-        out = expired((o) => o.value.commitTimestamp, g.subscribedTopics);
-      } else if (g.protocolType === null) {
-        out = expired((o) => o.value.commitTimestamp);
-      }
-      for (const o of out) g.offsets.delete(offsetKey(o.topic, o.partition));
-      return out;
-    });
-    if (removed > 0) this.logger.info({ removed }, 'removed expired offsets');
-    return removed;
+      if (g.protocolType !== null && g.is('Empty')) return expired((o) => g.currentStateTimestamp ?? o.value.commitTimestamp);
+      if (g.protocolType === 'consumer' && g.subscribedTopics !== null && g.is('Stable')) return expired((o) => o.value.commitTimestamp, g.subscribedTopics);
+      if (g.protocolType === null) return expired((o) => o.value.commitTimestamp);
+      return [];
+    };
+    return this.cleanupWrite('offsets-retention', () => ({ groups: [...this.groups.values()], selector, answer: null })).then(
+      ({ removed }) => {
+        if (removed > 0) this.shard.logger.info({ removed }, 'removed expired offsets');
+        return removed;
+      },
+      () => 0,
+    );
   }
 
   // ---- DeleteGroups ----
 
   /** Deletes Empty groups with their offsets; one error code per id, in order. */
-  async deleteGroups(groupIds: readonly string[]): Promise<number[]> {
-    const errors: number[] = [];
-    const eligible: ClassicGroup[] = [];
-    for (const id of groupIds) {
-      const status = this.shard.validateGroupStatus(id, 'delete');
-      if (status !== null) {
-        errors.push(status);
-        continue;
+  deleteGroups(groupIds: readonly string[]): Promise<number[]> {
+    let answered: number[] | null = null;
+    return this.cleanupWrite('delete-groups', () => {
+      const errors: number[] = [];
+      const eligible: ClassicGroup[] = [];
+      for (const id of groupIds) {
+        const status = this.shard.validateGroupStatus(id, 'delete');
+        if (status !== null) {
+          errors.push(status);
+          continue;
+        }
+        const group = this.groups.get(id);
+        if (!group || group.is('Dead')) {
+          errors.push(ErrorCode.GROUP_ID_NOT_FOUND);
+        } else if (group.is('Empty')) {
+          errors.push(ErrorCode.NONE);
+          if (!eligible.includes(group)) eligible.push(group);
+        } else {
+          errors.push(ErrorCode.NON_EMPTY_GROUP);
+        }
       }
-      const group = this.groups.get(id);
-      if (!group || group.is('Dead')) {
-        errors.push(ErrorCode.GROUP_ID_NOT_FOUND);
-      } else if (group.is('Empty')) {
-        errors.push(ErrorCode.NONE);
-        if (!eligible.includes(group)) eligible.push(group);
-      } else {
-        errors.push(ErrorCode.NON_EMPTY_GROUP);
-      }
-    }
-    if (eligible.length > 0) {
-      await this.cleanupGroupMetadata(eligible, (g) => {
-        const removed = [...g.offsets.values()];
-        g.offsets.clear();
-        g.transitionTo('Dead', this.scheduler.now());
-        return removed;
-      });
-    }
-    return errors;
+      const selector = (g: ClassicGroup): TopicPartition[] => {
+        g.transitionTo('Dead', this.shard.scheduler.now());
+        const out = new Map<string, TopicPartition>(this.shard.pendingTxnPartitionsOf(g.groupId));
+        for (const [k, o] of g.offsets) out.set(k, { topic: o.topic, partition: o.partition });
+        return [...out.values()];
+      };
+      answered = errors;
+      return { groups: eligible, selector, answer: errors };
+    }).then(
+      (r) => r.answer,
+      (err: unknown) => {
+        // The groups to delete take the write's error; the others keep theirs.
+        if (answered === null) throw err;
+        return answered.map((code) => (code === ErrorCode.NONE ? errorCodeOf(err) : code));
+      },
+    );
   }
 }

@@ -4,40 +4,12 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ManualScheduler } from '../../protocol/scheduler.ts';
-import { MemoryCoordinatorLog } from './coordinator-log.ts';
-import { GroupCoordinator, type GroupCoordinatorConfig, type TxnOffsetCommitParams } from './group-coordinator.ts';
+import { MemoryPartitionLog } from '../coordinator/partition-log.ts';
+import { GroupCoordinator } from './group-coordinator.ts';
+import { appendMarker, CONFIG as BASE, setup as setupWith, txn, written } from './group-test-support.ts';
 
-const CONFIG: GroupCoordinatorConfig = {
-  offsetsTopicNumPartitions: 1,
-  groupMinSessionTimeoutMs: 6000,
-  groupMaxSessionTimeoutMs: 1_800_000,
-  groupInitialRebalanceDelayMs: 3000,
-  groupMaxSize: 10,
-  offsetsRetentionMs: 7 * 24 * 3600_000,
-  offsetsRetentionCheckIntervalMs: 600_000,
-  offsetMetadataMaxBytes: 16,
-};
-
-async function setup(log = new MemoryCoordinatorLog()) {
-  const time = new ManualScheduler();
-  const c = new GroupCoordinator({ config: CONFIG, log, scheduler: time, logger: pino({ level: 'silent' }) });
-  await c.onElection(0, 0);
-  return { c, log, time };
-}
-
-function txn(over: Partial<TxnOffsetCommitParams> = {}): TxnOffsetCommitParams {
-  return {
-    transactionalId: 'tx',
-    groupId: 'g',
-    producerId: 7n,
-    producerEpoch: 0,
-    generationId: -1,
-    memberId: '',
-    groupInstanceId: null,
-    offsets: [{ topic: 't', partition: 0, offset: 42n, leaderEpoch: 3, metadata: 'm' }],
-    ...over,
-  };
-}
+const CONFIG = { ...BASE, offsetMetadataMaxBytes: 16 };
+const setup = (log = new MemoryPartitionLog()) => setupWith(CONFIG, log);
 
 const fetched = (c: GroupCoordinator, requireStable = false) => c.fetchOffsets('g', [{ topic: 't', partition: 0 }], requireStable).offsets[0]!;
 
@@ -45,7 +17,7 @@ describe('TxnOffsetCommit', () => {
   it('keeps offsets pending until COMMIT, then they are the committed ones', async () => {
     const { c, log } = await setup();
     expect(await c.commitTxnOffsets(txn())).toEqual([ErrorCode.NONE]);
-    expect(log.all()[0]!.producerId).toBe(7n);
+    expect(written(log)[0]).toMatchObject({ producerId: 7n, transactional: true });
     expect(fetched(c)).toMatchObject({ offset: -1n, errorCode: ErrorCode.NONE });
     expect(fetched(c, true)).toMatchObject({ offset: -1n, errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT });
     c.onTransactionMarker(0, 8n, true); // another producer's marker changes nothing
@@ -71,20 +43,20 @@ describe('TxnOffsetCommit', () => {
   });
 
   it('maps append failures as offset commits do', async () => {
-    const log = new MemoryCoordinatorLog();
+    const log = new MemoryPartitionLog();
     const { c } = await setup(log);
-    log.failWith = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    log.failAppendsWith = ErrorCode.NOT_LEADER_OR_FOLLOWER;
     expect(await c.commitTxnOffsets(txn())).toEqual([ErrorCode.NOT_COORDINATOR]);
     expect(fetched(c, true).errorCode).toBe(ErrorCode.NONE);
   });
 
   it('replays transactional offsets and markers when loading', async () => {
-    const log = new MemoryCoordinatorLog();
+    const log = new MemoryPartitionLog();
     const first = await setup(log);
     await first.c.commitTxnOffsets(txn());
-    log.appendMarker(0, 7n, true);
+    appendMarker(log, 0, 7n, true);
     await first.c.commitTxnOffsets(txn({ producerId: 9n, offsets: [{ topic: 't', partition: 1, offset: 5n, leaderEpoch: -1, metadata: '' }] }));
-    log.appendMarker(0, 9n, false);
+    appendMarker(log, 0, 9n, false);
     await first.c.commitTxnOffsets(txn({ offsets: [{ topic: 't', partition: 2, offset: 6n, leaderEpoch: -1, metadata: '' }] }));
     const { c } = await setup(log);
     expect(fetched(c)).toMatchObject({ offset: 42n });
@@ -96,7 +68,7 @@ describe('TxnOffsetCommit', () => {
   });
 
   it('applies a marker that lands while the partition loads once it is loaded', async () => {
-    const log = new MemoryCoordinatorLog();
+    const log = new MemoryPartitionLog();
     const first = await setup(log);
     await first.c.commitTxnOffsets(txn());
     const time = new ManualScheduler();
@@ -108,11 +80,10 @@ describe('TxnOffsetCommit', () => {
   });
 
   it('does not apply a marker again that the load already read (a later transaction stays pending)', async () => {
-    const log = new MemoryCoordinatorLog();
+    const log = new MemoryPartitionLog();
     const first = await setup(log);
     await first.c.commitTxnOffsets(txn());
-    log.appendMarker(0, 7n, true);
-    const markerOffset = log.partitions.get(0)!.length - 1;
+    const markerOffset = appendMarker(log, 0, 7n, true);
     await first.c.commitTxnOffsets(txn({ offsets: [{ topic: 't', partition: 2, offset: 6n, leaderEpoch: -1, metadata: '' }] }));
     const c = new GroupCoordinator({ config: CONFIG, log, scheduler: new ManualScheduler(), logger: pino({ level: 'silent' }) });
     const loading = c.onElection(0, 1);

@@ -11,6 +11,8 @@ import { decodeGroupMetadataValue, encodeGroupMetadataValue, type GroupMetadataV
 import { decodeOffsetCommitKey, encodeOffsetCommitKey } from '../../protocol/generated/group-coordinator/offset-commit-key.ts';
 import { decodeOffsetCommitValue, encodeOffsetCommitValue, type OffsetCommitValue } from '../../protocol/generated/group-coordinator/offset-commit-value.ts';
 import { Reader } from '../../protocol/reader.ts';
+import type { CoordinatorSerde } from '../coordinator/coordinator-runtime.ts';
+import type { LoadedRecord } from '../coordinator/partition-log.ts';
 import { Writer } from '../../protocol/writer.ts';
 
 export const GROUP_METADATA_TOPIC_NAME = '__consumer_offsets';
@@ -106,3 +108,36 @@ export function decodeOffsetsTopicRecord(key: Buffer, value: Buffer | null): Off
   }
   return null;
 }
+
+/**
+ * What the group coordinator's shard replays: an offset (a plain commit, or one pending in the
+ * transaction of `producerId` when that is not -1), a group's metadata, or the end of a
+ * producer's transaction (a COMMIT/ABORT marker on the partition).
+ */
+export type GroupRecord =
+  | { kind: 'offset'; group: string; topic: string; partition: number; value: OffsetAndMetadata | null; producerId: bigint }
+  | { kind: 'group'; group: string; value: GroupMetadataValue | null }
+  | { kind: 'marker'; producerId: bigint; commit: boolean };
+
+/** Group records to and from `__consumer_offsets` entries, in the formats above (byte for byte). */
+export const groupRecordSerde: CoordinatorSerde<GroupRecord> = {
+  serialize(r) {
+    switch (r.kind) {
+      case 'offset':
+        return { key: offsetCommitKey(r.group, r.topic, r.partition), value: r.value === null ? null : offsetCommitValue(r.value) };
+      case 'group':
+        return { key: groupMetadataKey(r.group), value: r.value === null ? null : groupMetadataValue(r.value) };
+      case 'marker':
+        throw new Error('transaction markers are written by WriteTxnMarkers, not by the group coordinator');
+    }
+  },
+  deserialize(entry: LoadedRecord): GroupRecord | null {
+    if (entry.kind === 'control') return { kind: 'marker', producerId: entry.producerId, commit: entry.commit };
+    const rec = decodeOffsetsTopicRecord(entry.key, entry.value);
+    if (!rec) return null;
+    if (rec.kind === 'group') return entry.transactional ? null : rec;
+    // A transactional tombstone is never written by a coordinator; Kafka's loader skips it too.
+    if (entry.transactional && rec.value === null) return null;
+    return { ...rec, producerId: entry.transactional ? entry.producerId : -1n };
+  },
+};
