@@ -7,7 +7,7 @@
 // transactions through confluent-kafka-python, partitions assigned, skipped visibly when the
 // module is missing) and eos-processor-kafkajs.mjs (kafkajs transactions with sendOffsets, a group
 // member; the broker allows a 2 s session so a killed member's partitions move on quickly).
-// Bounded: each run 60 s, each processor's loop 120 s.
+// Bounded: each run 60 s, each processor's loop 180 s (about 40-110 s seen on a loaded machine).
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,7 +24,7 @@ const N = 2000;
 const PARTITIONS = 4;
 const KILLS = 10;
 const MAX_RUNS = 30;
-const LOOP_MS = 120_000;
+const LOOP_MS = 180_000;
 const RUN_MS = 60_000;
 
 const OVERRIDES = {
