@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { MetadataImage } from '../../../controller/metadata/image.ts';
 import { EMPTY_IMAGE } from '../../../controller/metadata/image.ts';
-import type { NodeScheduler } from '../../../controller/raft/sim/node-scheduler.ts';
+import type { NodeScheduler } from '../../../testing/sim/node-scheduler.ts';
 import { ErrorCode } from '../../../protocol/errors.ts';
 import { ApiKey, type ApiMessages } from '../../../protocol/generated/api-table.ts';
 import type { AlterPartitionRequest } from '../../../protocol/generated/message/alter-partition-request.ts';

@@ -1,32 +1,25 @@
-// The simulated network of the replication simulation: brokers, the controller and the producer
-// are nodes; each request and each answer is a message with its own random delay (so messages
-// overtake one another), lost at the current loss rate, and dropped when the link between its
-// ends is cut (checked when sent and when it arrives) or when the life that sent it is over. A
-// lost message is never answered: the sender's own timeout notices, as on a real network. It
-// follows controller/raft/sim/sim-network.ts, with links cut one by one instead of sides, so a
-// leader can lose its followers and keep its producer.
+// The simulated network of the replication simulation (testing/sim/message-net.ts carries the
+// messages): brokers, the controller and the producer are nodes, and links are cut one by one
+// (not sides, as in the Raft simulation), so a leader can lose its followers and keep its
+// producer. A request that gets no answer times out on the sender's clock, as over TCP.
 import type { ManualScheduler } from '../../../protocol/scheduler.ts';
-import type { NodeScheduler } from '../../../controller/raft/sim/node-scheduler.ts';
-import type { Prng } from '../../../controller/raft/sim/prng.ts';
+import { MessageNet } from '../../../testing/sim/message-net.ts';
+import type { NodeScheduler } from '../../../testing/sim/node-scheduler.ts';
+import type { Prng } from '../../../testing/sim/prng.ts';
 
 export class RequestTimeoutError extends Error {}
 
 const SCOPE = { unit: 'sim-network' };
 
-export class SimNetwork {
+export class SimNetwork extends MessageNet {
   /** Cut links, as "a-b" with a < b. */
   private readonly cut = new Set<string>();
   /** The life each node answers with now; a message to a node without one is dropped. */
   private readonly lives = new Map<number, NodeScheduler>();
-  lossRate = 0;
-  messages = 0;
 
-  constructor(
-    private readonly clock: ManualScheduler,
-    private readonly prng: Prng,
-    private readonly delay: { minMs: number; maxMs: number },
-    private readonly trace: (line: string) => void,
-  ) {}
+  constructor(clock: ManualScheduler, prng: Prng, delay: { minMs: number; maxMs: number }, trace: (line: string) => void) {
+    super(clock, prng, delay, trace);
+  }
 
   attach(node: number, life: NodeScheduler | undefined): void {
     if (life) this.lives.set(node, life);
@@ -53,21 +46,9 @@ export class SimNetwork {
     return !this.cut.has(SimNetwork.key(a, b));
   }
 
-  private nextDelay(): number {
-    // Fractional delays keep arrival times distinct, so each arrival is an event of its own.
-    return this.delay.minMs + this.prng.next() * (this.delay.maxMs - this.delay.minMs);
-  }
-
   /** A one-way message (the controller pushing metadata): `deliver` runs on arrival. */
   send(from: number, sender: NodeScheduler, to: number, label: string, deliver: () => void): void {
-    this.messages++;
-    if (!this.connected(from, to) || this.prng.chance(this.lossRate)) return;
-    this.clock.schedule(this.nextDelay(), SCOPE, () => {
-      const dest = this.lives.get(to);
-      if (!dest || !dest.alive || !sender.alive || !this.connected(from, to)) return;
-      this.trace(`${from}->${to} ${label}`);
-      deliver();
-    });
+    this.push(from, sender, to, () => this.lives.get(to), label, deliver);
   }
 
   /**
@@ -83,24 +64,15 @@ export class SimNetwork {
         settled = true;
         reject(new RequestTimeoutError(`${label} ${from}->${to} timed out`));
       });
-      this.messages++;
-      if (!this.connected(from, to) || this.prng.chance(this.lossRate)) return;
-      this.clock.schedule(this.nextDelay(), SCOPE, () => {
-        const dest = this.lives.get(to);
-        if (!dest || !dest.alive || !sender.alive || !this.connected(from, to)) return;
-        this.trace(`${from}->${to} ${label}`);
-        serve(dest).then(
-          (answer) => {
-            if (!dest.alive || !this.connected(from, to) || this.prng.chance(this.lossRate)) return;
-            this.clock.schedule(this.nextDelay(), SCOPE, () => {
-              if (!sender.alive || !this.connected(from, to) || settled) return;
-              settled = true;
-              timer.cancel();
-              resolve(answer);
-            });
-          },
-          () => undefined,
-        );
+      const reach = () => {
+        const life = this.lives.get(to);
+        return life && { life, serve: () => serve(life) };
+      };
+      this.roundTrip(from, sender, to, reach, label, (answer) => {
+        if (settled) return;
+        settled = true;
+        timer.cancel();
+        resolve(answer);
       });
     });
   }

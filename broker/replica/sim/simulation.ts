@@ -17,8 +17,9 @@ import pino, { type Logger } from 'pino';
 import { MetadataRecordType } from '../../../protocol/generated/metadata-records.ts';
 import { record } from '../../../controller/metadata/record-serde.ts';
 import type { MetadataImage } from '../../../controller/metadata/image.ts';
-import { NodeScheduler } from '../../../controller/raft/sim/node-scheduler.ts';
-import { Prng } from '../../../controller/raft/sim/prng.ts';
+import { NodeScheduler } from '../../../testing/sim/node-scheduler.ts';
+import { Prng } from '../../../testing/sim/prng.ts';
+import { SimTrace } from '../../../testing/sim/trace.ts';
 import { ErrorCode } from '../../../protocol/errors.ts';
 import { ApiKey, type ApiMessages } from '../../../protocol/generated/api-table.ts';
 import type { ProduceResponse } from '../../../protocol/generated/message/produce-response.ts';
@@ -107,7 +108,7 @@ export class Simulation {
   private readonly producerLife: NodeScheduler;
   private producerImage: MetadataImage | undefined;
   private readonly brokers: SimBroker[];
-  private readonly trace: string[] = [];
+  private readonly trace: SimTrace;
   private readonly logger: Logger;
   private readonly baseDir: string;
   private failure: unknown;
@@ -121,6 +122,7 @@ export class Simulation {
 
   constructor(private readonly opts: SimOptions) {
     this.prng = new Prng(opts.seed);
+    this.trace = new SimTrace(this.clock, opts.traceLines ?? 100, opts.verbose);
     this.random = this.prng.fork();
     this.net = new SimNetwork(this.clock, this.prng.fork(), { minMs: 0.5, maxMs: 10 }, (l) => this.note(l));
     this.logger = pino({ level: 'info', base: null, timestamp: false }, { write: (s: string) => this.note(s.trimEnd()) });
@@ -144,11 +146,7 @@ export class Simulation {
   }
 
   note(line: string): void {
-    const l = `${this.clock.now().toFixed(1)} ${line.replace(/^{"level":\d+,/, '{')}`;
-    if (this.opts.verbose) console.log(l);
-    this.trace.push(l);
-    const max = this.opts.traceLines ?? 100;
-    if (this.trace.length > max * 2) this.trace.splice(0, this.trace.length - max);
+    this.trace.note(line);
   }
 
   private guard(fn: () => void): void {
@@ -528,7 +526,7 @@ export class Simulation {
       virtualMs: Math.round(this.clock.now()),
       convergeMs,
       error,
-      trace: this.trace.slice(-(this.opts.traceLines ?? 100)),
+      trace: this.trace.last(),
     };
   }
 }

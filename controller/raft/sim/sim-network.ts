@@ -1,13 +1,12 @@
-// The simulated network between replicas: each request and each response is a message that
-// arrives after its own random delay (so messages overtake one another), may be lost, and is
-// dropped when sender and receiver sit on different sides of a partition, either when it is sent
-// or when it would arrive, or when the node at either end has crashed meanwhile. A lost message
-// is never answered: the replica's request timeout notices, as it would on a real network.
+// The simulated network between replicas (testing/sim/message-net.ts carries the messages):
+// nodes sit on sides of a partition and only talk within their side; a request reaches the
+// replica of whatever life its destination has when it arrives, as over TCP to a restarted node.
 import type { ManualScheduler } from '../../../protocol/scheduler.ts';
+import { MessageNet } from '../../../testing/sim/message-net.ts';
+import type { NodeScheduler } from '../../../testing/sim/node-scheduler.ts';
+import type { Prng } from '../../../testing/sim/prng.ts';
 import type { RaftClient } from '../raft-client.ts';
 import type { RaftApi, RaftMessages, RaftTransport } from '../raft-transport.ts';
-import type { NodeScheduler } from './node-scheduler.ts';
-import type { Prng } from './prng.ts';
 
 export interface Endpoint {
   client: RaftClient;
@@ -19,21 +18,14 @@ export interface NetworkOptions {
   maxDelayMs: number;
 }
 
-const SCOPE = { unit: 'sim-network' };
-
-export class SimNetwork {
+export class SimNetwork extends MessageNet {
   private readonly endpoints = new Map<number, Endpoint>();
   /** Side of the partition each node is on; nodes on different sides cannot talk. */
   private side = new Map<number, number>();
-  lossRate = 0;
-  messages = 0;
 
-  constructor(
-    private readonly clock: ManualScheduler,
-    private readonly prng: Prng,
-    private readonly options: NetworkOptions,
-    private readonly trace: (line: string) => void,
-  ) {}
+  constructor(clock: ManualScheduler, prng: Prng, options: NetworkOptions, trace: (line: string) => void) {
+    super(clock, prng, { minMs: options.minDelayMs, maxMs: options.maxDelayMs }, trace);
+  }
 
   attach(nodeId: number, endpoint: Endpoint | undefined): void {
     if (endpoint) this.endpoints.set(nodeId, endpoint);
@@ -58,32 +50,18 @@ export class SimNetwork {
     return (this.side.get(a) ?? 0) === (this.side.get(b) ?? 0);
   }
 
-  private delay(): number {
-    const { minDelayMs, maxDelayMs } = this.options;
-    // Fractional delays keep arrival times distinct, so each arrival is an event of its own.
-    return minDelayMs + this.prng.next() * (maxDelayMs - minDelayMs);
-  }
-
   /** The transport of one life of `from`: nothing reaches it once that life is over. */
   transportFor(from: number, life: NodeScheduler): RaftTransport {
     return {
       send: <A extends RaftApi>(to: number, api: A, request: RaftMessages[A]['request']): Promise<RaftMessages[A]['response']> =>
         new Promise((resolve) => {
-          this.messages++;
-          if (!this.connected(from, to) || this.prng.chance(this.lossRate)) return;
-          this.clock.schedule(this.delay(), SCOPE, () => {
+          const reach = () => {
             const dest = this.endpoints.get(to);
-            if (!dest || !dest.life.alive || !life.alive || !this.connected(from, to)) return;
-            this.trace(`${from}->${to} ${api}`);
-            const answer = dispatch(dest.client, api, request) as Promise<RaftMessages[A]['response']>;
-            answer.then((response) => {
-              if (!dest.life.alive || !this.connected(from, to) || this.prng.chance(this.lossRate)) return;
-              this.clock.schedule(this.delay(), SCOPE, () => {
-                if (!life.alive || !this.connected(from, to)) return;
-                this.trace(`${to}->${from} ${api} answer`);
-                resolve(response);
-              });
-            }, () => undefined);
+            return dest && { life: dest.life, serve: () => dispatch(dest.client, api, request) as Promise<RaftMessages[A]['response']> };
+          };
+          this.roundTrip(from, life, to, reach, api, (response) => {
+            this.trace(`${to}->${from} ${api} answer`);
+            resolve(response);
           });
         }),
     };

@@ -19,8 +19,9 @@ import { MemoryReplicatedLog } from '../replicated-log.ts';
 import { encodeSnapshot } from '../snapshot-format.ts';
 import type { VoterNode } from '../voter-set.ts';
 import { InvariantChecker, InvariantError, type LifeRecord } from './invariants.ts';
-import { NodeScheduler } from './node-scheduler.ts';
-import { Prng } from './prng.ts';
+import { NodeScheduler } from '../../../testing/sim/node-scheduler.ts';
+import { Prng } from '../../../testing/sim/prng.ts';
+import { SimTrace } from '../../../testing/sim/trace.ts';
 import { SimNetwork } from './sim-network.ts';
 
 export interface SimOptions {
@@ -94,7 +95,7 @@ export class Simulation {
   readonly checker = new InvariantChecker();
   readonly nodes: SimNode[] = [];
   readonly voterIds: number[];
-  private readonly trace: string[] = [];
+  private readonly trace: SimTrace;
   private readonly logger: Logger;
   private events = 0;
   private appends = 0;
@@ -116,6 +117,7 @@ export class Simulation {
 
   constructor(private readonly opts: SimOptions) {
     this.prng = new Prng(opts.seed);
+    this.trace = new SimTrace(this.clock, opts.traceLines ?? 80, opts.verbose);
     const voterCount = this.prng.chance(0.5) ? 3 : 5;
     this.snapshotEvery = 3 + Math.floor(this.prng.next() * 18);
     this.dynamic = this.prng.chance(0.5);
@@ -135,12 +137,7 @@ export class Simulation {
   }
 
   note(line: string): void {
-    const t = this.clock.now().toFixed(1);
-    const l = `${t} ${line.replace(/^{"level":\d+,/, "{")}`;
-    if (this.opts.verbose) console.log(l);
-    this.trace.push(l);
-    const max = this.opts.traceLines ?? 80;
-    if (this.trace.length > max * 2) this.trace.splice(0, this.trace.length - max);
+    this.trace.note(line);
   }
 
   private boot(node: SimNode): void {
@@ -502,7 +499,7 @@ export class Simulation {
       votersRemoved: this.votersRemoved,
       virtualMs: Math.round(this.clock.now()),
       error,
-      trace: this.trace.slice(-(this.opts.traceLines ?? 80)),
+      trace: this.trace.last(),
     };
   }
 }

@@ -1,7 +1,7 @@
 // The scheduler one life of a simulated node sees: the shared virtual clock, with every timer
 // of that life cancelled and every later callback dropped once the node crashes, as a process
 // exit would. Nothing of a dead life runs again.
-import type { ManualScheduler, Scheduler, Scope, TimerHandle } from '../../../protocol/scheduler.ts';
+import type { ManualScheduler, Scheduler, Scope, TimerHandle } from '../../protocol/scheduler.ts';
 
 export class NodeScheduler implements Scheduler {
   private readonly handles = new Set<TimerHandle>();
