@@ -191,7 +191,7 @@ export const BROKER_CONFIG_TABLE = {
   'replica.socket.timeout.ms': def('int', 30000, 'high', 'Socket timeout of follower fetches.'),
   'replica.socket.receive.buffer.bytes': def('int', 65536, 'high', 'Receive buffer of follower fetch sockets.'),
   'replica.high.watermark.checkpoint.interval.ms': def('long', 5000, 'high', 'How often the high watermark is checkpointed.'),
-  'replica.selector.class': def('string', null, 'medium', 'ReplicaSelector class for follower fetching (not supported).'),
+  'replica.selector.class': def('string', null, 'medium', 'Replica selector for consumers fetching from the closest replica (KIP-392): org.apache.kafka.common.replica.RackAwareReplicaSelector or LeaderSelector; unset: leaders only.'),
   'unclean.leader.election.enable': def('boolean', false, 'high', 'Allow out-of-sync replicas to become leader.', CW),
   'auto.leader.rebalance.enable': def('boolean', true, 'high', 'Move leadership back to preferred replicas.'),
   'leader.imbalance.check.interval.seconds': def('long', 300, 'high', 'How often leader balance is checked.', { v: atLeast(1) }),

@@ -13,6 +13,7 @@ import type { BrokerConfigName, BrokerConfigValues } from './broker-config-defs.
 import { TOPIC_CONFIG_TABLE } from './topic-config-defs.ts';
 import type { HostPort, Listener, QuorumVoter, SecurityProtocol } from './listeners.ts';
 import { formatListener, listenerNames, parseBootstrapServers, parseListenerOverrideKey, parseListeners, parseQuorumVoters, parseSecurityProtocolMap } from './listeners.ts';
+import { REPLICA_SELECTORS } from '../fetch/replica-selector.ts';
 
 export type { BrokerConfigName, BrokerConfigValues } from './broker-config-defs.ts';
 
@@ -312,7 +313,8 @@ function derive(props: Readonly<Record<string, string>>, values: Map<string, Con
   const authorizer = get('authorizer.class.name');
   if (authorizer === ACL_AUTHORIZER) problem('authorizer.class.name', `${ACL_AUTHORIZER} keeps ACLs in ZooKeeper, which KRaft mode does not have: use ${STANDARD_AUTHORIZER}`);
   else if (authorizer !== '' && authorizer !== STANDARD_AUTHORIZER) problem('authorizer.class.name', `Java classes cannot be loaded: authorizer.class.name must be ${STANDARD_AUTHORIZER} or empty`);
-  if (get('replica.selector.class') !== null) problem('replica.selector.class', 'Java classes cannot be loaded: replica.selector.class must be unset');
+  const selector = get('replica.selector.class');
+  if (selector !== null && selector !== '' && !REPLICA_SELECTORS.includes(selector)) problem('replica.selector.class', `Java classes cannot be loaded: replica.selector.class must be unset or one of ${REPLICA_SELECTORS.join(', ')}`);
   for (const [name, d] of BROKER_CONFIG_DEFS) {
     if (d.type === 'class' && isSet(name) && values.get(name) !== d.default && values.get(name) !== '') {
       problem(name, `Java classes cannot be loaded: ${name}=${String(values.get(name))} is not supported`);

@@ -16,7 +16,9 @@
 // read_committed answers carry the aborted transactions overlapping the returned batches (from
 // the segments' transaction indexes) so clients drop those producers' aborted data; control
 // batches go out as stored (clients skip them).
-// Difference from Kafka: preferredReadReplica is always -1 (no replica selector).
+// Consumers that name their rack (v11+) may read from followers, below the follower's high
+// watermark, and a leader with a replica.selector.class points them at the replica to read from
+// (preferredReadReplica, no records), as KIP-392 has it (broker/fetch/replica-selector.ts).
 import { topicConfigs, type MetadataImage } from '../../controller/metadata/image.ts';
 import { DecodeError } from '../../protocol/decode-error.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
@@ -43,6 +45,7 @@ import {
   newFetchContext,
 } from '../fetch/fetch-session-cache.ts';
 import { hostedPartition, partitionErrorCode } from '../fetch/partition-access.ts';
+import { preferredReadReplica, replicaSelectorFor } from '../fetch/replica-selector.ts';
 import { recordFollowerFetch } from '../replica/follower-fetch.ts';
 import { partitionKey } from '../replica/replica-manager.ts';
 import { defineHandler, type RequestContext } from './api-handler.ts';
@@ -62,6 +65,10 @@ interface ReadParams {
   maxBytes: number;
   /** KIP-74 (v3+): the first non-empty partition returns its first batch whatever its size. */
   minOneMessage: boolean;
+  /** Followers and pre-v11 consumers read from leaders only; v11+ consumers from any replica (KIP-392). */
+  leaderOnly: boolean;
+  /** The consumer's rack (v11+ rackId), '' when not given. */
+  clientRack: string;
 }
 
 type Answer = FetchPartitionAnswer & { data: PartitionData };
@@ -141,6 +148,7 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
     purgatory = own;
   }
   const delayed = purgatory;
+  const selector = replicaSelectorFor(ctx.config.get('replica.selector.class'));
 
   function downConversionEnabled(image: MetadataImage, topic: string): boolean {
     const v = topicConfigs(image, topic).get('message.downconversion.enable');
@@ -151,7 +159,7 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
     if (req.topic === null) return errorData(req.partition, ErrorCode.UNKNOWN_TOPIC_ID);
     if (!(p.isFollower ? allowedOnCluster(ctx, rc, AclOperation.CLUSTER_ACTION) : allowedOnTopic(ctx, rc, AclOperation.READ, req.topic))) return errorData(req.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
     try {
-      const partition = hostedPartition(ctx.replicaManager, p.image, req.topic, req.partition, req.currentLeaderEpoch, true);
+      const partition = hostedPartition(ctx.replicaManager, p.image, req.topic, req.partition, req.currentLeaderEpoch, p.leaderOnly);
       if (p.isFollower && !partition.replicas.includes(p.replicaId)) {
         return errorData(req.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER);
       }
@@ -167,6 +175,11 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
         preferredReadReplica: -1,
         records: EMPTY,
       };
+      // A redirected consumer gets offsets but no records, before any other check (as Kafka reads).
+      if (selector !== null && !p.isFollower && !p.leaderOnly) {
+        const preferred = preferredReadReplica(selector, partition, p.image, p.clientRack, fetchOffset, ctx.now());
+        if (preferred >= 0) return { ...base, preferredReadReplica: preferred };
+      }
       if (req.lastFetchedEpoch >= 0) {
         const e = log.leaderEpochCache.endOffsetForEpoch(req.lastFetchedEpoch, log.logEndOffset);
         if (e.endOffset < 0 || e.epoch < 0 || e.endOffset < log.logStartOffset) {
@@ -213,7 +226,7 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
     for (const req of reqs) {
       if (req.topic === null) continue;
       const partition = ctx.replicaManager.getPartition(req.topic, req.partition);
-      if (!partition || !partition.isLeader || !image.topicsByName.has(req.topic)) return true;
+      if (!partition || (p.leaderOnly && !partition.isLeader) || !image.topicsByName.has(req.topic)) return true;
       if (req.currentLeaderEpoch >= 0 && req.currentLeaderEpoch !== partition.leaderEpoch) return true;
       const log = partition.log;
       if (log.isOffline || log.isClosed) return true;
@@ -340,6 +353,8 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
         readCommitted: !isFollower && version >= 4 && req.isolationLevel === READ_COMMITTED,
         maxBytes,
         minOneMessage: version >= 3,
+        leaderOnly: isFollower || version < 11,
+        clientRack: version >= 11 ? (req.rackId ?? '') : '',
       };
       const reqs = fetchContext.partitions;
       let results = await readAll(reqs, params, rc);
@@ -347,7 +362,7 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
       let mustAnswer = false;
       for (const r of results) {
         readable += r.answer.recordsSize;
-        if (r.answer.errorCode !== ErrorCode.NONE || r.answer.diverging) mustAnswer = true;
+        if (r.answer.errorCode !== ErrorCode.NONE || r.answer.diverging || r.answer.preferredReadReplica >= 0) mustAnswer = true;
       }
       if (!(req.maxWaitMs <= 0 || reqs.length === 0 || readable >= minBytes || mustAnswer)) {
         const keys = reqs.filter((r) => r.topic !== null).map((r) => partitionKey(r.topic!, r.partition));
