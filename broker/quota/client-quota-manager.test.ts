@@ -126,6 +126,18 @@ describe('ClientQuotas.check', () => {
     expect(other.maxBytes).toBe(50e6);
   });
 
+  it('takes the user from the connection\'s principal (ANONYMOUS without authentication)', () => {
+    const image = imageWith([
+      ['alice', undefined, P, 1000],
+      ['ANONYMOUS', undefined, P, 2000],
+    ]);
+    const q = new ClientQuotas({ samples: 11, windowMs: 1000 }, () => image, () => 0);
+    const as = (principal: string) => ({ ...served(ApiKey.Produce, 9, 15_000), ctx: { ...ctx(ApiKey.Produce, 9), principal } });
+    expect(q.check(as('User:alice'))!.throttleMs).toBe(5000);
+    expect(q.check(as('User:ANONYMOUS'))).toBeNull();
+    expect(q.check(as('User:bob'))).toBeNull();
+  });
+
   it('counts event-loop time against request_percentage, and never the SASL exchange', () => {
     const image = imageWith([[undefined, 'c', 'request_percentage', 10]]);
     const q = new ClientQuotas({ samples: 11, windowMs: 1000 }, () => image, () => 0);
