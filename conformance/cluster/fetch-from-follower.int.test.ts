@@ -3,8 +3,11 @@
 // consumer naming a follower's rack is sent there by the leader (preferredReadReplica, no
 // records), the follower serves it below its high watermark, older Fetch versions still read
 // from the leader only, and a kafkajs consumer with that rackId reads every record with the
-// follower's byte counter (its own /metrics) moving.
+// follower's byte counter (its own /metrics) moving; so does a librdkafka consumer with
+// client.rack (confluent-kafka-python, skipped with a message where it is missing).
 import { appendFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaConnection } from '../../protocol/client/connection.ts';
@@ -13,11 +16,16 @@ import { ApiKey } from '../../protocol/generated/api-table.ts';
 import type { PartitionData } from '../../protocol/generated/message/fetch-response.ts';
 import { decodeRecordBatch, iterateBatches } from '../../protocol/records/record-batch.ts';
 import { eventually, FAST_FAILOVER_PROPERTIES, type PartitionView, partitionViews } from '../harness/cluster-checks.ts';
+import { runJson } from '../harness/child-json.ts';
 import { ClusterProcess, type NodeProcess } from '../harness/cluster-process.ts';
+import { PYTHON, pythonModuleVersion } from '../harness/python.ts';
 
 const TOPIC = 'closest';
 const RECORDS = 200;
 const rackOf = (id: number) => `rack-${id}`;
+const RACK_CONSUMER = join(dirname(fileURLToPath(import.meta.url)), 'rack_consumer.py');
+const librdkafka = await pythonModuleVersion('confluent_kafka', 'confluent_kafka.libversion()[0]', 'python3-confluent-kafka');
+if ('unavailable' in librdkafka) console.warn(`[conformance] fetch from the closest replica through librdkafka skipped: ${librdkafka.unavailable}`);
 
 let cluster: ClusterProcess;
 let view: PartitionView;
@@ -142,6 +150,19 @@ describe('fetch from the closest replica (KIP-392)', () => {
       await consumer.disconnect();
     }
     expect([...seen].sort()).toEqual(Array.from({ length: RECORDS }, (_, i) => `v${i}`).sort());
+    expect(await bytesOut(follower)).toBeGreaterThan(before);
+  });
+
+  it.skipIf('unavailable' in librdkafka)('a librdkafka consumer with client.rack reads everything from the follower in its rack', async () => {
+    const followerId = view.replicas.filter((id) => id !== view.leader).at(-1)!;
+    const follower = cluster.node(followerId);
+    const before = await bytesOut(follower);
+    const answer = await runJson<{ values: string[]; fetchedFrom: number[] }>(PYTHON, [RACK_CONSUMER], {
+      input: JSON.stringify({ bootstrap: cluster.bootstrap.join(','), topic: TOPIC, rack: rackOf(followerId), count: RECORDS, group: 'ffr-librdkafka' }),
+      timeoutMs: 90_000,
+    });
+    expect([...answer.values].sort()).toEqual(Array.from({ length: RECORDS }, (_, i) => `v${i}`).sort());
+    expect(answer.fetchedFrom).toContain(followerId);
     expect(await bytesOut(follower)).toBeGreaterThan(before);
   });
 });
