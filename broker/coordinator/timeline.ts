@@ -124,6 +124,12 @@ export class TimelineMap<K, V> implements Iterable<[K, V]> {
     return list;
   }
 
+  /** Whether some key has a change not yet committed. */
+  hasAnyUncommitted(): boolean {
+    for (const k of [...this.changes.keys()]) if (this.pending(k) !== undefined) return true;
+    return false;
+  }
+
   /** Whether the key has a change not yet committed. */
   hasUncommitted(key: K): boolean {
     return this.pending(key) !== undefined;

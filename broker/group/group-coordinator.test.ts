@@ -392,6 +392,18 @@ describe('offsets', () => {
     expect(decodeOffsetsTopicRecord(last.key, last.value)).toMatchObject({ kind: 'offset', group: 's', topic: 't', partition: 0, value: null });
   });
 
+  it('the retention check forgets the offset maps of deleted groups', async () => {
+    const { c, time } = await setup({ offsetsRetentionCheckIntervalMs: 10_000 });
+    await c.commitOffsets({ groupId: 'gone', memberId: '', groupInstanceId: null, generationId: -1, retentionTimeMs: -1, offsets: [{ topic: 't', partition: 0, offset: 1n, leaderEpoch: -1, metadata: null }] });
+    const shard = c.runtime.loadedShards()[0]!.shard;
+    expect(await c.deleteGroups(['gone'])).toEqual([ErrorCode.NONE]);
+    expect(shard.offsets.has('gone')).toBe(true);
+    time.advance(10_000);
+    await flush();
+    expect(shard.offsets.has('gone')).toBe(false);
+    expect(c.fetchOffsets('gone', null, false).offsets).toEqual([]);
+  });
+
   it('OffsetDelete refuses topics a consumer group is subscribed to', async () => {
     const { c, time } = await setup();
     // Consumer protocol subscription v0: topics ["t"], no user data.

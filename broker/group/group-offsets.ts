@@ -272,6 +272,7 @@ export class GroupOffsets {
     return this.cleanupWrite('offsets-retention', () => ({ groups: [...this.groups.values()], selector, answer: null })).then(
       ({ removed }) => {
         if (removed > 0) this.shard.logger.info({ removed }, 'removed expired offsets');
+        this.shard.pruneOffsetMaps();
         return removed;
       },
       () => 0,

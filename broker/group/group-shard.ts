@@ -275,6 +275,13 @@ export class GroupCoordinatorShard implements CoordinatorShard<GroupRecord>, Gro
     this.groups.set(groupId, v ? groupFromRecord(groupId, v, this.scheduler.now(), this.offsetsOf(groupId)) : this.newGroup(groupId));
   }
 
+  /** Forgets the offset maps of groups that are gone, once nothing of them waits to commit. */
+  pruneOffsetMaps(): void {
+    for (const [id, m] of [...this.offsets]) {
+      if (m.size === 0 && !this.groups.has(id) && !m.hasAnyUncommitted()) this.offsets.delete(id);
+    }
+  }
+
   // ---- what the membership part uses ----
 
   newGroup(groupId: string): ClassicGroup {
