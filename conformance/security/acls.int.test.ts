@@ -123,6 +123,13 @@ describe('ACLs with StandardAuthorizer', () => {
     const described = await alice.send(ApiKey.DescribeAcls, { resourceTypeFilter: 1, resourceNameFilter: null, patternTypeFilter: 1, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 });
     expect(described.errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     expect(await metadataTopics(alice)).toEqual([]);
+    expect((await alice.send(ApiKey.ListOffsets, { replicaId: -1, isolationLevel: 0, topics: [{ name: 't', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n }] }] }, { version: 7 })).topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    expect((await alice.send(ApiKey.DeleteRecords, { topics: [{ name: 't', partitions: [{ partitionIndex: 0, offset: 0n }] }], timeoutMs: 5000 })).topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    const configs = await alice.send(ApiKey.DescribeConfigs, { resources: [{ resourceType: 2, resourceName: 't', configurationKeys: null }, { resourceType: 4, resourceName: '1', configurationKeys: null }], includeSynonyms: false, includeDocumentation: false });
+    expect(configs.results.map((x) => x.errorCode)).toEqual([ErrorCode.TOPIC_AUTHORIZATION_FAILED, ErrorCode.CLUSTER_AUTHORIZATION_FAILED]);
+    expect((await alice.send(ApiKey.DescribeGroups, { groups: ['g'], includeAuthorizedOperations: false })).groups[0]!.errorCode).toBe(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    expect((await alice.send(ApiKey.DeleteGroups, { groupsNames: ['g'] })).results[0]!.errorCode).toBe(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    expect((await alice.send(ApiKey.DescribeLogDirs, { topics: null }, { version: 3 })).errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     // Without DESCRIBE on the cluster its authorized operations are 0, as Kafka answers.
     expect((await alice.send(ApiKey.DescribeCluster, { includeClusterAuthorizedOperations: true }, { version: 0 })).clusterAuthorizedOperations).toBe(0);
     expect((await (await as('admin')).send(ApiKey.DescribeCluster, { includeClusterAuthorizedOperations: true }, { version: 0 })).clusterAuthorizedOperations).toBe(CLUSTER_OPERATIONS);
@@ -204,6 +211,11 @@ describe('ACLs with StandardAuthorizer', () => {
     expect(all.topics!.map((t) => t.name)).toEqual(['t']);
     const named = await alice.send(ApiKey.OffsetFetch, { groupId: 'g-read', topics: [{ name: 'other', partitionIndexes: [0] }], requireStable: false }, { version: 7 });
     expect(named.topics![0]!.partitions[0]!.errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    // ListGroups shows a group to whoever may DESCRIBE it (READ implies DESCRIBE).
+    const groupsOf = async (c: KafkaConnection) => (await c.send(ApiKey.ListGroups, {}, { version: 3 })).groups.map((g) => g.groupId);
+    expect(await groupsOf(alice)).toContain('g-read');
+    expect(await groupsOf(admin)).toContain('g-read');
+    expect(await groupsOf(await as('bob'))).not.toContain('g-read');
     // Committing for a topic without READ is refused per topic.
     const refused = await alice.send(ApiKey.OffsetCommit, { groupId: 'g-read', generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1n, topics: [{ name: 'other', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedMetadata: null }] }] }, { version: 7 });
     expect(refused.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
