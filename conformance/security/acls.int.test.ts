@@ -100,7 +100,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of open) await c.close().catch(() => undefined);
-  await broker?.stop();
+  await broker?.destroy();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 60_000);
 
@@ -257,5 +257,17 @@ describe('ACLs with StandardAuthorizer', () => {
     const all = await acls('admin', ['--list']);
     expect(all.stdout).not.toContain('name=logs-, patternType=PREFIXED');
     expect(all.stdout).toContain('name=logs-secret, patternType=LITERAL');
+  }, 120_000);
+
+  it('ACLs survive a crash and restart (replayed from the metadata log)', async () => {
+    const all = { resourceTypeFilter: 1, resourceNameFilter: null, patternTypeFilter: 1, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 };
+    const before = (await (await as('admin')).send(ApiKey.DescribeAcls, all)).resources;
+    expect(before.length).toBeGreaterThan(0);
+    await broker.restart('SIGKILL');
+    const after = (await (await as('admin')).send(ApiKey.DescribeAcls, all)).resources;
+    const key = (rs: typeof before) => rs.map((r) => JSON.stringify([r.resourceType, r.resourceName, r.patternType, r.acls.map((a) => [a.principal, a.host, a.operation, a.permissionType]).sort()])).sort();
+    expect(key(after)).toEqual(key(before));
+    expect(await produceWith('alice', 't', 'after restart')).toBe('NONE');
+    expect((await fetchOne(await as('bob'), 'logs-secret')).responses[0]!.partitions[0]!.errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   }, 120_000);
 });
