@@ -205,20 +205,19 @@ export async function fetchLoad(opts: BenchOptions, run: FetchRun): Promise<Merg
   return runWorkers(workerScript('fetch-worker.ts'), configs);
 }
 
-/** The discard sink in its own process (so it does not share the generator's event loop). */
-export async function startSinkProcess(partitions = 1024): Promise<{ port: number; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'loadgen/discard-sink.ts'), String(partitions)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+/** A child Node process (a tsx script) that prints {"port": N} once listening; stopped with SIGTERM. */
+export async function startPortChild(script: string, args: readonly string[], what: string): Promise<{ pid: number; port: number; stop(): Promise<void> }> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('discard sink did not start in 30 s')), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${what} did not start in 30 s`)), 30_000);
     child.stdout!.once('data', (d: Buffer) => {
       clearTimeout(timer);
       resolve(JSON.parse(d.toString()).port as number);
     });
-    child.once('exit', (code) => reject(new Error(`discard sink exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
   });
   return {
+    pid: child.pid!,
     port,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -227,6 +226,11 @@ export async function startSinkProcess(partitions = 1024): Promise<{ port: numbe
       await exited;
     },
   };
+}
+
+/** The discard sink in its own process (so it does not share the generator's event loop). */
+export function startSinkProcess(partitions = 1024): Promise<{ port: number; stop(): Promise<void> }> {
+  return startPortChild(join(HERE, 'loadgen/discard-sink.ts'), [String(partitions)], 'discard sink');
 }
 
 export function fmt(n: number, digits = 0, width = 8): string {

@@ -7,7 +7,6 @@
 // figures are the medians, and the ratios are what to read (absolute figures drift with the
 // machine). Goal: at most 1.25 x the floor for each.
 // `npx tsx bench/cpu-per-gb.ts [--gb 2] [--rounds 3] [--duration 10]`
-import { type ChildProcess, spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -16,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { benchOptions, createTopic, describeErrors, fetchLoad, fmt, KiB, produce, startBenchBroker } from './broker-common.ts';
+import { benchOptions, createTopic, describeErrors, fetchLoad, fmt, KiB, produce, startBenchBroker, startPortChild } from './broker-common.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const GB = 1e9;
@@ -35,32 +34,10 @@ async function cpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
-interface Floor {
-  child: ChildProcess;
-  port: number;
-  stop(): Promise<void>;
-}
+type Floor = Awaited<ReturnType<typeof startPortChild>>;
 
-async function startFloor(args: string[]): Promise<Floor> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'floors/floor-process.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('floor process did not start in 30 s')), 30_000);
-    child.stdout!.once('data', (d: Buffer) => {
-      clearTimeout(timer);
-      resolve(JSON.parse(d.toString()).port as number);
-    });
-    child.once('exit', (code) => reject(new Error(`floor process exited with ${code}`)));
-  });
-  return {
-    child,
-    port,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+function startFloor(args: string[]): Promise<Floor> {
+  return startPortChild(join(HERE, 'floors/floor-process.ts'), args, 'floor process');
 }
 
 /** Sends `bytes` to the port as fast as the socket takes them, then ends; resolves once the peer has read all. */
@@ -106,11 +83,11 @@ interface Sample {
 async function floorProduce(dir: string): Promise<Sample> {
   const floor = await startFloor(['append', dir]);
   try {
-    const before = await cpuSeconds(floor.child.pid!);
+    const before = await cpuSeconds(floor.pid);
     const ms = await sendBytes(floor.port, totalBytes);
     // The floor may still be writing what it read: wait until its CPU use settles.
     await new Promise((r) => setTimeout(r, 200));
-    const cpu = (await cpuSeconds(floor.child.pid!)) - before;
+    const cpu = (await cpuSeconds(floor.pid)) - before;
     return { cpuPerGB: cpu / (totalBytes / GB), mbps: totalBytes / 1e6 / (ms / 1000) };
   } finally {
     await floor.stop();
@@ -120,9 +97,9 @@ async function floorProduce(dir: string): Promise<Sample> {
 async function floorConsume(file: string): Promise<Sample> {
   const floor = await startFloor(['serve', file, String(totalBytes)]);
   try {
-    const before = await cpuSeconds(floor.child.pid!);
+    const before = await cpuSeconds(floor.pid);
     const { bytes, ms } = await receiveAll(floor.port);
-    const cpu = (await cpuSeconds(floor.child.pid!)) - before;
+    const cpu = (await cpuSeconds(floor.pid)) - before;
     return { cpuPerGB: cpu / (bytes / GB), mbps: bytes / 1e6 / (ms / 1000) };
   } finally {
     await floor.stop();

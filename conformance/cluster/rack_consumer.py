@@ -3,41 +3,26 @@
 
 Reads one JSON request on stdin: {"bootstrap", "topic", "rack", "count", "group"}. Consumes the
 topic from the beginning until "count" records arrived or 60 s passed, and prints one JSON
-answer: the values read, and the broker ids librdkafka fetched from (from its "fetch" debug log).
+answer: the values read, and the broker ids librdkafka fetched from (from its protocol debug log).
 """
 import json
-import logging
-import re
+import os
 import sys
 import time
 
 from confluent_kafka import Consumer
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+from librdkafka_log import Matches, debug_logger, run_driver  # noqa: E402
+
 TIMEOUT_S = 60
-
-
-class FetchBrokers(logging.Handler):
-    """Collects the broker ids librdkafka reports sending Fetch requests to."""
-
-    # e.g. "... [thrd:127.0.0.1:34001/bootstrap]: 127.0.0.1:34001/2: Sent FetchRequest (v11, ...)"
-    PATTERN = re.compile(r"/(\d+): Sent FetchRequest")
-
-    def __init__(self):
-        super().__init__()
-        self.brokers = set()
-
-    def emit(self, record):
-        m = self.PATTERN.search(record.getMessage())
-        if m:
-            self.brokers.add(int(m.group(1)))
 
 
 def main():
     req = json.loads(sys.stdin.read())
-    handler = FetchBrokers()
-    logger = logging.getLogger("librdkafka")
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
+    # e.g. "... [thrd:127.0.0.1:34001/bootstrap]: 127.0.0.1:34001/2: Sent FetchRequest (v11, ...)"
+    fetched_from = Matches(r"/(\d+): Sent FetchRequest")
+    logger = debug_logger(fetched_from)
     c = Consumer({
         "bootstrap.servers": req["bootstrap"],
         "group.id": req["group"],
@@ -58,12 +43,8 @@ def main():
             values.append(m.value().decode())
     finally:
         c.close()
-    print(json.dumps({"values": values, "fetchedFrom": sorted(handler.brokers)}))
+    print(json.dumps({"values": values, "fetchedFrom": sorted(fetched_from.found)}))
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:  # the harness reads the error from the last line
-        print(json.dumps({"error": f"{type(e).__name__}: {e}"}))
-        sys.exit(1)
+    run_driver(main)

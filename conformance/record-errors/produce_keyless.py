@@ -11,36 +11,21 @@ resent ones, and the Produce request versions librdkafka used (from its protocol
 Every wait is bounded.
 """
 import json
-import logging
-import re
+import os
 import sys
 
 from confluent_kafka import Producer, libversion
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+from librdkafka_log import Matches, debug_logger, run_driver  # noqa: E402
+
 TIMEOUT_S = 30
-
-
-class ProduceVersions(logging.Handler):
-    """Collects the versions of the ProduceRequests librdkafka reports sending."""
-
-    PATTERN = re.compile(r"Sent ProduceRequest \(v(\d+)")
-
-    def __init__(self):
-        super().__init__()
-        self.versions = set()
-
-    def emit(self, record):
-        m = self.PATTERN.search(record.getMessage())
-        if m:
-            self.versions.add(int(m.group(1)))
 
 
 def main():
     req = json.loads(sys.stdin.read())
-    handler = ProduceVersions()
-    logger = logging.getLogger("librdkafka")
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
+    versions = Matches(r"Sent ProduceRequest \(v(\d+)")
+    logger = debug_logger(versions)
     base = {
         "bootstrap.servers": req["bootstrap"],
         "debug": "protocol",
@@ -61,7 +46,7 @@ def main():
     resent = produce_with({**base, "linger.ms": 0}, again, logger, req["topic"], False) if again else {}
     print(json.dumps({
         "librdkafka": libversion()[0],
-        "produceVersions": sorted(handler.versions),
+        "produceVersions": sorted(versions.found),
         "outcomes": [first[i] for i in range(req["count"])],
         "resent": {str(i): outcome for i, outcome in resent.items()},
     }))
@@ -83,8 +68,4 @@ def produce_with(conf, records, logger, topic, one_batch):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:  # the harness reads the error from the last line
-        print(json.dumps({"error": f"{type(e).__name__}: {e}"}))
-        sys.exit(1)
+    run_driver(main)
