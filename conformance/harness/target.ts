@@ -10,7 +10,10 @@
 // report to, and takes the active controller last, as operators do, so that leadership of the
 // metadata quorum moves once; a SIGKILL restart kills every node at once and starts them all
 // again, the harshest crash there is for records already acknowledged. A cluster start or
-// restart is done when every broker lists all three brokers in its Metadata answers.
+// restart is done when every broker lists all three brokers in its Metadata answers and, with
+// replicated topics, when every partition is led again by its preferred replica (the controller's
+// automatic preferred leader election, as after a rolling restart of a Kafka cluster): the
+// suites place groups by where leaders are, and a restart leaves them all on the survivors.
 import { KafkaConnection } from '../../protocol/client/connection.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
@@ -79,8 +82,10 @@ function replication(rf: number): Record<string, string> {
     'replica.fetch.wait.max.ms': '200',
     'replica.fetch.backoff.ms': '200',
     // After a restart the preferred leaders take their partitions back within seconds, so the
-    // suites can again place a group's coordinator away from its partitions' leaders.
+    // suites can again place a group's coordinator away from its partitions' leaders; every
+    // partition, not only once a broker's share away passes the default 10%.
     'leader.imbalance.check.interval.seconds': '3',
+    'leader.imbalance.per.broker.percentage': '0',
   };
 }
 
@@ -130,6 +135,32 @@ async function awaitWholeCluster(nodes: readonly NodeProcess[], timeoutMs = 20_0
   }
 }
 
+/**
+ * Waits until every broker's Metadata shows every partition of every topic led by its preferred
+ * (first) replica; the error names the partitions still led elsewhere.
+ */
+async function awaitPreferredLeaders(nodes: readonly NodeProcess[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const n of nodes.filter((x) => x.isBroker)) {
+    let away: string[] = [];
+    for (;;) {
+      let conn: KafkaConnection | undefined;
+      try {
+        conn = await KafkaConnection.connect('127.0.0.1', n.port, { requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
+        const md = await conn.send(ApiKey.Metadata, { topics: null, allowAutoTopicCreation: false });
+        away = md.topics.flatMap((t) => t.partitions.filter((p) => p.replicaNodes.length > 0 && p.leaderId !== p.replicaNodes[0]).map((p) => `${t.name}-${p.partitionIndex} led by ${p.leaderId}, preferred ${p.replicaNodes[0]}, isr [${p.isrNodes.join(',')}]`));
+      } catch (err) {
+        away = [`no Metadata answer: ${(err as Error).message}`];
+      } finally {
+        await conn?.close();
+      }
+      if (away.length === 0) break;
+      if (Date.now() > deadline) throw new Error(`broker ${n.id}: ${away.length} partitions not led by their preferred replica ${timeoutMs} ms after the restart (${away.slice(0, 5).join('; ')})`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 export function singleBroker(): TargetSpec {
   return {
     kind: 'broker',
@@ -172,6 +203,7 @@ export function threeNodeCluster(): TargetSpec {
             const codes = await Promise.all(nodes.map((n) => n.stop('SIGKILL', STOP_TIMEOUT_MS)));
             await Promise.all(nodes.map((n) => n.start()));
             await awaitWholeCluster(nodes);
+            if (CLUSTER_REPLICATION_FACTOR > 1) await awaitPreferredLeaders(nodes);
             return codes;
           }
           const leader = await quorumLeader(nodes);
@@ -182,6 +214,7 @@ export function threeNodeCluster(): TargetSpec {
             await n.start();
           }
           await awaitWholeCluster(nodes);
+          if (CLUSTER_REPLICATION_FACTOR > 1) await awaitPreferredLeaders(nodes);
           return nodes.map((n) => codes.get(n.id) ?? null);
         },
         logTail: (chars) => nodes.map((n) => `--- node ${n.id} ---\n${n.logs.slice(-chars)}`).join('\n'),
