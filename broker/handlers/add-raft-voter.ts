@@ -8,6 +8,8 @@
 // brokers forward it, so the CLI may name any of them.
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireCluster } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 import { quorumReplica, toQuorumLeader } from './quorum-handler.ts';
@@ -15,7 +17,8 @@ import { quorumReplica, toQuorumLeader } from './quorum-handler.ts';
 export function addRaftVoterHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.AddRaftVoter,
-    async handle(req) {
+    async handle(req, rc) {
+      requireCluster(ctx, rc, AclOperation.ALTER);
       const forwarded = await toQuorumLeader(ctx, ApiKey.AddRaftVoter, req, (r) => r.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER);
       if (forwarded) return forwarded;
       if (req.clusterId && req.clusterId !== ctx.clusterId) return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, errorMessage: null };

@@ -2,13 +2,16 @@
 // producer ids (ProducerIdsRecord), checked against its broker epoch. Other controllers answer
 // NOT_CONTROLLER.
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireCluster } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 
 export function allocateProducerIdsHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.AllocateProducerIds,
-    async handle(req) {
+    async handle(req, rc) {
+      requireCluster(ctx, rc, AclOperation.CLUSTER_ACTION);
       const r = await ctx.controller.allocateProducerIds(req.brokerId, req.brokerEpoch);
       return { throttleTimeMs: 0, ...r };
     },

@@ -3,13 +3,16 @@
 // once caught up) and carries controlled shutdown (wantShutDown: its leaderships move away,
 // then shouldShutDown). Other controllers answer NOT_CONTROLLER.
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireCluster } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 
 export function brokerHeartbeatHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.BrokerHeartbeat,
-    async handle(req) {
+    async handle(req, rc) {
+      requireCluster(ctx, rc, AclOperation.CLUSTER_ACTION);
       const r = await ctx.controller.brokerHeartbeat({
         brokerId: req.brokerId,
         brokerEpoch: req.brokerEpoch,

@@ -4,6 +4,8 @@
 // NOT_CONTROLLER so the broker tries the active one. The cluster id must match this cluster's.
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireCluster } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 
@@ -11,6 +13,7 @@ export function brokerRegistrationHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.BrokerRegistration,
     async handle(req, rc) {
+      requireCluster(ctx, rc, AclOperation.CLUSTER_ACTION);
       if (req.clusterId !== ctx.clusterId) {
         rc.logger.warn({ brokerId: req.brokerId, clusterId: req.clusterId }, 'refusing the registration of a broker of another cluster');
         return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, brokerEpoch: -1n };

@@ -6,6 +6,8 @@
 // Others pass it to the leader, as AddRaftVoter.
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireCluster } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 import { quorumReplica, toQuorumLeader } from './quorum-handler.ts';
@@ -16,7 +18,8 @@ const REMOVE_TIMEOUT_MS = 30_000;
 export function removeRaftVoterHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.RemoveRaftVoter,
-    async handle(req) {
+    async handle(req, rc) {
+      requireCluster(ctx, rc, AclOperation.ALTER);
       const forwarded = await toQuorumLeader(ctx, ApiKey.RemoveRaftVoter, req, (r) => r.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER);
       if (forwarded) return forwarded;
       if (req.clusterId && req.clusterId !== ctx.clusterId) return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, errorMessage: null };

@@ -5,6 +5,8 @@
 // UNSUPPORTED_VERSION on a static quorum, REQUEST_TIMED_OUT while a change is in flight,
 // VOTER_NOT_FOUND for a replica that is not a voter. The answer names the current leader.
 import { ApiKey } from '../../protocol/generated/api-table.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { requireCluster } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from './api-handler.ts';
 import { quorumReplica } from './quorum-handler.ts';
@@ -12,7 +14,10 @@ import { quorumReplica } from './quorum-handler.ts';
 export function updateRaftVoterHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.UpdateRaftVoter,
-    handle: (req) => quorumReplica(ctx).voterChanges.handleUpdateRequest(req),
+    handle: (req, rc) => {
+      requireCluster(ctx, rc, AclOperation.CLUSTER_ACTION);
+      return quorumReplica(ctx).voterChanges.handleUpdateRequest(req);
+    },
     errorResponse: (_req, err) => ({ throttleTimeMs: 0, errorCode: err.errorCode }),
   });
 }
