@@ -233,7 +233,7 @@ export class MetadataDelta {
         this.acls.delete(rec.data.id);
         break;
       default:
-        // Records of features this broker does not serve (ACLs, quotas, tokens, ZK migration,
+        // Records of features this broker does not serve (quotas, tokens, ZK migration,
         // transactions markers of the metadata log) leave the image as it is.
         break;
     }
