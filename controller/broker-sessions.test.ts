@@ -28,4 +28,15 @@ describe('BrokerSessions', () => {
     expect(sessionCheckIntervalMs(400)).toBe(20);
     expect(sessionCheckIntervalMs(100)).toBe(10);
   });
+
+  it('tells whether one session has run out, for the check made right before fencing', () => {
+    const s = new BrokerSessions(3000);
+    s.activate([1], 0);
+    expect(s.isExpired(1, 3000)).toBe(false);
+    expect(s.isExpired(1, 3001)).toBe(true);
+    s.touch(1, 3001);
+    expect(s.isExpired(1, 3002)).toBe(false);
+    s.forget(1);
+    expect(s.isExpired(1, 10_000)).toBe(false);
+  });
 });

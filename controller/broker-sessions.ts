@@ -5,6 +5,10 @@
 // Sessions are looked at often (sessionCheckIntervalMs), so a broker is fenced within a few tens
 // of milliseconds of its session's end, as Kafka's controller, which schedules the check for the
 // next expiry, does: a leader's failover waits out the session timeout, not also a coarse timer.
+// A heartbeat counts when it arrives, not when the controller's queue reaches it (the queue waits
+// for each write's commit, which under load can take longer than a session), and expiry is checked
+// again when the fencing itself runs: a broker is fenced only after a whole session in which no
+// heartbeat of its registration arrived.
 
 /** How often the active controller looks for sessions that ran out. */
 export function sessionCheckIntervalMs(sessionTimeoutMs: number): number {
@@ -32,6 +36,12 @@ export class BrokerSessions {
 
   forget(brokerId: number): void {
     this.lastContact.delete(brokerId);
+  }
+
+  /** Whether `brokerId`'s session has run out (checked again right before it is fenced). */
+  isExpired(brokerId: number, now: number): boolean {
+    const last = this.lastContact.get(brokerId);
+    return last !== undefined && now - last > this.sessionTimeoutMs;
   }
 
   /** Of `candidates` (the unfenced brokers), those whose session has run out. */

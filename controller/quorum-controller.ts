@@ -127,9 +127,13 @@ export class QuorumController {
     const unfenced = [...this.currentImage.brokers.values()].filter((b) => !b.fenced).map((b) => b.id);
     const expired = this.sessions.expired(unfenced, this.scheduler.now());
     for (const id of expired) {
-      this.opts.logger.warn({ brokerId: id, sessionTimeoutMs: this.sessionTimeoutMs }, 'fencing broker: no heartbeat within its session');
-      await this.run((image) => ({ records: fenceBroker(image, id, this.uncleanDefault), response: undefined }));
-      this.sessions.forget(id);
+      const fenced = await this.run((image) => {
+        // A heartbeat may have arrived while this waited in the queue.
+        if (!this.sessions.isExpired(id, this.scheduler.now())) return { records: [], response: false };
+        this.opts.logger.warn({ brokerId: id, sessionTimeoutMs: this.sessionTimeoutMs }, 'fencing broker: no heartbeat within its session');
+        return { records: fenceBroker(image, id, this.uncleanDefault), response: true };
+      });
+      if (fenced) this.sessions.forget(id);
     }
   }
 
@@ -248,6 +252,9 @@ export class QuorumController {
   }
 
   brokerHeartbeat(input: HeartbeatInput) {
+    // Alive as of its arrival, however long the writes queued before it take to commit.
+    const known = this.currentImage.brokers.get(input.brokerId);
+    if (this.isActive && known && known.epoch === input.brokerEpoch && !known.fenced) this.sessions.touch(input.brokerId, this.scheduler.now());
     return this.run((image) => {
       const b = image.brokers.get(input.brokerId);
       if (b && b.epoch === input.brokerEpoch) this.sessions.touch(input.brokerId, this.scheduler.now());
