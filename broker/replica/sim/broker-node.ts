@@ -33,6 +33,9 @@ export const SIM_TIMINGS = {
   sessionTimeoutMs: 450, // broker.session.timeout.ms 9000
   replicaLagTimeMaxMs: 1500, // replica.lag.time.max.ms 30000
   controllerRequestTimeoutMs: 300,
+  // Registration and heartbeats: Kafka 3.9 times them out at broker.session.timeout.ms / 2
+  // (KAFKA-14392), so one lost heartbeat does not expire a session.
+  lifecycleRequestTimeoutMs: 225,
   hwCheckpointMs: 250, // replica.high.watermark.checkpoint.interval.ms 5000
   fetcher: { maxWaitMs: 100, minBytes: 1, maxBytes: 1 << 20, partitionMaxBytes: 1 << 20, backoffMs: 50, requestTimeoutMs: 1500 } satisfies FetcherConfig,
 };

@@ -184,7 +184,8 @@ export class Simulation {
       logger: this.logger,
       staleLeadership: this.opts.staleLeadership === true,
       random: () => this.random.next(),
-      toController: <T>(life: NodeScheduler, label: string, call: () => T) => this.net.request(id, life, CONTROLLER_ID, label, SIM_TIMINGS.controllerRequestTimeoutMs, async () => call()),
+      toController: <T>(life: NodeScheduler, label: string, call: () => T) =>
+        this.net.request(id, life, CONTROLLER_ID, label, label === 'AlterPartition' ? SIM_TIMINGS.controllerRequestTimeoutMs : SIM_TIMINGS.lifecycleRequestTimeoutMs, async () => call()),
       toBroker: <K extends ApiKey>(life: NodeScheduler, to: number, apiKey: K, request: ApiMessages[K]['request'], timeoutMs: number) =>
         this.net.request(id, life, to, `api${apiKey}`, timeoutMs, (dest) => this.serveOn(to, dest, apiKey, request)) as Promise<ApiMessages[K]['response']>,
       register: (input) => this.controller.registerBroker({ ...input, endpoints: [{ name: LISTENER, host: `broker-${input.brokerId}`, port: 9092, securityProtocol: 0 }], rack: null, logDirs: [], features: [] }),
