@@ -74,6 +74,7 @@ const CONFIG: Record<string, unknown> = {
   'min.incremental.fetch.session.eviction.ms': 120_000,
   'fetch.max.bytes': 55 * 1024 * 1024,
   'log.message.downconversion.enable': true,
+  'replica.selector.class': null, // Kafka's default: consumers read from leaders
 };
 
 export const SIM_LOG_CONFIG: LogConfig = { ...defaultLogConfig, minInsyncReplicas: MIN_INSYNC_REPLICAS, segmentBytes: 16 * 1024 };
