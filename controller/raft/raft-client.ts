@@ -438,8 +438,11 @@ export class RaftClient {
     switch (s.role) {
       case 'unattached':
       case 'voted':
-        if (this.mayStand) this.armElectionTimer(carriedDeadline);
-        else this.sendFetch();
+        if (this.mayStand) return this.armElectionTimer(carriedDeadline);
+        this.sendFetch();
+        // Entered during a stand-down whose own timer a role change since has dropped: once it
+        // ends, stand again if nothing else did (seeds 4687, 6844: the sole voter stayed silent).
+        if (this.scheduler.now() < this.standDownUntil) this.addTimer(this.standDownUntil - this.scheduler.now(), this.gen, () => this.resumeStanding());
         return;
       case 'candidate':
         if (this.votersAmong(s.granted) >= this.majority) return this.becomeLeader();

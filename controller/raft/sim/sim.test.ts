@@ -38,3 +38,14 @@ describe('raft simulation', () => {
     }
   });
 });
+
+// Seeds that once failed, kept as regression checks: 5735 (a restarted replica holding its own
+// uncommitted removal no longer stood), 4687 and 6844 (a voter that entered a stand-down's
+// window in a later role never stood again, and the quorum's sole voter stayed silent).
+describe.skipIf(single !== undefined)('raft simulation regressions', () => {
+  it.each([5735, 4687, 6844])('seed %i converges', { timeout: 120_000 }, async (seed) => {
+    const r = await runSeed({ seed });
+    if (!r.ok) console.error(formatFailure(r));
+    expect(r.error).toBeUndefined();
+  });
+});
