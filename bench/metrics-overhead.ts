@@ -38,7 +38,7 @@ function measurePerRequest(): number {
   const requests = new RequestMetrics(registry);
   const topics = new TopicMetrics(registry, () => EMPTY_IMAGE, new Set(['CONTROLLER']));
   const response = { responses: [{ name: 'bench', partitionResponses: [{ index: 0, errorCode: 0, baseOffset: 5n, logAppendTimeMs: -1n, logStartOffset: 0n, recordErrors: [], errorMessage: null }] }], throttleTimeMs: 0 };
-  const t = { listenerName: 'PLAINTEXT', apiKey: 0, apiVersion: 9, requestBytes: 65_600, responseBytes: 60, response, failed: false, receivedNs: 0n, startedNs: 100_000n, completedNs: 900_000n, sentNs: 950_000n };
+  const t = { listenerName: 'PLAINTEXT', apiKey: 0, apiVersion: 9, requestBytes: 65_600, responseBytes: 60, response, failed: false, receivedNs: 0n, startedNs: 100_000n, completedNs: 900_000n, remoteNs: 0n, sentNs: 950_000n, sendCompletedNs: 960_000n };
   const runs: number[] = [];
   for (let run = 0; run < 6; run++) {
     const n = 100_000;

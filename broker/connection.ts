@@ -288,7 +288,9 @@ export class Connection {
         receivedNs: observed.receivedNs,
         startedNs,
         completedNs: process.hrtime.bigint(),
+        remoteNs: ctx.remote?.ns ?? 0n,
         sentNs: 0n,
+        sendCompletedNs: 0n,
       };
     }
     return chunks;
@@ -344,13 +346,19 @@ export class Connection {
       if (slot.chunks) {
         if (!wrote) this.socket.cork();
         wrote = true;
-        for (const c of slot.chunks) this.socket.write(c);
+        const report = slot.report;
+        if (report) report.sentNs = process.hrtime.bigint();
+        const last = slot.chunks.length - 1;
+        slot.chunks.forEach((c, i) => {
+          // The last chunk's callback: the answer is with the kernel (Kafka's ResponseSendTimeMs ends).
+          if (report && i === last) this.socket.write(c, () => this.reportSent(report));
+          else this.socket.write(c);
+        });
+      } else if (slot.report) {
+        slot.report.sentNs = process.hrtime.bigint();
+        this.reportSent(slot.report);
       }
       if (slot.throttleMs) this.mute(slot.throttleMs);
-      if (slot.report) {
-        slot.report.sentNs = process.hrtime.bigint();
-        this.opts.observer!.requestCompleted!(slot.report);
-      }
       if (slot.closeAfter) {
         this.log.info({ clientId: this.clientId }, `closing connection: ${slot.closeAfter}`);
         if (wrote) this.socket.uncork();
@@ -361,6 +369,11 @@ export class Connection {
     if (wrote) this.socket.uncork();
     this.updateFlow();
     if (this.pending.length === 0) this.notifyIdle();
+  }
+
+  private reportSent(report: RequestTimings): void {
+    report.sendCompletedNs = process.hrtime.bigint();
+    this.opts.observer!.requestCompleted!(report);
   }
 
   /** Stops reading for `ms` (a quota's throttle); reading resumes by itself after. */

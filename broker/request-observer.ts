@@ -21,8 +21,12 @@ export interface RequestTimings {
   startedNs: bigint;
   /** The handler's answer was ready and encoded. */
   completedNs: bigint;
+  /** Of the handler's time, how long it waited in purgatories (acks=all, long polls, rebalances). */
+  remoteNs: bigint;
   /** The answer was handed to the socket (it waited for earlier answers of the same connection); 0 until then. */
   sentNs: bigint;
+  /** The socket took the answer's last byte (written to the kernel); equals sentNs when there is no answer. */
+  sendCompletedNs: bigint;
 }
 
 export interface RequestObserver {

@@ -20,6 +20,23 @@ export interface RequestContext {
   principal?: string;
   /** The connection's SASL state, on SASL listeners (SaslHandshake and SaslAuthenticate drive it). */
   sasl?: SaslSession;
+  /** Time spent waiting in purgatories (Kafka's RemoteTimeMs), kept by `inPurgatory`. */
+  remote?: { ns: bigint; open: number; since: bigint };
+}
+
+/**
+ * Awaits a purgatory wait (acks=all, a fetch's long poll, a rebalance) and counts it as the
+ * request's remote time. Concurrent waits of one request (a Produce's partitions) count once:
+ * the time any of them is open.
+ */
+export async function inPurgatory<T>(rc: RequestContext, wait: Promise<T>): Promise<T> {
+  const r = (rc.remote ??= { ns: 0n, open: 0, since: 0n });
+  if (r.open++ === 0) r.since = process.hrtime.bigint();
+  try {
+    return await wait;
+  } finally {
+    if (--r.open === 0) r.ns += process.hrtime.bigint() - r.since;
+  }
 }
 
 /** Returned by a handler when Kafka sends no response (Produce with acks=0). */

@@ -48,7 +48,7 @@ import { hostedPartition, partitionErrorCode } from '../fetch/partition-access.t
 import { preferredReadReplica, replicaSelectorFor } from '../fetch/replica-selector.ts';
 import { recordFollowerFetch } from '../replica/follower-fetch.ts';
 import { partitionKey } from '../replica/replica-manager.ts';
-import { defineHandler, type RequestContext } from './api-handler.ts';
+import { defineHandler, inPurgatory, type RequestContext } from './api-handler.ts';
 import { brokersOnListener } from './metadata.ts';
 
 const INT32_MAX = 2147483647;
@@ -366,7 +366,7 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
       }
       if (!(req.maxWaitMs <= 0 || reqs.length === 0 || readable >= minBytes || mustAnswer)) {
         const keys = reqs.filter((r) => r.topic !== null).map((r) => partitionKey(r.topic!, r.partition));
-        await delayed.wait(keys, req.maxWaitMs, () => readyToAnswer(reqs, params, minBytes));
+        await inPurgatory(rc, delayed.wait(keys, req.maxWaitMs, () => readyToAnswer(reqs, params, minBytes)));
         image = ctx.metadata.image;
         results = await readAll(reqs, { ...params, image }, rc);
       }

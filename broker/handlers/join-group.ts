@@ -9,7 +9,7 @@ import { AclOperation } from '../auth/acl.ts';
 import { requireGroup } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { readyGroupCoordinator } from '../group/coordinator-setup.ts';
-import { defineHandler, type RequestContext } from './api-handler.ts';
+import { defineHandler, inPurgatory, type RequestContext } from './api-handler.ts';
 
 /** Kafka records the client's address as InetAddress.toString(): "/host". */
 export function clientHostOf(rc: RequestContext): string {
@@ -39,7 +39,8 @@ export function joinGroupHandler(ctx: BrokerContext) {
       const v = rc.apiVersion;
       requireGroup(ctx, rc, AclOperation.READ, req.groupId);
       const coordinator = await readyGroupCoordinator(ctx);
-      const r = await coordinator.joinGroup({
+      // The join waits for the rebalance: Kafka's DelayedJoin, remote time.
+      const r = await inPurgatory(rc, coordinator.joinGroup({
         groupId: req.groupId,
         memberId: req.memberId,
         groupInstanceId: v >= 5 ? (req.groupInstanceId ?? null) : null,
@@ -51,7 +52,7 @@ export function joinGroupHandler(ctx: BrokerContext) {
         protocolType: req.protocolType,
         protocols: req.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
         reason: v >= 8 ? (req.reason ?? null) : null,
-      });
+      }));
       return {
         throttleTimeMs: 0,
         errorCode: r.errorCode,

@@ -29,7 +29,7 @@ import type { BrokerContext } from '../broker-context.ts';
 import { AppendValidationError, validateProducedRecords } from '../replica/append-validator.ts';
 import type { Partition } from '../replica/partition.ts';
 import { partitionVerificationEnabled } from '../txn/transaction-verifier.ts';
-import { defineHandler, NO_RESPONSE, type RequestContext } from './api-handler.ts';
+import { defineHandler, inPurgatory, NO_RESPONSE, type RequestContext } from './api-handler.ts';
 
 function errorPartition(index: number, errorCode: number, errorMessage: string | null = null, logStartOffset = -1n): PartitionProduceResponse {
   return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset, recordErrors: [], errorMessage };
@@ -103,7 +103,7 @@ export function produceHandler(ctx: BrokerContext) {
             const append = (): Promise<PartitionProduceResponse> => leader.appendAsLeader(validated, acks).then(async (r) => ({
               index: pd.index,
               // acks=all: answered once the in-sync replicas have the batch (or the wait ends).
-              errorCode: acks === -1 ? await ctx.replicaManager.delayedProduce.wait(leader, r.lastOffset + 1, req.timeoutMs) : ErrorCode.NONE,
+              errorCode: acks === -1 ? await inPurgatory(rc, ctx.replicaManager.delayedProduce.wait(leader, r.lastOffset + 1, req.timeoutMs)) : ErrorCode.NONE,
               baseOffset: BigInt(r.baseOffset),
               logAppendTimeMs: BigInt(r.logAppendTime),
               logStartOffset: BigInt(r.logStartOffset),

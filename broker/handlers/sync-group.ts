@@ -7,7 +7,7 @@ import { AclOperation } from '../auth/acl.ts';
 import { requireGroup } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { readyGroupCoordinator } from '../group/coordinator-setup.ts';
-import { defineHandler } from './api-handler.ts';
+import { defineHandler, inPurgatory } from './api-handler.ts';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -23,7 +23,8 @@ export function syncGroupHandler(ctx: BrokerContext) {
       }
       requireGroup(ctx, rc, AclOperation.READ, req.groupId);
       const coordinator = await readyGroupCoordinator(ctx);
-      const r = await coordinator.syncGroup({
+      // A follower's sync waits for the leader's assignment: remote time, as Kafka's.
+      const r = await inPurgatory(rc, coordinator.syncGroup({
         groupId: req.groupId,
         generationId: req.generationId,
         memberId: req.memberId,
@@ -31,7 +32,7 @@ export function syncGroupHandler(ctx: BrokerContext) {
         protocolType,
         protocolName,
         assignments: req.assignments.map((a) => ({ memberId: a.memberId, assignment: a.assignment })),
-      });
+      }));
       return { throttleTimeMs: 0, errorCode: r.errorCode, protocolType: r.protocolType, protocolName: r.protocolName, assignment: r.assignment };
     },
     errorResponse: (_req, err) => ({ throttleTimeMs: 0, errorCode: err.errorCode, protocolType: null, protocolName: null, assignment: EMPTY }),

@@ -151,6 +151,10 @@ describe('metrics with kafkajs', () => {
     expect((caughtUp.value('kafka_server_brokertopicmetrics_bytesout_total', { topic: TOPIC }) ?? 0) - bytesOutBefore).toBeGreaterThanOrEqual(onDisk);
     expect(caughtUp.sum('kafka_network_requestmetrics_requests_total', { request: 'Fetch' })).toBeGreaterThan(0);
     expect(caughtUp.histogramCount('kafka_network_requestmetrics_totaltimems', { request: 'Fetch' })).toBeGreaterThan(0);
+    // The join waited for its rebalance (remote time); every answer's send was timed.
+    expect(caughtUp.histogramCount('kafka_network_requestmetrics_remotetimems', { request: 'JoinGroup' })).toBeGreaterThanOrEqual(1);
+    expect(caughtUp.sum('kafka_network_requestmetrics_remotetimems_sum', { request: 'JoinGroup' })).toBeGreaterThan(0);
+    expect(caughtUp.histogramCount('kafka_network_requestmetrics_responsesendtimems', { request: 'Fetch' })).toBe(caughtUp.histogramCount('kafka_network_requestmetrics_totaltimems', { request: 'Fetch' }));
     expect(caughtUp.value('kafka_server_group_coordinator_metrics_group_completed_rebalance_count')).toBeGreaterThanOrEqual(1);
     expect(caughtUp.value('kafka_server_group_coordinator_metrics_offset_commit_count')).toBeGreaterThanOrEqual(1);
     expect(caughtUp.value('kafka_coordinator_group_groupmetadatamanager_numgroups')).toBeGreaterThanOrEqual(1);

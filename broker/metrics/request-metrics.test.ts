@@ -8,7 +8,8 @@ import type { RequestTimings } from '../request-observer.ts';
 import { countErrorCodes, RequestMetrics } from './request-metrics.ts';
 import { Scrape } from './scrape.ts';
 
-function timings(apiKey: number, apiVersion: number, response: unknown, ms: { queue: number; local: number; wait: number }): RequestTimings {
+/** `handler` ms in the handler, `remote` of them in purgatories; `wait` behind earlier answers; `send` to write it. */
+function timings(apiKey: number, apiVersion: number, response: unknown, ms: { queue: number; handler: number; wait: number; remote?: number; send?: number }): RequestTimings {
   const ns = (x: number) => BigInt(Math.round(x * 1e6));
   return {
     listenerName: 'PLAINTEXT',
@@ -20,8 +21,10 @@ function timings(apiKey: number, apiVersion: number, response: unknown, ms: { qu
     failed: false,
     receivedNs: 0n,
     startedNs: ns(ms.queue),
-    completedNs: ns(ms.queue + ms.local),
-    sentNs: ns(ms.queue + ms.local + ms.wait),
+    completedNs: ns(ms.queue + ms.handler),
+    remoteNs: ns(ms.remote ?? 0),
+    sentNs: ns(ms.queue + ms.handler + ms.wait),
+    sendCompletedNs: ns(ms.queue + ms.handler + ms.wait + (ms.send ?? 0)),
   };
 }
 
@@ -48,10 +51,10 @@ describe('RequestMetrics', () => {
     m.connectionOpened('PLAINTEXT');
     m.connectionOpened('PLAINTEXT');
     m.connectionClosed('PLAINTEXT');
-    m.requestCompleted(timings(ApiKey.Produce, 9, { responses: [{ name: 't', partitionResponses: [{ index: 0, errorCode: 0 }, { index: 1, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER }] }] }, { queue: 0.2, local: 3, wait: 0.05 }));
-    m.requestCompleted(timings(ApiKey.Produce, 9, { responses: [] }, { queue: 0.2, local: 700, wait: 0 }));
-    m.requestCompleted(timings(ApiKey.Metadata, 12, { topics: [] }, { queue: 0.1, local: 0.1, wait: 0 }));
-    m.requestCompleted(timings(ApiKey.Produce, 3, null, { queue: 0.1, local: 0.1, wait: 0 }));
+    m.requestCompleted(timings(ApiKey.Produce, 9, { responses: [{ name: 't', partitionResponses: [{ index: 0, errorCode: 0 }, { index: 1, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER }] }] }, { queue: 0.2, handler: 3, wait: 0.05 }));
+    m.requestCompleted(timings(ApiKey.Produce, 9, { responses: [] }, { queue: 0.2, handler: 1300, wait: 0, remote: 600, send: 0.3 }));
+    m.requestCompleted(timings(ApiKey.Metadata, 12, { topics: [] }, { queue: 0.1, handler: 0.1, wait: 0 }));
+    m.requestCompleted(timings(ApiKey.Produce, 3, null, { queue: 0.1, handler: 0.1, wait: 0 }));
     const s = new Scrape(await registry.metrics());
     expect(s.value('kafka_network_requestmetrics_requests_total', { request: 'Produce', version: '9' })).toBe(2);
     expect(s.value('kafka_network_requestmetrics_requests_total', { request: 'Produce', version: '3' })).toBe(1);
@@ -59,11 +62,15 @@ describe('RequestMetrics', () => {
     expect(s.value('kafka_network_requestmetrics_errors_total', { request: 'Produce', error: 'NONE' })).toBe(1);
     expect(s.value('kafka_network_requestmetrics_errors_total', { request: 'Produce', error: 'NOT_LEADER_OR_FOLLOWER' })).toBe(1);
     expect(s.histogramCount('kafka_network_requestmetrics_totaltimems', { request: 'Produce' })).toBe(3);
-    // 700 ms of local time lands in the 1000 ms bucket, not the 500 ms one.
+    // 1,300 ms in the handler of which 600 in a purgatory: 700 ms local time, in the 1000 ms bucket.
     expect(s.value('kafka_network_requestmetrics_localtimems_bucket', { request: 'Produce', le: '500' })).toBe(2);
     expect(s.value('kafka_network_requestmetrics_localtimems_bucket', { request: 'Produce', le: '1000' })).toBe(3);
     expect(s.sum('kafka_network_requestmetrics_localtimems_sum', { request: 'Produce' })).toBeCloseTo(703.1, 3);
     expect(s.sum('kafka_network_requestmetrics_responsequeuetimems_sum', { request: 'Produce' })).toBeCloseTo(0.05, 5);
+    expect(s.sum('kafka_network_requestmetrics_remotetimems_sum', { request: 'Produce' })).toBeCloseTo(600, 3);
+    expect(s.value('kafka_network_requestmetrics_remotetimems_bucket', { request: 'Produce', le: '500' })).toBe(2);
+    expect(s.sum('kafka_network_requestmetrics_responsesendtimems_sum', { request: 'Produce' })).toBeCloseTo(0.3, 5);
+    expect(s.sum('kafka_network_requestmetrics_totaltimems_sum', { request: 'Produce' })).toBeCloseTo(3.25 + 1300.5 + 0.2, 3);
     expect(s.value('kafka_server_socket_server_metrics_connection_count', { listener: 'PLAINTEXT' })).toBe(1);
     expect(s.value('kafka_server_socket_server_metrics_connection_creation_total', { listener: 'PLAINTEXT' })).toBe(2);
   });

@@ -29,7 +29,9 @@ interface ApiStats {
   total: Buckets;
   queue: Buckets;
   local: Buckets;
+  remote: Buckets;
   responseQueue: Buckets;
+  responseSend: Buckets;
   requestBytes: Buckets;
 }
 
@@ -40,7 +42,7 @@ interface ListenerStats {
   refused: Map<string, number>;
 }
 
-type HistogramOf = 'total' | 'queue' | 'local' | 'responseQueue' | 'requestBytes';
+type HistogramOf = 'total' | 'queue' | 'local' | 'remote' | 'responseQueue' | 'responseSend' | 'requestBytes';
 
 export class RequestMetrics {
   private readonly byApi: (ApiStats | undefined)[] = [];
@@ -58,10 +60,12 @@ export class RequestMetrics {
       family(name, help, 'histogram', (out) => {
         for (const a of this.apis()) a[of].samples(name, { request: a.name }, out);
       });
-    histogram('kafka_network_requestmetrics_totaltimems', 'Milliseconds from the request frame read to its answer handed to the socket (TotalTimeMs).', 'total');
+    histogram('kafka_network_requestmetrics_totaltimems', 'Milliseconds from the request frame read to its answer written to the socket (TotalTimeMs).', 'total');
     histogram('kafka_network_requestmetrics_requestqueuetimems', 'Milliseconds from the frame read to the handler start (RequestQueueTimeMs).', 'queue');
-    histogram('kafka_network_requestmetrics_localtimems', 'Milliseconds in the handler, purgatory waits included (LocalTimeMs + RemoteTimeMs).', 'local');
+    histogram('kafka_network_requestmetrics_localtimems', 'Milliseconds in the handler, purgatory waits not included (LocalTimeMs).', 'local');
+    histogram('kafka_network_requestmetrics_remotetimems', 'Milliseconds the handler waited in purgatories: acks=all, fetch long polls, rebalances (RemoteTimeMs).', 'remote');
     histogram('kafka_network_requestmetrics_responsequeuetimems', 'Milliseconds an answer waited behind earlier answers of its connection (ResponseQueueTimeMs).', 'responseQueue');
+    histogram('kafka_network_requestmetrics_responsesendtimems', 'Milliseconds from the answer handed to the socket to its last byte written (ResponseSendTimeMs).', 'responseSend');
     histogram('kafka_network_requestmetrics_requestbytes', 'Request frame sizes in bytes (RequestBytes).', 'requestBytes');
     const perListener = (name: string, help: string, type: 'counter' | 'gauge', value: (l: ListenerStats) => number) =>
       family(name, help, type, (out) => {
@@ -95,10 +99,12 @@ export class RequestMetrics {
   requestCompleted(t: RequestTimings): void {
     const a = this.api(t.apiKey);
     a.versions[t.apiVersion] = (a.versions[t.apiVersion] ?? 0) + 1;
-    a.total.observe(Number(t.sentNs - t.receivedNs) / NS_PER_MS);
+    a.total.observe(Number(t.sendCompletedNs - t.receivedNs) / NS_PER_MS);
     a.queue.observe(Number(t.startedNs - t.receivedNs) / NS_PER_MS);
-    a.local.observe(Number(t.completedNs - t.startedNs) / NS_PER_MS);
+    a.local.observe(Number(t.completedNs - t.startedNs - t.remoteNs) / NS_PER_MS);
+    a.remote.observe(Number(t.remoteNs) / NS_PER_MS);
     a.responseQueue.observe(Number(t.sentNs - t.completedNs) / NS_PER_MS);
+    a.responseSend.observe(Number(t.sendCompletedNs - t.sentNs) / NS_PER_MS);
     a.requestBytes.observe(t.requestBytes);
     if (t.response === null) return;
     // The data path's answers by their shape; anything else by the generic walk.
@@ -129,7 +135,9 @@ export class RequestMetrics {
         total: new Buckets(LATENCY_BUCKETS_MS),
         queue: new Buckets(LATENCY_BUCKETS_MS),
         local: new Buckets(LATENCY_BUCKETS_MS),
+        remote: new Buckets(LATENCY_BUCKETS_MS),
         responseQueue: new Buckets(LATENCY_BUCKETS_MS),
+        responseSend: new Buckets(LATENCY_BUCKETS_MS),
         requestBytes: new Buckets(SIZE_BUCKETS),
       };
     }
