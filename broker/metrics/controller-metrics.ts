@@ -58,6 +58,9 @@ export function registerControllerMetrics(registry: Registry, opts: ControllerMe
   }
   gauge('kafka_server_raftmetrics_current_leader', 'Id of the metadata quorum leader, -1 when unknown (current-leader).', () => raft.currentLeader);
   gauge('kafka_server_raftmetrics_current_epoch', 'Current metadata quorum epoch (current-epoch).', () => raft.currentEpoch);
+  // Raft appends only on the quorum leader: elsewhere (and with no commit in the last 30 s) NaN, as Kafka reports.
+  gauge('kafka_server_raftmetrics_commit_latency_avg', 'Average milliseconds from a metadata batch appended on the leader to its commit, last 30 s (commit-latency-avg).', () => raft.commitLatency.stats(raft.now()).avg);
+  gauge('kafka_server_raftmetrics_commit_latency_max', 'Largest milliseconds from a metadata batch appended on the leader to its commit, last 30 s (commit-latency-max).', () => raft.commitLatency.stats(raft.now()).max);
   gauge('kafka_server_raftmetrics_high_watermark', 'Metadata log high watermark, -1 when unknown (high-watermark).', () => (raft.hw > 0n ? Number(raft.hw) : -1));
   gauge('kafka_server_raftmetrics_log_end_offset', 'Metadata log end offset (log-end-offset).', () => Number(raft.logEndOffset()));
   new Gauge({

@@ -35,6 +35,7 @@ import type { SnapshotId } from './snapshot-format.ts';
 import { KRaftControlLog } from './kraft-control-log.ts';
 import { VoterChanges } from './voter-changes.ts';
 import { findVoter, NO_DIRECTORY_ID, staticVoter, type VoterEndpoint, type VoterSet, votersControlRecords } from './voter-set.ts';
+import { CommitLatency } from './commit-latency.ts';
 
 export type { CommittedBatch, CommittedRecord, LoadedSnapshot, RaftListener } from './commit-delivery.ts';
 
@@ -94,6 +95,8 @@ export class RaftClient {
   readonly random: () => number;
   readonly transport: RaftTransport;
   readonly delivery: CommitDelivery;
+  /** Append-to-commit times of this leader's batches (raft-metrics commit-latency-avg/max). */
+  readonly commitLatency = new CommitLatency();
   readonly snapshots: RaftSnapshots;
   /** The log with its voter-set history (kraft-control-log.ts). */
   readonly controlLog: KRaftControlLog;
@@ -348,10 +351,14 @@ export class RaftClient {
         baseTimestamp: BigInt(this.now()),
         records: values.map((value, i) => ({ offsetDelta: i, timestampDelta: 0, key: null, value })),
       });
+      const appendedAt = this.now();
       const info = await this.log.appendAsLeader(batch, s.epoch);
       // Wrapped, so the queue does not wait for the commit (which needs later queue work).
       const wait = { commit: this.delivery.awaitCommit(info.lastOffset) };
-      wait.commit.catch(() => undefined);
+      wait.commit.then(
+        () => this.commitLatency.record(this.now(), this.now() - appendedAt),
+        () => undefined,
+      );
       await this.flushAsLeader();
       return wait;
     });
