@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startBroker } from '../../index.ts';
 import type { StartedBroker } from '../../index.ts';
 import { KafkaClient } from '../../protocol/client/client.ts';
@@ -16,6 +16,8 @@ import { partitionForKey } from './partitioner.ts';
 
 const SAMSA = fileURLToPath(new URL('./samsa.ts', import.meta.url));
 const CHILD_TIMEOUT_MS = 30_000;
+// Each test runs the CLI a dozen times, a process start each (seconds apiece on a busy machine).
+vi.setConfig({ testTimeout: 180_000 });
 
 interface Run {
   code: number | null;

@@ -150,9 +150,10 @@ describe.skipIf(!present)('console in a browser', () => {
       await page.waitForFunction(`document.querySelector('#group-lag')?.textContent === '0'`, undefined, { timeout: 40_000 });
       expect(await page.textContent('#group-state')).toBe('Stable');
       expect(await page.textContent('#offsets tr[data-tp="lagging-0"] td:nth-child(3)')).toBe('300');
-      // The chart went from 300 down to 0: its line has several points.
+      // The chart went from 300 down to 0: its line has at least those two samples (a fast
+      // consumer may be done before the page samples any value in between).
       const d = await page.getAttribute('#lag-chart path[data-series="total lag"]', 'd');
-      expect(d!.split(' ').length).toBeGreaterThan(2);
+      expect(d!.split(' ').length).toBeGreaterThanOrEqual(2);
       await shot('group-lag');
     } finally {
       await consumer.disconnect();

@@ -29,6 +29,8 @@ export function run(cmd: string, args: readonly string[], opts: { input?: string
       clearTimeout(timer);
       resolve({ code, stdout, stderr, timedOut });
     });
+    // A child that exits without reading its input must not fail the run with EPIPE.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }
