@@ -347,13 +347,16 @@ export class Connection {
         if (!wrote) this.socket.cork();
         wrote = true;
         const report = slot.report;
-        if (report) report.sentNs = process.hrtime.bigint();
         const last = slot.chunks.length - 1;
-        slot.chunks.forEach((c, i) => {
-          // The last chunk's callback: the answer is with the kernel (Kafka's ResponseSendTimeMs ends).
-          if (report && i === last) this.socket.write(c, () => this.reportSent(report));
-          else this.socket.write(c);
-        });
+        for (let i = 0; i < last; i++) this.socket.write(slot.chunks[i]!);
+        if (report) {
+          report.sentNs = process.hrtime.bigint();
+          // The last chunk's callback: the answer is with the kernel (Kafka's ResponseSendTimeMs
+          // ends). It runs from the socket, outside any request: through the connection's scope.
+          this.socket.write(slot.chunks[last]!, () => this.opts.scheduler.run(this.scope, () => this.reportSent(report)));
+        } else if (last >= 0) {
+          this.socket.write(slot.chunks[last]!);
+        }
       } else if (slot.report) {
         slot.report.sentNs = process.hrtime.bigint();
         this.reportSent(slot.report);

@@ -3,6 +3,7 @@
 // DENY). Filters (DescribeAcls, DeleteAcls) also take ANY and MATCH. Codes are Kafka's wire codes
 // (ResourceType, PatternType, AclOperation, AclPermissionType); a code this broker does not know
 // reads as UNKNOWN, which no stored ACL and no valid filter carries.
+import type { AclImage } from '../../controller/metadata/image.ts';
 
 export const ResourceType = { UNKNOWN: 0, ANY: 1, TOPIC: 2, GROUP: 3, CLUSTER: 4, TRANSACTIONAL_ID: 5, DELEGATION_TOKEN: 6, USER: 7 } as const;
 export const PatternType = { UNKNOWN: 0, ANY: 1, MATCH: 2, LITERAL: 3, PREFIXED: 4 } as const;
@@ -33,20 +34,12 @@ export const WILDCARD_HOST = '*';
 /** The only name the CLUSTER resource has. */
 export const CLUSTER_NAME = 'kafka-cluster';
 
-export interface AclBinding {
-  resourceType: number;
-  resourceName: string;
-  patternType: number;
-  principal: string;
-  host: string;
-  operation: number;
-  permissionType: number;
-}
+/** An ACL without its id: the metadata image's entry (AccessControlEntryRecord) minus the id. */
+export type AclBinding = Omit<AclImage, 'id'>;
 
 /** An ACL as stored in the metadata image, with the id its AccessControlEntryRecord gave it. */
-export interface StandardAcl extends AclBinding {
-  id: string;
-}
+/** An ACL with its id, as the metadata image holds it. */
+export type StandardAcl = AclImage;
 
 export interface AclBindingFilter {
   resourceType: number;

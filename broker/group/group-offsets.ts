@@ -65,19 +65,29 @@ export class GroupOffsets {
     return this.commitWrite('offset-commit', () => this.commitOp(p));
   }
 
-  private commitOp(p: OffsetCommitParams): GroupResult<CommitResponse> {
-    const all = (code: number): GroupResult<CommitResponse> => ({ records: [], response: { errors: p.offsets.map(() => code), written: [] } });
-    const status = this.shard.validateGroupStatus(p.groupId, 'offset-commit');
-    if (status !== null) return all(status);
+  /**
+   * The group an offset commit (plain or transactional) goes to, created empty when a commit
+   * outside group management (generation -1) names a new one; or the error for every offset.
+   */
+  private commitTarget(p: { groupId: string; generationId: number; groupInstanceId: string | null; memberId: string }, op: 'offset-commit' | 'txn-offset-commit') {
+    const status = this.shard.validateGroupStatus(p.groupId, op);
+    if (status !== null) return status;
     let group = this.groups.get(p.groupId);
     if (!group) {
       // Without a group, only commits outside group management (generation -1) are accepted.
-      if (p.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
+      if (p.generationId >= 0) return ErrorCode.ILLEGAL_GENERATION;
       group = this.shard.newGroup(p.groupId);
       this.groups.set(p.groupId, group);
     }
-    if (group.is('Dead')) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    if (group.isStaticMemberFenced(p.groupInstanceId, p.memberId)) return all(ErrorCode.FENCED_INSTANCE_ID);
+    if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (group.isStaticMemberFenced(p.groupInstanceId, p.memberId)) return ErrorCode.FENCED_INSTANCE_ID;
+    return group;
+  }
+
+  private commitOp(p: OffsetCommitParams): GroupResult<CommitResponse> {
+    const all = (code: number): GroupResult<CommitResponse> => ({ records: [], response: { errors: p.offsets.map(() => code), written: [] } });
+    const group = this.commitTarget(p, 'offset-commit');
+    if (typeof group === 'number') return all(group);
     if (p.generationId < 0 && group.is('Empty')) return this.offsetRecords(group, p.offsets, p.retentionTimeMs, -1n, true);
     if (!group.has(p.memberId)) return all(ErrorCode.UNKNOWN_MEMBER_ID);
     if (p.generationId !== group.generationId) return all(ErrorCode.ILLEGAL_GENERATION);
@@ -134,16 +144,8 @@ export class GroupOffsets {
 
   private txnCommitOp(p: TxnOffsetCommitParams): GroupResult<CommitResponse> {
     const all = (code: number): GroupResult<CommitResponse> => ({ records: [], response: { errors: p.offsets.map(() => code), written: [] } });
-    const status = this.shard.validateGroupStatus(p.groupId, 'txn-offset-commit');
-    if (status !== null) return all(status);
-    let group = this.groups.get(p.groupId);
-    if (!group) {
-      if (p.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
-      group = this.shard.newGroup(p.groupId);
-      this.groups.set(p.groupId, group);
-    }
-    if (group.is('Dead')) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    if (group.isStaticMemberFenced(p.groupInstanceId, p.memberId)) return all(ErrorCode.FENCED_INSTANCE_ID);
+    const group = this.commitTarget(p, 'txn-offset-commit');
+    if (typeof group === 'number') return all(group);
     if (p.memberId !== '' && !group.has(p.memberId)) return all(ErrorCode.UNKNOWN_MEMBER_ID);
     if (p.generationId >= 0 && p.generationId !== group.generationId) return all(ErrorCode.ILLEGAL_GENERATION);
     const r = this.offsetRecords(group, p.offsets, -1, p.producerId, false);
