@@ -4,7 +4,7 @@
 // by what a consumer read, request counters and latency histograms per API, consumer lag follows
 // a consumer's commits, and readiness turns on only when start-up is done.
 import { readdir, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePort } from '../../conformance/harness/ports.ts';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
@@ -35,14 +35,6 @@ async function segmentBytes(logDir: string, topic: string, partition: number): P
   let total = 0;
   for (const f of await readdir(dir)) if (f.endsWith('.log')) total += (await stat(join(dir, f))).size;
   return total;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 describe('metrics with kafkajs', () => {

@@ -2,22 +2,12 @@
 // fault tests. The broker is started as `npm start` starts it (broker/launch.cjs); only its
 // listeners and data directory are overridden. Stops only the process it started, by pid.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeChild } from './node-child.ts';
+import { freePort } from './ports.ts';
 
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolvePort(port));
-    });
-  });
-}
+export { freePort };
 
 export interface BrokerProcessOptions {
   /** Data directory to reuse (e.g. across a restart); a new temporary one by default. */

@@ -11,24 +11,28 @@ import sys
 
 
 class Matches(logging.Handler):
-    """Collects the integer that `pattern`'s first group catches in each log line."""
+    """Collects the integer that `pattern`'s first group catches in each log line: the distinct
+    ones in `found`, every one in log order in `seen`."""
 
     def __init__(self, pattern):
         super().__init__()
         self.pattern = re.compile(pattern)
         self.found = set()
+        self.seen = []
 
     def emit(self, record):
         m = self.pattern.search(record.getMessage())
         if m:
             self.found.add(int(m.group(1)))
+            self.seen.append(int(m.group(1)))
 
 
-def debug_logger(handler):
-    """The logger to pass to a librdkafka client (with "debug": "protocol"), feeding `handler`."""
+def debug_logger(*handlers):
+    """The logger to pass to a librdkafka client (with "debug" set), feeding `handlers`."""
     logger = logging.getLogger("librdkafka")
     logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
+    for handler in handlers:
+        logger.addHandler(handler)
     return logger
 
 

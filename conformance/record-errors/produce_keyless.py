@@ -4,10 +4,12 @@
 Reads one JSON request on stdin: {"bootstrap", "topic", "count", "keyless": [indices],
 "oneBatch": bool, "resend": [error names]}. Every record goes to partition 0 with value "v<i>"
 and key "k<i>", except the keyless ones. With oneBatch the records are queued before the first
-can be sent, so they leave in one batch; otherwise each record is its own batch. Records whose
-delivery failed with an error named in "resend" are produced once more, as an application would.
-Prints one JSON answer: each record's first outcome (null or the error name), the outcome of the
-resent ones, and the Produce request versions librdkafka used (from its protocol debug log).
+can be sent, so they normally leave in one batch; otherwise each record is its own batch. Records
+whose delivery failed with an error named in "resend" are produced once more, as an application
+would. Prints one JSON answer: each record's first outcome (null or the error name), the outcome of
+the resent ones, the Produce request versions librdkafka used, and the record count of each batch
+it built in the first round, in order (both from its debug log), so that the caller judges each
+record by the batch it really travelled in.
 Every wait is bounded.
 """
 import json
@@ -25,10 +27,11 @@ TIMEOUT_S = 30
 def main():
     req = json.loads(sys.stdin.read())
     versions = Matches(r"Sent ProduceRequest \(v(\d+)")
-    logger = debug_logger(versions)
+    batches = Matches(r"Produce MessageSet with (\d+) message")
+    logger = debug_logger(versions, batches)
     base = {
         "bootstrap.servers": req["bootstrap"],
-        "debug": "protocol",
+        "debug": "protocol,msg",
         "message.timeout.ms": 20000,
         "socket.timeout.ms": 10000,
     }
@@ -42,6 +45,7 @@ def main():
     }
     records = [(i, None if i in req["keyless"] else f"k{i}") for i in range(req["count"])]
     first = produce_with(conf, records, logger, req["topic"], one_batch)
+    first_batches = list(batches.seen)
     again = [(i, key) for i, key in records if first[i] in req.get("resend", [])]
     resent = produce_with({**base, "linger.ms": 0}, again, logger, req["topic"], False) if again else {}
     print(json.dumps({
@@ -49,6 +53,7 @@ def main():
         "produceVersions": sorted(versions.found),
         "outcomes": [first[i] for i in range(req["count"])],
         "resent": {str(i): outcome for i, outcome in resent.items()},
+        "batches": first_batches,
     }))
 
 
@@ -56,6 +61,9 @@ def produce_with(conf, records, logger, topic, one_batch):
     """Produces (index, key) pairs and returns {index: None or the delivery error's name}."""
     outcomes = {}
     p = Producer(conf, logger=logger)
+    # The partition's leader is known before the first record is queued, so no record waits for
+    # metadata apart from the others.
+    p.list_topics(topic, timeout=TIMEOUT_S)
     for index, key in records:
         p.produce(topic, value=f"v{index}".encode(), key=None if key is None else key.encode(), partition=0,
                   on_delivery=lambda err, msg, i=index: outcomes.__setitem__(i, None if err is None else err.name()))
