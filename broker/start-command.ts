@@ -3,12 +3,19 @@
 // starts it, so every broker runs with the start script's settings (libuv's thread pool, V8's
 // heap), which a process that is already running cannot take on.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** The project's root: the first directory up with a package.json (this module may be bundled into broker/dist/). */
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+const ROOT = projectRoot();
 
 export const LAUNCHER = join(ROOT, 'broker/launch.cjs');
 

@@ -1,47 +1,21 @@
 // `samsa cluster start|status|stop` as an operator runs it: the command is a child process, the
 // nodes it starts run detached from it, and clients reach them at the bootstrap address it prints.
-// The three-node run needs the multi-voter quorum wired into the node; it runs with
-// SAMSA_CLUSTER_CLI_3=1.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { samsa as runSamsa } from '../../conformance/harness/samsa-cli.ts';
 import { KafkaClient } from '../../protocol/client/client.ts';
 import { CompressionType } from '../../protocol/records/batch-header.ts';
 import { decodeRecordBatch, encodeRecordBatch } from '../../protocol/records/record-batch.ts';
 import { isNodeProcess, readCluster } from './cluster.ts';
 
-const SAMSA = fileURLToPath(new URL('./samsa.ts', import.meta.url));
 const CHILD_TIMEOUT_MS = 90_000;
-const THREE_NODES = process.env.SAMSA_CLUSTER_CLI_3 === '1';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `samsa <args>`; kills the child (by pid) if it outlives the timeout. */
-function samsa(args: string[], timeoutMs = CHILD_TIMEOUT_MS): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SAMSA, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-      reject(new Error(`samsa ${args.join(' ')} did not finish in ${timeoutMs} ms; stdout: ${stdout} stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs `samsa <args>`; the child is killed (by pid) if it outlives the timeout. */
+function samsa(args: string[], timeoutMs = CHILD_TIMEOUT_MS) {
+  return runSamsa(args, { timeoutMs });
 }
 
 function pidsOf(dir: string): number[] {
@@ -173,7 +147,7 @@ describe('samsa cluster', () => {
   });
 });
 
-describe.skipIf(!THREE_NODES)(`samsa cluster with three nodes${THREE_NODES ? '' : ' (skipped: needs the multi-voter quorum; set SAMSA_CLUSTER_CLI_3=1 to run)'}`, () => {
+describe('samsa cluster with three nodes', () => {
   it('starts three combined nodes, elects one leader, replicates a write to all three, and stops them', { timeout: 240_000 }, async () => {
     dir = await mkdtemp(join(tmpdir(), 'samsa-cluster3-'));
     const started = await samsa(['cluster', 'start', '--nodes', '3', '--dir', dir]);

@@ -3,7 +3,7 @@
 // describes, resets and deletes what they committed.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { samsaArgs } from '../../conformance/harness/samsa-cli.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker } from '../../index.ts';
 import type { StartedBroker } from '../../index.ts';
@@ -11,7 +11,6 @@ import { KafkaClient } from '../../protocol/client/client.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import { partitionForKey } from './partitioner.ts';
 
-const SAMSA = fileURLToPath(new URL('./samsa.ts', import.meta.url));
 const CHILD_TIMEOUT_MS = 30_000;
 
 interface Run {
@@ -29,7 +28,7 @@ interface Running {
 
 /** Starts `samsa <args>`; it is killed (by pid) if it outlives the timeout. */
 function start(args: string[], input?: string, timeoutMs = CHILD_TIMEOUT_MS): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', SAMSA, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, samsaArgs(args), { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

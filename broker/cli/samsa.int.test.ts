@@ -3,10 +3,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { freePort } from '../../conformance/harness/ports.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { freePort } from '../../conformance/harness/ports.ts';
+import { samsa as runSamsa, SAMSA_BIN } from '../../conformance/harness/samsa-cli.ts';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startBroker } from '../../index.ts';
 import type { StartedBroker } from '../../index.ts';
@@ -14,36 +14,13 @@ import { KafkaClient } from '../../protocol/client/client.ts';
 import { decodeRecordBatch, iterateBatches } from '../../protocol/records/record-batch.ts';
 import { partitionForKey } from './partitioner.ts';
 
-const SAMSA = fileURLToPath(new URL('./samsa.ts', import.meta.url));
 const CHILD_TIMEOUT_MS = 30_000;
 // Each test runs the CLI a dozen times, a process start each (seconds apiece on a busy machine).
 vi.setConfig({ testTimeout: 180_000 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `samsa <args>` with optional stdin; kills the child (by pid) if it outlives the timeout. */
-function samsa(args: string[], input?: string, timeoutMs = CHILD_TIMEOUT_MS): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SAMSA, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-      reject(new Error(`samsa ${args.join(' ')} did not finish in ${timeoutMs} ms; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input ?? '');
-  });
+/** Runs `samsa <args>` with optional stdin; the child is killed (by pid) if it outlives the timeout. */
+function samsa(args: string[], input?: string, timeoutMs = CHILD_TIMEOUT_MS) {
+  return runSamsa(args, { input, timeoutMs });
 }
 
 /** Retries a check a bounded number of times: metadata changes reach brokers asynchronously, as in Kafka. */
@@ -231,7 +208,7 @@ describe('samsa server-start', () => {
     const child = spawn(
       process.execPath,
       [
-        '--import', 'tsx', SAMSA, 'server-start',
+        SAMSA_BIN, 'server-start',
         '--override', `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
         '--override', `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
         '--override', `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,

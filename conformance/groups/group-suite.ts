@@ -20,6 +20,7 @@ import { KafkaClient } from '../../protocol/client/client.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
 import { run } from '../harness/child-json.ts';
+import { samsaArgs } from '../harness/samsa-cli.ts';
 import type { GroupCheckId } from '../harness/checks.ts';
 import { ClientReport } from '../harness/client-report.ts';
 import { awaitTopicsOnEveryBroker, groupAwayFrom } from '../harness/placement.ts';
@@ -57,7 +58,7 @@ export interface GroupSuiteOptions {
 async function consumerGroupsCliMissing(): Promise<string | undefined> {
   const file = join(ROOT, 'broker/cli/consumer-groups.ts');
   if (!existsSync(file)) return 'consumer-groups CLI not available (no broker/cli/consumer-groups.ts)';
-  const r = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'broker/cli/samsa.ts'), 'consumer-groups', '--help'], { cwd: ROOT, timeoutMs: 30_000 });
+  const r = await run(process.execPath, samsaArgs(['consumer-groups', '--help']), { cwd: ROOT, timeoutMs: 30_000 });
   if (r.code !== 0 || !r.stdout.includes('--describe')) return `consumer-groups CLI not available (samsa consumer-groups --help exited ${r.code}: ${r.stderr.trim().split('\n')[0] ?? ''})`;
   return undefined;
 }
@@ -364,7 +365,7 @@ export async function defineGroupSuite(o: GroupSuiteOptions, spec: TargetSpec = 
       const group = await createTopic(topic, t('lag-group'));
       const ledger = new GroupLedger();
       const describe = async (): Promise<Array<Record<string, string>>> => {
-        const r = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'broker/cli/samsa.ts'), 'consumer-groups', '--bootstrap-server', target.bootstrap, '--describe', '--group', group], { cwd: ROOT, timeoutMs: 30_000 });
+        const r = await run(process.execPath, samsaArgs(['consumer-groups', '--bootstrap-server', target.bootstrap, '--describe', '--group', group]), { cwd: ROOT, timeoutMs: 30_000 });
         expect(r.code, `samsa consumer-groups exited ${r.code}: ${r.stderr}`).toBe(0);
         const rows = parseDescribeTable(r.stdout).filter((row) => row['TOPIC'] === topic);
         expect(rows.every((row) => row['GROUP'] === group), r.stdout).toBe(true);

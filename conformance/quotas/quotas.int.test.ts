@@ -17,37 +17,18 @@ import { spawn } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaClient } from '../../protocol/client/client.ts';
 import { encodeRecordBatch } from '../../protocol/records/record-batch.ts';
 import { BrokerProcess } from '../harness/broker-process.ts';
+import { samsa } from '../harness/samsa-cli.ts';
 
-const SAMSA = fileURLToPath(new URL('../../broker/cli/samsa.ts', import.meta.url));
 const MB = 1_048_576;
 const MEASURE_MS = 20_000;
 /** The quota's first window admits a burst (Kafka's rate counts at least quota.window.num - 1 windows); measuring starts after it. */
 const WARMUP_MS = 5_000;
 
-function samsa(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SAMSA, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-      reject(new Error(`samsa ${args.join(' ')} did not finish; stderr: ${stderr}`));
-    }, 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
