@@ -41,9 +41,11 @@ describe('raft simulation', () => {
 
 // Seeds that once failed, kept as regression checks: 5735 (a restarted replica holding its own
 // uncommitted removal no longer stood), 4687 and 6844 (a voter that entered a stand-down's
-// window in a later role never stood again, and the quorum's sole voter stayed silent).
+// window in a later role never stood again, and the quorum's sole voter stayed silent), 9468
+// (removed voters kept standing and pushed an observer's epoch past the leader's, whose
+// fetches then deposed the sole voter again and again).
 describe.skipIf(single !== undefined)('raft simulation regressions', () => {
-  it.each([5735, 4687, 6844])('seed %i converges', { timeout: 120_000 }, async (seed) => {
+  it.each([5735, 4687, 6844, 9468])('seed %i converges', { timeout: 120_000 }, async (seed) => {
     const r = await runSeed({ seed });
     if (!r.ok) console.error(formatFailure(r));
     expect(r.error).toBeUndefined();
