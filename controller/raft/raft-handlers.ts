@@ -393,16 +393,17 @@ export class RaftHandlers {
     if (!p || p.partition !== 0) return answer(ErrorCode.NONE, { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1n, leader: at });
     if (c.clusterId !== null && req.clusterId && req.clusterId !== c.clusterId) return answer(ErrorCode.INCONSISTENT_CLUSTER_ID, { errorCode: ErrorCode.NONE, highWatermark: -1n, leader: at });
     const requestEpoch = p.currentLeaderEpoch ?? -1;
-    // A dynamic quorum's leader fetched from by one of its voters at a later epoch gives way to it,
-    // as Raft's rule for any later term: that epoch was begun by a candidate (a voter removed
-    // without knowing it, say) whose vote requests moved the voter past the leader, which then
-    // could no longer follow it. An observer's epoch is no part of the quorum: it is answered
-    // UNKNOWN_LEADER_EPOCH, as Kafka's leader answers any later epoch, or removed voters that keep
-    // standing would depose the leader through every observer they reach.
+    // A dynamic quorum's leader fetched from at a later epoch gives way to it, as Raft's rule for
+    // any later term: that epoch was begun by a candidate (a voter removed without knowing it, say)
+    // whose vote requests moved the fetcher past the leader, which then could no longer follow it.
+    // It stands again at once rather than after an election timeout: meanwhile such candidates
+    // would move the fetcher further still, and the leader would give way again and again (seed
+    // 9468). The answer names the new epoch, so the fetcher can follow it.
     const fetcherId = req.replicaState?.replicaId ?? req.replicaId ?? -1;
-    if (c.controlLog.history.isDynamic && requestEpoch > s.epoch && s.role === 'leader' && c.voters.includes(fetcherId)) {
-      c.logger.info({ epoch: s.epoch, fetchEpoch: requestEpoch, replicaId: fetcherId }, 'fetched from at a later epoch: giving up leadership');
+    if (c.controlLog.history.isDynamic && requestEpoch > s.epoch && s.role === 'leader') {
+      c.logger.info({ epoch: s.epoch, fetchEpoch: requestEpoch, replicaId: fetcherId }, 'fetched from at a later epoch: giving up leadership and standing again');
       await c.becomeUnattached(requestEpoch);
+      await c.becomeCandidate();
       return answer(ErrorCode.NONE, { errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH, highWatermark: -1n, leader: this.at() });
     }
     const error =
