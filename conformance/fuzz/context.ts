@@ -5,8 +5,27 @@
 // Invariants: lanes only draw from their own PRNG; the world state is read through a draw of that
 // PRNG, so an empty or full pool changes what is sent, never how many draws are made.
 import { API_SPECS, type ApiKey, type ApiMessages } from '../../protocol/generated/api-table.ts';
+import type { ConnectionOptions } from 'node:tls';
 import type { Prng } from './prng.ts';
 import { Wire } from './wire.ts';
+
+/** The fuzz broker's secured listeners and the credentials its users have (see secure.ts). */
+export interface SecureEndpoints {
+  saslPlaintextPort: number;
+  saslSslPort: number;
+  /** SSL with ssl.client.auth=requested. */
+  sslPort: number;
+  /** Trusts the broker's certificate (the run's CA). */
+  tls: ConnectionOptions;
+  /** A client certificate the SSL listener trusts. */
+  clientCert: { cert: string; key: string };
+  /** A self-signed client certificate no CA of the broker's vouches for. */
+  untrustedCert: { cert: string; key: string };
+  /** A user with SCRAM-SHA-256 and SCRAM-SHA-512 credentials. */
+  scramUser: { username: string; password: string };
+  /** A user of the PLAIN mechanism (the listeners' JAAS config). */
+  plainUser: { username: string; password: string };
+}
 
 export interface JournalEntry {
   atMs: number;
@@ -63,12 +82,15 @@ export interface Counters {
   unanswered: number;
   /** Responses that did not decode at the version asked: a broker encoding fault. */
   undecodable: number;
+  /** Rounds of the SASL and TLS lanes, and correct logins among them (SASL or TLS). */
+  secureRounds: number;
+  logins: number;
 }
 
 export type VersionRanges = Map<number, { min: number; max: number }>;
 
 export class FuzzContext {
-  readonly counters: Counters = { connections: 0, framesSent: 0, bytesSent: 0, responses: 0, unanswered: 0, undecodable: 0 };
+  readonly counters: Counters = { connections: 0, framesSent: 0, bytesSent: 0, responses: 0, unanswered: 0, undecodable: 0, secureRounds: 0, logins: 0 };
   readonly journal: Journal;
   /** Set once the run must end (deadline or a failure); every lane loop checks it. */
   stopped = false;
@@ -80,6 +102,13 @@ export class FuzzContext {
   readonly anomalies: string[] = [];
   /** Faults of the fuzzer itself (its own bugs), counted so a test can insist there are none. */
   faults = 0;
+  /**
+   * Broken security guarantees: data served before authentication, a bad credential accepted, a
+   * correct login or TLS client refused. Each one fails the run's checks.
+   */
+  violations = 0;
+  /** The secured listeners, when the run has them. */
+  secure: SecureEndpoints | undefined;
   private readonly wires = new Set<Wire>();
 
   constructor(
@@ -102,6 +131,27 @@ export class FuzzContext {
     this.counters.connections++;
     this.wires.add(w);
     return w;
+  }
+
+  /** A connection to another listener of the broker, over TLS when `tls` is given. */
+  async openTo(port: number, tls?: ConnectionOptions): Promise<Wire> {
+    const w = tls ? await Wire.openTls(port, tls) : await Wire.open(port);
+    this.counters.connections++;
+    this.wires.add(w);
+    return w;
+  }
+
+  /** Adopts a wire opened elsewhere, so its counts reach the totals and closeAll ends it. */
+  adopt(w: Wire): Wire {
+    this.counters.connections++;
+    this.wires.add(w);
+    return w;
+  }
+
+  /** A broken security guarantee, kept for the report. */
+  violation(lane: string, what: string): void {
+    this.violations++;
+    if (this.anomalies.length < 50) this.anomalies.push(`${lane}: VIOLATION: ${what}`);
   }
 
   /** Closes a wire and folds its counts into the totals. */

@@ -1,6 +1,7 @@
 // The fuzz run: starts a broker process with short group timings, learns the versions it serves,
 // runs the lanes (malformed frames, group members, producers, topic churn, fetch sessions,
-// DeleteRecords/ListOffsets) for a bounded time beside a healthy client, watches the process, and
+// DeleteRecords/ListOffsets on PLAINTEXT; SASL exchanges on SASL_PLAINTEXT and SASL_SSL; TLS on
+// SSL and SASL_SSL) for a bounded time beside a healthy client, watches the process, and
 // ends with a real client (kafkajs) producing and reading back records. Every lane draws from its
 // own PRNG forked in a fixed order from the seed, so `seed` replays the same actions.
 // A failure (the process gone, or the healthy client unanswered) ends the run at once and is
@@ -17,6 +18,9 @@ import { HEALTH_TOPIC, HealthCheck, percentile } from './health.ts';
 import { loadCorpus } from './mutate.ts';
 import { Prng } from './prng.ts';
 import { runRaw } from './raw-lane.ts';
+import { runSasl } from './sasl-lane.ts';
+import { createScramUser, type FuzzPki, makeFuzzPki, secureEndpoints, secureOverrides, securePorts } from './secure.ts';
+import { runTls } from './tls-lane.ts';
 import { Wire } from './wire.ts';
 
 export interface FuzzOptions {
@@ -28,7 +32,11 @@ export interface FuzzOptions {
   /** Actions kept for the failure report. */
   journalSize?: number;
   /** Lane counts; the defaults suit two shared cores. */
-  lanes?: Partial<Record<'raw' | 'members' | 'producers' | 'topics' | 'fetchers' | 'records', number>>;
+  lanes?: Partial<Record<'raw' | 'members' | 'producers' | 'topics' | 'fetchers' | 'records' | 'sasl' | 'tls', number>>;
+  /** Certificates to reuse across runs (made, and removed at the end, when absent). */
+  pki?: FuzzPki;
+  /** False leaves out the secured listeners and their lanes. */
+  secure?: boolean;
   /** Kinds of input to leave out (known faults awaiting a fix), e.g. 'huge-partition-counts'. */
   avoid?: readonly string[];
   /** Skip the closing kafkajs round trip (for very short runs). */
@@ -57,10 +65,17 @@ export interface FuzzReport {
   anomalies: string[];
   /** Faults of the fuzzer itself; a sound fuzzer has none. */
   fuzzerFaults: number;
+  /** The secured listeners fuzzed, or why they were left out. */
+  secure: string;
+  /** Rounds of the SASL and TLS lanes, and correct logins and TLS clients served among them. */
+  secureRounds: number;
+  logins: number;
+  /** Broken security guarantees (data before authentication, bad credentials accepted, correct ones refused). */
+  violations: number;
   crashes: number;
   failure?: FuzzFailure;
   /** Latencies are of whole rounds (ApiVersions, Metadata, Produce, Fetch in turn). */
-  health: { rounds: number; errorAnswers: number; reconnects: number; p50Ms: number; p99Ms: number; maxMs: number; quietBeforeP50Ms: number; quietAfterP50Ms: number };
+  health: { rounds: number; errorAnswers: number; reconnects: number; secureLogins: number; p50Ms: number; p99Ms: number; maxMs: number; quietBeforeP50Ms: number; quietAfterP50Ms: number };
   rssStartKb: number;
   rssEndKb: number;
   finalCheck: string;
@@ -78,7 +93,7 @@ export const FUZZ_BROKER_OVERRIDES: Record<string, string> = {
 
 const QUIET_MS = 1000;
 
-const DEFAULT_LANES = { raw: 2, members: 8, producers: 2, topics: 1, fetchers: 2, records: 1 };
+const DEFAULT_LANES = { raw: 2, members: 8, producers: 2, topics: 1, fetchers: 2, records: 1, sasl: 2, tls: 1 };
 
 function rssKb(pid: number | undefined): number {
   if (pid === undefined) return NaN;
@@ -164,7 +179,18 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const root = new Prng(opts.seed);
   const lanes = { ...DEFAULT_LANES, ...opts.lanes };
   const corpus = loadCorpus();
-  const broker = await BrokerProcess.start({ overrides: FUZZ_BROKER_OVERRIDES });
+  const made = opts.secure === false ? 'left out' : (opts.pki ?? (await makeFuzzPki()));
+  const certs = typeof made === 'string' ? undefined : made;
+  const ports = certs ? await securePorts() : undefined;
+  const secureNote = certs ? 'SASL_PLAINTEXT, SASL_SSL, SSL' : `skipped: ${made as string}`;
+  if (!certs) log.warn({ reason: made }, 'secured listeners and their lanes left out');
+  let broker: BrokerProcess;
+  try {
+    broker = await BrokerProcess.start(ports && certs ? { port: ports.plaintext, controllerPort: ports.controller, overrides: { ...FUZZ_BROKER_OVERRIDES, ...secureOverrides(ports, certs) } } : { overrides: FUZZ_BROKER_OVERRIDES });
+  } catch (err) {
+    if (certs && !opts.pki) await certs.pki.remove();
+    throw err;
+  }
   const pid = broker.pid;
   log.info({ pid, port: broker.port, corpus: corpus.length }, 'fuzz broker started');
   let failure: FuzzFailure | undefined;
@@ -177,9 +203,11 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   try {
     const versions = await apiVersions(broker.port);
     await createTopics(broker.port, [...STEADY_TOPICS, HEALTH_TOPIC], 3);
+    if (ports && certs) await createScramUser(broker.port);
     rssStartKb = rssKb(pid);
     ctx = new FuzzContext(broker.port, versions, Date.now() + QUIET_MS + opts.durationMs, opts.journalSize ?? 200, new Set(opts.avoid ?? []));
     const c = ctx;
+    if (ports && certs) c.secure = secureEndpoints(ports, certs);
     const fail = (reason: string): void => {
       if (failure) return;
       // A refused or dropped health connection is usually the process dying: say so if it has.
@@ -187,7 +215,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       failure = { reason, actions: c.journal.format(), perLane: c.journal.latestPerLane(), brokerLog: '' };
       c.stopped = true;
     };
-    health = new HealthCheck(broker.port, opts.healthLimitMs ?? 5000, 200, fail);
+    health = new HealthCheck(broker.port, opts.healthLimitMs ?? 5000, 200, fail, c.secure);
     health.start();
     // A second of health rounds with no other traffic, to compare with the same after the lanes stop.
     await sleep(QUIET_MS);
@@ -205,6 +233,9 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     for (let i = 0; i < lanes.topics; i++) { const r = root.fork(); running.push(guarded(`topics${i}`, () => runTopics(c, r, `topics${i}`))); }
     for (let i = 0; i < lanes.fetchers; i++) { const r = root.fork(); running.push(guarded(`fetch${i}`, () => runFetcher(c, r, `fetch${i}`))); }
     for (let i = 0; i < lanes.records; i++) { const r = root.fork(); running.push(guarded(`records${i}`, () => runRecords(c, r, `records${i}`))); }
+    // The secured lanes fork last, so the PLAINTEXT lanes' streams are those of runs without them.
+    for (let i = 0; i < (c.secure ? lanes.sasl : 0); i++) { const r = root.fork(); running.push(guarded(`sasl${i}`, () => runSasl(c, r, `sasl${i}`))); }
+    for (let i = 0; i < (c.secure ? lanes.tls : 0); i++) { const r = root.fork(); running.push(guarded(`tls${i}`, () => runTls(c, r, `tls${i}`))); }
     let lastReport = Date.now();
     while (c.running) {
       await sleep(200);
@@ -238,6 +269,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     ctx?.closeAll();
     await health?.stop();
     await broker.destroy();
+    if (certs && !opts.pki) await certs.pki.remove();
   }
   const elapsedMs = Date.now() - started;
   const lat = health?.latenciesMs ?? [];
@@ -253,9 +285,13 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     undecodable: ctx?.counters.undecodable ?? 0,
     anomalies: ctx?.anomalies ?? [],
     fuzzerFaults: ctx?.faults ?? 0,
+    secure: secureNote,
+    secureRounds: ctx?.counters.secureRounds ?? 0,
+    logins: ctx?.counters.logins ?? 0,
+    violations: ctx?.violations ?? 0,
     crashes: failure ? 1 : 0,
     failure,
-    health: { rounds: lat.length, errorAnswers: health?.errorAnswers ?? 0, reconnects: health?.reconnects ?? 0, quietBeforeP50Ms: percentile(health?.quietMs.before ?? [], 50), quietAfterP50Ms: percentile(health?.quietMs.after ?? [], 50), p50Ms: percentile(lat, 50), p99Ms: percentile(lat, 99), maxMs: lat.length ? Math.max(...lat) : NaN },
+    health: { rounds: lat.length, errorAnswers: health?.errorAnswers ?? 0, reconnects: health?.reconnects ?? 0, secureLogins: health?.secureLogins ?? 0, quietBeforeP50Ms: percentile(health?.quietMs.before ?? [], 50), quietAfterP50Ms: percentile(health?.quietMs.after ?? [], 50), p50Ms: percentile(lat, 50), p99Ms: percentile(lat, 99), maxMs: lat.length ? Math.max(...lat) : NaN },
     rssStartKb,
     rssEndKb,
     finalCheck: finalResult,
@@ -273,7 +309,8 @@ export function formatReport(r: FuzzReport): string {
     `  actions             ${r.actions} (unanswered or closed: ${r.unanswered}, undecodable answers: ${r.undecodable})`,
     `  crashes             ${r.crashes}`,
     `  fuzzer faults       ${r.fuzzerFaults}`,
-    `  health check        ${r.health.rounds} rounds, p50 ${r.health.p50Ms} ms, p99 ${r.health.p99Ms} ms, max ${r.health.maxMs} ms (a round: ApiVersions, Metadata, Produce, Fetch), error answers ${r.health.errorAnswers}, reconnects ${r.health.reconnects}`,
+    `  secured listeners   ${r.secure}${r.secureRounds ? `: ${r.secureRounds} SASL/TLS rounds, ${r.logins} correct logins and TLS clients served, violations ${r.violations}` : ''}`,
+    `  health check        ${r.health.rounds} rounds, p50 ${r.health.p50Ms} ms, p99 ${r.health.p99Ms} ms, max ${r.health.maxMs} ms (a round: ApiVersions, Metadata, Produce, Fetch${r.health.secureLogins ? ', and Metadata over SASL_SSL' : ''}), error answers ${r.health.errorAnswers}, reconnects ${r.health.reconnects}${r.health.secureLogins ? `, SASL_SSL logins ${r.health.secureLogins}` : ''}`,
     `  health, no traffic  round p50 ${r.health.quietBeforeP50Ms} ms before the fuzz lanes, ${r.health.quietAfterP50Ms} ms after`,
     `  broker RSS          ${(r.rssStartKb / 1024).toFixed(1)} MiB at start, ${(r.rssEndKb / 1024).toFixed(1)} MiB at end`,
     `  final client check  ${r.finalCheck}`,

@@ -1,9 +1,12 @@
 // One fuzzer connection to the broker under test: raw bytes out, size-prefixed frames in. Typed
 // requests are encoded with the generated codecs and matched to their answers by correlation id;
 // raw (mutated) bytes are written as they are and whatever comes back is only counted.
+// Frames that match no pending request (raw SASL tokens after a v0 handshake, answers to raw
+// frames) are kept, the last few only, for `nextUnmatched`. A wire may run over TLS.
 // Invariants: every wait is bounded by a timer; a closed socket fails every pending request at
 // once; the socket is only ever to 127.0.0.1.
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { FrameReader } from '../../protocol/framing.ts';
 import { API_SPECS, type ApiKey, type ApiMessages } from '../../protocol/generated/api-table.ts';
 import { decodeResponseHeader, encodeRequestFrame } from '../../protocol/headers.ts';
@@ -41,6 +44,8 @@ export class Wire {
   private readonly pending = new Map<number, Pending>();
   private nextCorrelation = 1;
   private closedFlag = false;
+  private readonly unmatched: Buffer[] = [];
+  private unmatchedWaiter: (() => void) | null = null;
   readonly stats: WireStats = { framesSent: 0, bytesSent: 0, responses: 0 };
 
   private constructor(socket: Socket) {
@@ -65,6 +70,28 @@ export class Wire {
       });
       socket.once('error', (err) => {
         clearTimeout(timer);
+        reject(err);
+      });
+    });
+  }
+
+  /** A TLS connection, resolved once its handshake is done; a failed handshake rejects. */
+  static openTls(port: number, options: ConnectionOptions, timeoutMs = 3000): Promise<Wire> {
+    return new Promise((resolve, reject) => {
+      const socket = connectTls({ host: '127.0.0.1', port, ...options });
+      socket.setNoDelay(true);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new WireTimeoutError(`TLS connect to 127.0.0.1:${port} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.once('secureConnect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(new Wire(socket));
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        socket.destroy();
         reject(err);
       });
     });
@@ -119,6 +146,29 @@ export class Wire {
     return API_SPECS[apiKey].decodeResponse(reader, version) as ApiMessages[K]['response'];
   }
 
+  /** Writes one size-prefixed frame of `bytes` (a raw SASL token after a v0 handshake). */
+  sendToken(bytes: Buffer): void {
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(bytes.length);
+    this.sendRaw(Buffer.concat([size, bytes]));
+  }
+
+  /** The oldest frame no request claimed, or null if none comes within `ms` or the connection closes. */
+  async nextUnmatched(ms: number): Promise<Buffer | null> {
+    if (this.unmatched.length === 0 && !this.closedFlag) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, ms);
+        function done(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.unmatchedWaiter = done;
+      });
+      this.unmatchedWaiter = null;
+    }
+    return this.unmatched.shift() ?? null;
+  }
+
   /** Resolves once the broker closes the connection or `ms` pass; true if it closed. */
   waitClose(ms: number): Promise<boolean> {
     if (this.closedFlag) return Promise.resolve(true);
@@ -150,9 +200,14 @@ export class Wire {
     }
     for (const frame of frames) {
       this.stats.responses++;
-      if (frame.length < 4) continue;
-      const p = this.pending.get(frame.readInt32BE(0));
-      if (!p) continue; // an answer to a raw frame
+      const p = frame.length >= 4 ? this.pending.get(frame.readInt32BE(0)) : undefined;
+      if (!p) {
+        // An answer to a raw frame or a raw token: kept for nextUnmatched, the last 8 only.
+        this.unmatched.push(frame);
+        if (this.unmatched.length > 8) this.unmatched.shift();
+        this.unmatchedWaiter?.();
+        continue;
+      }
       this.pending.delete(frame.readInt32BE(0));
       clearTimeout(p.timer);
       p.resolve(frame);
@@ -162,6 +217,7 @@ export class Wire {
   private onClose(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
+    this.unmatchedWaiter?.();
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
       p.reject(new WireClosedError(`connection closed with ${API_SPECS[p.apiKey as ApiKey].name} v${p.version} pending`));
