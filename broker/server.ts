@@ -80,7 +80,10 @@ export class SocketServer {
       const tls = spec.security?.tls;
       let server: Server | TlsServer;
       if (tls) {
-        server = createTlsServer({ ...tls.options, noDelay: true } as never, onSocket);
+        server = createTlsServer({ ...tls.options, noDelay: true } as never, (socket: TLSSocket) => {
+          this.refuseRenegotiation(socket, spec.name);
+          onSocket(socket);
+        });
         // A handshake that fails (bad certificate, no common protocol, plain text sent to TLS) ends that connection only.
         server.on(
           'tlsClientError',
@@ -120,6 +123,23 @@ export class SocketServer {
     if (!entry) return false;
     (entry.server as TlsServer).setSecureContext(options);
     return true;
+  }
+
+  /**
+   * As Kafka's SslTransportLayer ("Renegotiation is not supported"), a client that asks to
+   * renegotiate is closed. Node would renegotiate, and past tls.CLIENT_RENEG_LIMIT only emit an
+   * error that nothing acts on, so a client could make the broker sign handshakes without end.
+   */
+  private refuseRenegotiation(socket: TLSSocket, listener: string): void {
+    socket.disableRenegotiation();
+    socket.on(
+      'error',
+      this.opts.scheduler.wrap({ unit: 'connection', context: { listener } }, (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ERR_TLS_RENEGOTIATION_DISABLED') return;
+        this.opts.logger.info({ listener, client: `${socket.remoteAddress}:${socket.remotePort}` }, 'closing connection: TLS renegotiation is not supported');
+        socket.destroy();
+      }),
+    );
   }
 
   /** The principal of a TLS connection: the mapped client certificate subject, else ANONYMOUS. */

@@ -11,9 +11,9 @@
 // - garbage after a successful handshake, written on the raw socket under the TLS session:
 //   random bytes, application-data records that cannot decrypt, plain-text alerts and handshake
 //   records, a record longer than TLS allows;
-// - renegotiation of a TLS 1.2 session (Node's server refuses it beyond a few; the broker must
-//   only survive), clients offering only TLS 1.0/1.1, a client certificate no CA vouches for
-//   (the SSL listener must close before serving anything);
+// - renegotiation of a TLS 1.2 session (the broker closes the connection, as Kafka does: nothing
+//   may be served after it), clients offering only TLS 1.0/1.1, a client certificate no CA
+//   vouches for (the SSL listener must close before serving anything);
 // - and, as the positive control, a correct TLS client (with or without a trusted client
 //   certificate) whose ApiVersions must be answered.
 import { connect as netConnect, type Socket } from 'node:net';
@@ -274,10 +274,8 @@ export async function runTls(ctx: FuzzContext, rng: Prng, lane: string): Promise
             });
             await done;
           }
-          if (!t.destroyed) {
-            t.write(Buffer.concat(encodeRequestFrame(ApiKey.ApiVersions, 3, 1, 'fz-tls', { clientSoftwareName: 'samsa-fuzz', clientSoftwareVersion: '1' })));
-            await closedWithin(t, 300);
-          }
+          // As Kafka, the broker refuses renegotiation by closing the connection: nothing is served after it.
+          if (!t.destroyed && (await answersApiVersions(t))) ctx.violation(lane, `${tag}: ApiVersions answered after a TLS renegotiation (Kafka closes the connection)`);
           break;
         }
         case 'old-protocol': {
