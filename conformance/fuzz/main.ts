@@ -1,4 +1,4 @@
-// `npm run fuzz -- --minutes N [--seed S] [--avoid kind,...]`: one long fuzz run against a fresh broker process, with
+// `npm run fuzz -- --minutes N [--seed S] [--avoid kind,...] [--plaintext-only]`: one long fuzz run against a fresh broker process, with
 // progress logged through pino and a summary printed at the end. Exits 1 if the broker failed, and
 // prints the seed and the last actions so `--seed S` (with the same length) replays the run.
 import { parseArgs } from 'node:util';
@@ -13,6 +13,8 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     'health-limit-ms': { type: 'string' },
     avoid: { type: 'string' },
+    // Leaves out the SASL_PLAINTEXT, SASL_SSL and SSL listeners and their lanes.
+    'plaintext-only': { type: 'boolean' },
   },
 });
 
@@ -30,6 +32,7 @@ const report = await runFuzz({
   logger,
   avoid: values.avoid ? values.avoid.split(',') : [],
   healthLimitMs: values['health-limit-ms'] !== undefined ? Number(values['health-limit-ms']) : undefined,
+  secure: !values['plaintext-only'],
 });
 process.stdout.write(`\n${formatReport(report)}\n`);
 process.exit(report.crashes === 0 && report.finalCheck.startsWith('ok') ? 0 : 1);
