@@ -124,12 +124,16 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
+    const sasl = this.opts.security?.sasl;
+    // Frames read in the same chunk as the one that completes authentication are held to the
+    // pre-authentication limit; clients wait for that answer before sending more.
+    if (sasl) this.frames.maxFrameSize = Math.min(this.opts.maxRequestSize, sasl.maxReceiveSize ?? Infinity);
     let frames: Buffer[];
     try {
       frames = this.frames.push(chunk);
     } catch (err) {
       if (err instanceof FrameSizeError) {
-        this.log.warn({ size: err.size, max: this.opts.maxRequestSize, clientId: this.clientId }, `closing connection: ${err.message}`);
+        this.log.warn({ size: err.size, max: err.maxFrameSize, clientId: this.clientId }, `closing connection: ${err.message}`);
         this.close();
         return;
       }

@@ -59,7 +59,8 @@ export interface FrameReaderStats {
 const EMPTY = Buffer.alloc(0);
 
 export class FrameReader {
-  readonly maxFrameSize: number;
+  /** May change between pushes (a SASL connection's limit rises once it has authenticated). */
+  maxFrameSize: number;
   readonly stats: FrameReaderStats = { assembled: 0, copiedBytes: 0 };
 
   // Unconsumed input is chunks[head..] with the first `offset` bytes of chunks[head] consumed.

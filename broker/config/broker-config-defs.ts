@@ -104,6 +104,7 @@ export const BROKER_CONFIG_TABLE = {
   'socket.listen.backlog.size': def('int', 50, 'medium', 'Max pending connections on a listen socket.', { v: atLeast(1) }),
   'connections.max.idle.ms': def('long', 600000, 'medium', 'Idle connections are closed after this long.'),
   'connections.max.reauth.ms': def('long', 0, 'medium', 'Max session lifetime before re-authentication; 0 disables.'),
+  'sasl.server.max.receive.size': def('int', 524288, 'medium', 'Max request size before and during initial SASL authentication.', { v: atLeast(1) }),
   'max.connections': def('int', JAVA_INT_MAX, 'medium', 'Max connections on the broker at any time.', cw(atLeast(0))),
   'max.connections.per.ip': def('int', JAVA_INT_MAX, 'medium', 'Max connections from one IP address.', cw(atLeast(0))),
   'max.connections.per.ip.overrides': def('string', '', 'medium', 'Per-IP or hostname overrides: host:count,...', CW),

@@ -66,7 +66,7 @@ export function listenerSecurity(config: BrokerConfig, listener: Listener, deps:
       const jaas = get('sasl.jaas.config', 'OAUTHBEARER');
       oauthBearer = jaas === null ? DEFAULT_OAUTHBEARER_OPTIONS : wrap('OAUTHBEARER JAAS config', () => oauthBearerOptions(parseJaasConfig(jaas).options));
     }
-    sasl = { mechanisms, plainUsers: users, oauthBearer, scramCredential: deps.scramCredential, maxReauthMs: config.get('connections.max.reauth.ms'), now: deps.now };
+    sasl = { mechanisms, plainUsers: users, oauthBearer, scramCredential: deps.scramCredential, maxReauthMs: config.get('connections.max.reauth.ms'), maxReceiveSize: config.get('sasl.server.max.receive.size'), now: deps.now };
   }
   return { protocol, tls, principalMapper, sasl };
 }

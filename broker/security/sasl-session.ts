@@ -26,6 +26,8 @@ export interface SaslListenerConfig {
   oauthBearer?: OAuthBearerOptions | null;
   /** connections.max.reauth.ms; 0 disables session expiry. */
   maxReauthMs: number;
+  /** sasl.server.max.receive.size: the largest request before and during initial authentication. */
+  maxReceiveSize?: number;
   now(): number;
 }
 
@@ -74,6 +76,15 @@ export class SaslSession {
 
   get mechanismInUse(): string | null {
     return this.mechanismName;
+  }
+
+  /**
+   * The largest request the connection may send now: sasl.server.max.receive.size until the first
+   * authentication succeeds (as Kafka's SaslServerAuthenticator, so an unauthenticated client
+   * cannot make the broker buffer socket.request.max.bytes), none of its own after that.
+   */
+  get maxReceiveSize(): number | null {
+    return this.stateValue === 'authenticated' ? null : (this.config.maxReceiveSize ?? null);
   }
 
   /** True while the next frame is a raw SASL token (after a v0 handshake). */
