@@ -44,6 +44,20 @@ describe('nextEpoch', () => {
 });
 
 describe('fetch contexts', () => {
+  it('resolves, on an incremental fetch, a topic id the broker did not know when the partition joined the session', () => {
+    const c = clock();
+    const cache = new FetchSessionCache({ now: c.now, randomInt: ids(7) });
+    const unknown = { ...req('t', 0), topic: null };
+    const full = newFetchContext(cache, { sessionId: 0, epoch: 0 }, true, true, [unknown], []);
+    const id = completeFetchContext(cache, full, [{ req: unknown, answer: answer({ errorCode: ErrorCode.UNKNOWN_TOPIC_ID, highWatermark: -1n }) }]).sessionId;
+    expect(id).toBe(7);
+    // The follower names nothing (its fetch state is unchanged); the topic is known by now.
+    const names = new Map([['AAAAAAAAAAAAAAAAAAAAAA', 't']]);
+    const inc = newFetchContext(cache, { sessionId: id, epoch: 1 }, true, true, [], [], (topicId) => names.get(topicId) ?? null);
+    expect(inc.kind).toBe('incremental');
+    expect(inc.kind === 'incremental' && inc.partitions.map((p) => p.topic)).toEqual(['t']);
+  });
+
   it('sessionless for epoch -1; full for epoch 0 (closing a named session)', () => {
     const c = clock();
     const cache = new FetchSessionCache({ now: c.now, randomInt: ids(7) });

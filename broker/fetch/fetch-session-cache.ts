@@ -291,6 +291,7 @@ export function newFetchContext(
   privileged: boolean,
   fetchData: FetchPartitionRequest[],
   toForget: readonly ForgottenPartition[],
+  topicName?: (topicId: string) => string | null,
 ): FetchContext {
   if (meta.epoch === INITIAL_EPOCH || meta.epoch === FINAL_EPOCH) {
     // A full request closes the session it names.
@@ -303,6 +304,12 @@ export function newFetchContext(
   if (session.epoch !== meta.epoch) return { kind: 'error', errorCode: ErrorCode.INVALID_FETCH_SESSION_EPOCH };
   if (session.usesTopicIds !== usesTopicIds) return { kind: 'error', errorCode: ErrorCode.FETCH_SESSION_TOPIC_ID_ERROR };
   session.update(fetchData, toForget);
+  // A topic id unknown when the partition joined the session may be known now; an incremental
+  // request does not name an unchanged partition again, so resolve it here (as Kafka's
+  // maybeResolveUnknownName), or it would stay UNKNOWN_TOPIC_ID for the session's life.
+  if (usesTopicIds && topicName !== undefined) {
+    for (const p of session.partitions.values()) if (p.topic === null) p.topic = topicName(p.topicId);
+  }
   if (session.size === 0) {
     cache.remove(session.id);
     return { kind: 'sessionless', partitions: fetchData };

@@ -337,7 +337,7 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
       const { fetchData, toForget } = resolve(req, version, image);
       const fetchContext: FetchContext =
         version >= 7
-          ? newFetchContext(sessions, { sessionId: req.sessionId ?? 0, epoch: req.sessionEpoch ?? -1 }, version >= 13, isFollower, fetchData, toForget)
+          ? newFetchContext(sessions, { sessionId: req.sessionId ?? 0, epoch: req.sessionEpoch ?? -1 }, version >= 13, isFollower, fetchData, toForget, (id) => image.topicsById.get(id)?.name ?? null)
           : { kind: 'sessionless', partitions: fetchData };
       if (fetchContext.kind === 'error') {
         rc.logger.debug({ sessionId: req.sessionId, sessionEpoch: req.sessionEpoch, errorCode: fetchContext.errorCode }, 'fetch session error');

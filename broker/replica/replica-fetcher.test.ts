@@ -30,11 +30,11 @@ async function follower(): Promise<Partition> {
   return p;
 }
 
-function answer(data: Partial<PartitionData>): FetchResponse {
+function answer(data: Partial<PartitionData>, session: { sessionId?: number; errorCode?: number } = {}): FetchResponse {
   return {
     throttleTimeMs: 0,
-    errorCode: ErrorCode.NONE,
-    sessionId: 0,
+    errorCode: session.errorCode ?? ErrorCode.NONE,
+    sessionId: session.sessionId ?? 0,
     responses: [{ topic: '', topicId: TOPIC_ID, partitions: [{ partitionIndex: 0, errorCode: ErrorCode.NONE, highWatermark: 0n, lastStableOffset: 0n, logStartOffset: 0n, abortedTransactions: null, preferredReadReplica: -1, records: Buffer.alloc(0), ...data }] }],
     nodeEndpoints: [],
   };
@@ -83,7 +83,7 @@ describe('replica fetcher', () => {
     const f = fetcherFor(connections, scheduler);
     f.add(p, 3);
     await settle(scheduler);
-    expect(requests[0]).toMatchObject({ replicaId: 2, replicaState: { replicaId: 2, replicaEpoch: 42n }, sessionEpoch: -1 });
+    expect(requests[0]).toMatchObject({ replicaId: 2, replicaState: { replicaId: 2, replicaEpoch: 42n }, sessionId: 0, sessionEpoch: 0 });
     expect(requests[0]!.topics[0]!.partitions[0]).toMatchObject({ fetchOffset: 0n, currentLeaderEpoch: 3, lastFetchedEpoch: -1 });
     expect(p.log.logEndOffset).toBe(5);
     expect(p.log.highWatermark).toBe(4);
@@ -150,5 +150,79 @@ describe('replica fetcher', () => {
     await settle(scheduler);
     expect(requests).toHaveLength(5);
     await f.stop();
+  });
+
+  it('fetches in an incremental session: full first, then only what changed, and a full request at once after a session error', async () => {
+    const p = await follower();
+    const scheduler = new ManualScheduler();
+    const records = buildSimpleBatch(2, 10, { baseOffset: 0, partitionLeaderEpoch: 3 });
+    const empty = (session: { sessionId?: number; errorCode?: number }): FetchResponse => ({ ...answer({}, session), responses: [] });
+    const { requests, connections } = scripted([
+      answer({ records, highWatermark: 0n }, { sessionId: 77 }),
+      // The leader's incremental answer: the high watermark moved.
+      answer({ highWatermark: 2n, logStartOffset: 0n }, { sessionId: 77 }),
+      // Nothing new: the partition is left out.
+      empty({ sessionId: 77 }),
+      empty({ errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND }),
+      answer({ highWatermark: 2n }, { sessionId: 78 }),
+    ]);
+    const f = fetcherFor(connections, scheduler);
+    f.add(p, 3);
+    await settle(scheduler, 8);
+    expect(requests.map((r) => [r.sessionId, r.sessionEpoch, r.topics.flatMap((t) => t.partitions.map((x) => x.fetchOffset))])).toEqual([
+      [0, 0, [0n]],
+      // Its log end moved to 2: named again.
+      [77, 1, [2n]],
+      // Unchanged: named no more.
+      [77, 2, []],
+      [77, 3, []],
+      // Session lost: a full request, without waiting out replica.fetch.backoff.ms.
+      [0, 0, [2n]],
+      [78, 1, []],
+    ]);
+    expect(p.log.highWatermark).toBe(2);
+    await f.stop();
+  });
+
+  it('names a partition held back by an error again only if its fetch state changed, and forgets a removed one', async () => {
+    const p = await follower();
+    const q = await follower();
+    q.topicId = 'AAAAAAAAAAAAAAAAAAAAAg';
+    const scheduler = new ManualScheduler();
+    // A leader answered by hand, one request at a time.
+    const requests: FetchRequest[] = [];
+    const pending: ((r: FetchResponse) => void)[] = [];
+    const connections = {
+      send: (_id: number, _key: number, request: FetchRequest) => {
+        requests.push(request);
+        return new Promise<FetchResponse>((resolve) => pending.push(resolve));
+      },
+    } as unknown as BrokerConnections;
+    const nothing = (): FetchResponse => ({ ...answer({}, { sessionId: 5 }), responses: [] });
+    const f = fetcherFor(connections, scheduler);
+    // The first request goes out as p is added, before q.
+    f.add(p, 3);
+    f.add(q, 3);
+    pending.shift()!(answer({ errorCode: ErrorCode.KAFKA_STORAGE_ERROR }, { sessionId: 5 }));
+    await settle(scheduler);
+    // p is held back after its error: q joins the session, p leaves it meanwhile.
+    expect(requests[1]).toMatchObject({ sessionId: 5, sessionEpoch: 1, forgottenTopicsData: [{ topicId: TOPIC_ID, partitions: [0] }] });
+    expect(requests[1]!.topics.map((t) => t.topicId)).toEqual([q.topicId]);
+    const removed = f.remove(q);
+    pending.shift()!(nothing());
+    await removed;
+    scheduler.advance(1000);
+    await settle(scheduler);
+    // p is back, in full; q is forgotten.
+    expect(requests).toHaveLength(3);
+    expect(requests[2]).toMatchObject({ sessionId: 5, sessionEpoch: 2, forgottenTopicsData: [{ topicId: q.topicId, partitions: [0] }] });
+    expect(requests[2]!.topics.map((t) => [t.topicId, t.partitions.map((x) => x.fetchOffset)])).toEqual([[TOPIC_ID, [0n]]]);
+    pending.shift()!(nothing());
+    await settle(scheduler);
+    // Unchanged since: named no more.
+    expect(requests[3]).toMatchObject({ sessionId: 5, sessionEpoch: 3, topics: [], forgottenTopicsData: [] });
+    const stopped = f.stop();
+    pending.shift()!(nothing());
+    await stopped;
   });
 });

@@ -3,8 +3,13 @@
 // to the leader's inter-broker listener. Each request names this broker (replicaId, and the
 // ReplicaState with its broker epoch), and per partition the follower's log end offset as fetch
 // offset, the leader epoch it follows (currentLeaderEpoch) and the epoch of its last batch
-// (lastFetchedEpoch) so the leader can point out where the logs diverge. Fetches are
-// sessionless (sessionEpoch -1): every request names every partition.
+// (lastFetchedEpoch) so the leader can point out where the logs diverge. Requests go in an
+// incremental fetch session (KIP-227, fetch-session-handler.ts): after a full first request, one
+// names only partitions whose fetch state changed and forgets those no longer fetched (removed,
+// or held back by an error or the throttle, as Kafka's fetcher leaves them out), and the answer
+// carries only partitions with records or news (high watermark, log start offset, errors). A
+// session error (FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH) is followed at once
+// by a full request.
 // Per partition of an answer:
 //   - records are appended as they are (Partition.appendAsFollower), the leader's high watermark
 //     is taken up to the local log end, and its log start offset followed;
@@ -26,12 +31,13 @@
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { ApiKey } from '../../protocol/generated/api-table.ts';
-import type { FetchRequest, FetchTopic } from '../../protocol/generated/message/fetch-request.ts';
+import type { FetchRequest, FetchTopic, ForgottenTopic } from '../../protocol/generated/message/fetch-request.ts';
 import type { FetchResponse, PartitionData } from '../../protocol/generated/message/fetch-response.ts';
 import type { Scheduler, TimerHandle } from '../../protocol/scheduler.ts';
 import type { NodeConnections } from '../../controller/network/node-connections.ts';
 import { ZERO_UUID } from '../../protocol/uuid.ts';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../storage/log.ts';
+import { FetchSessionHandler, type SessionPartition, sessionKey } from './fetch-session-handler.ts';
 import type { Partition } from './partition.ts';
 
 /** How fetchers reach other brokers (NodeConnections on the inter-broker listener). */
@@ -93,6 +99,8 @@ export class ReplicaFetcher {
   private applying: Promise<void> = Promise.resolve();
   private stopped = false;
   private failures = 0;
+  /** The incremental fetch session with the source broker. */
+  private readonly session = new FetchSessionHandler();
 
   constructor(sourceBroker: number, deps: FetcherDeps) {
     this.sourceBroker = sourceBroker;
@@ -165,21 +173,46 @@ export class ReplicaFetcher {
   private async doRound(): Promise<void> {
     const { scheduler, config, nodeId, logger } = this.deps;
     const now = scheduler.now();
-    const ready = [...this.states.values()].filter((s) => s.delayedUntil <= now && !this.throttled(s, now));
-    if (ready.length === 0) return;
-    const topics = new Map<string, FetchTopic>();
-    for (const s of ready) {
+    const candidates = [...this.states.values()].filter((s) => s.delayedUntil <= now && !this.throttled(s, now));
+    if (candidates.length === 0) return;
+    const stateByKey = new Map<string, FetchState>();
+    const wanted: SessionPartition[] = [];
+    for (const s of candidates) {
       const p = s.partition;
-      let t = topics.get(p.topicId);
-      if (!t) topics.set(p.topicId, (t = { topic: p.topic, topicId: p.topicId, partitions: [] }));
-      t.partitions.push({
+      const sp: SessionPartition = {
+        topic: p.topic,
+        topicId: p.topicId,
         partition: p.partition,
-        currentLeaderEpoch: s.leaderEpoch,
         fetchOffset: BigInt(p.log.logEndOffset),
-        lastFetchedEpoch: p.log.leaderEpochCache.latestEpoch() ?? -1,
         logStartOffset: BigInt(p.log.logStartOffset),
-        partitionMaxBytes: config.partitionMaxBytes,
+        maxBytes: config.partitionMaxBytes,
+        currentLeaderEpoch: s.leaderEpoch,
+        lastFetchedEpoch: p.log.leaderEpochCache.latestEpoch() ?? -1,
+      };
+      stateByKey.set(sessionKey(sp), s);
+      wanted.push(sp);
+    }
+    const built = this.session.build(wanted);
+    // The partitions the leader reads: the session's, all of them ready here.
+    const ready = [...built.partitions.keys()].map((k) => stateByKey.get(k)!);
+    const topics = new Map<string, FetchTopic>();
+    for (const sp of built.toSend) {
+      let t = topics.get(sp.topicId);
+      if (!t) topics.set(sp.topicId, (t = { topic: sp.topic, topicId: sp.topicId, partitions: [] }));
+      t.partitions.push({
+        partition: sp.partition,
+        currentLeaderEpoch: sp.currentLeaderEpoch,
+        fetchOffset: sp.fetchOffset,
+        lastFetchedEpoch: sp.lastFetchedEpoch,
+        logStartOffset: sp.logStartOffset,
+        partitionMaxBytes: sp.maxBytes,
       });
+    }
+    const forgotten = new Map<string, ForgottenTopic>();
+    for (const f of built.toForget) {
+      let t = forgotten.get(f.topicId);
+      if (!t) forgotten.set(f.topicId, (t = { topic: f.topic, topicId: f.topicId, partitions: [] }));
+      t.partitions.push(f.partition);
     }
     const request: FetchRequest = {
       clusterId: null,
@@ -189,16 +222,17 @@ export class ReplicaFetcher {
       minBytes: config.minBytes,
       maxBytes: config.maxBytes,
       isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
+      sessionId: built.sessionId,
+      sessionEpoch: built.sessionEpoch,
       topics: [...topics.values()],
-      forgottenTopicsData: [],
+      forgottenTopicsData: [...forgotten.values()],
       rackId: '',
     };
     let response: FetchResponse;
     try {
       response = await this.deps.connections.send(this.sourceBroker, ApiKey.Fetch, request, { lane: LANE, timeoutMs: config.maxWaitMs + config.requestTimeoutMs });
     } catch (err) {
+      this.session.handleError();
       this.failures++;
       // The first failure of a run is worth a line; the rest repeat it.
       const level = this.failures === 1 ? 'warn' : 'debug';
@@ -207,8 +241,16 @@ export class ReplicaFetcher {
       return;
     }
     this.failures = 0;
-    if (response.errorCode !== ErrorCode.NONE) {
-      logger.info({ sourceBroker: this.sourceBroker, errorCode: response.errorCode }, 'replica fetch refused; backing off');
+    const answered = response.responses.flatMap((t) => t.partitions.map((pd) => ({ topic: t.topic ?? null, topicId: t.topicId ?? null, partition: pd.partitionIndex })));
+    const errorCode = response.errorCode ?? ErrorCode.NONE;
+    if (!this.session.handleResponse(errorCode, response.sessionId ?? 0, answered)) {
+      if (errorCode === ErrorCode.FETCH_SESSION_ID_NOT_FOUND || errorCode === ErrorCode.INVALID_FETCH_SESSION_EPOCH) {
+        // The leader lost or moved past the session (evicted, restarted): a full request at once.
+        logger.debug({ sourceBroker: this.sourceBroker, errorCode, sessionId: built.sessionId, sessionEpoch: built.sessionEpoch }, 'fetch session refused; starting a new one');
+        return;
+      }
+      if (errorCode === ErrorCode.NONE) logger.warn({ sourceBroker: this.sourceBroker, sessionId: built.sessionId }, 'replica fetch answer does not match its session; starting a new one');
+      else logger.info({ sourceBroker: this.sourceBroker, errorCode }, 'replica fetch refused; backing off');
       this.holdBack(ready);
       return;
     }
