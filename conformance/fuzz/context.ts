@@ -23,8 +23,9 @@ export interface SecureEndpoints {
   untrustedCert: { cert: string; key: string };
   /** A user with SCRAM-SHA-256 and SCRAM-SHA-512 credentials. */
   scramUser: { username: string; password: string };
-  /** A user of the PLAIN mechanism (the listeners' JAAS config). */
+  /** Users of the PLAIN mechanism (the listeners' JAAS config). */
   plainUser: { username: string; password: string };
+  otherPlainUser: { username: string; password: string };
 }
 
 export interface JournalEntry {

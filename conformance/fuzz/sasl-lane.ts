@@ -243,7 +243,11 @@ export async function runSasl(ctx: FuzzContext, rng: Prng, lane: string): Promis
     const afterBearer = rng.pick([Buffer.from([1]), Buffer.from('\x01\x01'), noise.subarray(0, 8), Buffer.alloc(0)]);
     // KIP-368 re-authentication is for clients that learnt a session lifetime: SaslAuthenticate v1+.
     const reauth = rng.chance(0.2) && !v0 && authVersion >= 1;
-    const loginMech = rng.weighted([[4, scram], [1, 'PLAIN'], [1, 'OAUTHBEARER']] as const);
+    // How a re-authentication goes wrong, if it does: another mechanism, or (PLAIN) another user.
+    const reauthBent = rng.weighted([[3, 'none'], [1, 'mechanism'], [1, 'principal']] as const);
+    const drawnMech = rng.weighted([[4, scram], [1, 'PLAIN'], [1, 'OAUTHBEARER']] as const);
+    // Changing the principal is tried with PLAIN, which has a second user.
+    const loginMech = reauth && reauthBent === 'principal' ? 'PLAIN' : drawnMech;
     const clientNonce = nonceOf(rng);
     const ch = (w: Wire): Channel => ({ w, raw: v0, authVersion });
     const tag = `${tls ? 'SASL_SSL' : 'SASL_PLAINTEXT'} ${v0 ? 'v0 raw' : `v1 auth v${authVersion}`}`;
@@ -435,7 +439,19 @@ export async function runSasl(ctx: FuzzContext, rng: Prng, lane: string): Promis
           const user = loginMech === 'PLAIN' ? sec.plainUser : sec.scramUser;
           if (!(await round.login(ch(w), loginMech, user, what))) break;
           await round.served(w, what);
-          if (reauth && !w.closed) {
+          if (reauth && !w.closed && reauthBent === 'mechanism') {
+            const other = loginMech === 'PLAIN' ? scram : 'PLAIN';
+            log(`${tag}: re-authentication with ${other} after ${loginMech}`);
+            const again = await round.handshake(w, 1, other);
+            if (again === ErrorCode.NONE) ctx.violation(lane, `re-authentication with ${other} after a ${loginMech} login was accepted`);
+            await round.probe(w, probeApi, 'after a re-authentication with another mechanism');
+          } else if (reauth && !w.closed && reauthBent === 'principal' && loginMech === 'PLAIN') {
+            log(`${tag}: re-authentication as ${sec.otherPlainUser.username} after ${sec.plainUser.username}`);
+            if ((await round.handshake(w, 1, 'PLAIN')) !== ErrorCode.NONE) break;
+            const r = await round.step({ w, raw: false, authVersion }, plainToken(sec.otherPlainUser.username, sec.otherPlainUser.password));
+            if (r.answered && r.errorCode === ErrorCode.NONE) ctx.violation(lane, 'a connection re-authenticated as another principal');
+            await round.probe(w, probeApi, 'after re-authenticating as another principal');
+          } else if (reauth && !w.closed) {
             // KIP-368: the same mechanism again over SaslHandshake v1, then served as before.
             const again = await round.handshake(w, 1, loginMech);
             if (again === undefined) break;

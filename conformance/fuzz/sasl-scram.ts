@@ -88,7 +88,7 @@ export interface FinalPlan {
 }
 
 export function finalPlan(rng: Prng): FinalPlan {
-  const choice = rng.int(18);
+  const choice = rng.int(19);
   const noise = rng.bytes(64);
   const cut = rng.range(1, 12);
   const proofOf = (sf: ServerFirst, bare: string, m: ScramName, pw: string, withoutProof: string): string =>
@@ -143,6 +143,10 @@ export function finalPlan(rng: Prng): FinalPlan {
     case 14: return plan('no c=', true, (sf) => s(`r=${sf.nonce},p=${noise.subarray(0, 32).toString('base64')}`));
     case 15: return plan('r= twice', true, (sf) => s(`c=biws,r=${sf.nonce},r=${sf.nonce},p=${noise.subarray(0, 32).toString('base64')}`));
     case 16: return plan('p= before r=', true, (sf) => s(`c=biws,p=${noise.subarray(0, 32).toString('base64')},r=${sf.nonce}`));
+    case 17: return plan('channel binding not base64', true, (sf, bare, m, pw) => {
+      const wp = `c=n,,*,r=${sf.nonce}`;
+      return s(`${wp},p=${proofOf(sf, bare, m, pw, wp)}`);
+    });
     default: return plan('client-first again', true, (_sf, bare) => s(`n,,${bare}`));
   }
 }

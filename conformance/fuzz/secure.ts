@@ -16,6 +16,8 @@ import { Wire } from './wire.ts';
 
 export const SCRAM_USER = { username: 'fz-scram', password: 'fz-scram-secret' };
 export const PLAIN_USER = { username: 'fz-plain', password: 'fz-plain-secret' };
+/** A second PLAIN user: re-authenticating as them must be refused (a principal cannot change). */
+export const OTHER_PLAIN_USER = { username: 'fz-plain2', password: 'fz-plain2-secret' };
 /** Iterations of the SCRAM credentials: Kafka's minimum, so logins stay cheap on a busy machine. */
 export const SCRAM_ITERATIONS = 4096;
 /** connections.max.reauth.ms of the fuzz broker: sessions get a lifetime, the health client renews. */
@@ -56,7 +58,7 @@ export async function securePorts(): Promise<SecurePorts> {
 
 /** Broker overrides for the five listeners. */
 export function secureOverrides(p: SecurePorts, certs: FuzzPki): Record<string, string> {
-  const jaas = `org.apache.kafka.common.security.plain.PlainLoginModule required user_${PLAIN_USER.username}="${PLAIN_USER.password}";`;
+  const jaas = `org.apache.kafka.common.security.plain.PlainLoginModule required user_${PLAIN_USER.username}="${PLAIN_USER.password}" user_${OTHER_PLAIN_USER.username}="${OTHER_PLAIN_USER.password}";`;
   return {
     'listeners': `PLAINTEXT://127.0.0.1:${p.plaintext},SSL://127.0.0.1:${p.ssl},SASL_SSL://127.0.0.1:${p.saslSsl},SASL_PLAINTEXT://127.0.0.1:${p.sasl},CONTROLLER://127.0.0.1:${p.controller}`,
     'advertised.listeners': `PLAINTEXT://127.0.0.1:${p.plaintext},SSL://127.0.0.1:${p.ssl},SASL_SSL://127.0.0.1:${p.saslSsl},SASL_PLAINTEXT://127.0.0.1:${p.sasl}`,
@@ -104,5 +106,6 @@ export function secureEndpoints(p: SecurePorts, certs: FuzzPki): SecureEndpoints
     untrustedCert: certs.untrusted,
     scramUser: SCRAM_USER,
     plainUser: PLAIN_USER,
+    otherPlainUser: OTHER_PLAIN_USER,
   };
 }
