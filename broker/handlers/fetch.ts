@@ -194,8 +194,12 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
       const leaderEndOffset = log.logEndOffset;
       // A throttled out-of-sync follower gets nothing while the leader's replication quota is spent.
       const throttled = p.isFollower && ctx.replicaManager.replicationQuotas.leaderShouldThrottle(p.image, partition, p.replicaId);
+      // The follower's position is known before the read (a fetch offset in the log can be read):
+      // recording it first lets the high watermark, and the acks=all answers waiting on it, move
+      // without waiting for the file read.
+      const inRange = fetchOffset >= log.logStartOffset && fetchOffset <= leaderEndOffset;
+      if (p.isFollower && inRange) recordFollowerFetch(partition, { replicaId: p.replicaId, replicaEpoch: p.replicaEpoch, fetchOffset, leaderEndOffset });
       const res = throttled ? { records: EMPTY } : await log.read(fetchOffset, maxBytes, { maxOffset: readBound(log, p.isFollower, p.readCommitted), minOneMessage });
-      if (p.isFollower) recordFollowerFetch(partition, { replicaId: p.replicaId, replicaEpoch: p.replicaEpoch, fetchOffset, leaderEndOffset });
       if (p.isFollower) ctx.replicaManager.replicationQuotas.recordLeader(partition, res.records.length);
       if (p.readCommitted && res.records.length > 0) return { ...base, records: res.records, abortedTransactions: abortedIn(log, fetchOffset, res.records) };
       return { ...base, records: res.records };

@@ -2,8 +2,9 @@
 // from the fetch path): a follower's fetch offset is its log end offset, so each read for a
 // follower records that position and whether it was caught up (against the leader's log end
 // when the read began), which may move the high watermark and bring the follower back into
-// the ISR. Only reads that return normally count: an error or a diverging-epoch answer says
-// nothing about the follower's position. The Fetch handler stays the same for clients.
+// the ISR. Only fetches whose offset lies in the log count (recorded before the file read, so
+// acks=all answers need not wait for it): an error or a diverging-epoch answer says nothing
+// about the follower's position. The Fetch handler stays the same for clients.
 import type { Partition } from './partition.ts';
 
 export interface FollowerRead {
