@@ -13,6 +13,7 @@
 // - PLAIN tokens without their NULs, with too many fields, an empty user or password; OAUTHBEARER
 //   with a bent GS2 header or a bad unsecured JWS;
 // - requests other than ApiVersions and SASL before authenticating;
+// - SASL frames, ApiVersions and raw tokens mutated as the malformed-frames lane mutates;
 // - and, as the positive control, correct SCRAM, PLAIN and OAUTHBEARER logins (sometimes
 //   re-authenticating, KIP-368) followed by a Metadata request that must be answered.
 // After every scenario that cannot have authenticated, a probe request must go unanswered (the
@@ -26,6 +27,7 @@ import { plainToken } from '../../broker/security/plain.ts';
 import { ScramClient, scramMechanism } from '../../broker/security/scram.ts';
 import type { FuzzContext, SecureEndpoints } from './context.ts';
 import { sleep } from './context.ts';
+import { mutate } from './mutate.ts';
 import type { Prng } from './prng.ts';
 import { finalPlan, malformedClientFirst, nonceOf, parseServerFirst, type ScramName } from './sasl-scram.ts';
 import type { Wire } from './wire.ts';
@@ -92,7 +94,7 @@ class SaslRound {
   }
 
   /** After an exchange that cannot have authenticated: a request beyond SASL must get no answer. */
-  async probe(w: Wire, apiKey: number, why: string): Promise<void> {
+  async probe(w: Wire, apiKey: number, why: string, waitMs = PROBE_MS): Promise<void> {
     if (w.closed) return;
     const spec = API_SPECS[apiKey as ApiKey];
     const version = apiKey === ApiKey.Metadata ? 1 : spec.minVersion;
@@ -103,7 +105,7 @@ class SaslRound {
       frame = Buffer.concat(encodeRequestFrame(ApiKey.Metadata, 1, PROBE_ID, 'fz-probe', { topics: null } as never));
     }
     w.sendRaw(frame);
-    const deadline = Date.now() + PROBE_MS;
+    const deadline = Date.now() + waitMs;
     while (Date.now() < deadline) {
       const answer = await w.nextUnmatched(deadline - Date.now());
       if (answer === null) return;
@@ -217,7 +219,21 @@ function malformedBearer(rng: Prng): { kind: string; token: Buffer } {
   }
 }
 
-type Scenario = 'handshake' | 'scram-first' | 'scram-final' | 'replay' | 'order' | 'oversized' | 'plain' | 'bearer' | 'pre-auth' | 'login';
+type Scenario = 'handshake' | 'scram-first' | 'scram-final' | 'replay' | 'order' | 'oversized' | 'plain' | 'bearer' | 'pre-auth' | 'login' | 'mutated';
+
+const MUTATION_TARGETS = ['SaslHandshake', 'SCRAM client-first in SaslAuthenticate', 'PLAIN token with a wrong password in SaslAuthenticate', 'ApiVersions', 'raw SCRAM client-first after a v0 handshake'] as const;
+
+/** A frame (no size prefix) for the mutation scenario; none of them can authenticate, however bent. */
+function mutationBase(target: number, authVersion: number, scram: string, user: string, nonce: string): Buffer {
+  const frame = (chunks: Buffer[]): Buffer => Buffer.concat(chunks).subarray(4);
+  switch (target) {
+    case 0: return frame(encodeRequestFrame(ApiKey.SaslHandshake, authVersion % 2, PIPELINED_ID, 'fz-sasl', { mechanism: scram }));
+    case 1: return frame(encodeRequestFrame(ApiKey.SaslAuthenticate, authVersion, PIPELINED_ID, 'fz-sasl', { authBytes: Buffer.from(`n,,n=${user},r=${nonce}`) }));
+    case 2: return frame(encodeRequestFrame(ApiKey.SaslAuthenticate, authVersion, PIPELINED_ID, 'fz-sasl', { authBytes: plainToken(user, 'wrong-wrong-wrong-wrong') }));
+    case 3: return frame(encodeRequestFrame(ApiKey.ApiVersions, 3, PIPELINED_ID, 'fz-sasl', { clientSoftwareName: 'samsa-fuzz', clientSoftwareVersion: '1' }));
+    default: return Buffer.from(`n,,n=${user},r=${nonce}`);
+  }
+}
 
 export async function runSasl(ctx: FuzzContext, rng: Prng, lane: string): Promise<void> {
   const sec = ctx.secure!;
@@ -226,7 +242,7 @@ export async function runSasl(ctx: FuzzContext, rng: Prng, lane: string): Promis
   while (ctx.running) {
     // Every draw of the round happens here, before any answer is read.
     const tls = rng.chance(0.25);
-    const scenario = rng.weighted<Scenario>([[3, 'handshake'], [4, 'scram-first'], [5, 'scram-final'], [1, 'replay'], [3, 'order'], [2, 'oversized'], [2, 'plain'], [2, 'bearer'], [2, 'pre-auth'], [3, 'login']]);
+    const scenario = rng.weighted<Scenario>([[3, 'handshake'], [4, 'scram-first'], [5, 'scram-final'], [1, 'replay'], [3, 'order'], [2, 'oversized'], [2, 'plain'], [2, 'bearer'], [2, 'pre-auth'], [3, 'login'], [3, 'mutated']]);
     const scram = rng.pick(SCRAM);
     const v0 = rng.chance(0.3);
     const authVersion = rng.range(0, 2);
@@ -249,6 +265,9 @@ export async function runSasl(ctx: FuzzContext, rng: Prng, lane: string): Promis
     // Changing the principal is tried with PLAIN, which has a second user.
     const loginMech = reauth && reauthBent === 'principal' ? 'PLAIN' : drawnMech;
     const clientNonce = nonceOf(rng);
+    const mutationTarget = variant % MUTATION_TARGETS.length;
+    // Drawn only for this scenario; the scenario itself came from the stream, so replays agree.
+    const mutated = scenario === 'mutated' ? mutate(mutationBase(mutationTarget, authVersion, mutationTarget === 2 ? 'PLAIN' : scram, mutationTarget === 2 ? sec.plainUser.username : sec.scramUser.username, clientNonce), rng) : undefined;
     const ch = (w: Wire): Channel => ({ w, raw: v0, authVersion });
     const tag = `${tls ? 'SASL_SSL' : 'SASL_PLAINTEXT'} ${v0 ? 'v0 raw' : `v1 auth v${authVersion}`}`;
     let w: Wire | undefined;
@@ -424,6 +443,18 @@ export async function runSasl(ctx: FuzzContext, rng: Prng, lane: string): Promis
           if (variant % 4 >= 2 && (await round.handshake(w, 1, scram)) !== ErrorCode.NONE) break;
           if (variant % 4 === 3) await round.step({ w, raw: false, authVersion }, Buffer.from(`n,,n=${sec.scramUser.username},r=${clientNonce}`));
           await round.probe(w, probeApi, when);
+          break;
+        }
+        case 'mutated': {
+          log(`${tag}: ${MUTATION_TARGETS[mutationTarget]} ${mutated!.kind}`);
+          w = await round.open(tls);
+          if (mutationTarget === 1 || mutationTarget === 2) {
+            if ((await round.handshake(w, 1, mutationTarget === 2 ? 'PLAIN' : scram)) !== ErrorCode.NONE) break;
+          } else if (mutationTarget === 4 && (await round.handshake(w, 0, scram)) !== ErrorCode.NONE) break;
+          mutated!.chunks.forEach((c, i) => w!.sendRaw(c, i === 0));
+          // A lying size prefix leaves the broker waiting for the rest, the probe's bytes included: short waits.
+          await w.nextUnmatched(300);
+          await round.probe(w, probeApi, `after a mutated ${MUTATION_TARGETS[mutationTarget]}`, 500);
           break;
         }
         case 'login': {

@@ -53,7 +53,7 @@ export function parseServerFirst(bytes: Buffer): ServerFirst | null {
 export function malformedClientFirst(rng: Prng, user: string): { kind: string; token: Buffer } {
   const nonce = nonceOf(rng);
   const noise = rng.bytes(rng.range(1, 64));
-  const choice = rng.int(20);
+  const choice = rng.int(21);
   const t = (kind: string, s: string | Buffer): { kind: string; token: Buffer } => ({ kind, token: typeof s === 'string' ? Buffer.from(s, 'utf8') : s });
   switch (choice) {
     case 0: return t('no gs2 header', `n=${user},r=${nonce}`);
@@ -75,6 +75,7 @@ export function malformedClientFirst(rng: Prng, user: string): { kind: string; t
     case 16: return t('unknown user', `n,,n=fz-nobody-${nonce.slice(0, 6)},r=${nonce}`);
     case 17: return t('random bytes', noise);
     case 18: return t('client-final as first', `c=biws,r=${nonce},p=${noise.toString('base64')}`);
+    case 19: return t('empty token', Buffer.alloc(0));
     default: return t('NUL inside', `n,,n=${user}\u0000x,r=${nonce}`);
   }
 }
