@@ -66,6 +66,13 @@ describe('SaslSession', () => {
     expect(s.principal).toBe('User:alice');
   });
 
+  it('tells exactly connections.max.reauth.ms as the lifetime, however the clock moves while answering', () => {
+    // The default clock of these tests advances 10 ms on every reading.
+    const s = new SaslSession(config({ maxReauthMs: 1000 }));
+    s.handshake('PLAIN', 1);
+    expect(s.authenticate(plainToken('admin', 'admin-secret'), 2).sessionLifetimeMs).toBe(1000n);
+  });
+
   it('tells v1 clients the session lifetime, expires sessions and re-authenticates (KIP-368)', () => {
     let now = 0;
     const s = new SaslSession(config({ maxReauthMs: 1000, now: () => now }));

@@ -60,6 +60,8 @@ export class SaslSession {
   private principalValue: string | null = null;
   private reauthenticating = false;
   private expiresAt: number | null = null;
+  /** When the last exchange completed: the session lifetime told is counted from it, as Kafka does. */
+  private authenticatedAt = 0;
   /** Set when the answer being written must be the connection's last. */
   closeRequested: string | null = null;
 
@@ -156,7 +158,7 @@ export class SaslSession {
     if ('error' in outcome) return answer(ErrorCode.SASL_AUTHENTICATION_FAILED, outcome.error);
     if (!outcome.done) return answer(ErrorCode.NONE, null, outcome.challenge);
     // Only v1+ clients can re-authenticate, but every session expires (Kafka closes the others).
-    const lifetime = this.expiresAt !== null && version >= 1 ? BigInt(Math.max(0, this.expiresAt - this.config.now())) : 0n;
+    const lifetime = this.expiresAt !== null && version >= 1 ? BigInt(Math.max(0, this.expiresAt - this.authenticatedAt)) : 0n;
     return answer(ErrorCode.NONE, null, outcome.challenge, lifetime);
   }
 
@@ -194,7 +196,8 @@ export class SaslSession {
     this.reauthenticating = false;
     this.mechanism = null;
     // As Kafka: the session ends at connections.max.reauth.ms or when the credential expires, whichever is first.
-    this.expiresAt = this.config.maxReauthMs > 0 ? Math.min(this.config.now() + this.config.maxReauthMs, result.expiresAtMs ?? Infinity) : null;
+    this.authenticatedAt = this.config.now();
+    this.expiresAt = this.config.maxReauthMs > 0 ? Math.min(this.authenticatedAt + this.config.maxReauthMs, result.expiresAtMs ?? Infinity) : null;
     return { challenge: result.challenge, done: true };
   }
 }
