@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualScheduler } from '../../protocol/scheduler.ts';
-import { type DelayedFetchOutcome, DelayedFetchPurgatory } from './delayed-fetch.ts';
+import { type DelayedFetchOutcome, DelayedFetchPurgatory, followerWakeKey } from './delayed-fetch.ts';
 
 /** A manual clock: time moves only when the test says so. */
 function fakeTimer() {
@@ -23,6 +23,26 @@ describe('DelayedFetchPurgatory', () => {
     expect(await p.wait(['a-0'], 500, () => true)).toBe('ready');
     expect(p.waiting).toBe(0);
     expect(t.pending()).toBe(0);
+  });
+
+  it('wake answers the fetches watching a key at once, ready or not, and leaves the others waiting', async () => {
+    const t = fakeTimer();
+    const p = new DelayedFetchPurgatory({ scheduler: t.timer });
+    const follower2 = track(p.wait(['a-0', followerWakeKey(2)], 500, () => false));
+    const follower3 = track(p.wait(['a-0', followerWakeKey(3)], 500, () => false));
+    p.notify(followerWakeKey(2));
+    await flush();
+    expect(follower2.outcome).toBeUndefined();
+    p.wake(followerWakeKey(2));
+    await flush();
+    expect(follower2.outcome).toBe('ready');
+    expect(follower3.outcome).toBeUndefined();
+    expect(p.waiting).toBe(1);
+    expect(t.pending()).toBe(1);
+    t.advance(500);
+    await flush();
+    expect(follower3.outcome).toBe('expired');
+    expect(p.watchedKeys).toBe(0);
   });
 
   it('is woken by a notify on a watched key once ready, and not by other keys', async () => {

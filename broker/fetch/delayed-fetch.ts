@@ -9,12 +9,21 @@
 //   it has (Kafka has no such bound; this keeps memory and timers bounded).
 // - `ready` is checked once before watching: an append that landed while the first read was in
 //   flight is not missed.
+// - A follower's fetch is also watched under its replica's key (`followerWakeKey`): when this
+//   broker becomes leader of a partition that replica follows, its waiting fetch, which cannot
+//   name that partition yet, is answered at once, so its next fetch names it and the new
+//   leader's high watermark need not wait out replica.fetch.wait.max.ms.
 // - Expiry timers run through the containment seam: should one fail, that fetch is answered
 //   with what it has (as on expiry) and nothing else is touched.
 import pino from 'pino';
 import { type Scheduler, SystemScheduler, type TimerHandle } from '../../protocol/scheduler.ts';
 
 export type DelayedFetchOutcome = 'ready' | 'expired' | 'refused' | 'shutdown';
+
+/** The key a follower's waiting fetches are also watched under: woken when this broker becomes a leader it follows. */
+export function followerWakeKey(replicaId: number): string {
+  return `replica:${replicaId}`;
+}
 
 export interface DelayedFetchPurgatoryOptions {
   /** Bound on fetches waiting at once. */
@@ -101,6 +110,13 @@ export class DelayedFetchPurgatory {
       }
       if (ok) this.finish(op, 'ready');
     }
+  }
+
+  /** Answers at once every fetch watching `key`, ready or not (a change its `ready` cannot see). */
+  wake(key: string): void {
+    const set = this.watchers.get(key);
+    if (!set) return;
+    for (const op of [...set]) this.finish(op, 'ready');
   }
 
   /** Completes every waiting fetch and refuses new waits. */

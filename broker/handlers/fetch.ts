@@ -34,7 +34,7 @@ import { LAST_OFFSET_DELTA_OFFSET } from '../../protocol/records/batch-header.ts
 import { AclOperation } from '../auth/acl.ts';
 import { allowedOnCluster, allowedOnTopic } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
-import { DelayedFetchPurgatory } from '../fetch/delayed-fetch.ts';
+import { DelayedFetchPurgatory, followerWakeKey } from '../fetch/delayed-fetch.ts';
 import {
   completeFetchContext,
   type FetchContext,
@@ -47,6 +47,7 @@ import {
 import { hostedPartition, partitionErrorCode } from '../fetch/partition-access.ts';
 import { preferredReadReplica, replicaSelectorFor } from '../fetch/replica-selector.ts';
 import { recordFollowerFetch } from '../replica/follower-fetch.ts';
+import type { Partition } from '../replica/partition.ts';
 import { partitionKey } from '../replica/replica-manager.ts';
 import { defineHandler, inPurgatory, type RequestContext } from './api-handler.ts';
 import { brokersOnListener } from './metadata.ts';
@@ -148,6 +149,13 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
     purgatory = own;
   }
   const delayed = purgatory;
+  // Becoming leader wakes the waiting fetches of the partition's followers (delayed-fetch.ts).
+  const ledEpochs = new WeakMap<Partition, number>();
+  ctx.replicaManager.onAppend((p) => {
+    if (!p.isLeader || ledEpochs.get(p) === p.leaderEpoch) return;
+    ledEpochs.set(p, p.leaderEpoch);
+    for (const r of p.replicas) if (r !== ctx.nodeId) delayed.wake(followerWakeKey(r));
+  });
   const selector = replicaSelectorFor(ctx.config.get('replica.selector.class'));
 
   function downConversionEnabled(image: MetadataImage, topic: string): boolean {
@@ -370,6 +378,7 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
       }
       if (!(req.maxWaitMs <= 0 || reqs.length === 0 || readable >= minBytes || mustAnswer)) {
         const keys = reqs.filter((r) => r.topic !== null).map((r) => partitionKey(r.topic!, r.partition));
+        if (isFollower) keys.push(followerWakeKey(replicaId));
         await inPurgatory(rc, delayed.wait(keys, req.maxWaitMs, () => readyToAnswer(reqs, params, minBytes)));
         image = ctx.metadata.image;
         results = await readAll(reqs, { ...params, image }, rc);
