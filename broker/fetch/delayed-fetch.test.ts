@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualScheduler } from '../../protocol/scheduler.ts';
-import { type DelayedFetchOutcome, DelayedFetchPurgatory, followerWakeKey } from './delayed-fetch.ts';
+import { type DelayedFetchOutcome, DelayedFetchPurgatory, followerWaker, followerWakeKey } from './delayed-fetch.ts';
 
 /** A manual clock: time moves only when the test says so. */
 function fakeTimer() {
@@ -43,6 +43,32 @@ describe('DelayedFetchPurgatory', () => {
     await flush();
     expect(follower3.outcome).toBe('expired');
     expect(p.watchedKeys).toBe(0);
+  });
+
+  it("wakes a partition's followers' waiting fetches once per leader epoch this broker gains, never as follower", async () => {
+    const t = fakeTimer();
+    const p = new DelayedFetchPurgatory({ scheduler: t.timer });
+    const onChange = followerWaker(p, 1);
+    const partition = { isLeader: false, leaderEpoch: 4, replicas: [1, 2, 3] };
+    const wait = (replica: number) => track(p.wait(['t-0', followerWakeKey(replica)], 500, () => false));
+    const first = [wait(2), wait(3), wait(4)];
+    onChange(partition);
+    await flush();
+    expect(first.map((s) => s.outcome)).toEqual([undefined, undefined, undefined]);
+    partition.isLeader = true;
+    onChange(partition);
+    await flush();
+    // Replica 4 is not one of the partition's: its fetch waits on.
+    expect(first.map((s) => s.outcome)).toEqual(['ready', 'ready', undefined]);
+    // Appends in the same epoch wake nobody; a later epoch does.
+    const second = wait(2);
+    onChange(partition);
+    await flush();
+    expect(second.outcome).toBeUndefined();
+    partition.leaderEpoch = 5;
+    onChange(partition);
+    await flush();
+    expect(second.outcome).toBe('ready');
   });
 
   it('is woken by a notify on a watched key once ready, and not by other keys', async () => {

@@ -25,6 +25,26 @@ export function followerWakeKey(replicaId: number): string {
   return `replica:${replicaId}`;
 }
 
+/** What `followerWaker` reads of a partition. */
+export interface LeadershipView {
+  readonly isLeader: boolean;
+  readonly leaderEpoch: number;
+  readonly replicas: readonly number[];
+}
+
+/**
+ * A partition-change listener (append, leadership, ISR) that wakes the waiting fetches of a
+ * partition's followers once per leader epoch this broker (`nodeId`) gains.
+ */
+export function followerWaker(purgatory: DelayedFetchPurgatory, nodeId: number): (p: LeadershipView) => void {
+  const ledEpochs = new WeakMap<LeadershipView, number>();
+  return (p) => {
+    if (!p.isLeader || ledEpochs.get(p) === p.leaderEpoch) return;
+    ledEpochs.set(p, p.leaderEpoch);
+    for (const r of p.replicas) if (r !== nodeId) purgatory.wake(followerWakeKey(r));
+  };
+}
+
 export interface DelayedFetchPurgatoryOptions {
   /** Bound on fetches waiting at once. */
   maxWaiting?: number;

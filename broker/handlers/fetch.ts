@@ -34,7 +34,7 @@ import { LAST_OFFSET_DELTA_OFFSET } from '../../protocol/records/batch-header.ts
 import { AclOperation } from '../auth/acl.ts';
 import { allowedOnCluster, allowedOnTopic } from '../auth/checks.ts';
 import type { BrokerContext } from '../broker-context.ts';
-import { DelayedFetchPurgatory, followerWakeKey } from '../fetch/delayed-fetch.ts';
+import { DelayedFetchPurgatory, followerWaker, followerWakeKey } from '../fetch/delayed-fetch.ts';
 import {
   completeFetchContext,
   type FetchContext,
@@ -47,7 +47,6 @@ import {
 import { hostedPartition, partitionErrorCode } from '../fetch/partition-access.ts';
 import { preferredReadReplica, replicaSelectorFor } from '../fetch/replica-selector.ts';
 import { recordFollowerFetch } from '../replica/follower-fetch.ts';
-import type { Partition } from '../replica/partition.ts';
 import { partitionKey } from '../replica/replica-manager.ts';
 import { defineHandler, inPurgatory, type RequestContext } from './api-handler.ts';
 import { brokersOnListener } from './metadata.ts';
@@ -150,12 +149,7 @@ export function fetchHandler(ctx: BrokerContext, opts: FetchHandlerOptions = {})
   }
   const delayed = purgatory;
   // Becoming leader wakes the waiting fetches of the partition's followers (delayed-fetch.ts).
-  const ledEpochs = new WeakMap<Partition, number>();
-  ctx.replicaManager.onAppend((p) => {
-    if (!p.isLeader || ledEpochs.get(p) === p.leaderEpoch) return;
-    ledEpochs.set(p, p.leaderEpoch);
-    for (const r of p.replicas) if (r !== ctx.nodeId) delayed.wake(followerWakeKey(r));
-  });
+  ctx.replicaManager.onAppend(followerWaker(delayed, ctx.nodeId));
   const selector = replicaSelectorFor(ctx.config.get('replica.selector.class'));
 
   function downConversionEnabled(image: MetadataImage, topic: string): boolean {
