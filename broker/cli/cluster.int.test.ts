@@ -97,7 +97,7 @@ describe('samsa cluster', () => {
 
     const status = await samsa(['cluster', 'status', '--dir', dir]);
     expect(status.code).toBe(0);
-    expect(status.stdout.split('\n')[0]).toMatch(/^NodeId\tRoles +\tPid +\tState  \tListeners +\t$/);
+    expect(status.stdout.split('\n')[0]).toMatch(/^NodeId\tRoles +\tPid *\tState  \tListeners +\t$/);
     expect(status.stdout.split('\n')[1]).toMatch(new RegExp(`^1 +\tbroker,controller\t${pid}\\s*\trunning\tPLAINTEXT://${bootstrap},CONTROLLER://127\\.0\\.0\\.1:\\d+\t$`));
 
     const again = await samsa(['cluster', 'start', '--nodes', '1', '--dir', dir]);

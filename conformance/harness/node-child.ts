@@ -9,6 +9,13 @@ import { LAUNCHER, startNodeFlags } from '../../broker/start-command.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
+// Nodes still running when the test process exits are killed with it: a hook that times out
+// while a cluster starts leaves no handle to stop it by, and its nodes would outlive the run.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 export class NodeChild {
   private child: ChildProcess | null = null;
   private output = '';
@@ -46,6 +53,8 @@ export class NodeChild {
       env: { ...process.env, LOG_LEVEL: process.env.SAMSA_TEST_LOG_LEVEL ?? 'info' },
     });
     this.child = child;
+    live.add(child);
+    child.once('exit', () => live.delete(child));
     // `logs` keeps every run's output; only this run's counts as having started.
     const runStart = this.output.length;
     await new Promise<void>((resolveStart, reject) => {
