@@ -3,14 +3,19 @@
 // failure prints {"error": ...} and exits 1. The ops and shapes are those of
 // conformance/harness/process-driver.ts. This release writes magic 0/1 message sets (no record
 // headers, no zstd, no idempotence) and has no controller lookup: admin requests go to the first
-// broker that answers, which forwards them to the controller in KRaft. Built in GOPATH mode from
-// Debian's Go packages.
+// broker that answers, which forwards them to the controller in KRaft. A request may name a
+// "security" (conformance/security/): TLS with the test CA and, if given, a client certificate,
+// through the Dialer; this release has no SASL. Built in GOPATH mode from Debian's Go packages.
 package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"io/ioutil"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -48,6 +53,48 @@ type request struct {
 	Timestamp   int64           `json:"timestamp"`
 	Group       string          `json:"group"`
 	Expected    int             `json:"expected"`
+	Security    *security       `json:"security"`
+}
+
+// security says how to connect when it is not PLAINTEXT: protocol SSL with PEM files.
+type security struct {
+	Protocol string `json:"protocol"`
+	CAFile   string `json:"caFile"`
+	CertFile string `json:"certFile"`
+	KeyFile  string `json:"keyFile"`
+}
+
+// dialer opens every connection: kafka-go's default one, or one with TLS set in main.
+var dialer = kafka.DefaultDialer
+
+// secureDialer is a Dialer with TLS. This release's Dialer hands the tls.Config to tls.Client as
+// it is, which needs a server name: the bootstrap host, which the test broker also advertises.
+func secureDialer(req request) (*kafka.Dialer, error) {
+	s := req.Security
+	if s.Protocol != "SSL" {
+		return nil, fmt.Errorf("kafka-go 0.2.1 connects over PLAINTEXT or SSL only, not %s", s.Protocol)
+	}
+	ca, err := ioutil.ReadFile(s.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil, fmt.Errorf("no certificate in %s", s.CAFile)
+	}
+	host, _, err := net.SplitHostPort(strings.Split(req.Bootstrap, ",")[0])
+	if err != nil {
+		return nil, err
+	}
+	c := &tls.Config{RootCAs: pool, ServerName: host}
+	if s.CertFile != "" {
+		pair, err := tls.LoadX509KeyPair(s.CertFile, s.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		c.Certificates = []tls.Certificate{pair}
+	}
+	return &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: c}, nil
 }
 
 const timeout = 15 * time.Second
@@ -68,14 +115,14 @@ func firstAnswering(req request, open func(address string) (*kafka.Conn, error))
 }
 
 func dial(req request) (*kafka.Conn, error) {
-	return firstAnswering(req, func(address string) (*kafka.Conn, error) { return kafka.Dial("tcp", address) })
+	return firstAnswering(req, func(address string) (*kafka.Conn, error) { return dialer.Dial("tcp", address) })
 }
 
 func leader(req request, partition int) (*kafka.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	return firstAnswering(req, func(address string) (*kafka.Conn, error) {
-		return kafka.DialLeader(ctx, "tcp", address, req.Topic, partition)
+		return dialer.DialLeader(ctx, "tcp", address, req.Topic, partition)
 	})
 }
 
@@ -266,6 +313,7 @@ func run(req request) (interface{}, error) {
 		// CommitInterval 0 every ReadMessage commits synchronously.
 		reader := kafka.NewReader(kafka.ReaderConfig{
 			Brokers:           strings.Split(req.Bootstrap, ","),
+			Dialer:            dialer,
 			GroupID:           req.Group,
 			Topic:             req.Topic,
 			MinBytes:          1,
@@ -306,6 +354,13 @@ func main() {
 	out, err := func() (interface{}, error) {
 		if err := json.NewDecoder(os.Stdin).Decode(&req); err != nil {
 			return nil, err
+		}
+		if req.Security != nil {
+			d, err := secureDialer(req)
+			if err != nil {
+				return nil, err
+			}
+			dialer = d
 		}
 		return run(req)
 	}()

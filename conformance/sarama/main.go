@@ -1,13 +1,26 @@
 // Sarama (Debian's 1.22) as the conformance suite drives it: reads one JSON request on stdin
 // ({"op", "bootstrap", ...}), does it with Sarama's public API and prints one JSON answer; on
 // failure prints {"error": ...} and exits 1. The ops and shapes are those of
-// conformance/harness/process-driver.ts. Built in GOPATH mode from Debian's Go packages.
+// conformance/harness/process-driver.ts. A request may name a "security" (conformance/security/):
+// TLS with the test CA and, if given, a client certificate; SASL with PLAIN or SCRAM, whose client
+// side this release leaves to the application (scramClient below). Built in GOPATH mode from
+// Debian's Go packages.
 package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"hash"
+	"io/ioutil"
 	"net"
 	"os"
 	"strconv"
@@ -45,6 +58,66 @@ type request struct {
 	Timestamp   int64           `json:"timestamp"`
 	Group       string          `json:"group"`
 	Expected    int             `json:"expected"`
+	Security    *security       `json:"security"`
+}
+
+// security says how to connect when it is not PLAINTEXT: protocol SSL, SASL_SSL or
+// SASL_PLAINTEXT, mechanism PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, PEM files.
+type security struct {
+	Protocol  string `json:"protocol"`
+	Mechanism string `json:"mechanism"`
+	Username  string `json:"username"`
+	Password  string `json:"password"`
+	CAFile    string `json:"caFile"`
+	CertFile  string `json:"certFile"`
+	KeyFile   string `json:"keyFile"`
+}
+
+// The request's security and its TLS configuration, set once in main before any connection.
+var secured *security
+var securedTLS *tls.Config
+
+func tlsConfig(s *security) (*tls.Config, error) {
+	ca, err := ioutil.ReadFile(s.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil, fmt.Errorf("no certificate in %s", s.CAFile)
+	}
+	c := &tls.Config{RootCAs: pool}
+	if s.CertFile != "" {
+		pair, err := tls.LoadX509KeyPair(s.CertFile, s.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		c.Certificates = []tls.Certificate{pair}
+	}
+	return c, nil
+}
+
+func applySecurity(c *sarama.Config) {
+	if secured == nil {
+		return
+	}
+	if secured.Protocol == "SSL" || secured.Protocol == "SASL_SSL" {
+		c.Net.TLS.Enable = true
+		c.Net.TLS.Config = securedTLS
+	}
+	if secured.Protocol == "SASL_SSL" || secured.Protocol == "SASL_PLAINTEXT" {
+		c.Net.SASL.Enable = true
+		c.Net.SASL.Handshake = true
+		c.Net.SASL.Mechanism = sarama.SASLMechanism(secured.Mechanism)
+		c.Net.SASL.User = secured.Username
+		c.Net.SASL.Password = secured.Password
+		switch c.Net.SASL.Mechanism {
+		case sarama.SASLTypeSCRAMSHA512:
+			c.Net.SASL.SCRAMClientGeneratorFunc = func() sarama.SCRAMClient { return &scramClient{hash: sha512.New} }
+		case sarama.SASLTypeSCRAMSHA256:
+			c.Net.SASL.SCRAMClientGeneratorFunc = func() sarama.SCRAMClient { return &scramClient{hash: sha256.New} }
+		}
+	}
 }
 
 const timeout = 15 * time.Second
@@ -64,6 +137,7 @@ func config() *sarama.Config {
 	c.Net.ReadTimeout = timeout
 	c.Metadata.Retry.Max = 5
 	c.Consumer.MaxWaitTime = 50 * time.Millisecond
+	applySecurity(c)
 	return c
 }
 
@@ -334,8 +408,163 @@ func run(req request) (interface{}, error) {
 
 	case "group-consume":
 		return groupConsume(req)
+
+	case "connect":
+		// One connection to the first bootstrap broker and one Metadata request on it: the
+		// outcome of the TLS and SASL handshakes themselves, which NewClient hides behind retries.
+		b := sarama.NewBroker(brokers(req)[0])
+		if err := b.Open(config()); err != nil {
+			return nil, err
+		}
+		defer b.Close()
+		if connected, err := b.Connected(); err != nil || !connected {
+			if err == nil {
+				err = errors.New("not connected")
+			}
+			return nil, err
+		}
+		md, err := b.GetMetadata(&sarama.MetadataRequest{})
+		if err != nil {
+			return nil, err
+		}
+		return map[string]interface{}{"brokers": len(md.Brokers)}, nil
 	}
 	return nil, fmt.Errorf("unknown op %q", req.Op)
+}
+
+// scramClient is the client side of SCRAM (RFC 5802, with SHA-256 or SHA-512 as RFC 7677) for
+// Sarama's SCRAMClient interface: client-first, then client-final with the proof, then a check
+// of the server's signature. Debian packages no SCRAM or PBKDF2 library for Go, hence its own.
+// User names are escaped as saslname; passwords are taken as they are (ASCII, no SASLprep).
+type scramClient struct {
+	hash            func() hash.Hash
+	user, password  string
+	gs2Header       string
+	nonce           string
+	clientFirstBare string
+	serverSignature []byte
+	step            int
+	done            bool
+}
+
+func (s *scramClient) Begin(user, password, authzID string) error {
+	raw := make([]byte, 18)
+	if _, err := rand.Read(raw); err != nil {
+		return err
+	}
+	s.user, s.password = user, password
+	s.gs2Header = "n,,"
+	if authzID != "" {
+		s.gs2Header = "n,a=" + saslName(authzID) + ","
+	}
+	s.nonce = base64.StdEncoding.EncodeToString(raw)
+	s.step, s.done = 0, false
+	return nil
+}
+
+func (s *scramClient) Step(challenge string) (string, error) {
+	s.step++
+	switch s.step {
+	case 1:
+		s.clientFirstBare = "n=" + saslName(s.user) + ",r=" + s.nonce
+		return s.gs2Header + s.clientFirstBare, nil
+	case 2:
+		return s.clientFinal(challenge)
+	case 3:
+		return "", s.verify(challenge)
+	}
+	return "", errors.New("the SCRAM exchange is over")
+}
+
+func (s *scramClient) Done() bool { return s.done }
+
+func (s *scramClient) clientFinal(serverFirst string) (string, error) {
+	a := scramAttributes(serverFirst)
+	if e, ok := a["e"]; ok {
+		return "", fmt.Errorf("server-first-message: %s", e)
+	}
+	if !strings.HasPrefix(a["r"], s.nonce) || len(a["r"]) == len(s.nonce) {
+		return "", errors.New("server nonce does not extend the client nonce")
+	}
+	salt, err := base64.StdEncoding.DecodeString(a["s"])
+	if err != nil {
+		return "", fmt.Errorf("salt: %v", err)
+	}
+	iterations, err := strconv.Atoi(a["i"])
+	if err != nil || iterations < 1 {
+		return "", fmt.Errorf("iteration count %q", a["i"])
+	}
+	salted := pbkdf2(s.hash, []byte(s.password), salt, iterations, s.hash().Size())
+	clientKey := hmacOf(s.hash, salted, []byte("Client Key"))
+	stored := s.hash()
+	stored.Write(clientKey)
+	withoutProof := "c=" + base64.StdEncoding.EncodeToString([]byte(s.gs2Header)) + ",r=" + a["r"]
+	authMessage := []byte(s.clientFirstBare + "," + serverFirst + "," + withoutProof)
+	proof := hmacOf(s.hash, stored.Sum(nil), authMessage)
+	for i := range proof {
+		proof[i] ^= clientKey[i]
+	}
+	s.serverSignature = hmacOf(s.hash, hmacOf(s.hash, salted, []byte("Server Key")), authMessage)
+	return withoutProof + ",p=" + base64.StdEncoding.EncodeToString(proof), nil
+}
+
+func (s *scramClient) verify(serverFinal string) error {
+	a := scramAttributes(serverFinal)
+	if e, ok := a["e"]; ok {
+		return fmt.Errorf("server-final-message: %s", e)
+	}
+	v, err := base64.StdEncoding.DecodeString(a["v"])
+	if err != nil || !hmac.Equal(v, s.serverSignature) {
+		return errors.New("the server signature does not verify")
+	}
+	s.done = true
+	return nil
+}
+
+// scramAttributes reads "k=value,k=value": the first of each key, values may hold '='.
+func scramAttributes(msg string) map[string]string {
+	out := map[string]string{}
+	for _, part := range strings.Split(msg, ",") {
+		if len(part) >= 2 && part[1] == '=' {
+			if _, seen := out[part[:1]]; !seen {
+				out[part[:1]] = part[2:]
+			}
+		}
+	}
+	return out
+}
+
+func saslName(name string) string {
+	return strings.NewReplacer("=", "=3D", ",", "=2C").Replace(name)
+}
+
+func hmacOf(h func() hash.Hash, key, data []byte) []byte {
+	mac := hmac.New(h, key)
+	mac.Write(data)
+	return mac.Sum(nil)
+}
+
+// pbkdf2 is PBKDF2 with HMAC (RFC 8018, section 5.2): SCRAM's Hi() when keyLen is the hash size.
+func pbkdf2(h func() hash.Hash, password, salt []byte, iterations, keyLen int) []byte {
+	mac := hmac.New(h, password)
+	out := []byte{}
+	for block := uint32(1); len(out) < keyLen; block++ {
+		mac.Reset()
+		mac.Write(salt)
+		mac.Write([]byte{byte(block >> 24), byte(block >> 16), byte(block >> 8), byte(block)})
+		u := mac.Sum(nil)
+		t := append([]byte(nil), u...)
+		for n := 1; n < iterations; n++ {
+			mac.Reset()
+			mac.Write(u)
+			u = mac.Sum(u[:0])
+			for i := range t {
+				t[i] ^= u[i]
+			}
+		}
+		out = append(out, t...)
+	}
+	return out[:keyLen]
 }
 
 func main() {
@@ -343,6 +572,16 @@ func main() {
 	out, err := func() (interface{}, error) {
 		if err := json.NewDecoder(os.Stdin).Decode(&req); err != nil {
 			return nil, err
+		}
+		if req.Security != nil {
+			secured = req.Security
+			if secured.Protocol == "SSL" || secured.Protocol == "SASL_SSL" {
+				c, err := tlsConfig(secured)
+				if err != nil {
+					return nil, err
+				}
+				securedTLS = c
+			}
 		}
 		return run(req)
 	}()
