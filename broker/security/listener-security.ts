@@ -5,7 +5,10 @@
 import type { BrokerConfig } from '../config/broker-config.ts';
 import { type Listener, listenerOverrideKey, type SecurityProtocol } from '../config/listeners.ts';
 import { parseJaasConfig, plainUsers } from './jaas.ts';
+import type { Logger } from 'pino';
+import type { Scheduler } from '../../protocol/scheduler.ts';
 import { DEFAULT_OAUTHBEARER_OPTIONS, type OAuthBearerOptions, oauthBearerOptions } from './oauthbearer.ts';
+import { sharedJwksSource, VALIDATOR_CALLBACK_HANDLER_CLASSES, validateJwt } from './oauthbearer-jwks.ts';
 import { listenerValues } from './listener-config.ts';
 import { SslPrincipalMapper } from './principal-mapping.ts';
 import type { SaslListenerConfig } from './sasl-session.ts';
@@ -32,6 +35,9 @@ export interface SecurityDeps {
   now(): number;
   /** Per-broker dynamic configs (listener.name.X.ssl.keystore.* and the like). */
   dynamic?: ReadonlyMap<string, string>;
+  /** Runs the JWKS refresh of OAUTHBEARER's validator, and logs it (defaults when absent). */
+  scheduler?: Scheduler;
+  logger?: Logger;
 }
 
 export function listenerSecurity(config: BrokerConfig, listener: Listener, deps: SecurityDeps): ListenerSecurity {
@@ -62,11 +68,32 @@ export function listenerSecurity(config: BrokerConfig, listener: Listener, deps:
     }
     let oauthBearer: OAuthBearerOptions | null = null;
     if (mechanisms.includes('OAUTHBEARER')) {
-      if (get('sasl.server.callback.handler.class', 'OAUTHBEARER') !== null) throw new ListenerSecurityError(`Listener ${listener.name}: OAUTHBEARER validates unsecured tokens only; sasl.server.callback.handler.class cannot be loaded`);
+      const handler = get('sasl.server.callback.handler.class', 'OAUTHBEARER');
+      if (handler !== null && !VALIDATOR_CALLBACK_HANDLER_CLASSES.includes(handler)) throw new ListenerSecurityError(`Listener ${listener.name}: sasl.server.callback.handler.class ${handler} cannot be loaded: OAUTHBEARER validates unsecured tokens, or signed ones with ${VALIDATOR_CALLBACK_HANDLER_CLASSES[0]}`);
       const jaas = get('sasl.jaas.config', 'OAUTHBEARER');
       oauthBearer = jaas === null ? DEFAULT_OAUTHBEARER_OPTIONS : wrap('OAUTHBEARER JAAS config', () => oauthBearerOptions(parseJaasConfig(jaas).options));
+      if (handler !== null) oauthBearer = { ...oauthBearer, validate: wrap('OAUTHBEARER JWKS', () => jwtValidator(get, deps)) };
     }
     sasl = { mechanisms, plainUsers: users, oauthBearer, scramCredential: deps.scramCredential, maxReauthMs: config.get('connections.max.reauth.ms'), maxReceiveSize: config.get('sasl.server.max.receive.size'), now: deps.now };
   }
   return { protocol, tls, principalMapper, sasl };
+}
+
+/** OAuthBearerValidatorCallbackHandler's checks, with the listener's (or the broker's) sasl.oauthbearer.* settings. */
+function jwtValidator(get: ReturnType<typeof listenerValues>, deps: SecurityDeps): NonNullable<OAuthBearerOptions['validate']> {
+  const url = get('sasl.oauthbearer.jwks.endpoint.url', 'OAUTHBEARER');
+  if (url === null) throw new Error('sasl.oauthbearer.jwks.endpoint.url must be set for OAuthBearerValidatorCallbackHandler');
+  const keys = sharedJwksSource(
+    { url, refreshMs: get('sasl.oauthbearer.jwks.endpoint.refresh.ms', 'OAUTHBEARER'), retryBackoffMs: get('sasl.oauthbearer.jwks.endpoint.retry.backoff.ms', 'OAUTHBEARER'), retryBackoffMaxMs: get('sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms', 'OAUTHBEARER') },
+    deps.scheduler,
+    deps.logger,
+  );
+  const opts = {
+    expectedAudience: get('sasl.oauthbearer.expected.audience', 'OAUTHBEARER'),
+    expectedIssuer: get('sasl.oauthbearer.expected.issuer', 'OAUTHBEARER'),
+    clockSkewMs: get('sasl.oauthbearer.clock.skew.seconds', 'OAUTHBEARER') * 1000,
+    scopeClaimName: get('sasl.oauthbearer.scope.claim.name', 'OAUTHBEARER'),
+    subClaimName: get('sasl.oauthbearer.sub.claim.name', 'OAUTHBEARER'),
+  };
+  return (token, nowMs) => validateJwt(token, keys, opts, nowMs);
 }

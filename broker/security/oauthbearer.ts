@@ -6,7 +6,8 @@
 // expiry `exp` (seconds) that must not have passed, an optional `iat` not in the future, and the
 // scopes unsecuredValidatorRequiredScope asks for. A bad token is answered, as Kafka does, with an
 // error challenge (`{"status":"invalid_token"}`); the client acknowledges with `\x01` and the
-// exchange fails with that message.
+// exchange fails with that message. With OAuthBearerValidatorCallbackHandler configured, signed
+// tokens are checked instead, against a JWKS (oauthbearer-jwks.ts), and answered the same way.
 import { SaslAuthenticationError } from './scram.ts';
 
 export interface OAuthBearerOptions {
@@ -14,6 +15,11 @@ export interface OAuthBearerOptions {
   scopeClaimName: string;
   requiredScope: readonly string[];
   allowableClockSkewMs: number;
+  /**
+   * A validator of signed tokens (OAuthBearerValidatorCallbackHandler, oauthbearer-jwks.ts) that
+   * replaces the unsecured-token checks; throws InvalidToken.
+   */
+  validate?: (token: string, nowMs: number) => { principal: string; expiresAtMs: number };
 }
 
 export const DEFAULT_OAUTHBEARER_OPTIONS: OAuthBearerOptions = { principalClaimName: 'sub', scopeClaimName: 'scope', requiredScope: [], allowableClockSkewMs: 0 };
@@ -29,7 +35,8 @@ export function oauthBearerOptions(options: ReadonlyMap<string, string>): OAuthB
   };
 }
 
-class InvalidToken extends Error {}
+/** A token refused: answered with the invalid_token error challenge. */
+export class InvalidToken extends Error {}
 
 function decodePart(part: string, what: string): Record<string, unknown> {
   let value: unknown;
@@ -93,7 +100,7 @@ export class OAuthBearerServer {
     if (!auth) throw new SaslAuthenticationError('Invalid OAUTHBEARER client first message: no auth=Bearer <token>');
     let valid: { principal: string; expiresAtMs: number };
     try {
-      valid = validateUnsecuredJws(auth[1]!, this.opts, this.now());
+      valid = this.opts.validate ? this.opts.validate(auth[1]!, this.now()) : validateUnsecuredJws(auth[1]!, this.opts, this.now());
     } catch (err) {
       if (!(err instanceof InvalidToken)) throw err;
       this.errorMessage = JSON.stringify({ status: 'invalid_token' });
