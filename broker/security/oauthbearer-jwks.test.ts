@@ -79,6 +79,9 @@ describe('signed OAUTHBEARER tokens (JWKS)', () => {
     expect(refused(signJwt('ES384', ec256.privateKey, claims(), 'ec256'))).toBe('the token signature is not valid');
     const [h, , s] = signJwt('RS256', rsa.privateKey, claims(), 'rsa').split('.');
     expect(refused(`${h}.${enc(claims({ sub: 'mallory' }))}.${s}`)).toBe('the token signature is not valid');
+    const [eh, ep] = signJwt('ES256', ec256.privateKey, claims(), 'ec256').split('.');
+    expect(refused(`${eh}.${ep}.AAAA`)).toBe('the token signature is not valid');
+    expect(refused(`${h}.${enc(claims())}.`)).toBe('the token has no signature');
   });
 
   it('refuses an unknown kid and asks the key source for an early reload', () => {

@@ -85,11 +85,16 @@ function decodeJson(part: string, what: string): Record<string, unknown> {
 function signatureValid(spec: AlgSpec, k: VerificationKey, data: Buffer, sig: Buffer): boolean {
   if (k.key.asymmetricKeyType !== (spec.kty === 'RSA' ? 'rsa' : 'ec')) return false;
   if (spec.curve !== undefined && k.key.asymmetricKeyDetails?.namedCurve !== spec.curve) return false;
-  if (spec.kty === 'RSA') {
-    const opts = spec.pss ? { key: k.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST } : { key: k.key, padding: constants.RSA_PKCS1_PADDING };
+  const opts =
+    spec.kty === 'EC' ? { key: k.key, dsaEncoding: 'ieee-p1363' as const }
+    : spec.pss ? { key: k.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+    : { key: k.key, padding: constants.RSA_PKCS1_PADDING };
+  try {
     return verify(spec.hash, data, opts, sig);
+  } catch {
+    // A signature of the wrong shape for the key (length, encoding) is just not valid.
+    return false;
   }
-  return verify(spec.hash, data, { key: k.key, dsaEncoding: 'ieee-p1363' }, sig);
 }
 
 /** Scopes as Kafka reads them: a space-separated string or an array of strings. */
