@@ -125,11 +125,17 @@ describe('signed OAUTHBEARER tokens (JWKS)', () => {
 
   it('names the principal with the sub claim name and parses scopes as Kafka does', () => {
     const opts = { ...OPTS, subClaimName: 'client_id', scopeClaimName: 'scp' };
-    const v = validateJwt(signJwt('RS256', rsa.privateKey, claims({ client_id: 'svc', scp: 'read  write' }), 'rsa'), KEYS, opts, NOW);
-    expect(v).toEqual({ principal: 'svc', expiresAtMs: NOW + 60_000, scope: ['read', 'write'] });
-    expect(refused(signJwt('RS256', rsa.privateKey, claims(), 'rsa'), KEYS, opts)).toBe('the token has no principal claim client_id');
-    expect(parseScope(['a', 'b', 3])).toEqual(['a', 'b']);
+    const t = (c: Record<string, unknown>) => signJwt('RS256', rsa.privateKey, claims(c), 'rsa');
+    expect(validateJwt(t({ client_id: ' svc ', scp: [' read', 'write '] }), KEYS, opts, NOW)).toEqual({ principal: 'svc', expiresAtMs: NOW + 60_000, scope: ['read', 'write'] });
+    // As in Kafka's validator, a string claim is one scope: it is not split on spaces.
+    expect(validateJwt(t({ client_id: 'svc', scp: 'read write' }), KEYS, opts, NOW).scope).toEqual(['read write']);
+    expect(validateJwt(t({ client_id: 'svc' }), KEYS, opts, NOW).scope).toEqual([]);
+    expect(refused(t({ client_id: 'svc', scp: ['read', 'read'] }), KEYS, opts)).toBe('the token\'s scp holds read twice');
+    expect(refused(t({ client_id: 'svc', scp: ['read', ' '] }), KEYS, opts)).toBe('the token\'s scp holds an empty value');
+    expect(refused(t({}), KEYS, opts)).toBe('the token has no principal claim client_id');
+    expect(refused(t({ client_id: '  ' }), KEYS, opts)).toBe('the token has no principal claim client_id');
     expect(parseScope(undefined)).toEqual([]);
+    expect(parseScope(42)).toEqual([]);
   });
 
   it('answers a refused token with the invalid_token challenge of the OAUTHBEARER exchange', () => {

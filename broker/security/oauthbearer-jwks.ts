@@ -4,7 +4,8 @@
 // sasl.oauthbearer.jwks.endpoint.url (https:// or file://). `alg: none` and HS* (shared secrets)
 // are refused. exp and iat are required, nbf honoured, all within
 // sasl.oauthbearer.clock.skew.seconds; aud and iss are checked when expected values are set; the
-// principal is the claim named by sasl.oauthbearer.sub.claim.name.
+// principal is the claim named by sasl.oauthbearer.sub.claim.name (trimmed), the scopes are read as
+// Kafka reads them (parseScope).
 // The key set is loaded at start (a file that cannot be read fails the start, as in Kafka), then
 // reloaded every sasl.oauthbearer.jwks.endpoint.refresh.ms with retries backing off from
 // retry.backoff.ms up to retry.backoff.max.ms in all; a failed reload keeps the old keys. Unlike
@@ -97,11 +98,20 @@ function signatureValid(spec: AlgSpec, k: VerificationKey, data: Buffer, sig: Bu
   }
 }
 
-/** Scopes as Kafka reads them: a space-separated string or an array of strings. */
-export function parseScope(raw: unknown): string[] {
-  if (typeof raw === 'string') return raw.split(' ').filter((s) => s.trim() !== '');
-  if (Array.isArray(raw)) return raw.filter((s): s is string => typeof s === 'string' && s.trim() !== '');
-  return [];
+/**
+ * Scopes as Kafka's validator reads them: a string is one scope (Kafka does not split it), an
+ * array is one scope per element; each is trimmed, and an empty or repeated one refuses the token.
+ */
+export function parseScope(raw: unknown, claimName = 'scope'): string[] {
+  const values = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : [];
+  const out: string[] = [];
+  for (const v of values) {
+    const scope = typeof v === 'string' ? v.trim() : '';
+    if (scope === '') throw new InvalidToken(`the token's ${claimName} holds an empty value`);
+    if (out.includes(scope)) throw new InvalidToken(`the token's ${claimName} holds ${scope} twice`);
+    out.push(scope);
+  }
+  return out;
 }
 
 /** Checks a signed JWT against the resolver's keys; throws InvalidToken with the reason. */
@@ -140,9 +150,10 @@ export function validateJwt(token: string, keys: KeyResolver, opts: JwtValidatio
     if (!auds.some((a) => opts.expectedAudience.includes(a))) throw new InvalidToken('the token audience is not expected');
   }
   if (opts.expectedIssuer !== null && claims.iss !== opts.expectedIssuer) throw new InvalidToken('the token issuer is not expected');
-  const principal = claims[opts.subClaimName];
-  if (typeof principal !== 'string' || principal.trim() === '') throw new InvalidToken(`the token has no principal claim ${opts.subClaimName}`);
-  return { principal, expiresAtMs: exp * 1000, scope: parseScope(claims[opts.scopeClaimName]) };
+  const scope = parseScope(claims[opts.scopeClaimName], opts.scopeClaimName);
+  const sub = claims[opts.subClaimName];
+  if (typeof sub !== 'string' || sub.trim() === '') throw new InvalidToken(`the token has no principal claim ${opts.subClaimName}`);
+  return { principal: sub.trim(), expiresAtMs: exp * 1000, scope };
 }
 
 /** The signing keys of a JWKS document; keys of other types or uses are skipped. */
