@@ -197,6 +197,16 @@ describe('JWKS source', () => {
     expect(s.pending).toBe(0);
   });
 
+  it('starts with an https:// set it cannot fetch, logging the failure instead of failing', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const source = new JwksSource({ url: 'https://127.0.0.1:1/jwks', refreshMs: 0, retryBackoffMs: 100, retryBackoffMaxMs: 0 }, new ManualScheduler({ startMs: NOW }), log);
+    source.start();
+    await vi.waitFor(() => expect(lines.map((l) => l.msg)).toContain('JWKS could not be loaded; the previous keys are kept'), { timeout: 15_000 });
+    expect(source.keys()).toEqual([]);
+    expect(refused(signJwt('RS256', rsa.privateKey, claims(), 'k'), source)).toBe('no key with kid k in the JWKS');
+  });
+
   it('reloads at once for a kid it has not seen, at most once a minute per kid', async () => {
     const s = new ManualScheduler({ startMs: NOW });
     const f = file(jwks(jwk(ec256.publicKey, 'old')));

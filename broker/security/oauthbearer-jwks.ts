@@ -240,7 +240,7 @@ export class JwksSource implements KeyResolver {
     this.missing.delete(kid);
     this.missing.set(kid, now);
     if (this.missing.size > MISSING_KID_MAX_ENTRIES) this.missing.delete(this.missing.keys().next().value!);
-    this.scheduler.run(this.scope(), () => this.refresh());
+    this.scheduler.watch(this.scope(), this.refresh());
   }
 
   private scope() {
@@ -271,7 +271,7 @@ export class JwksSource implements KeyResolver {
             this.logger.warn({ err, url: this.opts.url, attempts: attempt }, 'JWKS could not be loaded; the previous keys are kept');
             return;
           }
-          const wait = Math.min(this.opts.retryBackoffMs * 2 ** (attempt - 1), left);
+          const wait = Math.min(Math.max(1, this.opts.retryBackoffMs * 2 ** (attempt - 1)), left);
           await new Promise<void>((resolve) => this.scheduler.schedule(wait, this.scope(), resolve));
         }
       }
