@@ -18,7 +18,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { type Scheduler, SystemScheduler, type TimerHandle } from '../../protocol/scheduler.ts';
-import { InvalidToken } from './oauthbearer.ts';
+import { decodePart, InvalidToken } from './oauthbearer.ts';
 
 /** The class names that select this validator (3.4+, and 3.1-3.3's `secured` package). */
 export const VALIDATOR_CALLBACK_HANDLER_CLASSES = [
@@ -72,17 +72,6 @@ const ALGS: Record<string, AlgSpec> = {
   ES512: { kty: 'EC', hash: 'sha512', curve: 'secp521r1' },
 };
 
-function decodeJson(part: string, what: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidToken(`the token's ${what} is not base64url-encoded JSON`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidToken(`the token's ${what} is not a JSON object`);
-  return value as Record<string, unknown>;
-}
-
 function signatureValid(spec: AlgSpec, k: VerificationKey, data: Buffer, sig: Buffer): boolean {
   if (k.key.asymmetricKeyType !== (spec.kty === 'RSA' ? 'rsa' : 'ec')) return false;
   if (spec.curve !== undefined && k.key.asymmetricKeyDetails?.namedCurve !== spec.curve) return false;
@@ -118,7 +107,7 @@ export function parseScope(raw: unknown, claimName = 'scope'): string[] {
 export function validateJwt(token: string, keys: KeyResolver, opts: JwtValidationOptions, nowMs: number): ValidJwt {
   const parts = token.split('.');
   if (parts.length !== 3) throw new InvalidToken('the token is not a JWS of 3 parts');
-  const header = decodeJson(parts[0]!, 'header');
+  const header = decodePart(parts[0]!, 'header');
   const alg = header.alg;
   if (typeof alg !== 'string') throw new InvalidToken('the token header has no alg');
   const spec = ALGS[alg];
@@ -134,7 +123,7 @@ export function validateJwt(token: string, keys: KeyResolver, opts: JwtValidatio
     throw new InvalidToken(kid !== undefined ? `no key with kid ${kid} in the JWKS` : `no key for alg ${alg} in the JWKS`);
   }
   if (!candidates.some((k) => (k.alg === undefined || k.alg === alg) && signatureValid(spec, k, data, sig))) throw new InvalidToken('the token signature is not valid');
-  const claims = decodeJson(parts[1]!, 'payload');
+  const claims = decodePart(parts[1]!, 'payload');
   const skew = opts.clockSkewMs;
   const exp = claims.exp;
   if (typeof exp !== 'number') throw new InvalidToken('the token has no numeric exp claim');

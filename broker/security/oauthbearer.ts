@@ -38,7 +38,8 @@ export function oauthBearerOptions(options: ReadonlyMap<string, string>): OAuthB
 /** A token refused: answered with the invalid_token error challenge. */
 export class InvalidToken extends Error {}
 
-function decodePart(part: string, what: string): Record<string, unknown> {
+/** One base64url JSON part of a JWS (header or claims); anything else refuses the token. */
+export function decodePart(part: string, what: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
