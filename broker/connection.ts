@@ -1,7 +1,12 @@
 // One client connection: cuts frames, decodes headers, dispatches to handlers, and writes
 // responses in request order (pipelining: later requests may finish first, they wait their turn).
 // Handlers are started in arrival order, so work a handler does before its first await (the
-// produce path validates and enqueues its appends there) keeps the connection's order.
+// produce path validates and enqueues its appends there) keeps the connection's order. Only the
+// data path (Produce, Fetch) runs beside earlier unanswered requests; any other request is
+// handled once every earlier one is answered, as Kafka serves a connection one request at a
+// time: a Metadata request queued behind an acks=all Produce parked in the purgatory would
+// otherwise be answered, seconds later, with the leaders of when it arrived, and a client told
+// NOT_LEADER_OR_FOLLOWER by the Produce would be sent back to this broker by that Metadata.
 // Backpressure: past `maxInFlight` requests, or while the socket's send buffer is over its mark,
 // reading pauses. Malformed input is answered as Kafka answers it or the connection is closed,
 // with one warning line naming the client; nothing else is affected. Socket events run through
@@ -63,7 +68,12 @@ interface Slot {
   closeAfter?: string;
   /** Stop reading for this long once this answer is written (KIP-219 throttling). */
   throttleMs?: number;
+  /** Starts the handler of a request that waits for every earlier answer (see the top). */
+  atHead?: () => void;
 }
+
+/** The APIs served beside earlier unanswered requests of their connection. */
+const PIPELINED = new Set<number>([ApiKey.Produce, ApiKey.Fetch]);
 
 export class Connection {
   private readonly socket: Socket;
@@ -224,7 +234,9 @@ export class Connection {
     const handler = router.handler(apiKey)!;
     const slot = this.enqueue();
     const observed = this.opts.observer?.requestCompleted ? { receivedNs, requestBytes: frame.length } : null;
-    this.settle(slot, this.run(handler, request, ctx, slot, observed, frame.length));
+    const run = () => this.run(handler, request, ctx, slot, observed, frame.length);
+    if (this.pending[0] === slot || PIPELINED.has(apiKey)) this.settle(slot, run());
+    else this.settle(slot, new Promise<void>((resolve) => (slot.atHead = resolve)).then(run));
   }
 
   private async run(
@@ -374,6 +386,12 @@ export class Connection {
       }
     }
     if (wrote) this.socket.uncork();
+    const head = this.pending[0];
+    if (head?.atHead && !this.closed) {
+      const start = head.atHead;
+      head.atHead = undefined;
+      start();
+    }
     this.updateFlow();
     if (this.pending.length === 0) this.notifyIdle();
   }
