@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """An idempotent acks=all librdkafka producer that writes until told to stop, for failover tests.
 
-argv[1] is a JSON object: {"bootstrap", "topic", "partitions", "intervalMs"}. Record n goes to
+argv[1] is a JSON object: {"bootstrap", "topic", "partitions", "intervalMs", "debug"}; "debug", when
+set, is librdkafka's debug contexts (e.g. "eos,broker,protocol,msg"), logged on stderr. Record n goes to
 partition n % partitions with the value "<partition>:<k>", k counting the records of that
 partition from 0, so a reader can tell gaps, duplicates and reordering per partition.
 
@@ -47,7 +48,7 @@ def main():
     def on_error(err):
         emit({"error": err.name(), "str": err.str(), "fatal": err.fatal(), "retriable": err.retriable(), "t": now_ms()})
 
-    producer = Producer({
+    config = {
         "bootstrap.servers": req["bootstrap"],
         "enable.idempotence": True,
         "acks": "all",
@@ -60,7 +61,10 @@ def main():
         "reconnect.backoff.max.ms": 1000,
         "topic.metadata.refresh.interval.ms": 1000,
         "error_cb": on_error,
-    })
+    }
+    if req.get("debug"):
+        config["debug"] = req["debug"]
+    producer = Producer(config)
 
     counts = [0] * partitions
     summary = {"produced": 0, "acked": 0, "failed": 0}
@@ -88,6 +92,9 @@ def main():
             continue
         except KafkaException as e:
             fatal = str(e)
+            err = e.args[0]
+            # Told at once: the test stops waiting for acknowledgements that cannot come.
+            emit({"error": err.name(), "str": err.str(), "fatal": True, "retriable": False, "t": now_ms()})
             break
         counts[p] += 1
         n += 1
@@ -96,7 +103,8 @@ def main():
         if interval > 0:
             time.sleep(interval)
 
-    deadline = time.time() + FLUSH_S
+    # A producer failed fatally sends nothing more: its queue is only failed back.
+    deadline = time.time() + (5 if fatal else FLUSH_S)
     while len(producer) > 0 and time.time() < deadline:
         producer.flush(1)
     summary["unflushed"] = len(producer)
