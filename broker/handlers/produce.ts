@@ -103,7 +103,7 @@ export function produceHandler(ctx: BrokerContext) {
             const append = (): Promise<PartitionProduceResponse> => leader.appendAsLeader(validated, acks).then(async (r) => ({
               index: pd.index,
               // acks=all: answered once the in-sync replicas have the batch (or the wait ends).
-              errorCode: acks === -1 ? await inPurgatory(rc, ctx.replicaManager.delayedProduce.wait(leader, r.lastOffset + 1, req.timeoutMs)) : ErrorCode.NONE,
+              errorCode: acks === -1 ? await inPurgatory(rc, ctx.replicaManager.delayedProduce.wait(leader, r.lastOffset + 1, req.timeoutMs, r.leaderEpoch)) : ErrorCode.NONE,
               baseOffset: BigInt(r.baseOffset),
               logAppendTimeMs: BigInt(r.logAppendTime),
               logStartOffset: BigInt(r.logStartOffset),

@@ -1,7 +1,9 @@
 // The acks=all purgatory (Kafka's DelayedProduce): an appended batch's answer waits here until
 // the partition's high watermark reaches the end of the batch, then is answered NONE, or
 // NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank below min.insync.replicas meanwhile, or
-// NOT_LEADER_OR_FOLLOWER when leadership moved; past the request's timeout it is answered
+// NOT_LEADER_OR_FOLLOWER when leadership moved and the batch did not survive it (or NONE when it
+// did, once committed under the new leader; see Partition.checkEnoughReplicasReachOffset); past
+// the request's timeout it is answered
 // REQUEST_TIMED_OUT (the records stay in the log, as in Kafka). Waiters are checked again when
 // their partition reports a change (append, high watermark, ISR, leadership). Timers run through
 // the containment seam with the partition as the unit; a failure answers the waiter rather than
@@ -13,6 +15,8 @@ import type { Partition } from './partition.ts';
 interface Waiter {
   partition: Partition;
   requiredOffset: number;
+  /** The leader epoch the batch was written in. */
+  appendEpoch: number | undefined;
   resolve: (errorCode: number) => void;
   timer: TimerHandle | undefined;
   done: boolean;
@@ -34,13 +38,16 @@ export class DelayedProducePurgatory {
     return n;
   }
 
-  /** Resolves with the error code to answer once `partition`'s high watermark reaches `requiredOffset`. */
-  wait(partition: Partition, requiredOffset: number, timeoutMs: number): Promise<number> {
-    const now = partition.checkEnoughReplicasReachOffset(requiredOffset);
+  /**
+   * Resolves with the error code to answer once `partition`'s high watermark reaches
+   * `requiredOffset`; `appendEpoch` is the leader epoch the batch was written in.
+   */
+  wait(partition: Partition, requiredOffset: number, timeoutMs: number, appendEpoch?: number): Promise<number> {
+    const now = partition.checkEnoughReplicasReachOffset(requiredOffset, appendEpoch);
     if (now !== undefined) return Promise.resolve(now);
     if (this.closed) return Promise.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     return new Promise<number>((resolve) => {
-      const w: Waiter = { partition, requiredOffset, resolve, timer: undefined, done: false };
+      const w: Waiter = { partition, requiredOffset, appendEpoch, resolve, timer: undefined, done: false };
       let set = this.waiting.get(partition);
       if (!set) this.waiting.set(partition, (set = new Set()));
       set.add(w);
@@ -55,7 +62,7 @@ export class DelayedProducePurgatory {
     const set = this.waiting.get(partition);
     if (!set) return;
     for (const w of [...set]) {
-      const code = partition.checkEnoughReplicasReachOffset(w.requiredOffset);
+      const code = partition.checkEnoughReplicasReachOffset(w.requiredOffset, w.appendEpoch);
       if (code !== undefined) this.finish(w, code);
     }
   }

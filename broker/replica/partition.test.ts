@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../protocol/errors.ts';
+import { encodeRecordBatch } from '../../protocol/records/record-batch.ts';
 import { ManualScheduler } from '../../protocol/scheduler.ts';
 import { Log } from '../../storage/log.ts';
 import { defaultLogConfig } from '../../storage/log-config.ts';
@@ -252,6 +253,50 @@ describe('acks=all', () => {
     purgatory.notify(p);
     expect(await moved).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     expect(purgatory.size).toBe(0);
+  });
+
+  it('once another broker leads, answers what became of the batch: NONE once committed there, NOT_LEADER_OR_FOLLOWER once truncated away', async () => {
+    const h = await leader({ minIsr: 2 });
+    const { p, scheduler } = h;
+    const purgatory = new DelayedProducePurgatory({ scheduler });
+    const epoch = p.leaderEpoch;
+    const kept = await produce(p, 2);
+    const lost = await produce(p, 2);
+    const answers: number[] = [];
+    const keptAnswer = purgatory.wait(p, kept, 5000, epoch).then((c) => (answers.push(c), c));
+    const lostAnswer = purgatory.wait(p, lost, 5000, epoch).then((c) => (answers.push(c), c));
+    p.update(2, epoch + 1, 1, [1, 2, 3], [2, 3]);
+    purgatory.notify(p);
+    await Promise.resolve();
+    // What the new leader has is not known before this replica fetched from it.
+    expect(answers).toEqual([]);
+    // The new leader had the first batch only: the diverging tail goes...
+    await p.truncateTo(kept);
+    purgatory.notify(p);
+    expect(await lostAnswer).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    expect(answers).toHaveLength(1);
+    // ...and the high watermark the new leader sends passes the first batch, still in its epoch.
+    p.updateFollowerHighWatermark(kept);
+    purgatory.notify(p);
+    expect(await keptAnswer).toBe(ErrorCode.NONE);
+    expect(purgatory.size).toBe(0);
+  });
+
+  it('answers NOT_LEADER_OR_FOLLOWER when the offsets of a batch came back in a later epoch', async () => {
+    const h = await leader({ minIsr: 2 });
+    const { p, scheduler } = h;
+    const purgatory = new DelayedProducePurgatory({ scheduler });
+    const epoch = p.leaderEpoch;
+    const end = await produce(p, 2);
+    const answer = purgatory.wait(p, end, 5000, epoch);
+    p.update(2, epoch + 1, 1, [1, 2, 3], [2, 3]);
+    await p.truncateTo(0);
+    // The new leader's own records of its epoch fill the same offsets.
+    const theirs = encodeRecordBatch({ baseOffset: 0n, partitionLeaderEpoch: epoch + 1, baseTimestamp: 1n, records: [0, 1].map((i) => ({ offsetDelta: i, timestampDelta: 0, key: null, value: Buffer.from(`theirs-${i}`) })) });
+    await p.appendAsFollower(theirs);
+    p.updateFollowerHighWatermark(end);
+    purgatory.notify(p);
+    expect(await answer).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
   });
 });
 

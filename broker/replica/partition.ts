@@ -37,6 +37,8 @@ export interface LeaderAppendResult {
   /** Broker time stamped for LogAppendTime topics, else -1. */
   logAppendTime: number;
   logStartOffset: number;
+  /** The leader epoch the records carry (of the first append, for a duplicate acknowledged again). */
+  leaderEpoch: number;
 }
 
 export type AppendListener = (partition: Partition) => void;
@@ -267,9 +269,22 @@ export class Partition {
    * Kafka's checkEnoughReplicasReachOffset, for acks=all: undefined while the high watermark is
    * below `requiredOffset`, else the answer (NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR
    * shrank below min.insync.replicas meanwhile).
+   * Once this broker follows another leader, Kafka answers NOT_LEADER_OR_FOLLOWER at once,
+   * though the new leader may have the records; a client that takes that answer for "not
+   * written" (librdkafka does) then sends them again under a new producer epoch: a duplicate no
+   * broker can recognise. Given the epoch the records were written in (`appendEpoch`), this
+   * answers what became of them instead: NONE once this replica's log, following the new leader,
+   * holds their end in that epoch below the high watermark (a follower's high watermark comes
+   * after truncation of any diverging tail); NOT_LEADER_OR_FOLLOWER once they were truncated away
+   * or when there is no leader to follow; nothing yet in between.
    */
-  checkEnoughReplicasReachOffset(requiredOffset: number): number | undefined {
-    if (!this.isLeader) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+  checkEnoughReplicasReachOffset(requiredOffset: number, appendEpoch?: number): number | undefined {
+    if (!this.isLeader) {
+      if (appendEpoch === undefined || this.leaderId < 0 || !this.replicas.includes(this.nodeId)) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+      const log = this.log;
+      if (log.logEndOffset < requiredOffset || log.leaderEpochCache.epochForOffset(requiredOffset - 1) !== appendEpoch) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+      return log.highWatermark >= requiredOffset ? ErrorCode.NONE : undefined;
+    }
     if (this.log.highWatermark < requiredOffset) return undefined;
     return this.isr.length >= this.config.minInsyncReplicas ? ErrorCode.NONE : ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND;
   }
@@ -325,6 +340,8 @@ export class Partition {
     await this.log.truncateTo(offset);
     this.producerState.clear(0);
     await this.loadProducerState();
+    // acks=all waiters of a batch just truncated away are answered now.
+    this.onAppend(this);
   }
 
   /** Follower: the leader no longer has our next offset; start over at its log start. */
@@ -379,7 +396,8 @@ export class Partition {
       this.producerState.update(h.producerId, h.producerEpoch, batch);
       pending.push({ batch, producerId: h.producerId });
     }
-    const appended = this.log.append(v.records, { assignOffsets: true, leaderEpoch: this.leaderEpoch });
+    const leaderEpoch = this.leaderEpoch;
+    const appended = this.log.append(v.records, { assignOffsets: true, leaderEpoch });
     const done = appended.then(
       (res) => {
         // Offsets were assigned batch by batch in order; hand each batch its range.
@@ -400,7 +418,7 @@ export class Partition {
         this.maybeIncrementHighWatermark();
         this.refreshLastStable();
         this.onAppend(this);
-        return { baseOffset: res.firstOffset, lastOffset: res.lastOffset, logAppendTime: res.logAppendTime, logStartOffset: res.logStartOffset };
+        return { baseOffset: res.firstOffset, lastOffset: res.lastOffset, logAppendTime: res.logAppendTime, logStartOffset: res.logStartOffset, leaderEpoch };
       },
       (err: unknown) => {
         // The batch never reached the log: forget it so a retry is not taken for a duplicate.
@@ -451,7 +469,7 @@ export class Partition {
     if (batch.pending) await batch.pending;
     if (batch.firstOffset < 0) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `The original append of this batch to ${this.name} failed; retry`);
     this.logger.debug({ firstSeq: batch.firstSeq, lastSeq: batch.lastSeq, offset: batch.firstOffset }, 'duplicate batch acknowledged without re-append');
-    return { baseOffset: batch.firstOffset, lastOffset: batch.lastOffset, logAppendTime: -1, logStartOffset: this.log.logStartOffset };
+    return { baseOffset: batch.firstOffset, lastOffset: batch.lastOffset, logAppendTime: -1, logStartOffset: this.log.logStartOffset, leaderEpoch: this.log.leaderEpochCache.epochForOffset(batch.lastOffset) ?? -1 };
   }
 
   /** Writes the producer-state snapshot at the log end (the log itself is closed by the log manager). */
