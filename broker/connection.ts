@@ -23,7 +23,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { DecodeError } from '../protocol/decode-error.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
-import { FrameReader, FrameSizeError, peekRequestHeader } from '../protocol/framing.ts';
+import { FramePool, FrameReader, FrameSizeError, peekRequestHeader } from '../protocol/framing.ts';
 import { ApiKey, apiSpec } from '../protocol/generated/api-table.ts';
 import { decodeRequestHeader, encodeResponseMessageFrame } from '../protocol/headers.ts';
 import { type ApiHandler, NO_RESPONSE, type RequestContext } from './handlers/api-handler.ts';
@@ -70,7 +70,17 @@ interface Slot {
   throttleMs?: number;
   /** Starts the handler of a request that waits for every earlier answer (see the top). */
   atHead?: () => void;
+  /** A produce request's frame, given back to the frame pool once this answer is written. */
+  frame?: Buffer;
 }
+
+/**
+ * Memory for request frames that span socket reads, shared by every connection. Only the frames
+ * of produce requests with acks are given back, once answered: by then every append of theirs has
+ * completed, and nothing else keeps a view of the request's records (the log writes them and
+ * keeps offsets only). With acks=0 the answer is not waited for, so those frames are not reused.
+ */
+const framePool = new FramePool();
 
 /** The APIs served beside earlier unanswered requests of their connection. */
 const PIPELINED = new Set<number>([ApiKey.Produce, ApiKey.Fetch]);
@@ -97,7 +107,7 @@ export class Connection {
     this.opts = opts;
     this.address = `${socket.remoteAddress}:${socket.remotePort}`;
     this.log = opts.logger.child({ client: this.address, listener: opts.listenerName });
-    this.frames = new FrameReader({ maxFrameSize: opts.maxRequestSize });
+    this.frames = new FrameReader({ maxFrameSize: opts.maxRequestSize, pool: framePool });
     this.scope = { unit: 'connection', context: { client: this.address, listener: opts.listenerName }, onFailure: () => this.close() };
     const on = <A extends unknown[]>(fn: (...args: A) => unknown) => opts.scheduler.wrap(this.scope, fn);
     socket.setNoDelay(true);
@@ -233,6 +243,7 @@ export class Connection {
     }
     const handler = router.handler(apiKey)!;
     const slot = this.enqueue();
+    if (apiKey === ApiKey.Produce && (request as { acks: number }).acks !== 0) slot.frame = frame;
     const observed = this.opts.observer?.requestCompleted ? { receivedNs, requestBytes: frame.length } : null;
     const run = () => this.run(handler, request, ctx, slot, observed, frame.length);
     if (this.pending[0] === slot || PIPELINED.has(apiKey)) this.settle(slot, run());
@@ -373,6 +384,7 @@ export class Connection {
         } else if (last >= 0) {
           this.socket.write(slot.chunks[last]!);
         }
+        if (slot.frame) framePool.release(slot.frame);
       } else if (slot.report) {
         slot.report.sentNs = process.hrtime.bigint();
         this.reportSent(slot.report);

@@ -85,6 +85,27 @@ describe('produce through a broker', () => {
     expect(c!.baseOffset).toBe(4n);
   });
 
+  it('keeps every byte of pipelined requests larger than a socket read, whose frames are assembled in reused memory', async () => {
+    await createTopic('big-frames');
+    // 48 batches of 80-120 KiB, each record's value its own bytes, all sent at once on one
+    // connection with acks 1, -1 and 0 mixed: a frame's memory is reused only once it is answered.
+    const sent: string[][] = [];
+    for (let i = 0; i < 48; i++) {
+      const count = 20 + (i % 11) * 2;
+      sent.push(Array.from({ length: count }, (_, r) => `${i}-${r}-`.padEnd(4096 + ((i * 7 + r) % 97), String.fromCharCode(97 + ((i + r) % 26)))));
+    }
+    const answers = await Promise.all(sent.map((values, i) => client.produce('big-frames', 0, batch(values), { acks: [1, -1, 0][i % 3]! })));
+    for (const [i, a] of answers.entries()) {
+      if (i % 3 === 2) expect(a).toBeNull();
+      else expect(a!.errorCode).toBe(0);
+    }
+    const p = started.broker.context.replicaManager.getPartition('big-frames', 0)!;
+    const { records } = await p.log.read(0, 64 << 20);
+    const stored: string[][] = [];
+    for (const e of iterateBatches(records)) stored.push(decodeRecordBatch(records, e.position).records.map((r) => r.value!.toString()));
+    expect(stored).toEqual(sent);
+  });
+
   it('refuses invalid acks, unknown partitions and oversized batches with Kafka error codes', async () => {
     await createTopic('limits', { 'max.message.bytes': '200' });
     const bad = await sendOrFail(ApiKey.Produce, { acks: 2, timeoutMs: 1000, transactionalId: null, topicData: [{ name: 'limits', partitionData: [{ index: 0, records: batch(['x']) }] }] });
