@@ -13,8 +13,9 @@
 // when it is reconnected. Without root or network namespaces that round is skipped, visibly, and
 // the others run on loopback.
 // SAMSA_FAILOVER_KILLS sets the number of kills (3 by default, which npm test runs; 20 for the
-// long run, which found FINDINGS.md F8, a restart that never completed, and F9, open: a partition
-// that took no acknowledged write for 90 s after one of about eighty failovers). Without
+// long run, which found FINDINGS.md F8, a restart that never completed, and F9: a partition that
+// took no acknowledged write for 90 s, a Metadata answer computed before the Produce queued ahead
+// of it on the connection; SAMSA_FAILOVER_CUTS likewise for the cuts, 2 by default). Without
 // python3-confluent-kafka the tests are skipped, visibly.
 // Two defects of librdkafka (Debian 12 has 2.0.2) show up here with answers Kafka gives alike,
 // and are told apart from the broker's faults: a batch answered NOT_LEADER_OR_FOLLOWER by a
