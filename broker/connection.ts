@@ -101,6 +101,8 @@ export class Connection {
   /** Reading stops until then (scheduler time), a quota's throttle. */
   private mutedUntil = 0;
   private muteTimer: TimerHandle | null = null;
+  /** A flush is queued to run once the current callback's microtasks are done (see queueFlush). */
+  private flushQueued = false;
 
   constructor(socket: Socket, opts: ConnectionOptions) {
     this.socket = socket;
@@ -353,7 +355,7 @@ export class Connection {
         (chunks) => {
           slot.chunks = chunks;
           slot.done = true;
-          this.flush();
+          this.queueFlush();
         },
         (err: unknown) => {
           // Encoding a response failed: a broker fault. The client would wait forever, so close.
@@ -364,6 +366,22 @@ export class Connection {
       ),
     );
   }
+
+  /**
+   * Answers completed by the same I/O callback (the appends of one write, say) go out in one
+   * socket write: the flush runs once that callback's promise continuations are done. On
+   * loopback each write also runs the peer's receive path on this thread.
+   */
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    process.nextTick(this.queuedFlush);
+  }
+
+  private readonly queuedFlush = (): void => {
+    this.flushQueued = false;
+    this.opts.scheduler.run(this.scope, () => this.flush());
+  };
 
   private flush(): void {
     let wrote = false;
