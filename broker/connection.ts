@@ -23,12 +23,13 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { DecodeError } from '../protocol/decode-error.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
-import { FramePool, FrameReader, FrameSizeError, peekRequestHeader } from '../protocol/framing.ts';
+import { BufferPool, FrameReader, FrameSizeError, peekRequestHeader } from '../protocol/framing.ts';
 import { ApiKey, apiSpec } from '../protocol/generated/api-table.ts';
 import { decodeRequestHeader, encodeResponseMessageFrame } from '../protocol/headers.ts';
 import { type ApiHandler, NO_RESPONSE, type RequestContext } from './handlers/api-handler.ts';
 import type { Scheduler, Scope, TimerHandle } from '../protocol/scheduler.ts';
 import type { RequestThrottle } from './quota/request-quotas.ts';
+import { readBufferPool } from '../storage/segment.ts';
 import { Router } from './router.ts';
 import type { RequestObserver, RequestTimings } from './request-observer.ts';
 import type { SaslSession } from './security/sasl-session.ts';
@@ -72,6 +73,8 @@ interface Slot {
   atHead?: () => void;
   /** A produce request's frame, given back to the frame pool once this answer is written. */
   frame?: Buffer;
+  /** A fetch answer: its records' read buffers go back to the log's pool once written. */
+  fetch?: boolean;
 }
 
 /**
@@ -80,7 +83,7 @@ interface Slot {
  * completed, and nothing else keeps a view of the request's records (the log writes them and
  * keeps offsets only). With acks=0 the answer is not waited for, so those frames are not reused.
  */
-const framePool = new FramePool();
+const framePool = new BufferPool();
 
 /** The APIs served beside earlier unanswered requests of their connection. */
 const PIPELINED = new Set<number>([ApiKey.Produce, ApiKey.Fetch]);
@@ -246,6 +249,7 @@ export class Connection {
     const handler = router.handler(apiKey)!;
     const slot = this.enqueue();
     if (apiKey === ApiKey.Produce && (request as { acks: number }).acks !== 0) slot.frame = frame;
+    else if (apiKey === ApiKey.Fetch) slot.fetch = true;
     const observed = this.opts.observer?.requestCompleted ? { receivedNs, requestBytes: frame.length } : null;
     const run = () => this.run(handler, request, ctx, slot, observed, frame.length);
     if (this.pending[0] === slot || PIPELINED.has(apiKey)) this.settle(slot, run());
@@ -394,11 +398,18 @@ export class Connection {
         const report = slot.report;
         const last = slot.chunks.length - 1;
         for (let i = 0; i < last; i++) this.socket.write(slot.chunks[i]!);
-        if (report) {
-          report.sentNs = process.hrtime.bigint();
+        const pooled = slot.fetch ? slot.chunks : null;
+        if (report || pooled) {
+          if (report) report.sentNs = process.hrtime.bigint();
           // The last chunk's callback: the answer is with the kernel (Kafka's ResponseSendTimeMs
-          // ends). It runs from the socket, outside any request: through the connection's scope.
-          this.socket.write(slot.chunks[last]!, () => this.opts.scheduler.run(this.scope, () => this.reportSent(report)));
+          // ends), so the log's read buffers of a fetch answer can be reused. It runs from the
+          // socket, outside any request: through the connection's scope.
+          this.socket.write(slot.chunks[last]!, (err?: Error | null) =>
+            this.opts.scheduler.run(this.scope, () => {
+              if (pooled && !err) for (const c of pooled) readBufferPool.release(c);
+              if (report) this.reportSent(report);
+            }),
+          );
         } else if (last >= 0) {
           this.socket.write(slot.chunks[last]!);
         }

@@ -9,7 +9,10 @@ import { freePort } from '../conformance/harness/broker-process.ts';
 import { startBroker, type StartedBroker } from '../index.ts';
 import { KafkaClient } from '../protocol/client/client.ts';
 import { ErrorCode } from '../protocol/errors.ts';
-import { ApiKey, type ApiMessages } from '../protocol/generated/api-table.ts';
+import { connect } from 'node:net';
+import { FrameReader } from '../protocol/framing.ts';
+import { API_SPECS, ApiKey, type ApiMessages } from '../protocol/generated/api-table.ts';
+import { decodeResponseHeader, encodeRequestFrame } from '../protocol/headers.ts';
 import { CompressionType, readBatchHeader } from '../protocol/records/batch-header.ts';
 import { encodeMessageSet } from '../protocol/records/legacy-message-set.ts';
 import { decodeRecordBatch, encodeRecordBatch, iterateBatches } from '../protocol/records/record-batch.ts';
@@ -85,7 +88,7 @@ describe('produce through a broker', () => {
     expect(c!.baseOffset).toBe(4n);
   });
 
-  it('keeps every byte of pipelined requests larger than a socket read, whose frames are assembled in reused memory', async () => {
+  it('keeps every byte of pipelined requests larger than a socket read, and of fetch answers left waiting in the socket, whose memory is reused', async () => {
     await createTopic('big-frames');
     // 48 batches of 80-120 KiB, each record's value its own bytes, all sent at once on one
     // connection with acks 1, -1 and 0 mixed: a frame's memory is reused only once it is answered.
@@ -104,6 +107,44 @@ describe('produce through a broker', () => {
     const stored: string[][] = [];
     for (const e of iterateBatches(records)) stored.push(decodeRecordBatch(records, e.position).records.map((r) => r.value!.toString()));
     expect(stored).toEqual(sent);
+
+    // Fetch answers reuse the log's read buffers once written. A connection that does not read
+    // leaves 32 answers (~19 MB) waiting in the broker's socket buffers while another connection
+    // fetches 24 times: each answer still carries exactly the log's bytes from its offset.
+    const total = stored.flat().length;
+    const fetchRequest = (fetchOffset: number): ApiMessages[typeof ApiKey.Fetch]['request'] => ({
+      replicaId: -1,
+      maxWaitMs: 0,
+      minBytes: 1,
+      maxBytes: 4 << 20,
+      isolationLevel: 0,
+      topics: [{ topic: 'big-frames', partitions: [{ partition: 0, fetchOffset: BigInt(fetchOffset), partitionMaxBytes: 600 * 1024 }] }],
+    });
+    const slowOffsets = Array.from({ length: 32 }, (_, i) => (i * 13) % total);
+    const [host, port] = started.bootstrap.split(':');
+    const slow = connect({ host: host!, port: Number(port) });
+    await new Promise<void>((resolve, reject) => slow.once('connect', resolve).once('error', reject));
+    slow.pause();
+    for (const [i, o] of slowOffsets.entries()) slow.write(Buffer.concat(encodeRequestFrame(ApiKey.Fetch, 11, i, 'slow-reader', fetchRequest(o))));
+    await new Promise((r) => setTimeout(r, 500));
+    const offsets = Array.from({ length: 24 }, (_, i) => (i * 37) % total);
+    const fetches = await Promise.all(offsets.map((o) => sendOrFail(ApiKey.Fetch, fetchRequest(o), { version: 11 })));
+    const want = async (offset: number): Promise<Buffer> => (await p.log.read(offset, 600 * 1024, { minOneMessage: true })).records;
+    for (const [i, f] of fetches.entries()) expect(f.responses[0]!.partitions[0]!.records!.equals(await want(offsets[i]!))).toBe(true);
+    const reader = new FrameReader();
+    const slowAnswers: Buffer[] = [];
+    slow.on('data', (chunk: Buffer) => slowAnswers.push(...reader.push(chunk)));
+    slow.resume();
+    const deadline = Date.now() + 20_000;
+    while (slowAnswers.length < slowOffsets.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    slow.destroy();
+    expect(slowAnswers.length).toBe(slowOffsets.length);
+    for (const frame of slowAnswers) {
+      const { header, reader: r } = decodeResponseHeader(frame, ApiKey.Fetch, 11);
+      const records = API_SPECS[ApiKey.Fetch].decodeResponse(r, 11).responses[0]!.partitions[0]!.records!;
+      expect(records.length).toBeGreaterThan(0);
+      expect(records.equals(await want(slowOffsets[header.correlationId]!))).toBe(true);
+    }
   });
 
   it('refuses invalid acks, unknown partitions and oversized batches with Kafka error codes', async () => {

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import {
   DEFAULT_MAX_FRAME_SIZE,
-  FramePool,
+  BufferPool,
   FrameReader,
   FrameSizeError,
   FrameTooLargeError,
@@ -164,9 +164,9 @@ describe('FrameReader', () => {
   });
 });
 
-describe('FramePool', () => {
+describe('BufferPool', () => {
   it('reuses the memory of a released frame for the next frame of its size class', () => {
-    const pool = new FramePool({ minSize: 16, maxSize: 4096 });
+    const pool = new BufferPool({ minSize: 16, maxSize: 4096 });
     const a = pool.acquire(1000)!;
     expect(a.length).toBe(1000);
     pool.release(a);
@@ -182,7 +182,7 @@ describe('FramePool', () => {
   });
 
   it('ignores buffers it did not hand out, and a second release', () => {
-    const pool = new FramePool({ minSize: 16, maxSize: 4096 });
+    const pool = new BufferPool({ minSize: 16, maxSize: 4096 });
     pool.release(Buffer.alloc(1000));
     pool.release(Buffer.allocUnsafe(64).subarray(8, 40));
     expect(pool.pooledBytes).toBe(0);
@@ -195,7 +195,7 @@ describe('FramePool', () => {
   });
 
   it('keeps at most maxFreeBytes free and pools only sizes within its bounds', () => {
-    const pool = new FramePool({ minSize: 100, maxSize: 1000, maxFreeBytes: 2048 });
+    const pool = new BufferPool({ minSize: 100, maxSize: 1000, maxFreeBytes: 2048 });
     expect(pool.acquire(99)).toBeNull();
     expect(pool.acquire(1001)).toBeNull();
     const frames = Array.from({ length: 5 }, () => pool.acquire(1000)!);
@@ -209,7 +209,7 @@ describe('FramePool', () => {
         fc.array(fc.uint8Array({ minLength: 20, maxLength: 300 }), { maxLength: 20 }),
         fc.array(fc.nat(), { maxLength: 40 }),
         (payloads, cuts) => {
-          const pool = new FramePool({ minSize: 20, maxSize: 300 });
+          const pool = new BufferPool({ minSize: 20, maxSize: 300 });
           const frames = payloads.map((p) => Buffer.from(p));
           const reader = new FrameReader({ pool });
           const out: Buffer[] = [];

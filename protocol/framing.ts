@@ -2,7 +2,7 @@
 // FrameReader cuts a stream of chunks into frames (without the size prefix).
 // Invariants: bytes are never copied more than once; a frame lying inside one chunk is a
 // subarray of it (no copy), and a frame spanning chunks is assembled with a single copy once all
-// of it has arrived (into a FramePool's reused memory when the reader has one), so splitting a
+// of it has arrived (into a BufferPool's reused memory when the reader has one), so splitting a
 // stream any way costs time linear in its length. A size above maxFrameSize
 // (socket.request.max.bytes) or below zero fails before anything is buffered for it, so a
 // hostile header cannot make the broker allocate.
@@ -47,21 +47,22 @@ export interface FrameReaderOptions {
   /** socket.request.max.bytes on a broker; a client sets what it accepts. */
   maxFrameSize?: number;
   /** Where frames spanning chunks are assembled; fresh memory per frame when absent. */
-  pool?: FramePool;
+  pool?: BufferPool;
 }
 
 /**
- * Reusable memory for frames assembled from several chunks. Every fresh buffer is external
- * memory to V8, and under a produce load of frames a little larger than a socket read (64 KiB
- * batches) those allocations are what start V8's full collections (external memory pressure,
- * one per ~64 MB): reusing them halves the external bytes the data path allocates. A frame is
- * given back with `release` by whoever knows that nothing reads it any more (the connection,
- * once a produce request with acks is answered: its appends have completed); a frame never
- * released is collected as any buffer. Sizes are rounded up to an eighth of their power of two,
- * so a pooled frame wastes at most 12.5%. Only `maxFreeBytes` are kept free; frames outside
- * [minSize, maxSize] are not pooled.
+ * Reusable memory for the data path's large buffers: frames assembled from several chunks, and
+ * the log's reads for fetches (storage/segment.ts). Every fresh buffer is external memory to V8,
+ * and under a produce load of frames a little larger than a socket read (64 KiB batches), or a
+ * fetch load of 1 MiB reads, those allocations are what start V8's full collections (external
+ * memory pressure, one per ~64 MB). A buffer is given back with `release` by whoever knows that
+ * nothing reads it any more (the connection: once a produce request with acks is answered, its
+ * appends have completed; once a fetch answer's write has completed, the kernel has its bytes);
+ * a buffer never released is collected as any other. Sizes are rounded up to an eighth of their
+ * power of two, so a pooled buffer wastes at most 12.5%. Only `maxFreeBytes` are kept free;
+ * sizes outside [minSize, maxSize] are not pooled.
  */
-export class FramePool {
+export class BufferPool {
   private readonly free = new Map<number, ArrayBuffer[]>();
   // Backing memory handed out and not yet back: only these may be released (not a chunk's memory).
   private readonly issued = new WeakSet<ArrayBuffer>();
@@ -130,7 +131,7 @@ export class FrameReader {
   // Size of the frame being received, or -1 while its prefix is still incomplete.
   private expected = -1;
   private failure: FrameSizeError | undefined;
-  private readonly pool: FramePool | undefined;
+  private readonly pool: BufferPool | undefined;
 
   constructor(options: FrameReaderOptions = {}) {
     this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;

@@ -25,6 +25,7 @@ import {
   RECORD_BATCH_OVERHEAD,
   TIMESTAMP_TYPE_MASK,
 } from '../protocol/records/batch-header.ts';
+import { BufferPool } from '../protocol/framing.ts';
 import { checkBatch } from './batch-check.ts';
 import { CorruptRecordError } from './errors.ts';
 import { OffsetIndex } from './offset-index.ts';
@@ -41,6 +42,13 @@ export const SWAP_FILE_SUFFIX = '.swap';
 const INT32_MAX = 2147483647;
 const SCAN_CHUNK = 16 * 1024;
 const RECOVERY_CHUNK = 4 * 1024 * 1024;
+
+/**
+ * Where `read` puts what it reads. The broker's connection gives a fetch answer's records back
+ * once their write has completed; reads for anything else are never given back and are collected
+ * as any buffer (see BufferPool).
+ */
+export const readBufferPool = new BufferPool({ maxSize: 16 * 1024 * 1024 });
 
 export function filenamePrefixFromOffset(offset: number): string {
   return String(offset).padStart(20, '0');
@@ -398,7 +406,7 @@ export class LogSegment {
       const slack = next >= 0 ? next - from : this.indexIntervalBytes + RECORD_BATCH_OVERHEAD;
       firstReadSize = Math.min(size - from, maxSize + slack);
     }
-    let buf = Buffer.allocUnsafe(firstReadSize);
+    let buf = readBufferPool.acquire(firstReadSize) ?? Buffer.allocUnsafe(firstReadSize);
     let bytesRead = (await this.fh.read(buf, 0, buf.length, from)).bytesRead;
     let p = 0;
     let first: { baseOffset: number; lastOffset: number; size: number } | null = null;
