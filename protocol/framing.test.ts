@@ -199,8 +199,23 @@ describe('BufferPool', () => {
     expect(pool.acquire(99)).toBeNull();
     expect(pool.acquire(1001)).toBeNull();
     const frames = Array.from({ length: 5 }, () => pool.acquire(1000)!);
-    for (const f of frames) pool.release(f);
-    expect(pool.pooledBytes).toBe(2 * frames[0]!.buffer.byteLength);
+    for (const f of frames) {
+      pool.release(f);
+      expect(pool.pooledBytes).toBeLessThanOrEqual(2048);
+    }
+    // The last one given back is kept.
+    expect(pool.acquire(1000)!.buffer).toBe(frames[4]!.buffer);
+  });
+
+  it('drops what it keeps for buffers of the sizes in use once full', () => {
+    const pool = new BufferPool({ minSize: 100, maxSize: 4096, maxFreeBytes: 4096 });
+    const small = Array.from({ length: 4 }, () => pool.acquire(1000)!);
+    for (const f of small) pool.release(f);
+    expect(pool.pooledBytes).toBe(4096);
+    const big = pool.acquire(2000)!;
+    pool.release(big);
+    expect(pool.pooledBytes).toBe(big.buffer.byteLength);
+    expect(pool.acquire(2000)!.buffer).toBe(big.buffer);
   });
 
   it('assembles frames spanning chunks in pooled memory, the same bytes however the stream is split', () => {

@@ -59,8 +59,9 @@ export interface FrameReaderOptions {
  * nothing reads it any more (the connection: once a produce request with acks is answered, its
  * appends have completed; once a fetch answer's write has completed, the kernel has its bytes);
  * a buffer never released is collected as any other. Sizes are rounded up to an eighth of their
- * power of two, so a pooled buffer wastes at most 12.5%. Only `maxFreeBytes` are kept free;
- * sizes outside [minSize, maxSize] are not pooled.
+ * power of two, so a pooled buffer wastes at most 12.5%. At most `maxFreeBytes` are kept free
+ * (when full, what is kept is dropped for what comes back); sizes outside [minSize, maxSize] are
+ * not pooled.
  */
 export class BufferPool {
   private readonly free = new Map<number, ArrayBuffer[]>();
@@ -99,7 +100,13 @@ export class BufferPool {
     const memory = frame.buffer as ArrayBuffer;
     if (!this.issued.delete(memory)) return;
     const capacity = memory.byteLength;
-    if (this.freeBytes + capacity > this.maxFreeBytes) return;
+    if (capacity > this.maxFreeBytes) return;
+    if (this.freeBytes + capacity > this.maxFreeBytes) {
+      // Full: what is kept no longer fits the sizes in use (a load of other sizes came), so
+      // start over from what is given back now rather than stop reusing.
+      this.free.clear();
+      this.freeBytes = 0;
+    }
     let list = this.free.get(capacity);
     if (!list) this.free.set(capacity, (list = []));
     list.push(memory);
