@@ -252,7 +252,9 @@ export class Connection {
     else if (apiKey === ApiKey.Fetch) slot.fetch = true;
     const observed = this.opts.observer?.requestCompleted ? { receivedNs, requestBytes: frame.length } : null;
     const run = () => this.run(handler, request, ctx, slot, observed, frame.length);
-    if (this.pending[0] === slot || PIPELINED.has(apiKey)) this.settle(slot, run());
+    // Until SASL authentication completes, every request starts on arrival as before: each
+    // login step decides what the next pipelined frame may be (a raw token, a first request).
+    if (this.pending[0] === slot || PIPELINED.has(apiKey) || (sasl !== null && sasl.state !== 'authenticated')) this.settle(slot, run());
     else this.settle(slot, new Promise<void>((resolve) => (slot.atHead = resolve)).then(run));
   }
 
