@@ -37,6 +37,17 @@ describe('replication simulation', () => {
   });
 });
 
+// An acks=all write acknowledged just after a follower of the ISR stopped by a controlled
+// shutdown: that follower's cleanly closed log holds it (the check once counted only running and
+// crashed brokers).
+describe.skipIf(single !== undefined)('replication simulation regressions', () => {
+  it('counts a broker stopped by a controlled shutdown as holding what its closed log holds (seed 4923)', { timeout: 120_000 }, async () => {
+    const r = await runSeed({ seed: 4923 });
+    expect(r.error ?? '').toBe('');
+    expect(r.ok).toBe(true);
+  });
+});
+
 // The simulation can fail: broken replica code and the behaviour it found are caught.
 describe.skipIf(single !== undefined)('replication simulation catches', () => {
   it('a leader answering acks=all before the in-sync replicas have the write', { timeout: 120_000 }, async () => {

@@ -77,6 +77,8 @@ interface SimBroker {
   life?: BrokerLife;
   lives: number;
   crashes: number;
+  /** Log end offsets by partition when a controlled shutdown stopped the broker (closed clean, so on disk); until it boots again. */
+  stoppedEnds?: Map<string, number>;
   /** Periodic fsync interval of this broker (drawn per seed). */
   flushEveryMs: number;
 }
@@ -218,7 +220,9 @@ export class Simulation {
     let holders = 0;
     for (const b of this.brokers) {
       const log = b.life?.alive ? b.life.logs.get(partitionKey(TOPIC, partition)) : undefined;
-      if ((log && !log.isClosed && log.logEndOffset > last) || b.crashes > crashesBefore[b.id - 1]!) holders++;
+      // A broker stopped by a controlled shutdown closed its logs clean: what they held is on its disk.
+      const stoppedEnd = b.life ? undefined : b.stoppedEnds?.get(partitionKey(TOPIC, partition));
+      if ((log && !log.isClosed && log.logEndOffset > last) || b.crashes > crashesBefore[b.id - 1]! || (stoppedEnd !== undefined && stoppedEnd > last)) holders++;
     }
     if (holders < MIN_INSYNC_REPLICAS) throw new InvariantError(`broker ${leader} acknowledged offsets ${pr.baseOffset}-${last} of partition ${partition} with acks=all held by ${holders} replica(s)`);
   }
@@ -226,6 +230,7 @@ export class Simulation {
   private boot(b: SimBroker): void {
     const sched = new NodeScheduler(this.clock);
     b.lives++;
+    b.stoppedEnds = undefined;
     const life = new BrokerLife(b.id, b.lives, sched, b.disk, this.env(b.id));
     b.life = life;
     this.net.attach(b.id, sched);
@@ -235,6 +240,7 @@ export class Simulation {
     life.onStopped = () => {
       if (b.life !== life) return;
       this.note(`STOPPED broker ${b.id}`);
+      b.stoppedEnds = new Map([...life.logs].map(([k, l]) => [k, l.logEndOffset]));
       b.life = undefined;
       this.net.attach(b.id, undefined);
     };
