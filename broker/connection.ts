@@ -7,6 +7,8 @@
 // time: a Metadata request queued behind an acks=all Produce parked in the purgatory would
 // otherwise be answered, seconds later, with the leaders of when it arrived, and a client told
 // NOT_LEADER_OR_FOLLOWER by the Produce would be sent back to this broker by that Metadata.
+// Until SASL authentication completes every request still starts on arrival: each login step
+// decides what the next pipelined frame may be.
 // Backpressure: past `maxInFlight` requests, or while the socket's send buffer is over its mark,
 // reading pauses. Malformed input is answered as Kafka answers it or the connection is closed,
 // with one warning line naming the client; nothing else is affected. Socket events run through
@@ -252,8 +254,7 @@ export class Connection {
     else if (apiKey === ApiKey.Fetch) slot.fetch = true;
     const observed = this.opts.observer?.requestCompleted ? { receivedNs, requestBytes: frame.length } : null;
     const run = () => this.run(handler, request, ctx, slot, observed, frame.length);
-    // Until SASL authentication completes, every request starts on arrival as before: each
-    // login step decides what the next pipelined frame may be (a raw token, a first request).
+    // During SASL authentication every request starts on arrival (see the top).
     if (this.pending[0] === slot || PIPELINED.has(apiKey) || (sasl !== null && sasl.state !== 'authenticated')) this.settle(slot, run());
     else this.settle(slot, new Promise<void>((resolve) => (slot.atHead = resolve)).then(run));
   }
