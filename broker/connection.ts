@@ -391,31 +391,46 @@ export class Connection {
   };
 
   private flush(): void {
-    let wrote = false;
+    // The answers of one flush go to the socket corked, as one write. The last chunk is held back
+    // until the next is known, so that one callback on the flush's very last chunk covers every
+    // answer in it: when it runs, all of them are with the kernel (Kafka's ResponseSendTimeMs
+    // ends) and the log's read buffers of fetch answers can be reused.
+    let corked = false;
+    let tail: Buffer | null = null;
+    let sentNs = 0n;
+    let reports: RequestTimings[] | null = null;
+    let pooled: Buffer[][] | null = null;
+    const endWrite = (): void => {
+      if (tail) {
+        if (reports || pooled) {
+          const done = { reports, pooled };
+          // It runs from the socket, outside any request: through the connection's scope.
+          this.socket.write(tail, (err?: Error | null) => this.opts.scheduler.run(this.scope, () => this.written(done.reports, done.pooled, err)));
+        } else {
+          this.socket.write(tail);
+        }
+      }
+      tail = null;
+      reports = null;
+      pooled = null;
+      if (corked) this.socket.uncork();
+      corked = false;
+    };
     while (this.pending.length > 0 && this.pending[0]!.done) {
       const slot = this.pending.shift()!;
       if (this.closed) continue;
       if (slot.chunks) {
-        if (!wrote) this.socket.cork();
-        wrote = true;
-        const report = slot.report;
-        const last = slot.chunks.length - 1;
-        for (let i = 0; i < last; i++) this.socket.write(slot.chunks[i]!);
-        const pooled = slot.fetch ? slot.chunks : null;
-        if (report || pooled) {
-          if (report) report.sentNs = process.hrtime.bigint();
-          // The last chunk's callback: the answer is with the kernel (Kafka's ResponseSendTimeMs
-          // ends), so the log's read buffers of a fetch answer can be reused. It runs from the
-          // socket, outside any request: through the connection's scope.
-          this.socket.write(slot.chunks[last]!, (err?: Error | null) =>
-            this.opts.scheduler.run(this.scope, () => {
-              if (pooled && !err) for (const c of pooled) readBufferPool.release(c);
-              if (report) this.reportSent(report);
-            }),
-          );
-        } else if (last >= 0) {
-          this.socket.write(slot.chunks[last]!);
+        if (!corked) this.socket.cork();
+        corked = true;
+        for (const c of slot.chunks) {
+          if (tail) this.socket.write(tail);
+          tail = c;
         }
+        if (slot.report) {
+          slot.report.sentNs = sentNs ||= process.hrtime.bigint();
+          (reports ??= []).push(slot.report);
+        }
+        if (slot.fetch) (pooled ??= []).push(slot.chunks);
         if (slot.frame) framePool.release(slot.frame);
       } else if (slot.report) {
         slot.report.sentNs = process.hrtime.bigint();
@@ -424,12 +439,11 @@ export class Connection {
       if (slot.throttleMs) this.mute(slot.throttleMs);
       if (slot.closeAfter) {
         this.log.info({ clientId: this.clientId }, `closing connection: ${slot.closeAfter}`);
-        if (wrote) this.socket.uncork();
-        wrote = false;
+        endWrite();
         this.close();
       }
     }
-    if (wrote) this.socket.uncork();
+    endWrite();
     const head = this.pending[0];
     if (head?.atHead && !this.closed) {
       const start = head.atHead;
@@ -438,6 +452,12 @@ export class Connection {
     }
     this.updateFlow();
     if (this.pending.length === 0) this.notifyIdle();
+  }
+
+  /** A flush's last chunk is written: the observer hears of its answers, fetch read buffers go back. */
+  private written(reports: RequestTimings[] | null, pooled: Buffer[][] | null, err: Error | null | undefined): void {
+    if (pooled && !err) for (const chunks of pooled) for (const c of chunks) readBufferPool.release(c);
+    if (reports) for (const r of reports) this.reportSent(r);
   }
 
   private reportSent(report: RequestTimings): void {
