@@ -2,7 +2,7 @@
 // conformance harness's, with `npm start`'s code), the discard sink as a child process, topic
 // creation, produce and fetch runs through the load-generator workers, and printing. Every
 // process started here is stopped here, by pid.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,11 +84,28 @@ export async function startBenchBroker(overrides: Record<string, string> = {}): 
   return BrokerProcess.start({ overrides: { 'auto.create.topics.enable': 'true', ...overrides } });
 }
 
-/** VmRSS of a process from /proc, MiB. */
-export async function rssMiB(pid: number): Promise<number> {
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** User and system CPU seconds a process has used so far, all its threads (/proc/<pid>/stat). */
+export async function cpuTimes(pid: number): Promise<{ user: number; system: number }> {
+  const { readFile } = await import('node:fs/promises');
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at state; utime is the 14th field.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
+}
+
+/** CPU seconds a process has used so far, all its threads (user + system). */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const { user, system } = await cpuTimes(pid);
+  return user + system;
+}
+
+/** VmRSS of a process from /proc, MiB; `VmHWM` for its peak so far. */
+export async function rssMiB(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): Promise<number> {
   const { readFile } = await import('node:fs/promises');
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
   return kb / 1024;
 }
 

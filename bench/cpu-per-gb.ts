@@ -7,32 +7,21 @@
 // figures are the medians, and the ratios are what to read (absolute figures drift with the
 // machine). Goal: at most 1.25 x the floor for each.
 // `npx tsx bench/cpu-per-gb.ts [--gb 2] [--rounds 3] [--duration 10]`
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { benchOptions, createTopic, describeErrors, fetchLoad, fmt, KiB, produce, startBenchBroker, startPortChild } from './broker-common.ts';
+import { benchOptions, cpuSeconds, createTopic, describeErrors, fetchLoad, fmt, KiB, produce, rssMiB, startBenchBroker, startPortChild } from './broker-common.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const GB = 1e9;
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 const { values } = parseArgs({ args: process.argv.slice(2), options: { gb: { type: 'string', default: '2' }, rounds: { type: 'string', default: '3' } }, strict: false });
 const totalBytes = Number(values.gb) * GB;
 const rounds = Number(values.rounds);
 const opts = { ...benchOptions(process.argv.slice(2).filter((a, i, all) => !['--gb', '--rounds'].includes(a) && !['--gb', '--rounds'].includes(all[i - 1] ?? ''))), warmup: 0 };
-
-/** CPU seconds a process has used so far, all its threads (utime + stime). */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces) start at state; utime is the 14th field.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
 
 type Floor = Awaited<ReturnType<typeof startPortChild>>;
 
@@ -78,6 +67,8 @@ function receiveAll(port: number): Promise<{ bytes: number; ms: number }> {
 interface Sample {
   cpuPerGB: number;
   mbps: number;
+  /** The broker's peak resident memory by the end of the phase (VmHWM), MiB. */
+  peakRssMiB?: number;
 }
 
 async function floorProduce(dir: string): Promise<Sample> {
@@ -115,14 +106,16 @@ async function brokerRound(): Promise<{ produce: Sample; consume: Sample }> {
     const beforeProduce = await cpuSeconds(pid);
     const p = await produce(opts, { host: '127.0.0.1', port: broker.port, topic, partitions: 1, acks: 1, maxBytes: totalBytes });
     const produceCpu = (await cpuSeconds(pid)) - beforeProduce;
+    const produceRss = await rssMiB(pid, 'VmHWM');
     if (p.errors > 0) console.log(`   produce errors${describeErrors(p)}`);
     const beforeFetch = await cpuSeconds(pid);
     const f = await fetchLoad(opts, { host: '127.0.0.1', port: broker.port, topic, partitions: 1 });
     const fetchCpu = (await cpuSeconds(pid)) - beforeFetch;
+    const fetchRss = await rssMiB(pid, 'VmHWM');
     if (f.errors > 0) console.log(`   fetch errors${describeErrors(f)}`);
     return {
-      produce: { cpuPerGB: produceCpu / (p.bytes / GB), mbps: p.mbps },
-      consume: { cpuPerGB: fetchCpu / (f.bytes / GB), mbps: f.mbps },
+      produce: { cpuPerGB: produceCpu / (p.bytes / GB), mbps: p.mbps, peakRssMiB: produceRss },
+      consume: { cpuPerGB: fetchCpu / (f.bytes / GB), mbps: f.mbps, peakRssMiB: fetchRss },
     };
   } finally {
     await broker.destroy();
@@ -149,7 +142,8 @@ try {
     samples.floorConsume.push(fc);
     console.log(
       `round ${round}: produce broker ${b.produce.cpuPerGB.toFixed(2)} s/GB at ${b.produce.mbps.toFixed(0)} MB/s, floor ${fp.cpuPerGB.toFixed(2)} s/GB at ${fp.mbps.toFixed(0)} MB/s; ` +
-        `consume broker ${b.consume.cpuPerGB.toFixed(2)} s/GB at ${b.consume.mbps.toFixed(0)} MB/s, floor ${fc.cpuPerGB.toFixed(2)} s/GB at ${fc.mbps.toFixed(0)} MB/s`,
+        `consume broker ${b.consume.cpuPerGB.toFixed(2)} s/GB at ${b.consume.mbps.toFixed(0)} MB/s, floor ${fc.cpuPerGB.toFixed(2)} s/GB at ${fc.mbps.toFixed(0)} MB/s; ` +
+        `broker peak RSS ${b.produce.peakRssMiB!.toFixed(0)} MiB after produce, ${b.consume.peakRssMiB!.toFixed(0)} MiB after fetch`,
     );
   }
   const row = (name: string, broker: Sample[], floor: Sample[]): string => {
@@ -161,6 +155,7 @@ try {
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   console.log(row('produce, acks=1, 1 partition', samples.brokerProduce, samples.floorProduce));
   console.log(row('fetch from page cache, 1 partition', samples.brokerConsume, samples.floorConsume));
+  console.log(`\nbroker RSS under load (VmHWM, median): ${median(samples.brokerProduce.map((s) => s.peakRssMiB!)).toFixed(0)} MiB by the end of produce, ${median(samples.brokerConsume.map((s) => s.peakRssMiB!)).toFixed(0)} MiB by the end of fetch`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,7 +1,14 @@
 // What metrics cost on the produce path: peak produce throughput (1 KiB records, acks=1, the
 // same generator as broker-throughput.ts) through a broker child process with metrics.enabled
-// true and false, alternated round by round in the same run (off, on, off, on, ...) so that a
-// machine shared with other work weighs on both alike; a fresh broker and data dir per run.
+// true and false, alternated in the same run so that a machine shared with other work weighs on
+// both alike, in the order off-on, on-off, off-on, ... so that whatever one run leaves behind
+// for the next (dirty pages being written back, a data dir being removed) falls on both modes
+// alike; a fresh broker and data dir per run. `--side-by-side` runs the two brokers at the same
+// time instead, each with its own load generator: a slow spell of the machine (this one's speed
+// swings by 2x for tens of seconds, native CRC work included) then weighs on both, and they
+// share the cores as they can, so the one that costs more per byte gets fewer bytes through.
+// `--control` runs both slots with metrics off: the ratio it prints is the benchmark's own bias
+// and noise, to read the real ratio against.
 // Beside MB/s, the broker process's CPU time per GB produced (from /proc, warm-up included for
 // both alike): on a contended machine throughput swings with the neighbours' load, the CPU spent
 // per byte less so. Goal: on within 3% of off. A scrape costs apart from that, once per scrape
@@ -9,27 +16,48 @@
 // the broker's CPU time per scrape and the body's size are printed. First, in this process, the
 // metrics work each produce request adds (the request observer's counts, histograms and error
 // walk, and the per-topic counts), timed per call: the figure that noise does not swamp.
-// `npx tsx bench/metrics-overhead.ts [--duration 10] [--partitions 1,8] [--rounds 3] [broker-common options]`
+// `npx tsx bench/metrics-overhead.ts [--duration 10] [--partitions 1,8] [--rounds 3] [--side-by-side] [--control] [broker-common options]`
 import { pathToFileURL } from 'node:url';
 import { Registry } from 'prom-client';
 import { EMPTY_IMAGE } from '../controller/metadata/image.ts';
 import { RequestMetrics } from '../broker/metrics/request-metrics.ts';
 import { TopicMetrics } from '../broker/metrics/topic-metrics.ts';
 import { freePort } from '../conformance/harness/broker-process.ts';
-import { benchOptions, createTopic, describeErrors, fmt, header, produce, startBenchBroker } from './broker-common.ts';
+import { benchOptions, cpuSeconds, cpuTimes, createTopic, describeErrors, fmt, header, produce, startBenchBroker } from './broker-common.ts';
+
+/** One run's figures. */
+interface Run {
+  mbps: number;
+  /** Broker CPU seconds per GB of record batches acknowledged: user + system, and user alone. */
+  cpuPerGB: number;
+  userPerGB: number;
+}
 
 export interface MetricsOverheadFigures {
   /** In-process nanoseconds of metrics work per produce request. */
   perRequestNs: number;
   partitions: number;
-  offMBps: number[];
-  onMBps: number[];
-  /** Broker CPU seconds per GB of record batches acknowledged. */
-  offCpuPerGB: number[];
-  onCpuPerGB: number[];
+  /** Per round, the run with metrics off and the one with them on. */
+  rounds: { off: Run; on: Run }[];
   scrapeBytes: number;
   /** Broker CPU milliseconds per /metrics read (clock ticks of 10 ms, averaged over 5 reads). */
   scrapeCpuMs: number[];
+}
+
+/**
+ * The geometric mean of the rounds' on/off ratios and its 95% interval (t over the log ratios).
+ * Pairing each run with its neighbour cancels the drift over a run, which on this machine (page
+ * cache filling, neighbours' load) moves MB/s by more than the effect measured.
+ */
+function pairedRatio(rounds: { off: Run; on: Run }[], pick: (r: Run) => number): { ratio: number; low: number; high: number } {
+  const logs = rounds.map((r) => Math.log(pick(r.on) / pick(r.off)));
+  const n = logs.length;
+  const mean = logs.reduce((a, b) => a + b, 0) / n;
+  const sd = n > 1 ? Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : NaN;
+  // Student's t at 97.5% for n-1 degrees of freedom (n up to 30; 2.0 beyond).
+  const T = [12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23, 2.2, 2.18, 2.16, 2.14, 2.13, 2.12, 2.11, 2.1, 2.09, 2.09, 2.08, 2.07, 2.07, 2.06, 2.06, 2.06, 2.05, 2.05, 2.05];
+  const half = (T[n - 2] ?? 2.0) * (sd / Math.sqrt(n));
+  return { ratio: Math.exp(mean), low: Math.exp(mean - half), high: Math.exp(mean + half) };
 }
 
 /** Nanoseconds per produce request of the observer's work (median of 5 runs of 100,000). */
@@ -59,14 +87,6 @@ function measureHrtime(): number {
   return Number(process.hrtime.bigint() - start) / n;
 }
 
-/** User + system CPU seconds of a process so far (/proc/<pid>/stat, clock ticks of 1/100 s). */
-async function cpuSeconds(pid: number): Promise<number> {
-  const { readFile } = await import('node:fs/promises');
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 export async function runMetricsOverheadBench(argv: string[]): Promise<MetricsOverheadFigures[]> {
@@ -74,49 +94,77 @@ export async function runMetricsOverheadBench(argv: string[]): Promise<MetricsOv
   let rounds = 3;
   const at = args.findIndex((a) => a === '--rounds' || a.startsWith('--rounds='));
   if (at >= 0) rounds = Number(args[at]!.includes('=') ? args.splice(at, 1)[0]!.split('=')[1] : args.splice(at, 2)[1]);
+  const controlAt = args.indexOf('--control');
+  const control = controlAt >= 0;
+  if (control) args.splice(controlAt, 1);
+  const sideAt = args.indexOf('--side-by-side');
+  const sideBySide = sideAt >= 0;
+  if (sideBySide) args.splice(sideAt, 1);
   // Shorter runs than the other produce benchmarks by default: the comparison needs several rounds.
   const opts = benchOptions(['--duration', '10', '--partitions', '1,8', ...args]);
   const perRequestNs = measurePerRequest();
   console.log(`metrics work per produce request, in process: ${perRequestNs.toFixed(0)} ns (process.hrtime.bigint() alone: ${measureHrtime().toFixed(0)} ns, for the machine's speed)`);
-  header(`metrics overhead: peak produce MB/s (acks=1), metrics off and on alternated, ${rounds} rounds`, opts);
+  header(`metrics overhead: peak produce MB/s (acks=1), metrics off and on ${sideBySide ? 'side by side' : 'alternated'}, ${rounds} rounds`, opts);
   const figures: MetricsOverheadFigures[] = [];
   for (const partitions of opts.partitions) {
-    const f: MetricsOverheadFigures = { perRequestNs, partitions, offMBps: [], onMBps: [], offCpuPerGB: [], onCpuPerGB: [], scrapeBytes: 0, scrapeCpuMs: [] };
+    const f: MetricsOverheadFigures = { perRequestNs, partitions, rounds: [], scrapeBytes: 0, scrapeCpuMs: [] };
+    const start = async (enabled: boolean) => {
+      const httpPort = await freePort();
+      const broker = await startBenchBroker({ 'num.partitions': String(partitions), 'metrics.enabled': String(enabled && !control), 'http.listeners': `http://127.0.0.1:${httpPort}`, ...opts.brokerOverrides });
+      return { broker, enabled, httpPort };
+    };
+    const measure = async ({ broker, enabled, httpPort }: Awaited<ReturnType<typeof start>>, round: number): Promise<Run> => {
+      const topic = 'bench-metrics';
+      await createTopic(broker.bootstrap, topic, partitions);
+      const before = await cpuTimes(broker.pid!);
+      const r = await produce(opts, { host: '127.0.0.1', port: broker.port, topic, partitions, acks: 1 });
+      const after = await cpuTimes(broker.pid!);
+      const gb = (r.mbps * (opts.duration + opts.warmup)) / 1000;
+      const run: Run = { mbps: r.mbps, cpuPerGB: (after.user + after.system - before.user - before.system) / gb, userPerGB: (after.user - before.user) / gb };
+      let scrape = '';
+      if (enabled && !control) {
+        const scrapes = 5;
+        const before = await cpuSeconds(broker.pid!);
+        for (let i = 0; i < scrapes; i++) f.scrapeBytes = (await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()).length;
+        f.scrapeCpuMs.push((((await cpuSeconds(broker.pid!)) - before) * 1000) / scrapes);
+        scrape = `  scrape: ${(f.scrapeBytes / 1024).toFixed(0)} KiB, ${f.scrapeCpuMs.at(-1)!.toFixed(0)} ms of broker CPU`;
+      }
+      const mode = enabled ? (control ? 'off (control)' : 'on ') : 'off';
+      console.log(
+        `partitions ${fmt(partitions, 0, 3)}  round ${fmt(round + 1, 0, 2)}  metrics ${mode.padEnd(13)} ${fmt(r.mbps, 0, 7)} MB/s ${fmt(r.recordsPerSec, 0, 9)} records/s ${fmt(run.cpuPerGB, 2, 7)} broker CPU s/GB (user ${fmt(run.userPerGB, 2, 5)})${scrape}${describeErrors(r)}`,
+      );
+      return run;
+    };
     for (let round = 0; round < rounds; round++) {
-      for (const enabled of [false, true]) {
-        const httpPort = await freePort();
-        const broker = await startBenchBroker({ 'num.partitions': String(partitions), 'metrics.enabled': String(enabled), 'http.listeners': `http://127.0.0.1:${httpPort}`, ...opts.brokerOverrides });
+      if (sideBySide) {
+        const both = await Promise.all([start(false), start(true)]);
         try {
-          const topic = 'bench-metrics';
-          await createTopic(broker.bootstrap, topic, partitions);
-          const cpu0 = await cpuSeconds(broker.pid!);
-          const r = await produce(opts, { host: '127.0.0.1', port: broker.port, topic, partitions, acks: 1 });
-          const cpu = (await cpuSeconds(broker.pid!)) - cpu0;
-          const perGB = cpu / ((r.mbps * (opts.duration + opts.warmup)) / 1000);
-          (enabled ? f.onMBps : f.offMBps).push(r.mbps);
-          (enabled ? f.onCpuPerGB : f.offCpuPerGB).push(perGB);
-          let scrape = '';
-          if (enabled) {
-            const scrapes = 5;
-            const before = await cpuSeconds(broker.pid!);
-            for (let i = 0; i < scrapes; i++) f.scrapeBytes = (await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()).length;
-            f.scrapeCpuMs.push((((await cpuSeconds(broker.pid!)) - before) * 1000) / scrapes);
-            scrape = `  scrape: ${(f.scrapeBytes / 1024).toFixed(0)} KiB, ${f.scrapeCpuMs.at(-1)!.toFixed(0)} ms of broker CPU`;
-          }
-          console.log(`partitions ${fmt(partitions, 0, 3)}  round ${round + 1}  metrics ${enabled ? 'on ' : 'off'} ${fmt(r.mbps, 0, 7)} MB/s ${fmt(r.recordsPerSec, 0, 9)} records/s ${fmt(perGB, 2, 7)} broker CPU s/GB${scrape}${describeErrors(r)}`);
+          // Both at once: whatever slows the machine meanwhile slows both.
+          const [off, on] = await Promise.all(both.map((b) => measure(b, round)));
+          f.rounds.push({ off: off!, on: on! });
         } finally {
-          await broker.destroy();
+          await Promise.all(both.map((b) => b.broker.destroy()));
+        }
+        continue;
+      }
+      const pair: Partial<{ off: Run; on: Run }> = {};
+      for (const enabled of round % 2 === 0 ? [false, true] : [true, false]) {
+        const b = await start(enabled);
+        try {
+          pair[enabled ? 'on' : 'off'] = await measure(b, round);
+        } finally {
+          await b.broker.destroy();
         }
       }
+      f.rounds.push(pair as { off: Run; on: Run });
     }
     figures.push(f);
-    const off = median(f.offMBps);
-    const on = median(f.onMBps);
-    const offCpu = median(f.offCpuPerGB);
-    const onCpu = median(f.onCpuPerGB);
+    const show = (x: { ratio: number; low: number; high: number }): string => `${x.ratio.toFixed(3)} (95% interval ${x.low.toFixed(3)}-${x.high.toFixed(3)})`;
+    const scrapeMs = median(f.scrapeCpuMs);
     console.log(
-      `partitions ${partitions}: median off ${off.toFixed(0)} MB/s, on ${on.toFixed(0)} MB/s: on/off ${(on / off).toFixed(3)} (goal >= 0.97); ` +
-        `broker CPU per GB off ${offCpu.toFixed(2)} s, on ${onCpu.toFixed(2)} s: on/off ${(onCpu / offCpu).toFixed(3)} (goal <= 1.03); a scrape ${(f.scrapeBytes / 1024).toFixed(0)} KiB for ${median(f.scrapeCpuMs).toFixed(0)} ms of broker CPU (${(median(f.scrapeCpuMs) / 150).toFixed(2)}% of a core at a 15 s interval)`,
+      `partitions ${partitions}${control ? ' (control: both off)' : ''}, on/off over ${rounds} paired rounds: MB/s ${show(pairedRatio(f.rounds, (r) => r.mbps))} (goal >= 0.97); ` +
+        `broker CPU per GB ${show(pairedRatio(f.rounds, (r) => r.cpuPerGB))}, user CPU per GB ${show(pairedRatio(f.rounds, (r) => r.userPerGB))} (goal <= 1.03)` +
+        (control ? '' : `; a scrape ${(f.scrapeBytes / 1024).toFixed(0)} KiB for ${scrapeMs.toFixed(0)} ms of broker CPU (${(scrapeMs / 150).toFixed(2)}% of a core at a 15 s interval)`),
     );
   }
   return figures;
