@@ -8,7 +8,7 @@
 // - produce, acks=1 and acks=all: `-P -c <records>` as fast as it goes, linger.ms=5 (librdkafka's
 //   default; rdkafka_performance sets 1000 ms, a second's tail in a short run); MB/s and msgs/s of
 //   delivered records, and CPU seconds per GB of record values of the target process
-//   (/proc/<pid>/stat) and of rdkafka_performance (sampled every 100 ms while it runs).
+//   (/proc/<pid>/stat) and of rdkafka_performance (sampled every 20 ms while it runs).
 // - consume: `-C -o beginning` of a partition filled just before. The mock keeps only the last
 //   5 MiB of a partition (rdkafka_mock.c), so the compared read is a window of that size, read
 //   `--consume-reads` times; the broker also reads the whole partition the produce case filled.
@@ -139,7 +139,7 @@ async function cpuSeconds(pid: number): Promise<number> {
 interface ToolRun {
   code: number | null;
   out: string;
-  /** CPU seconds of the tool, sampled every 100 ms: short of the last sample's tail. */
+  /** CPU seconds of the tool, sampled every 20 ms: short of what it used after the last sample. */
   cpu: number;
   ms: number;
 }
@@ -169,12 +169,13 @@ function startTool(args: string[], timeoutMs = caseTimeoutMs): Tool {
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  let cpu = 0;
+  // NaN until a sample is taken: a run shorter than one interval has no figure.
+  let cpu = NaN;
   const sampler = setInterval(() => {
     void cpuSeconds(child.pid!).then((s) => {
       if (Number.isFinite(s)) cpu = s;
     });
-  }, 100);
+  }, 20);
   // Bounded: SIGINT at the deadline, SIGKILL 5 s later.
   const deadline = setTimeout(() => {
     out += `\n[stopped after ${timeoutMs} ms]\n`;
@@ -290,7 +291,7 @@ interface Throughput {
   msgsPerSec: number;
   /** Target's CPU seconds per GB of record values. */
   cpuPerGB: number;
-  /** rdkafka_performance's CPU seconds per GB (sampled; approximate). */
+  /** rdkafka_performance's CPU seconds per GB (sampled every 20 ms; a little low). */
   clientCpuPerGB: number;
   records: number;
   error?: string;
