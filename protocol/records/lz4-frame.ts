@@ -8,9 +8,12 @@
 // Blocks must be independent (as Kafka's reader requires); each is decoded with lz4-napi's raw
 // block decoder, which takes the output bound as a 4-byte little-endian prefix.
 
-import { compressSync as lz4CompressBlock, uncompressSync as lz4UncompressBlock } from 'lz4-napi';
+import type * as Lz4 from 'lz4-napi';
 import { DecodeError } from '../decode-error.ts';
+import { lazyAddon } from './lazy-addon.ts';
 import { xxhash32 } from './xxhash32.ts';
+
+const lz4 = lazyAddon<typeof Lz4>('lz4-napi');
 
 const MAGIC = 0x184d2204;
 const VERSION_MASK = 0xc0;
@@ -52,7 +55,7 @@ export function lz4FrameCompress(data: Buffer, options: Lz4FrameOptions = {}): B
   for (let off = 0; off < data.length; off += WRITE_BLOCK_SIZE) {
     const chunk = data.subarray(off, Math.min(off + WRITE_BLOCK_SIZE, data.length));
     // The raw block encoder prefixes the uncompressed size (4 bytes LE); the frame does not.
-    const packed = lz4CompressBlock(chunk).subarray(4);
+    const packed = lz4().compressSync(chunk).subarray(4);
     const size = Buffer.allocUnsafe(4);
     if (packed.length < chunk.length) {
       size.writeUInt32LE(packed.length, 0);
@@ -124,7 +127,7 @@ export function lz4FrameDecompress(data: Buffer, maxBytes: number): Buffer {
       scratch.writeUInt32LE(blockMax, 0);
       data.copy(scratch, 4, pos, pos + size);
       try {
-        out = lz4UncompressBlock(scratch.subarray(0, 4 + size));
+        out = lz4().uncompressSync(scratch.subarray(0, 4 + size));
       } catch (err) {
         throw corrupt(`bad block: ${(err as Error).message}`, pos);
       }

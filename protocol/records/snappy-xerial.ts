@@ -5,8 +5,11 @@
 // Every raw block starts with its uncompressed length (uvarint), so the output bound is checked
 // before anything is inflated.
 
-import { compressSync as snappyCompressBlock, uncompressSync as snappyUncompressBlock } from 'snappy';
+import type * as Snappy from 'snappy';
 import { DecodeError } from '../decode-error.ts';
+import { lazyAddon } from './lazy-addon.ts';
+
+const snappy = lazyAddon<typeof Snappy>('snappy');
 
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 const XERIAL_HEADER_SIZE = 16;
@@ -38,7 +41,7 @@ function declaredLength(data: Buffer, start: number, end: number): number {
 
 function uncompressBlock(block: Buffer, offset: number): Buffer {
   try {
-    return snappyUncompressBlock(block, UNCOMPRESS_OPTIONS) as Buffer;
+    return snappy().uncompressSync(block, UNCOMPRESS_OPTIONS) as Buffer;
   } catch (err) {
     throw corrupt(`bad block: ${(err as Error).message}`, offset);
   }
@@ -49,7 +52,7 @@ function limit(n: number, maxBytes: number, offset: number): DecodeError {
 }
 
 export function snappyCompressRaw(data: Buffer): Buffer {
-  return snappyCompressBlock(data, COMPRESS_OPTIONS);
+  return snappy().compressSync(data, COMPRESS_OPTIONS);
 }
 
 export function snappyCompressXerial(data: Buffer): Buffer {
@@ -61,7 +64,7 @@ export function snappyCompressXerial(data: Buffer): Buffer {
   parts.push(header);
   let total = XERIAL_HEADER_SIZE;
   for (let off = 0; off < data.length; off += XERIAL_CHUNK_SIZE) {
-    const block = snappyCompressBlock(data.subarray(off, Math.min(off + XERIAL_CHUNK_SIZE, data.length)), COMPRESS_OPTIONS);
+    const block = snappy().compressSync(data.subarray(off, Math.min(off + XERIAL_CHUNK_SIZE, data.length)), COMPRESS_OPTIONS);
     const len = Buffer.allocUnsafe(4);
     len.writeInt32BE(block.length, 0);
     parts.push(len, block);

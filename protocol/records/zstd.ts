@@ -2,19 +2,20 @@
 // streamed into an output buffer that never grows past maxBytes + 1, so a frame that lies about
 // (or omits) its content size cannot make us allocate more than the limit.
 
-import { compress as zstdCompressSimple } from 'zstd-napi';
+import type * as Zstd from 'zstd-napi';
 import type * as ZstdBinding from 'zstd-napi/binding.js';
-import { createRequire } from 'node:module';
 import { DecodeError } from '../decode-error.ts';
+import { lazyAddon } from './lazy-addon.ts';
 
+const zstd = lazyAddon<typeof Zstd>('zstd-napi');
 // The native binding is CommonJS that re-exports the addon object, whose names ESM cannot see.
-const binding = createRequire(import.meta.url)('zstd-napi/binding.js') as typeof ZstdBinding;
+const zstdBinding = lazyAddon<typeof ZstdBinding>('zstd-napi/binding.js');
 
 const MIN_CHUNK = 64 * 1024;
 let dctx: ZstdBinding.DCtx | undefined;
 
 export function zstdCompress(data: Buffer, level = 3): Buffer {
-  return zstdCompressSimple(data, { compressionLevel: level });
+  return zstd().compress(data, { compressionLevel: level });
 }
 
 function corrupt(message: string): DecodeError {
@@ -24,7 +25,7 @@ function corrupt(message: string): DecodeError {
 export function zstdDecompress(data: Buffer, maxBytes: number): Buffer {
   let declared: number | null;
   try {
-    declared = binding.getFrameContentSize(data);
+    declared = zstdBinding().getFrameContentSize(data);
   } catch (err) {
     throw corrupt((err as Error).message);
   }
@@ -33,6 +34,7 @@ export function zstdDecompress(data: Buffer, maxBytes: number): Buffer {
   }
   const cap = maxBytes + 1;
   let out = Buffer.allocUnsafe(Math.min(cap, declared !== null ? Math.max(declared, 1) : Math.max(MIN_CHUNK, data.length * 4)));
+  const binding = zstdBinding();
   dctx ??= new binding.DCtx();
   dctx.reset(binding.ResetDirective.sessionOnly);
   let produced = 0;
