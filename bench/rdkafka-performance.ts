@@ -26,12 +26,11 @@
 // Every process started here is stopped here, by pid; all on loopback.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createTopic, fmt, startBenchBroker } from './broker-common.ts';
+import { cpuSeconds, createTopic, fmt, startBenchBroker } from './broker-common.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -42,7 +41,6 @@ const MOCK_SRC = resolve(ROOT, '../shared/tools/mockcluster.c');
 const MOCK_BIN = join(TOOLS, 'bin/mockcluster');
 const GB = 1e9;
 const RECORD = 1024;
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -127,16 +125,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => process.exit(130));
 }
 
-/** CPU seconds a process has used so far, all its threads (utime + stime); NaN once it is gone. */
-async function cpuSeconds(pid: number): Promise<number> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start at state; utime is the 14th field.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
+/** CPU seconds a process has used so far, all its threads; NaN once it is gone. */
+function cpuSecondsOrNaN(pid: number): Promise<number> {
+  return cpuSeconds(pid).catch(() => NaN);
 }
 
 interface ToolRun {
@@ -175,7 +166,7 @@ function startTool(args: string[], timeoutMs = caseTimeoutMs): Tool {
   // NaN until a sample is taken: a run shorter than one interval has no figure.
   let cpu = NaN;
   const sampler = setInterval(() => {
-    void cpuSeconds(child.pid!).then((s) => {
+    void cpuSecondsOrNaN(child.pid!).then((s) => {
       if (Number.isFinite(s)) cpu = s;
     });
   }, 20);
@@ -301,11 +292,11 @@ interface Throughput {
 }
 
 async function produceCase(t: Target, topic: string, acks: string, count = records): Promise<Throughput> {
-  const before = await cpuSeconds(t.pid);
+  const before = await cpuSecondsOrNaN(t.pid);
   // linger.ms=5, librdkafka's default: rdkafka_performance sets 1000 ms, which adds up to a second
   // of waiting for the last, partly filled batch to a run that lasts a few seconds.
   const run = await runTool(['-P', '-t', topic, '-p', '0', '-b', t.bootstrap, '-s', String(RECORD), '-c', String(count), '-X', 'linger.ms=5', '-X', `acks=${acks}`]);
-  const cpu = (await cpuSeconds(t.pid)) - before;
+  const cpu = (await cpuSecondsOrNaN(t.pid)) - before;
   // "% N messages produced (B bytes), D delivered (offset O, F failed) in T ms: M msgs/s and R MB/s, ..."
   const m = lastMatch(run.out, /(\d+) messages produced \((\d+) bytes\), (\d+) delivered \(offset -?\d+, (\d+) failed\) in (\d+)ms: (\d+) msgs\/s and ([\d.]+) MB\/s/);
   const delivered = Number(m?.[3] ?? 0);
