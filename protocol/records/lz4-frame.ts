@@ -126,8 +126,9 @@ export function lz4FrameDecompress(data: Buffer, maxBytes: number): Buffer {
       if (scratch.length < 4 + size) scratch = Buffer.allocUnsafe(4 + Math.max(size, WRITE_BLOCK_SIZE));
       scratch.writeUInt32LE(blockMax, 0);
       data.copy(scratch, 4, pos, pos + size);
+      const codec = lz4(); // outside the try: a library that fails to load is not a corrupt block
       try {
-        out = lz4().uncompressSync(scratch.subarray(0, 4 + size));
+        out = codec.uncompressSync(scratch.subarray(0, 4 + size));
       } catch (err) {
         throw corrupt(`bad block: ${(err as Error).message}`, pos);
       }

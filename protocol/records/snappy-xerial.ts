@@ -40,8 +40,10 @@ function declaredLength(data: Buffer, start: number, end: number): number {
 }
 
 function uncompressBlock(block: Buffer, offset: number): Buffer {
+  // Loaded outside the try: a library that fails to load is a broker fault, not a corrupt batch.
+  const codec = snappy();
   try {
-    return snappy().uncompressSync(block, UNCOMPRESS_OPTIONS) as Buffer;
+    return codec.uncompressSync(block, UNCOMPRESS_OPTIONS) as Buffer;
   } catch (err) {
     throw corrupt(`bad block: ${(err as Error).message}`, offset);
   }

@@ -24,8 +24,10 @@ function corrupt(message: string): DecodeError {
 
 export function zstdDecompress(data: Buffer, maxBytes: number): Buffer {
   let declared: number | null;
+  // Loaded outside the try: a library that fails to load is a broker fault, not a corrupt frame.
+  const binding = zstdBinding();
   try {
-    declared = zstdBinding().getFrameContentSize(data);
+    declared = binding.getFrameContentSize(data);
   } catch (err) {
     throw corrupt((err as Error).message);
   }
@@ -34,7 +36,6 @@ export function zstdDecompress(data: Buffer, maxBytes: number): Buffer {
   }
   const cap = maxBytes + 1;
   let out = Buffer.allocUnsafe(Math.min(cap, declared !== null ? Math.max(declared, 1) : Math.max(MIN_CHUNK, data.length * 4)));
-  const binding = zstdBinding();
   dctx ??= new binding.DCtx();
   dctx.reset(binding.ResetDirective.sessionOnly);
   let produced = 0;
