@@ -8,7 +8,8 @@
 // swings by 2x for tens of seconds, native CRC work included) then weighs on both, and they
 // share the cores as they can, so the one that costs more per byte gets fewer bytes through.
 // `--control` runs both slots with metrics off: the ratio it prints is the benchmark's own bias
-// and noise, to read the real ratio against.
+// and noise, to read the real ratio against. With SAMSA_BROKER_NODE_ARGS=--trace-gc each run also
+// prints V8's collections per GB.
 // Beside MB/s, the broker process's CPU time per GB produced (from /proc, warm-up included for
 // both alike): on a contended machine throughput swings with the neighbours' load, the CPU spent
 // per byte less so. Goal: on within 3% of off. A scrape costs apart from that, once per scrape
@@ -87,6 +88,16 @@ function measureHrtime(): number {
   return Number(process.hrtime.bigint() - start) / n;
 }
 
+/** With SAMSA_BROKER_NODE_ARGS=--trace-gc: V8's collections per GB in a run's part of the broker's output. */
+function gcPerGB(output: string, gb: number): string {
+  const pauses = (kind: string) => [...output.matchAll(new RegExp(`${kind}[^\\n]*?, ([\\d.]+) / [\\d.]+ ms`, 'g'))].map((m) => Number(m[1]));
+  const scavenges = pauses('Scavenge');
+  const compacts = pauses('Mark-Compact');
+  if (scavenges.length + compacts.length === 0) return '';
+  const ms = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  return `  per GB: ${(scavenges.length / gb).toFixed(0)} scavenges (${(ms(scavenges) / gb).toFixed(0)} ms), ${(compacts.length / gb).toFixed(1)} mark-compacts (${(ms(compacts) / gb).toFixed(0)} ms)`;
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 export async function runMetricsOverheadBench(argv: string[]): Promise<MetricsOverheadFigures[]> {
@@ -116,6 +127,7 @@ export async function runMetricsOverheadBench(argv: string[]): Promise<MetricsOv
     const measure = async ({ broker, enabled, httpPort }: Awaited<ReturnType<typeof start>>, round: number): Promise<Run> => {
       const topic = 'bench-metrics';
       await createTopic(broker.bootstrap, topic, partitions);
+      const logMark = broker.logs.length;
       const before = await cpuTimes(broker.pid!);
       const r = await produce(opts, { host: '127.0.0.1', port: broker.port, topic, partitions, acks: 1 });
       const after = await cpuTimes(broker.pid!);
@@ -130,8 +142,9 @@ export async function runMetricsOverheadBench(argv: string[]): Promise<MetricsOv
         scrape = `  scrape: ${(f.scrapeBytes / 1024).toFixed(0)} KiB, ${f.scrapeCpuMs.at(-1)!.toFixed(0)} ms of broker CPU`;
       }
       const mode = enabled ? (control ? 'off (control)' : 'on ') : 'off';
+      const gc = gcPerGB(broker.logs.slice(logMark), gb);
       console.log(
-        `partitions ${fmt(partitions, 0, 3)}  round ${fmt(round + 1, 0, 2)}  metrics ${mode.padEnd(13)} ${fmt(r.mbps, 0, 7)} MB/s ${fmt(r.recordsPerSec, 0, 9)} records/s ${fmt(run.cpuPerGB, 2, 7)} broker CPU s/GB (user ${fmt(run.userPerGB, 2, 5)})${scrape}${describeErrors(r)}`,
+        `partitions ${fmt(partitions, 0, 3)}  round ${fmt(round + 1, 0, 2)}  metrics ${mode.padEnd(13)} ${fmt(r.mbps, 0, 7)} MB/s ${fmt(r.recordsPerSec, 0, 9)} records/s ${fmt(run.cpuPerGB, 2, 7)} broker CPU s/GB (user ${fmt(run.userPerGB, 2, 5)})${gc}${scrape}${describeErrors(r)}`,
       );
       return run;
     };
