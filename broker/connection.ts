@@ -62,21 +62,38 @@ export interface ConnectionOptions {
   throttle?: RequestThrottle;
 }
 
-interface Slot {
-  chunks: Buffer[] | null;
-  done: boolean;
-  /** Set when an observer is watching: what it is told once the answer is handed to the socket. */
-  report?: RequestTimings | null;
+/**
+ * One answer's place in the connection's order. A class, so that every slot has one shape. What
+ * an observer is told is kept here as plain fields (times are `performance.now()` readings) and
+ * made into a RequestTimings only when it is told: timing a request allocates next to nothing.
+ */
+class Slot {
+  chunks: Buffer[] | null = null;
+  done = false;
   /** Close the connection once this answer is written (a failed SASL exchange). */
-  closeAfter?: string;
+  closeAfter: string | null = null;
   /** Stop reading for this long once this answer is written (KIP-219 throttling). */
-  throttleMs?: number;
+  throttleMs = 0;
   /** Starts the handler of a request that waits for every earlier answer (see the top). */
-  atHead?: () => void;
+  atHead: (() => void) | null = null;
   /** A produce request's frame, given back to the frame pool once this answer is written. */
-  frame?: Buffer;
+  frame: Buffer | null = null;
   /** A fetch answer: its records' read buffers go back to the log's pool once written. */
-  fetch?: boolean;
+  fetch = false;
+  /** An observer is told of this request once its answer is written. */
+  observed = false;
+  apiKey = 0;
+  apiVersion = 0;
+  requestBytes = 0;
+  responseBytes = 0;
+  /** The decoded answer, for the observer; null when there is none. */
+  response: unknown = null;
+  failed = false;
+  receivedMs = 0;
+  startedMs = 0;
+  completedMs = 0;
+  remoteMs = 0;
+  sentMs = 0;
 }
 
 /**
@@ -166,10 +183,10 @@ export class Connection {
       }
       throw err;
     }
-    const receivedNs = this.opts.observer ? process.hrtime.bigint() : 0n;
+    const receivedMs = this.opts.observer ? performance.now() : 0;
     for (const f of frames) {
       if (this.closed) return;
-      this.onFrame(f, receivedNs);
+      this.onFrame(f, receivedMs);
     }
     this.updateFlow();
   }
@@ -179,7 +196,7 @@ export class Connection {
     this.close();
   }
 
-  private onFrame(frame: Buffer, receivedNs: bigint): void {
+  private onFrame(frame: Buffer, receivedMs: number): void {
     const sasl = this.opts.security?.sasl ?? null;
     if (sasl?.expectsRawToken) return this.onRawSaslToken(frame, sasl);
     let peek;
@@ -252,8 +269,14 @@ export class Connection {
     const slot = this.enqueue();
     if (apiKey === ApiKey.Produce && (request as { acks: number }).acks !== 0) slot.frame = frame;
     else if (apiKey === ApiKey.Fetch) slot.fetch = true;
-    const observed = this.opts.observer?.requestCompleted ? { receivedNs, requestBytes: frame.length } : null;
-    const run = () => this.run(handler, request, ctx, slot, observed, frame.length);
+    if (this.opts.observer?.requestCompleted) {
+      slot.observed = true;
+      slot.apiKey = apiKey;
+      slot.apiVersion = apiVersion;
+      slot.requestBytes = frame.length;
+      slot.receivedMs = receivedMs;
+    }
+    const run = () => this.run(handler, request, ctx, slot, frame.length);
     // During SASL authentication every request starts on arrival (see the top).
     if (this.pending[0] === slot || PIPELINED.has(apiKey) || (sasl !== null && sasl.state !== 'authenticated')) this.settle(slot, run());
     else this.settle(slot, new Promise<void>((resolve) => (slot.atHead = resolve)).then(run));
@@ -264,19 +287,18 @@ export class Connection {
     request: unknown,
     ctx: RequestContext,
     slot: Slot,
-    observed: { receivedNs: bigint; requestBytes: number } | null,
     requestBytes: number,
   ): Promise<Buffer[] | null> {
     const throttle = this.opts.throttle;
-    const startedNs = observed || throttle ? process.hrtime.bigint() : 0n;
+    const startedMs = slot.observed || throttle ? performance.now() : 0;
     // The event-loop time a request takes (request_percentage): its handler up to the first wait.
-    let busyNs = 0n;
+    let busyMs = 0;
     let response: unknown;
     let failed = false;
     try {
       throttle?.prepare?.(ctx, request);
       const answer = handler.handle(request as never, ctx);
-      if (throttle) busyNs = process.hrtime.bigint() - startedNs;
+      if (throttle) busyMs = performance.now() - startedMs;
       response = await answer;
     } catch (err) {
       failed = true;
@@ -289,13 +311,13 @@ export class Connection {
       ctx.sasl!.closeRequested = null;
       slot.closeAfter = closeAfter;
     }
-    const encodeStartNs = throttle ? process.hrtime.bigint() : 0n;
+    const encodeStartMs = throttle ? performance.now() : 0;
     let chunks = response === NO_RESPONSE ? null : encodeResponseMessageFrame(ctx.apiKey as ApiKey, ctx.apiVersion, ctx.correlationId, response as never);
     if (throttle) {
       let responseBytes = 0;
       if (chunks) for (const c of chunks) responseBytes += c.length;
-      busyNs += process.hrtime.bigint() - encodeStartNs;
-      const decision = throttle.check({ ctx, request, response: response === NO_RESPONSE ? null : response, requestBytes, responseBytes, busyNs: Number(busyNs) });
+      busyMs += performance.now() - encodeStartMs;
+      const decision = throttle.check({ ctx, request, response: response === NO_RESPONSE ? null : response, requestBytes, responseBytes, busyNs: busyMs * 1e6 });
       if (decision) {
         ctx.logger.debug({ throttleMs: decision.throttleMs, quota: decision.quota }, 'throttled by client quota');
         if (chunks) {
@@ -310,24 +332,15 @@ export class Connection {
         }
       }
     }
-    if (observed) {
+    if (slot.observed) {
       let responseBytes = 0;
       if (chunks) for (const c of chunks) responseBytes += c.length;
-      slot.report = {
-        listenerName: ctx.listenerName,
-        apiKey: ctx.apiKey,
-        apiVersion: ctx.apiVersion,
-        requestBytes: observed.requestBytes,
-        responseBytes,
-        response: response === NO_RESPONSE ? null : response,
-        failed,
-        receivedNs: observed.receivedNs,
-        startedNs,
-        completedNs: process.hrtime.bigint(),
-        remoteNs: ctx.remote?.ns ?? 0n,
-        sentNs: 0n,
-        sendCompletedNs: 0n,
-      };
+      slot.responseBytes = responseBytes;
+      slot.response = response === NO_RESPONSE ? null : response;
+      slot.failed = failed;
+      slot.startedMs = startedMs;
+      slot.completedMs = performance.now();
+      slot.remoteMs = ctx.remote?.ms ?? 0;
     }
     return chunks;
   }
@@ -349,7 +362,7 @@ export class Connection {
 
   /** A slot for one answer, in request order. */
   private enqueue(): Slot {
-    const slot: Slot = { chunks: null, done: false };
+    const slot = new Slot();
     this.pending.push(slot);
     return slot;
   }
@@ -397,8 +410,8 @@ export class Connection {
     // ends) and the log's read buffers of fetch answers can be reused.
     let corked = false;
     let tail: Buffer | null = null;
-    let sentNs = 0n;
-    let reports: RequestTimings[] | null = null;
+    let sentMs = 0;
+    let reports: Slot[] | null = null;
     let pooled: Buffer[][] | null = null;
     const endWrite = (): void => {
       if (tail) {
@@ -426,15 +439,15 @@ export class Connection {
           if (tail) this.socket.write(tail);
           tail = c;
         }
-        if (slot.report) {
-          slot.report.sentNs = sentNs ||= process.hrtime.bigint();
-          (reports ??= []).push(slot.report);
+        if (slot.observed) {
+          slot.sentMs = sentMs ||= performance.now();
+          (reports ??= []).push(slot);
         }
         if (slot.fetch) (pooled ??= []).push(slot.chunks);
         if (slot.frame) framePool.release(slot.frame);
-      } else if (slot.report) {
-        slot.report.sentNs = process.hrtime.bigint();
-        this.reportSent(slot.report);
+      } else if (slot.observed) {
+        slot.sentMs = performance.now();
+        this.reportSent(slot);
       }
       if (slot.throttleMs) this.mute(slot.throttleMs);
       if (slot.closeAfter) {
@@ -447,7 +460,7 @@ export class Connection {
     const head = this.pending[0];
     if (head?.atHead && !this.closed) {
       const start = head.atHead;
-      head.atHead = undefined;
+      head.atHead = null;
       start();
     }
     this.updateFlow();
@@ -455,14 +468,29 @@ export class Connection {
   }
 
   /** A flush's last chunk is written: the observer hears of its answers, fetch read buffers go back. */
-  private written(reports: RequestTimings[] | null, pooled: Buffer[][] | null, err: Error | null | undefined): void {
+  private written(reports: Slot[] | null, pooled: Buffer[][] | null, err: Error | null | undefined): void {
     if (pooled && !err) for (const chunks of pooled) for (const c of chunks) readBufferPool.release(c);
     if (reports) for (const r of reports) this.reportSent(r);
   }
 
-  private reportSent(report: RequestTimings): void {
-    report.sendCompletedNs = process.hrtime.bigint();
-    this.opts.observer!.requestCompleted!(report);
+  private reportSent(slot: Slot): void {
+    const timings: RequestTimings = {
+      listenerName: this.opts.listenerName,
+      apiKey: slot.apiKey,
+      apiVersion: slot.apiVersion,
+      requestBytes: slot.requestBytes,
+      responseBytes: slot.responseBytes,
+      response: slot.response,
+      failed: slot.failed,
+      receivedMs: slot.receivedMs,
+      startedMs: slot.startedMs,
+      completedMs: slot.completedMs,
+      remoteMs: slot.remoteMs,
+      sentMs: slot.sentMs,
+      sendCompletedMs: performance.now(),
+    };
+    slot.response = null;
+    this.opts.observer!.requestCompleted!(timings);
   }
 
   /** Stops reading for `ms` (a quota's throttle); reading resumes by itself after. */

@@ -1,7 +1,8 @@
 // What the network layer reports about its work, for metrics and the like. The connection calls
 // these synchronously at each step of a request's life; an observer must be cheap and must not
 // throw (a throw is contained to the connection, like any other failure in its events).
-// Times are `process.hrtime.bigint()` readings, in nanoseconds.
+// Times are `performance.now()` readings, in milliseconds: plain numbers, so that timing a
+// request allocates nothing a BigInt would.
 
 export interface RequestTimings {
   listenerName: string;
@@ -16,17 +17,17 @@ export interface RequestTimings {
   /** Whether the handler threw (the error response was sent instead). */
   failed: boolean;
   /** The frame was cut from the socket's bytes. */
-  receivedNs: bigint;
+  receivedMs: number;
   /** The handler was called (after header and body decoding). */
-  startedNs: bigint;
+  startedMs: number;
   /** The handler's answer was ready and encoded. */
-  completedNs: bigint;
+  completedMs: number;
   /** Of the handler's time, how long it waited in purgatories (acks=all, long polls, rebalances). */
-  remoteNs: bigint;
+  remoteMs: number;
   /** The answer was handed to the socket (it waited for earlier answers of the same connection); 0 until then. */
-  sentNs: bigint;
-  /** The socket took the answer's last byte (written to the kernel); equals sentNs when there is no answer. */
-  sendCompletedNs: bigint;
+  sentMs: number;
+  /** The socket took the answer's last byte (written to the kernel); equals sentMs when there is no answer. */
+  sendCompletedMs: number;
 }
 
 export interface RequestObserver {

@@ -21,7 +21,7 @@ export interface RequestContext {
   /** The connection's SASL state, on SASL listeners (SaslHandshake and SaslAuthenticate drive it). */
   sasl?: SaslSession;
   /** Time spent waiting in purgatories (Kafka's RemoteTimeMs), kept by `inPurgatory`. */
-  remote?: { ns: bigint; open: number; since: bigint };
+  remote?: { ms: number; open: number; since: number };
 }
 
 /**
@@ -30,12 +30,12 @@ export interface RequestContext {
  * the time any of them is open.
  */
 export async function inPurgatory<T>(rc: RequestContext, wait: Promise<T>): Promise<T> {
-  const r = (rc.remote ??= { ns: 0n, open: 0, since: 0n });
-  if (r.open++ === 0) r.since = process.hrtime.bigint();
+  const r = (rc.remote ??= { ms: 0, open: 0, since: 0 });
+  if (r.open++ === 0) r.since = performance.now();
   try {
     return await wait;
   } finally {
-    if (--r.open === 0) r.ns += process.hrtime.bigint() - r.since;
+    if (--r.open === 0) r.ms += performance.now() - r.since;
   }
 }
 

@@ -10,7 +10,6 @@ import { Scrape } from './scrape.ts';
 
 /** `handler` ms in the handler, `remote` of them in purgatories; `wait` behind earlier answers; `send` to write it. */
 function timings(apiKey: number, apiVersion: number, response: unknown, ms: { queue: number; handler: number; wait: number; remote?: number; send?: number }): RequestTimings {
-  const ns = (x: number) => BigInt(Math.round(x * 1e6));
   return {
     listenerName: 'PLAINTEXT',
     apiKey,
@@ -19,12 +18,12 @@ function timings(apiKey: number, apiVersion: number, response: unknown, ms: { qu
     responseBytes: 50,
     response,
     failed: false,
-    receivedNs: 0n,
-    startedNs: ns(ms.queue),
-    completedNs: ns(ms.queue + ms.handler),
-    remoteNs: ns(ms.remote ?? 0),
-    sentNs: ns(ms.queue + ms.handler + ms.wait),
-    sendCompletedNs: ns(ms.queue + ms.handler + ms.wait + (ms.send ?? 0)),
+    receivedMs: 1000,
+    startedMs: 1000 + ms.queue,
+    completedMs: 1000 + ms.queue + ms.handler,
+    remoteMs: ms.remote ?? 0,
+    sentMs: 1000 + ms.queue + ms.handler + ms.wait,
+    sendCompletedMs: 1000 + ms.queue + ms.handler + ms.wait + (ms.send ?? 0),
   };
 }
 

@@ -17,7 +17,6 @@ import { Buckets, CollectedFamily, type Sample } from './collected-family.ts';
 /** Milliseconds: from a fraction of a millisecond (metadata, heartbeats) to long polls. */
 export const LATENCY_BUCKETS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
 const SIZE_BUCKETS = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 104857600];
-const NS_PER_MS = 1e6;
 
 interface ApiStats {
   name: string;
@@ -99,12 +98,12 @@ export class RequestMetrics {
   requestCompleted(t: RequestTimings): void {
     const a = this.api(t.apiKey);
     a.versions[t.apiVersion] = (a.versions[t.apiVersion] ?? 0) + 1;
-    a.total.observe(Number(t.sendCompletedNs - t.receivedNs) / NS_PER_MS);
-    a.queue.observe(Number(t.startedNs - t.receivedNs) / NS_PER_MS);
-    a.local.observe(Number(t.completedNs - t.startedNs - t.remoteNs) / NS_PER_MS);
-    a.remote.observe(Number(t.remoteNs) / NS_PER_MS);
-    a.responseQueue.observe(Number(t.sentNs - t.completedNs) / NS_PER_MS);
-    a.responseSend.observe(Number(t.sendCompletedNs - t.sentNs) / NS_PER_MS);
+    a.total.observe(t.sendCompletedMs - t.receivedMs);
+    a.queue.observe(t.startedMs - t.receivedMs);
+    a.local.observe(t.completedMs - t.startedMs - t.remoteMs);
+    a.remote.observe(t.remoteMs);
+    a.responseQueue.observe(t.sentMs - t.completedMs);
+    a.responseSend.observe(t.sendCompletedMs - t.sentMs);
     a.requestBytes.observe(t.requestBytes);
     if (t.response === null) return;
     // The data path's answers by their shape; anything else by the generic walk.
