@@ -104,6 +104,9 @@ class Slot {
  */
 const framePool = new BufferPool();
 
+/** Written after a flush's answers when the socket still holds some: its callback says when they are written. */
+const EMPTY = Buffer.alloc(0);
+
 /** The APIs served beside earlier unanswered requests of their connection. */
 const PIPELINED = new Set<number>([ApiKey.Produce, ApiKey.Fetch]);
 
@@ -404,30 +407,19 @@ export class Connection {
   };
 
   private flush(): void {
-    // The answers of one flush go to the socket corked, as one write. The last chunk is held back
-    // until the next is known, so that one callback on the flush's very last chunk covers every
-    // answer in it: when it runs, all of them are with the kernel (Kafka's ResponseSendTimeMs
-    // ends) and the log's read buffers of fetch answers can be reused.
+    // The answers of one flush go to the socket corked, as one write. See whenWritten for what
+    // follows once the socket has them.
     let corked = false;
-    let tail: Buffer | null = null;
     let sentMs = 0;
     let reports: Slot[] | null = null;
     let pooled: Buffer[][] | null = null;
     const endWrite = (): void => {
-      if (tail) {
-        if (reports || pooled) {
-          const done = { reports, pooled };
-          // It runs from the socket, outside any request: through the connection's scope.
-          this.socket.write(tail, (err?: Error | null) => this.opts.scheduler.run(this.scope, () => this.written(done.reports, done.pooled, err)));
-        } else {
-          this.socket.write(tail);
-        }
-      }
-      tail = null;
+      if (!corked) return;
+      this.socket.uncork();
+      corked = false;
+      if (reports || pooled) this.whenWritten(reports, pooled);
       reports = null;
       pooled = null;
-      if (corked) this.socket.uncork();
-      corked = false;
     };
     while (this.pending.length > 0 && this.pending[0]!.done) {
       const slot = this.pending.shift()!;
@@ -435,10 +427,7 @@ export class Connection {
       if (slot.chunks) {
         if (!corked) this.socket.cork();
         corked = true;
-        for (const c of slot.chunks) {
-          if (tail) this.socket.write(tail);
-          tail = c;
-        }
+        for (const c of slot.chunks) this.socket.write(c);
         if (slot.observed) {
           slot.sentMs = sentMs ||= performance.now();
           (reports ??= []).push(slot);
@@ -447,7 +436,7 @@ export class Connection {
         if (slot.frame) framePool.release(slot.frame);
       } else if (slot.observed) {
         slot.sentMs = performance.now();
-        this.reportSent(slot);
+        this.reportSent(slot, slot.sentMs);
       }
       if (slot.throttleMs) this.mute(slot.throttleMs);
       if (slot.closeAfter) {
@@ -467,13 +456,28 @@ export class Connection {
     if (this.pending.length === 0) this.notifyIdle();
   }
 
-  /** A flush's last chunk is written: the observer hears of its answers, fetch read buffers go back. */
-  private written(reports: Slot[] | null, pooled: Buffer[][] | null, err: Error | null | undefined): void {
-    if (pooled && !err) for (const chunks of pooled) for (const c of chunks) readBufferPool.release(c);
-    if (reports) for (const r of reports) this.reportSent(r);
+  /**
+   * A flush's answers are with the socket. Uncorking has usually handed every byte to the kernel
+   * at once (nothing left in the socket): Kafka's ResponseSendTimeMs ends there, and the log's
+   * read buffers of fetch answers can be reused. Otherwise an empty write queued behind them
+   * calls back once they are. A callback on every flush's write would cost on the common path
+   * (bench/README, Metrics overhead).
+   */
+  private whenWritten(reports: Slot[] | null, pooled: Buffer[][] | null): void {
+    if (this.socket.writableLength === 0) return this.written(reports, pooled, undefined);
+    // It runs from the socket, outside any request: through the connection's scope.
+    this.socket.write(EMPTY, (err?: Error | null) => this.opts.scheduler.run(this.scope, () => this.written(reports, pooled, err)));
   }
 
-  private reportSent(slot: Slot): void {
+  /** A flush's bytes are with the kernel: the observer hears of its answers, fetch read buffers go back. */
+  private written(reports: Slot[] | null, pooled: Buffer[][] | null, err: Error | null | undefined): void {
+    if (pooled && !err) for (const chunks of pooled) for (const c of chunks) readBufferPool.release(c);
+    if (!reports) return;
+    const now = performance.now();
+    for (const r of reports) this.reportSent(r, now);
+  }
+
+  private reportSent(slot: Slot, sendCompletedMs: number): void {
     const timings: RequestTimings = {
       listenerName: this.opts.listenerName,
       apiKey: slot.apiKey,
@@ -487,7 +491,7 @@ export class Connection {
       completedMs: slot.completedMs,
       remoteMs: slot.remoteMs,
       sentMs: slot.sentMs,
-      sendCompletedMs: performance.now(),
+      sendCompletedMs,
     };
     slot.response = null;
     this.opts.observer!.requestCompleted!(timings);
