@@ -3,8 +3,12 @@
 // one topic): headless chromium opens each page fresh and the time from navigation to the page
 // marking itself loaded (body[data-loaded]) is taken, rounds alternating page by page, medians and
 // maxima printed; beside it, the JSON call each page waits for, timed alone from this process.
+// The peer, in the same rounds: a fresh context loading a page that marks itself loaded at once,
+// from a bare Node HTTP server in this process, which is what the browser alone takes (starting
+// a context, a navigation, a selector wait). Each page is printed as a ratio to it too.
 // `npx tsx bench/console-load.ts [--topics 50] [--partitions 20] [--rounds 5]`
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
 import { chromium } from 'playwright-core';
@@ -32,6 +36,9 @@ async function main(): Promise<void> {
   const broker = await BrokerProcess.start({ overrides: { 'http.listeners': `http://127.0.0.1:${httpPort}`, 'group.initial.rebalance.delay.ms': '0' }, startTimeoutMs: 60_000 });
   const base = `http://127.0.0.1:${httpPort}`;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const blank = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><html><body data-loaded="true"><p>loaded</p></body></html>'));
+  await new Promise<void>((resolve) => blank.listen(0, '127.0.0.1', resolve));
+  const blankUrl = `http://127.0.0.1:${(blank.address() as { port: number }).port}/`;
   try {
     const names = Array.from({ length: topics }, (_, i) => `console-load-${String(i).padStart(3, '0')}`);
     const setupStart = Date.now();
@@ -60,15 +67,22 @@ async function main(): Promise<void> {
     ];
     const pageMs = new Map<string, number[]>(pages.map((p) => [p.name, []]));
     const apiMs = new Map<string, number[]>(pages.map((p) => [p.name, []]));
+    const blankMs: number[] = [];
+    const load = async (url: string): Promise<number> => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const t0 = performance.now();
+      await page.goto(url);
+      await page.waitForSelector('body[data-loaded="true"]', { timeout: 60_000 });
+      const loaded = performance.now() - t0;
+      await context.close();
+      return loaded;
+    };
     for (let round = 0; round <= rounds; round++) {
+      const floor = await load(blankUrl);
+      if (round > 0) blankMs.push(floor);
       for (const p of pages) {
-        const context = await browser.newContext();
-        const page = await context.newPage();
-        const t0 = performance.now();
-        await page.goto(`${base}/${p.hash}`);
-        await page.waitForSelector('body[data-loaded="true"]', { timeout: 60_000 });
-        const loaded = performance.now() - t0;
-        await context.close();
+        const loaded = await load(`${base}/${p.hash}`);
         const a0 = performance.now();
         const r = await fetch(`${base}${p.api}`);
         await r.arrayBuffer();
@@ -81,15 +95,18 @@ async function main(): Promise<void> {
       }
     }
     console.log(`\npage load to data-loaded, fresh browser context each time (${rounds} rounds; ms):`);
-    console.log('page                      median     max   | its JSON call: median     max');
+    console.log('page                      median     max  / blank   | its JSON call: median     max');
+    const floor = median(blankMs);
+    console.log(`${'blank page (the peer)'.padEnd(24)} ${floor.toFixed(0).padStart(7)} ${Math.max(...blankMs).toFixed(0).padStart(7)}   1.00   |`);
     for (const p of pages) {
       const l = pageMs.get(p.name)!;
       const a = apiMs.get(p.name)!;
-      console.log(`${p.name.padEnd(24)} ${median(l).toFixed(0).padStart(7)} ${Math.max(...l).toFixed(0).padStart(7)}   | ${p.api.split('?')[0]!.padEnd(20)} ${median(a).toFixed(0).padStart(6)} ${Math.max(...a).toFixed(0).padStart(7)}`);
+      console.log(`${p.name.padEnd(24)} ${median(l).toFixed(0).padStart(7)} ${Math.max(...l).toFixed(0).padStart(7)} ${(median(l) / floor).toFixed(2).padStart(6)}   | ${p.api.split('?')[0]!.padEnd(20)} ${median(a).toFixed(0).padStart(6)} ${Math.max(...a).toFixed(0).padStart(7)}`);
     }
     console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   } finally {
     await browser.close();
+    blank.close();
     await broker.destroy();
   }
 }
