@@ -80,7 +80,7 @@ class Slot {
   frame: Buffer | null = null;
   /** A fetch answer: its records' read buffers go back to the log's pool once written. */
   fetch = false;
-  /** An observer is told of this request once its answer is written. */
+  /** An observer is told of this request once its answer is written (decoded requests only: not raw SASL tokens nor the v0 answer to an unsupported ApiVersions). */
   observed = false;
   apiKey = 0;
   apiVersion = 0;
@@ -128,6 +128,8 @@ export class Connection {
   private muteTimer: TimerHandle | null = null;
   /** A flush is queued to run once the current callback's microtasks are done (see queueFlush). */
   private flushQueued = false;
+  /** An observer is told of each request once its answer is written: requests are timed. */
+  private readonly observing: boolean;
 
   constructor(socket: Socket, opts: ConnectionOptions) {
     this.socket = socket;
@@ -135,6 +137,7 @@ export class Connection {
     this.address = `${socket.remoteAddress}:${socket.remotePort}`;
     this.log = opts.logger.child({ client: this.address, listener: opts.listenerName });
     this.frames = new FrameReader({ maxFrameSize: opts.maxRequestSize, pool: framePool });
+    this.observing = opts.observer?.requestCompleted !== undefined;
     this.scope = { unit: 'connection', context: { client: this.address, listener: opts.listenerName }, onFailure: () => this.close() };
     const on = <A extends unknown[]>(fn: (...args: A) => unknown) => opts.scheduler.wrap(this.scope, fn);
     socket.setNoDelay(true);
@@ -186,7 +189,7 @@ export class Connection {
       }
       throw err;
     }
-    const receivedMs = this.opts.observer ? performance.now() : 0;
+    const receivedMs = this.observing ? performance.now() : 0;
     for (const f of frames) {
       if (this.closed) return;
       this.onFrame(f, receivedMs);
@@ -272,14 +275,14 @@ export class Connection {
     const slot = this.enqueue();
     if (apiKey === ApiKey.Produce && (request as { acks: number }).acks !== 0) slot.frame = frame;
     else if (apiKey === ApiKey.Fetch) slot.fetch = true;
-    if (this.opts.observer?.requestCompleted) {
+    slot.requestBytes = frame.length;
+    if (this.observing) {
       slot.observed = true;
       slot.apiKey = apiKey;
       slot.apiVersion = apiVersion;
-      slot.requestBytes = frame.length;
       slot.receivedMs = receivedMs;
     }
-    const run = () => this.run(handler, request, ctx, slot, frame.length);
+    const run = () => this.run(handler, request, ctx, slot);
     // During SASL authentication every request starts on arrival (see the top).
     if (this.pending[0] === slot || PIPELINED.has(apiKey) || (sasl !== null && sasl.state !== 'authenticated')) this.settle(slot, run());
     else this.settle(slot, new Promise<void>((resolve) => (slot.atHead = resolve)).then(run));
@@ -290,7 +293,6 @@ export class Connection {
     request: unknown,
     ctx: RequestContext,
     slot: Slot,
-    requestBytes: number,
   ): Promise<Buffer[] | null> {
     const throttle = this.opts.throttle;
     const startedMs = slot.observed || throttle ? performance.now() : 0;
@@ -320,7 +322,7 @@ export class Connection {
       let responseBytes = 0;
       if (chunks) for (const c of chunks) responseBytes += c.length;
       busyMs += performance.now() - encodeStartMs;
-      const decision = throttle.check({ ctx, request, response: response === NO_RESPONSE ? null : response, requestBytes, responseBytes, busyNs: busyMs * 1e6 });
+      const decision = throttle.check({ ctx, request, response: response === NO_RESPONSE ? null : response, requestBytes: slot.requestBytes, responseBytes, busyMs });
       if (decision) {
         ctx.logger.debug({ throttleMs: decision.throttleMs, quota: decision.quota }, 'throttled by client quota');
         if (chunks) {

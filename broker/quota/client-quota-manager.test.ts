@@ -84,7 +84,7 @@ describe('quota resolution (Kafka precedence)', () => {
 
 describe('ClientQuotas.check', () => {
   const ctx = (apiKey: number, apiVersion: number, clientId = 'c'): RequestContext => ({ apiKey, apiVersion, correlationId: 1, clientId, clientAddress: '127.0.0.1:1', listenerName: 'PLAINTEXT', principal: 'User:ANONYMOUS', logger: undefined as never });
-  const served = (apiKey: number, apiVersion: number, bytes: number, request: unknown = {}, response: unknown = { throttleTimeMs: 0 }) => ({ ctx: ctx(apiKey, apiVersion), request, response, requestBytes: bytes, responseBytes: bytes, busyNs: 0 });
+  const served = (apiKey: number, apiVersion: number, bytes: number, request: unknown = {}, response: unknown = { throttleTimeMs: 0 }) => ({ ctx: ctx(apiKey, apiVersion), request, response, requestBytes: bytes, responseBytes: bytes, busyMs: 0 });
 
   it('throttles produce by request bytes and sets throttle_time_ms; older versions wait before the answer', () => {
     const image = imageWith([[undefined, 'c', P, 1000]]);
@@ -141,7 +141,7 @@ describe('ClientQuotas.check', () => {
   it('counts event-loop time against request_percentage, and never the SASL exchange', () => {
     const image = imageWith([[undefined, 'c', 'request_percentage', 10]]);
     const q = new ClientQuotas({ samples: 11, windowMs: 1000 }, () => image, () => 0);
-    const busy = (apiKey: number, ms: number) => ({ ...served(apiKey, 1, 0), busyNs: ms * 1e6 });
+    const busy = (apiKey: number, ms: number) => ({ ...served(apiKey, 1, 0), busyMs: ms });
     expect(q.check(busy(ApiKey.SaslAuthenticate, 5000))).toBeNull();
     // 1 s of a thread over a 10 s window is 10%: at the quota, not over it.
     expect(q.check(busy(ApiKey.Metadata, 1000))).toBeNull();

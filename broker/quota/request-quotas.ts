@@ -42,8 +42,8 @@ export interface ServedRequest {
   response: unknown;
   requestBytes: number;
   responseBytes: number;
-  /** Nanoseconds the request kept the event loop busy. */
-  busyNs: number;
+  /** Milliseconds the request kept the event loop busy. */
+  busyMs: number;
 }
 
 /** The hook the connection calls once per request. */
@@ -55,7 +55,7 @@ export interface RequestThrottle {
 }
 
 const EXEMPT_APIS = new Set<number>([ApiKey.SaslHandshake, ApiKey.SaslAuthenticate, ApiKey.WriteTxnMarkers]);
-const NS_TO_PERCENT_PER_SECOND = 100 / 1e9;
+const MS_TO_PERCENT_PER_SECOND = 100 / 1e3;
 
 function fetchReplicaId(req: FetchRequest): number {
   return req.replicaState?.replicaId ?? req.replicaId ?? -1;
@@ -101,7 +101,7 @@ export class ClientQuotas implements RequestThrottle {
     const user = quotaUser(ctx.principal ?? 'User:ANONYMOUS');
     const clientId = ctx.clientId ?? '';
     const nowMs = this.now();
-    let throttleMs = this.request.recordAndGetThrottleMs(user, clientId, s.busyNs * NS_TO_PERCENT_PER_SECOND, nowMs);
+    let throttleMs = this.request.recordAndGetThrottleMs(user, clientId, s.busyMs * MS_TO_PERCENT_PER_SECOND, nowMs);
     let quota = REQUEST_PERCENTAGE;
     let response = s.response;
     if (ctx.apiKey === ApiKey.Produce) {
